@@ -1,0 +1,74 @@
+"""The one door to each resource for views: resolve the organization from the URL, check membership,
+activate the tenancy scope, and fetch objects answering 404 for other organizations and 403 for roles
+that may not write.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest
+
+from bsc.models import Membership, Organization, OrgUnit
+from bsc.permissions import Action, require
+from bsc.tenancy import dangerously_unscoped, organization_scope
+
+SESSION_ORG_KEY = "current_organization"
+
+
+def membership_for(user, org_slug: str) -> Membership:
+    """The user's membership in the organization with this slug, or 404 (unknown slug and foreign
+    organization look the same)."""
+    if not user.is_authenticated:
+        raise Http404("No such organization.")
+    with dangerously_unscoped():  # filtered by user and slug together
+        membership = (
+            Membership.objects.select_related("organization", "user")
+            .filter(user=user, organization__slug=org_slug)
+            .first()
+        )
+    if membership is None:
+        raise Http404("No such organization.")
+    return membership
+
+
+def member_view(view):
+    """Decorator for views under /o/<org_slug>/: sets request.organization and request.membership and
+    runs the view inside the organization's tenancy scope."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, org_slug: str, *args, **kwargs):
+        membership = membership_for(request.user, org_slug)
+        request.membership = membership
+        request.organization = membership.organization
+        request.session[SESSION_ORG_KEY] = org_slug
+        with organization_scope(membership.organization):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def get_organization_for_admin(request: HttpRequest) -> Organization:
+    require(request.membership, Action.MANAGE_ORGANIZATION)
+    return request.organization
+
+
+def get_org_unit_for_member(request: HttpRequest, pk: int, *, write: bool = False) -> OrgUnit:
+    unit = OrgUnit.objects.for_organization(request.organization).filter(pk=pk).first()
+    if unit is None:
+        raise Http404("No such unit.")
+    if write:
+        require(request.membership, Action.EDIT_STRATEGY)
+    return unit
+
+
+def get_membership_for_admin(request: HttpRequest, pk: int) -> Membership:
+    membership = (
+        Membership.objects.for_organization(request.organization).select_related("user").filter(pk=pk).first()
+    )
+    if membership is None:
+        raise Http404("No such member.")
+    require(request.membership, Action.MANAGE_ORGANIZATION)
+    return membership

@@ -1,0 +1,17 @@
+"""Template context for the layout: the current organization and the user's other organizations."""
+
+from bsc.permissions import Action, can
+from bsc.selectors import membership_list_for_user
+
+
+def navigation(request):
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    membership = getattr(request, "membership", None)
+    return {
+        "current_membership": membership,
+        "current_organization": getattr(request, "organization", None),
+        "user_memberships": lambda: membership_list_for_user(user=request.user),
+        "can_manage_organization": can(membership, Action.MANAGE_ORGANIZATION),
+        "can_edit_strategy": can(membership, Action.EDIT_STRATEGY),
+    }

@@ -1,0 +1,93 @@
+"""`make run`: the whole product on one machine.
+
+Starts (or reuses) the embedded PostgreSQL and Redis, migrates, seeds the demo data once, then runs the
+web server on 127.0.0.1:8000, a Celery worker and Celery beat. Ctrl-C stops all of them and the
+embedded servers, leaving no process behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from bsc.embedded import PROJECT_DIR
+
+HOST_PORT = os.environ.get("BSC_RUN_ADDRESS", "127.0.0.1:8000")
+
+
+def _manage(*args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT_DIR, check=True)
+
+
+def _spawn(name: str, args: list[str]) -> tuple[str, subprocess.Popen]:
+    # Each child gets its own process group so that stopping it also stops what it forked.
+    return name, subprocess.Popen(args, cwd=PROJECT_DIR, start_new_session=True)
+
+
+def _stop(children: list[tuple[str, subprocess.Popen]]) -> None:
+    for _, process in children:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for name, process in children:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"{name} did not stop in time; killing it", flush=True)
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bsc.settings")
+    embedded = not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
+    if embedded:
+        from bsc import embedded as servers
+
+        os.environ.setdefault("BSC_DATA_DIR", str(servers.data_dir()))
+    _manage("migrate", "--no-input", "-v", "0")
+    _manage("seed_demo")
+    python = sys.executable
+    (PROJECT_DIR / ".data").mkdir(exist_ok=True)
+    children = [
+        _spawn("web", [python, "manage.py", "runserver", HOST_PORT]),
+        _spawn("worker", [python, "-m", "celery", "-A", "bsc", "worker", "--loglevel", "INFO", "--concurrency", "2"]),
+        _spawn("beat", [python, "-m", "celery", "-A", "bsc", "beat", "--loglevel", "INFO",
+                        "--schedule", str(PROJECT_DIR / ".data" / "celerybeat-schedule")]),
+    ]  # fmt: skip
+    stopping = False
+
+    def request_stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    time.sleep(2)
+    from bsc.management.commands.seed_demo import DEMO_LOGINS, DEMO_PASSWORD
+
+    print(f"\n  Scorecard is running at http://{HOST_PORT}/  (Ctrl-C stops everything)\n", flush=True)
+    print(f"  Demo logins (password for all: {DEMO_PASSWORD}):", flush=True)
+    for persona, email in DEMO_LOGINS:
+        print(f"    {persona:<16} {email}", flush=True)
+    print(flush=True)
+    exit_code = 0
+    while not stopping:
+        for name, process in children:
+            if process.poll() is not None:
+                print(f"{name} exited with code {process.returncode}; stopping everything", flush=True)
+                stopping, exit_code = True, 1
+        time.sleep(0.5)
+    print("Stopping web, worker and beat…", flush=True)
+    _stop(children)
+    if embedded:
+        servers.stop()
+        print("Embedded PostgreSQL and Redis stopped.", flush=True)
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

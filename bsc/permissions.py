@@ -1,0 +1,92 @@
+"""The permission matrix of DESIGN.md section 8, in one place.
+
+`can(membership, action, unit=..., owner=..., coach=...)` answers for every page, API view and service.
+Department heads are limited to their units and the units below them; coaches to their own sessions.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from django.core.exceptions import PermissionDenied
+
+from bsc.models import Membership, OrgUnit, Role
+
+
+class Action(enum.Enum):
+    MANAGE_ORGANIZATION = "members, roles, invitations and organization settings"
+    EDIT_STRATEGY = "units, strategy map, KPI definitions and targets"
+    ENTER_MEASUREMENTS = "enter measurements"
+    WRITE_COACHING = "write coaching sessions and notes"
+    READ_COACHING = "read coaching sessions and notes"
+    WRITE_ACTION_ITEMS = "create and edit action items"
+    UPDATE_ACTION_ITEM_STATUS = "update the status of an action item"
+    READ = "read dashboards and maps"
+
+
+_EVERYONE = frozenset(Role)
+
+# Roles allowed each action without conditions; conditional grants are in `can` below.
+MATRIX: dict[Action, frozenset[Role]] = {
+    Action.MANAGE_ORGANIZATION: frozenset({Role.ADMIN}),
+    Action.EDIT_STRATEGY: frozenset({Role.ADMIN, Role.EXECUTIVE}),
+    Action.ENTER_MEASUREMENTS: frozenset({Role.ADMIN, Role.EXECUTIVE}),
+    Action.WRITE_COACHING: frozenset({Role.ADMIN}),
+    Action.READ_COACHING: frozenset({Role.ADMIN, Role.EXECUTIVE}),
+    Action.WRITE_ACTION_ITEMS: frozenset({Role.ADMIN, Role.EXECUTIVE, Role.COACH}),
+    Action.UPDATE_ACTION_ITEM_STATUS: frozenset({Role.ADMIN, Role.EXECUTIVE, Role.COACH}),
+    Action.READ: _EVERYONE,
+}
+
+
+def scoped_unit_ids(membership: Membership) -> set[int]:
+    """Ids of the units a department head is scoped to, with every unit below them."""
+    cached = getattr(membership, "_scoped_unit_ids", None)
+    if cached is not None:
+        return cached
+    roots = list(membership.units.values_list("path", flat=True))
+    ids: set[int] = set()
+    if roots:
+        from django.db.models import Q
+
+        query = Q()
+        for path in roots:
+            query |= Q(path__startswith=path)
+        ids = set(OrgUnit.objects.for_organization(membership.organization_id).filter(query).values_list("id", flat=True))
+    membership._scoped_unit_ids = ids
+    return ids
+
+
+def can(
+    membership: Membership | None,
+    action: Action,
+    *,
+    unit: OrgUnit | int | None = None,
+    owner_id: int | None = None,
+    coach_id: int | None = None,
+) -> bool:
+    """Whether the member may do `action`; `unit`, `owner_id` and `coach_id` describe the object."""
+    if membership is None:
+        return False
+    role = Role(membership.role)
+    if role in MATRIX[action]:
+        return True
+    unit_id = unit.pk if isinstance(unit, OrgUnit) else unit
+    in_own_units = unit_id is not None and unit_id in scoped_unit_ids(membership)
+    owns_it = owner_id is not None and owner_id == membership.user_id
+    if role == Role.DEPARTMENT_HEAD:
+        if action is Action.ENTER_MEASUREMENTS:
+            return in_own_units or owns_it
+        if action in (Action.READ_COACHING, Action.WRITE_ACTION_ITEMS):
+            return in_own_units
+        if action is Action.UPDATE_ACTION_ITEM_STATUS:
+            return in_own_units or owns_it
+    if role == Role.COACH and action in (Action.WRITE_COACHING, Action.READ_COACHING):
+        return coach_id is not None and coach_id == membership.user_id
+    return False
+
+
+def require(membership: Membership | None, action: Action, **obj) -> None:
+    """Raise PermissionDenied (HTTP 403) unless `can(...)`."""
+    if not can(membership, action, **obj):
+        raise PermissionDenied(f"Your role may not {action.value}.")

@@ -1,0 +1,305 @@
+"""Services: every change to organizations, members, invitations, units and tokens goes through here.
+
+Pages, the API, the demo seeder and tests call these functions; none of them writes core models directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, ProtectedError, Value
+from django.db.models.functions import Concat, Length, Substr
+from django.urls import reverse
+from django.utils import timezone
+
+from bsc.models import Invitation, Membership, Organization, OrgUnit, PersonalToken, Role, User
+from bsc.tasks import email_send
+from bsc.tenancy import dangerously_unscoped, organization_scope
+
+
+def _save(obj, **clean_kwargs) -> None:
+    """Validate (fields and constraints) and save; a database constraint that still fires (a race)
+    comes back as the same ValidationError."""
+    organization = getattr(obj, "organization", None) if hasattr(obj, "organization_id") else None
+    with organization_scope(organization) if organization is not None else contextlib.nullcontext():
+        obj.full_clean(**clean_kwargs)
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as error:
+        raise ValidationError(f"The change conflicts with existing data: {error.__cause__ or error}") from error
+
+
+# --- Organizations -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def organization_create(*, slug: str, name: str, admin: User, root_unit_name: str | None = None, **fields) -> Organization:
+    """A new organization with its top-level unit and the creator as admin."""
+    organization = Organization(slug=slug, name=name, **fields)
+    _save(organization)
+    org_unit_create(organization=organization, name=root_unit_name or name, parent=None)
+    Membership.objects.with_scope(organization=organization).create(
+        organization=organization, user=admin, role=Role.ADMIN
+    )
+    return organization
+
+
+@transaction.atomic
+def organization_update(*, organization: Organization, **fields) -> Organization:
+    for name, value in fields.items():
+        setattr(organization, name, value)
+    _save(organization)
+    return organization
+
+
+# --- Org units ---------------------------------------------------------------------------------------
+
+
+def _root_of(organization: Organization) -> OrgUnit | None:
+    return OrgUnit.objects.for_organization(organization).filter(parent__isnull=True).first()
+
+
+@transaction.atomic
+def org_unit_create(
+    *, organization: Organization, name: str, parent: OrgUnit | None, head: User | None = None
+) -> OrgUnit:
+    if parent is not None and parent.organization_id != organization.pk:
+        raise ValidationError({"parent": "The parent unit belongs to another organization."})
+    if parent is None and _root_of(organization) is not None:
+        raise ValidationError({"parent": "Choose a parent unit: the organization already has a top-level unit."})
+    if parent is not None and parent.depth + 1 >= OrgUnit.MAX_DEPTH:
+        raise ValidationError({"parent": f"Units can be nested at most {OrgUnit.MAX_DEPTH} levels deep."})
+    _check_head(organization, head)
+    unit = OrgUnit(
+        organization=organization,
+        name=(name or "").strip(),
+        parent=parent,
+        head=head,
+        path="/",
+        depth=0 if parent is None else parent.depth + 1,
+    )
+    _save(unit)
+    unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
+    OrgUnit.objects.for_organization(organization).filter(pk=unit.pk).update(path=unit.path)
+    return unit
+
+
+def _check_head(organization: Organization, head: User | None) -> None:
+    if head is not None and not Membership.objects.for_organization(organization).filter(user=head).exists():
+        raise ValidationError({"head": "The unit head must be a member of the organization."})
+
+
+@transaction.atomic
+def org_unit_update(*, unit: OrgUnit, name: str | None = None, head: User | None | bool = False) -> OrgUnit:
+    """Rename a unit and/or change its head (head=False leaves the head as it is)."""
+    if name is not None:
+        unit.name = name.strip()
+    if head is not False:
+        _check_head(unit.organization, head)
+        unit.head = head
+    _save(unit)
+    return unit
+
+
+@transaction.atomic
+def org_unit_move(*, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
+    """Move a unit (with its subtree) under another unit of the same organization."""
+    if unit.parent_id is None:
+        raise ValidationError({"parent": "The top-level unit cannot be moved."})
+    if new_parent.organization_id != unit.organization_id:
+        raise ValidationError({"parent": "The new parent belongs to another organization."})
+    if new_parent.path.startswith(unit.path):
+        raise ValidationError({"parent": "A unit cannot be moved under itself or one of its own sub-units."})
+    units = OrgUnit.objects.for_organization(unit.organization_id)
+    subtree_height = max(u.depth for u in units.filter(path__startswith=unit.path)) - unit.depth
+    if new_parent.depth + 1 + subtree_height >= OrgUnit.MAX_DEPTH:
+        raise ValidationError({"parent": f"Units can be nested at most {OrgUnit.MAX_DEPTH} levels deep."})
+    old_path, new_path = unit.path, f"{new_parent.path}{unit.pk}/"
+    depth_shift = new_parent.depth + 1 - unit.depth
+    unit.parent = new_parent
+    _save(unit)
+    # One UPDATE rewrites the materialized path and depth of the whole subtree.
+    units.filter(path__startswith=old_path).update(
+        path=Concat(Value(new_path), Substr("path", len(old_path) + 1, Length("path"))),
+        depth=F("depth") + depth_shift,
+    )
+    unit.refresh_from_db()
+    return unit
+
+
+def _blockers(unit: OrgUnit) -> list[str]:
+    reasons = []
+    children = unit.children.count()
+    if children:
+        reasons.append(f"it has {children} sub-unit{'s' if children != 1 else ''}; move or delete them first")
+    scoped = unit.scoped_memberships.count()
+    if scoped:
+        reasons.append(
+            f"{scoped} department head{'s are' if scoped != 1 else ' is'} scoped to it; change their units first"
+        )
+    return reasons
+
+
+@transaction.atomic
+def org_unit_delete(*, unit: OrgUnit) -> None:
+    """Delete an empty unit. A unit with sub-units, scoped members or data (scorecards, KPIs,
+    sessions: anything that protects it) is refused with the reason."""
+    if unit.parent_id is None:
+        raise ValidationError("The top-level unit cannot be deleted.")
+    reasons = _blockers(unit)
+    if reasons:
+        raise ValidationError(f"“{unit.name}” cannot be deleted: " + "; ".join(reasons) + ".")
+    try:
+        with transaction.atomic():
+            unit.delete()
+    except ProtectedError as error:
+        kinds = sorted({obj._meta.verbose_name_plural for obj in error.protected_objects})
+        raise ValidationError(
+            f"“{unit.name}” cannot be deleted: it still has data ({', '.join(kinds)}); "
+            "move or archive it first."
+        ) from error
+
+
+# --- Members -----------------------------------------------------------------------------------------
+
+
+def _check_units(organization: Organization, role: str, units) -> list[OrgUnit]:
+    units = list(units or [])
+    if any(unit.organization_id != organization.pk for unit in units):
+        raise ValidationError({"units": "Every unit must belong to this organization."})
+    if role == Role.DEPARTMENT_HEAD and not units:
+        raise ValidationError({"units": "A department head needs at least one unit."})
+    return units if role == Role.DEPARTMENT_HEAD else []
+
+
+def _check_not_last_admin(membership: Membership) -> None:
+    if membership.role != Role.ADMIN:
+        return
+    admins = Membership.objects.for_organization(membership.organization_id).filter(role=Role.ADMIN)
+    if admins.exclude(pk=membership.pk).count() == 0:
+        raise ValidationError({"role": "The organization needs at least one admin; make someone else admin first."})
+
+
+@transaction.atomic
+def membership_update(*, membership: Membership, role: str, units=()) -> Membership:
+    if role not in Role.values:
+        raise ValidationError({"role": f"{role!r} is not a role."})
+    if role != Role.ADMIN:
+        _check_not_last_admin(membership)
+    units = _check_units(membership.organization, role, units)
+    membership.role = role
+    _save(membership)
+    membership.units.set(units)
+    membership._scoped_unit_ids = None
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    _check_not_last_admin(membership)
+    membership.delete()
+
+
+def membership_add(*, organization: Organization, user: User, role: str, units=()) -> Membership:
+    """Add an existing user (the seeder and invitations use this)."""
+    units = _check_units(organization, role, units)
+    with transaction.atomic():
+        membership = Membership(organization=organization, user=user, role=role)
+        _save(membership)
+        membership.units.set(units)
+    return membership
+
+
+# --- Invitations -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invitation_create(
+    *, organization: Organization, email: str, role: str, units=(), invited_by: User
+) -> tuple[Invitation, str]:
+    """Create an invitation and mail its link (after commit); returns it with the one-time token."""
+    email = User.objects.normalize_email(email or "").lower()
+    if Membership.objects.for_organization(organization).filter(user__email=email).exists():
+        raise ValidationError({"email": "This person is already a member of the organization."})
+    units = _check_units(organization, role, units)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        organization=organization,
+        email=email,
+        role=role,
+        token_hash=Invitation.hash_token(token),
+        invited_by=invited_by,
+        expires_at=timezone.now() + timedelta(days=Invitation.VALID_DAYS),
+    )
+    _save(invitation)
+    invitation.units.set(units)
+    link = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
+    body = (
+        f"{invited_by.display_name} invited you to join {organization.name} as "
+        f"{Role(role).label.lower()}.\n\nSet your password and join here (valid for "
+        f"{Invitation.VALID_DAYS} days):\n{link}\n"
+    )
+    email_send.delay_on_commit(
+        subject=f"You are invited to {organization.name} on Scorecard", body=body, recipients=[email]
+    )
+    return invitation, token
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The open invitation with this token, or None (unknown, used, revoked and expired look alike)."""
+    with dangerously_unscoped():  # the secret token is the lookup key
+        invitation = (
+            Invitation.objects.select_related("organization", "invited_by")
+            .filter(token_hash=Invitation.hash_token(token))
+            .first()
+        )
+    return invitation if invitation is not None and invitation.is_open else None
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, password: str, full_name: str = "") -> Membership:
+    """Join the organization: create the user (or use the existing account with that email)."""
+    locked = Invitation.objects.for_organization(invitation.organization_id).select_for_update().get(pk=invitation.pk)
+    if not locked.is_open:
+        raise ValidationError("This invitation has already been used, revoked or has expired.")
+    user = User.objects.filter(email=locked.email).first()
+    if user is None:
+        user = User(email=locked.email, full_name=full_name.strip())
+        user.set_password(password)
+        _save(user)
+    membership = membership_add(
+        organization=locked.organization, user=user, role=locked.role, units=locked.units.all()
+    )
+    locked.accepted_at = timezone.now()
+    locked.save(update_fields=["accepted_at"])
+    return membership
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> None:
+    if invitation.accepted_at is not None:
+        raise ValidationError("This invitation has already been accepted.")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+
+
+# --- Personal API tokens -----------------------------------------------------------------------------
+
+
+def personal_token_create(*, user: User, name: str) -> tuple[PersonalToken, str]:
+    """Create a token; the returned key is shown once and only its hash is kept."""
+    key = "bsc_" + secrets.token_urlsafe(30)
+    token = PersonalToken(user=user, name=(name or "").strip(), key_hash=PersonalToken.hash_key(key), prefix=key[:8])
+    _save(token)
+    return token, key
+
+
+def personal_token_revoke(*, token: PersonalToken) -> None:
+    token.delete()
+

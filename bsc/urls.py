@@ -1,0 +1,31 @@
+"""Root URL configuration: accounts, organization-scoped pages under /o/<slug>/, and the API."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from bsc.views import home
+
+org_patterns = [
+    path("", home.org_overview, name="org_overview"),
+    path("map/", home.strategy_map_index, name="strategy_map_index"),
+    path("admin/", include("bsc.views.admin_urls")),
+    path("", include("kpis.urls")),
+    path("", include("coaching.urls")),
+]
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("switch/", home.switch_organization, name="switch_organization"),
+    path("accounts/", include("bsc.views.account_urls")),
+    path("o/<slug:org_slug>/", include(org_patterns)),
+    path("api/v1/", include("bsc.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
+    path("django-admin/", admin.site.urls),
+]
+
+handler403 = "bsc.views.errors.permission_denied"
+handler404 = "bsc.views.errors.page_not_found"
+handler500 = "bsc.views.errors.server_error"

@@ -1,0 +1,1 @@
+"""HTML views of the core app, one module per area."""

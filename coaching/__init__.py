@@ -1,0 +1,1 @@
+"""Coaching sessions, action items, cadences and reminders (filled in by the coaching issue)."""
