@@ -65,9 +65,7 @@ def get_org_unit_for_member(request: HttpRequest, pk: int, *, write: bool = Fals
 
 
 def get_membership_for_admin(request: HttpRequest, pk: int) -> Membership:
-    membership = (
-        Membership.objects.for_organization(request.organization).select_related("user").filter(pk=pk).first()
-    )
+    membership = Membership.objects.for_organization(request.organization).select_related("user").filter(pk=pk).first()
     if membership is None:
         raise Http404("No such member.")
     require(request.membership, Action.MANAGE_ORGANIZATION)

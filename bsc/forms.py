@@ -1,8 +1,8 @@
 """Forms of the core app: validation at the edge, then the services validate again."""
 
 from django import forms
-from django.contrib.auth import password_validation
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.template import loader
 
@@ -11,7 +11,9 @@ from bsc.tasks import email_send
 
 
 class EmailAuthenticationForm(AuthenticationForm):
-    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+    username = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
     error_messages = {
         # One message for unknown email and wrong password alike: no user enumeration.
         "invalid_login": "That email and password do not match an account. Both are case-sensitive for the password.",
@@ -22,7 +24,9 @@ class EmailAuthenticationForm(AuthenticationForm):
 class InvitationAcceptForm(forms.Form):
     full_name = forms.CharField(max_length=150, required=False, label="Your name")
     password1 = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    password2 = forms.CharField(label="Password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(
+        label="Password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def __init__(self, *args, invitation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,13 +52,17 @@ class InvitationAcceptForm(forms.Form):
 
 
 class PersonalTokenForm(forms.Form):
-    name = forms.CharField(max_length=100, label="Token name", help_text="What the token is for, e.g. “Excel import script”.")
+    name = forms.CharField(
+        max_length=100, label="Token name", help_text="What the token is for, e.g. “Excel import script”."
+    )
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Django's reset form (same answer for known and unknown emails), mailing through Celery."""
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None):
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    ):
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
         email_send.delay(subject=subject, body=body, recipients=[to_email])

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal
 import zoneinfo
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -83,10 +83,16 @@ class Organization(models.Model):
         default=1, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
     green_threshold = models.DecimalField(
-        max_digits=4, decimal_places=3, default=Decimal("0.900"), validators=[MinValueValidator(0), MaxValueValidator(1)]
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.900"),
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
     )
     amber_threshold = models.DecimalField(
-        max_digits=4, decimal_places=3, default=Decimal("0.600"), validators=[MinValueValidator(0), MaxValueValidator(1)]
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.600"),
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
     )
     red_requires_comment = models.BooleanField(
         default=True, help_text="Ask for a comment when an entered value scores red."
@@ -135,9 +141,7 @@ class OrgUnit(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="units")
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
     name = models.CharField(max_length=120)
-    head = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="headed_units"
-    )
+    head = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="headed_units")
     path = models.CharField(max_length=255, editable=False, db_index=True)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -52,7 +52,9 @@ def scoped_unit_ids(membership: Membership) -> set[int]:
         query = Q()
         for path in roots:
             query |= Q(path__startswith=path)
-        ids = set(OrgUnit.objects.for_organization(membership.organization_id).filter(query).values_list("id", flat=True))
+        ids = set(
+            OrgUnit.objects.for_organization(membership.organization_id).filter(query).values_list("id", flat=True)
+        )
     membership._scoped_unit_ids = ids
     return ids
 

@@ -39,7 +39,9 @@ def _save(obj, **clean_kwargs) -> None:
 
 
 @transaction.atomic
-def organization_create(*, slug: str, name: str, admin: User, root_unit_name: str | None = None, **fields) -> Organization:
+def organization_create(
+    *, slug: str, name: str, admin: User, root_unit_name: str | None = None, **fields
+) -> Organization:
     """A new organization with its top-level unit and the creator as admin."""
     organization = Organization(slug=slug, name=name, **fields)
     _save(organization)
@@ -161,8 +163,7 @@ def org_unit_delete(*, unit: OrgUnit) -> None:
     except ProtectedError as error:
         kinds = sorted({obj._meta.verbose_name_plural for obj in error.protected_objects})
         raise ValidationError(
-            f"“{unit.name}” cannot be deleted: it still has data ({', '.join(kinds)}); "
-            "move or archive it first."
+            f"“{unit.name}” cannot be deleted: it still has data ({', '.join(kinds)}); move or archive it first."
         ) from error
 
 
@@ -273,9 +274,7 @@ def invitation_accept(*, invitation: Invitation, password: str, full_name: str =
         user = User(email=locked.email, full_name=full_name.strip())
         user.set_password(password)
         _save(user)
-    membership = membership_add(
-        organization=locked.organization, user=user, role=locked.role, units=locked.units.all()
-    )
+    membership = membership_add(organization=locked.organization, user=user, role=locked.role, units=locked.units.all())
     locked.accepted_at = timezone.now()
     locked.save(update_fields=["accepted_at"])
     return membership
@@ -302,4 +301,3 @@ def personal_token_create(*, user: User, name: str) -> tuple[PersonalToken, str]
 
 def personal_token_revoke(*, token: PersonalToken) -> None:
     token.delete()
-

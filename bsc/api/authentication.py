@@ -16,11 +16,7 @@ class PersonalTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Send the header as 'Authorization: Bearer <token>'.")
-        token = (
-            PersonalToken.objects.select_related("user")
-            .filter(key_hash=PersonalToken.hash_key(header[1]))
-            .first()
-        )
+        token = PersonalToken.objects.select_related("user").filter(key_hash=PersonalToken.hash_key(header[1])).first()
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         PersonalToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())

@@ -1,5 +1,3 @@
 """API routes: /api/v1/organizations/ and /api/v1/o/<org_slug>/<resource>/."""
 
-from django.urls import path
-
 urlpatterns: list = []

@@ -46,7 +46,7 @@ class Command(BaseCommand):
         )
         with organization_scope(organization):
             company = OrgUnit.objects.get(parent__isnull=True)
-            for _, email, _, role, _ in DEMO_USERS[1:]:
+            for _, email, *_ in DEMO_USERS[1:]:
                 services.membership_add(organization=organization, user=users[email], role=Role.VIEWER)
             units = {}
             for division, departments in DEMO_TREE.items():
