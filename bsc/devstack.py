@@ -41,6 +41,16 @@ def _stop(children: list[tuple[str, subprocess.Popen]]) -> None:
             process.wait()
 
 
+def _announce() -> None:
+    from bsc.demo import DEMO_LOGINS, DEMO_PASSWORD
+
+    print(f"\n  Scorecard is running at http://{HOST_PORT}/  (Ctrl-C stops everything)\n", flush=True)
+    print(f"  Demo logins (password for all: {DEMO_PASSWORD}):", flush=True)
+    for persona, email in DEMO_LOGINS:
+        print(f"    {persona:<16} {email}", flush=True)
+    print(flush=True)
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bsc.settings")
     embedded = not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
@@ -52,12 +62,6 @@ def main() -> int:
     _manage("seed_demo")
     python = sys.executable
     (PROJECT_DIR / ".data").mkdir(exist_ok=True)
-    children = [
-        _spawn("web", [python, "manage.py", "runserver", HOST_PORT]),
-        _spawn("worker", [python, "-m", "celery", "-A", "bsc", "worker", "--loglevel", "INFO", "--concurrency", "2"]),
-        _spawn("beat", [python, "-m", "celery", "-A", "bsc", "beat", "--loglevel", "INFO",
-                        "--schedule", str(PROJECT_DIR / ".data" / "celerybeat-schedule")]),
-    ]  # fmt: skip
     stopping = False
 
     def request_stop(signum, frame):
@@ -66,26 +70,32 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    time.sleep(2)
-    from bsc.management.commands.seed_demo import DEMO_LOGINS, DEMO_PASSWORD
-
-    print(f"\n  Scorecard is running at http://{HOST_PORT}/  (Ctrl-C stops everything)\n", flush=True)
-    print(f"  Demo logins (password for all: {DEMO_PASSWORD}):", flush=True)
-    for persona, email in DEMO_LOGINS:
-        print(f"    {persona:<16} {email}", flush=True)
-    print(flush=True)
+    children: list[tuple[str, subprocess.Popen]] = []
     exit_code = 0
-    while not stopping:
-        for name, process in children:
-            if process.poll() is not None:
-                print(f"{name} exited with code {process.returncode}; stopping everything", flush=True)
-                stopping, exit_code = True, 1
-        time.sleep(0.5)
-    print("Stopping web, worker and beat…", flush=True)
-    _stop(children)
-    if embedded:
-        servers.stop()
-        print("Embedded PostgreSQL and Redis stopped.", flush=True)
+    try:
+        children.append(_spawn("web", [python, "manage.py", "runserver", HOST_PORT]))
+        children.append(
+            _spawn(
+                "worker", [python, "-m", "celery", "-A", "bsc", "worker", "--loglevel", "INFO", "--concurrency", "2"]
+            )
+        )
+        children.append(
+            _spawn("beat", [python, "-m", "celery", "-A", "bsc", "beat", "--loglevel", "INFO",
+                            "--schedule", str(PROJECT_DIR / ".data" / "celerybeat-schedule")])
+        )  # fmt: skip
+        _announce()
+        while not stopping:
+            for name, process in children:
+                if process.poll() is not None:
+                    print(f"{name} exited with code {process.returncode}; stopping everything", flush=True)
+                    stopping, exit_code = True, 1
+            time.sleep(0.5)
+    finally:
+        print("Stopping web, worker and beat…", flush=True)
+        _stop(children)
+        if embedded:
+            servers.stop()
+            print("Embedded PostgreSQL and Redis stopped.", flush=True)
     return exit_code
 
 

@@ -48,13 +48,20 @@ def _pgdata() -> Path:
     return data_dir() / "postgres"
 
 
-def postgres_settings() -> dict:
-    """Start (or reuse) the embedded PostgreSQL and return Django DATABASES["default"] for it."""
+def _pgserver():
     run_dir = data_dir() / "run"
     run_dir.mkdir(mode=0o700, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(run_dir))  # pgserver keeps its lock file there
     import pgserver
+
+    return pgserver
+
+
+def postgres_settings() -> dict:
+    """Start (or reuse) the embedded PostgreSQL and return Django DATABASES["default"] for it."""
     import psycopg
+
+    pgserver = _pgserver()
 
     with _locked("postgres"):
         server = pgserver.get_server(_pgdata(), cleanup_mode=None)
@@ -75,6 +82,7 @@ def postgres_settings() -> dict:
 
 
 def postgres_stop() -> None:
+    _pgserver()
     from pgserver._commands import pg_ctl
 
     pgdata = _pgdata()

@@ -30,6 +30,12 @@ def pytest_unconfigure(config):
         embedded.stop()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests create many users; PBKDF2's deliberate slowness only costs time here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 # --- The small fixed world -------------------------------------------------------------------------
 
 

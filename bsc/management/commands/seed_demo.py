@@ -5,25 +5,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from bsc import services
+from bsc.demo import DEMO_PASSWORD, DEMO_SLUG, DEMO_TREE, DEMO_USERS
 from bsc.models import Organization, OrgUnit, Role, User
 from bsc.tenancy import organization_scope
-
-DEMO_SLUG = "northwind"
-DEMO_PASSWORD = "demo-scorecard-2026"
-DEMO_TREE = {
-    "Operations": ["Assembly", "Quality Assurance", "Maintenance"],
-    "Sales & Marketing": ["Inside Sales", "Field Sales", "Marketing"],
-    "Finance & People": ["Finance", "Human Resources"],
-}
-# (persona shown by `make run`, email, full name, role, units the role is scoped to)
-DEMO_USERS = [
-    ("admin", "admin@northwind.example", "Ada Admin", Role.ADMIN, []),
-    ("executive", "ceo@northwind.example", "Erin Executive", Role.EXECUTIVE, []),
-    ("department head", "ops.head@northwind.example", "Dan Department", Role.DEPARTMENT_HEAD, ["Operations"]),
-    ("coach", "coach@northwind.example", "Cora Coach", Role.COACH, []),
-    ("viewer", "viewer@northwind.example", "Vic Viewer", Role.VIEWER, []),
-]
-DEMO_LOGINS = [(persona, email) for persona, email, *_ in DEMO_USERS]
 
 
 class Command(BaseCommand):

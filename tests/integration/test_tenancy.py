@@ -1,0 +1,151 @@
+"""Tenancy: every URL of the URL conf, generated from it, refuses organization B's data to a member of
+organization A (404), and queries on organization-owned models fail closed outside a scope."""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.db import connection
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_scopes.exceptions import ScopeError
+
+from bsc.models import Membership, OrgUnit, Role
+from bsc.tenancy import organization_scope
+from tests import factories
+
+# Patterns that are not organization data: listed with the reason, everything else is walked.
+NOT_ORGANIZATION_DATA = {
+    "django-admin": "Django's own admin (staff only, not part of the product)",
+    "invitation_accept": "keyed by a secret token, not an id (tested in test_accounts)",
+    "password_reset_confirm": "keyed by a signed token",
+    "api_schema": "the schema has no organization data",
+    "api_docs": "the docs have no organization data",
+    "api_redoc": "the docs have no organization data",
+}
+
+
+def _walk(resolver: URLResolver, prefix: str = "", namespace: str = ""):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin" or str(entry.pattern).startswith("django-admin"):
+                continue
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern):
+            yield namespace + (entry.name or ""), prefix + str(entry.pattern), entry
+
+
+def _kwarg_names(route: str, pattern: URLPattern, prefix_kwargs: set[str]) -> set[str]:
+    names = set(pattern.pattern.regex.groupindex)
+    import re
+
+    names |= set(re.findall(r"<(?:\w+:)?(\w+)>", route))
+    names |= set(re.findall(r"\(\?P<(\w+)>", route))
+    return names | prefix_kwargs
+
+
+def url_patterns():
+    found = []
+    for name, route, pattern in _walk(get_resolver()):
+        if not name or name.split(":")[-1] in NOT_ORGANIZATION_DATA:
+            continue
+        kwargs = _kwarg_names(route, pattern, set())
+        if "format" in kwargs:
+            continue  # DRF's format-suffix twin of a pattern walked anyway
+        found.append((name, tuple(sorted(kwargs))))
+    return sorted(set(found))
+
+
+ORG_OWNED_MODELS = [
+    model
+    for model in apps.get_models()
+    if model._meta.app_label in {"bsc", "kpis", "coaching"} and any(f.name == "organization" for f in model._meta.fields)
+]
+
+
+@pytest.fixture
+def foreign_ids(world):
+    """Ids of organization B's objects that no object of organization A has, for every org-owned model
+    (the sequences are moved far ahead before B's extra objects are created)."""
+    with connection.cursor() as cursor:
+        for model in ORG_OWNED_MODELS + [apps.get_model("bsc", "PersonalToken")]:
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), 1000000 + COALESCE(MAX(id), 0)) FROM " + model._meta.db_table,
+                [model._meta.db_table],
+            )
+    from bsc import services
+
+    b_unit = factories.make_unit(world.org_b, "Globex Research", parent=world.unit_b)
+    b_member = factories.add_member(world.org_b, Role.DEPARTMENT_HEAD, units=[b_unit])
+    with organization_scope(world.org_b):
+        services.invitation_create(
+            organization=world.org_b, email="someone@globex.example.com", role=Role.VIEWER, invited_by=world.member_b
+        )
+    services.personal_token_create(user=world.member_b, name="Globex script")
+    ids = set()
+    for model in ORG_OWNED_MODELS:
+        ids |= set(model.objects.for_organization(world.org_b).filter(id__gte=1000000).values_list("id", flat=True))
+    ids |= set(apps.get_model("bsc", "PersonalToken").objects.filter(user=world.member_b).values_list("id", flat=True))
+    assert b_member.pk in ids
+    return sorted(ids)
+
+
+def _requests_for(name: str, kwarg_names: tuple[str, ...], world, foreign_ids):
+    """Yield (url, what) pairs that ask organization A's admin for organization B's data."""
+    int_kwargs = [k for k in kwarg_names if k not in {"org_slug"}]
+    if "org_slug" in kwarg_names:
+        # B's own slug, with any ids taken from B.
+        for object_id in foreign_ids if int_kwargs else [None]:
+            kwargs = {"org_slug": world.org_b.slug} | {k: object_id for k in int_kwargs}
+            yield reverse(name, kwargs=kwargs), "organization B's slug"
+        # A's slug with B's ids: the object lookups must be scoped to A.
+        for object_id in foreign_ids if int_kwargs else []:
+            kwargs = {"org_slug": world.org_a.slug} | {k: object_id for k in int_kwargs}
+            yield reverse(name, kwargs=kwargs), "organization B's object under A's slug"
+    elif int_kwargs:
+        for object_id in foreign_ids:
+            yield reverse(name, kwargs={k: object_id for k in int_kwargs}), "organization B's object"
+
+
+def test_the_walk_covers_the_organization_pages_and_api(world):
+    names = {name.split(":")[-1] for name, _ in url_patterns()}
+    assert {"org_overview", "admin_members", "admin_unit_edit", "admin_unit_delete", "personal_token_revoke"} <= names
+    assert any("unit" in name and "api" in name or name.startswith("unit") for name in names), names
+
+
+def test_every_url_answers_404_for_another_organizations_data(world, client, foreign_ids):
+    client.force_login(world.admin_a)
+    checked = 0
+    for name, kwarg_names in url_patterns():
+        if not set(kwarg_names) - {"format"}:
+            continue
+        for url, what in _requests_for(name, kwarg_names, world, foreign_ids):
+            for method in ("get", "post", "put", "patch", "delete"):
+                response = getattr(client, method)(url, content_type="application/json")
+                assert response.status_code in (404, 405), f"{method.upper()} {url} ({name}, {what}) answered {response.status_code}"
+                assert b"Globex" not in response.content, f"{method.upper()} {url} leaked organization B's data"
+                checked += 1
+            # At least the reading method must be a 404, not only "method not allowed".
+            statuses = {client.get(url).status_code, client.post(url).status_code}
+            assert 404 in statuses, f"{url} ({name}) never answered 404: {statuses}"
+    assert checked > 100
+
+
+def test_queries_on_organization_data_fail_closed_without_a_scope(world):
+    with pytest.raises(ScopeError):
+        list(OrgUnit.objects.all())
+    with pytest.raises(ScopeError):
+        Membership.objects.filter(role=Role.ADMIN).count()
+
+
+def test_a_scope_shows_only_its_own_organizations_rows(world):
+    with organization_scope(world.org_b):
+        assert [unit.name for unit in OrgUnit.objects.all()] == ["Globex", "Globex Sales"]
+    assert OrgUnit.objects.for_organization(world.org_a).count() == 3
+
+
+def test_an_unknown_organization_slug_is_a_404(world, client):
+    client.force_login(world.admin_a)
+    assert client.get("/o/no-such-org/").status_code == 404
+    assert client.get("/o/globex/").status_code == 404
+    assert client.get("/o/acme/").status_code == 200
