@@ -12,12 +12,18 @@ from bsc.tenancy import dangerously_unscoped
 def membership_list_for_user(*, user: User) -> list[Membership]:
     """The user's memberships in every organization, with their units (the home page, the switcher)."""
     with dangerously_unscoped():  # filtered by the user: these rows are all the user's own
-        return list(
+        memberships = list(
             Membership.objects.filter(user=user)
             .select_related("organization")
             .prefetch_related(Prefetch("units", queryset=OrgUnit.objects.order_by("path")))
             .order_by("organization__name")
         )
+        headed: dict[int, list[OrgUnit]] = {}
+        for unit in OrgUnit.objects.filter(head=user).order_by("path"):
+            headed.setdefault(unit.organization_id, []).append(unit)
+    for membership in memberships:
+        membership.headed_units = headed.get(membership.organization_id, [])
+    return memberships
 
 
 def member_list(*, organization: Organization) -> QuerySet[Membership]:
@@ -68,3 +74,8 @@ def org_unit_tree(*, organization: Organization) -> list[OrgUnit]:
 def units_visible_as_own(*, membership: Membership) -> set[int]:
     """The units a member calls their own (department heads' scope); other roles have none."""
     return scoped_unit_ids(membership)
+
+
+def member_user_list(*, organization: Organization) -> QuerySet[User]:
+    """The people who belong to the organization (choices for unit heads and owners)."""
+    return User.objects.filter(memberships__organization=organization).order_by("full_name", "email")
