@@ -257,3 +257,152 @@ class PersonalToken(models.Model):
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+# --- Strategy maps -------------------------------------------------------------------------------------
+
+
+class Scorecard(models.Model):
+    """Each org unit's one scorecard: its perspectives, objectives and cause-effect links form the map.
+
+    `version` grows with every change to the map; an edit sent against an older version is refused, so
+    two people editing one map never silently overwrite each other.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="scorecards")
+    unit = models.OneToOneField(OrgUnit, on_delete=models.CASCADE, related_name="scorecard")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrgManager()
+
+    def __str__(self) -> str:
+        return f"Scorecard of {self.unit}"
+
+
+class Perspective(models.Model):
+    """A horizontal band of the map (Financial at the top, Learning & Growth at the bottom by default)."""
+
+    CLASSIC = ["Financial", "Customer", "Internal Process", "Learning & Growth"]
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="perspectives")
+    name = models.CharField(max_length=80)
+    order = models.PositiveSmallIntegerField(default=0)
+    weight = models.DecimalField(
+        max_digits=6, decimal_places=2, default=Decimal("1.00"), validators=[MinValueValidator(0)]
+    )
+
+    objects = OrgManager()
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scorecard", "name"],
+                name="perspective_unique_name_per_scorecard",
+                violation_error_message="This scorecard already has a perspective with that name.",
+            ),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="perspective_weight_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Objective(models.Model):
+    """A strategic objective: a card in a perspective's band, optionally aligned to an objective of
+    the parent unit's map (the cascade)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="objectives")
+    perspective = models.ForeignKey(Perspective, on_delete=models.RESTRICT, related_name="objectives")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, max_length=4000)
+    owner = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    weight = models.DecimalField(
+        max_digits=6, decimal_places=2, default=Decimal("1.00"), validators=[MinValueValidator(0)]
+    )
+    x = models.PositiveIntegerField(default=0, help_text="Left edge on the map, in map units.")
+    y = models.PositiveIntegerField(default=0, help_text="Top edge within the perspective's band.")
+    aligned_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="aligned_from"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrgManager()
+
+    class Meta:
+        ordering = ["perspective__order", "x", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weight__gte=0), name="objective_weight_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CauseEffectLink(models.Model):
+    """An arrow on the map: achieving `source` drives `target`."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="links")
+    source = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="links_in")
+
+    objects = OrgManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "target"],
+                name="link_unique_pair",
+                violation_error_message="These objectives are already linked.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(source=models.F("target")),
+                name="link_not_to_itself",
+                violation_error_message="An objective cannot drive itself.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.target}"
+
+
+class Initiative(models.Model):
+    """An action plan that serves an objective."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        ON_TRACK = "on_track", "On track"
+        AT_RISK = "at_risk", "At risk"
+        OFF_TRACK = "off_track", "Off track"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="initiatives")
+    name = models.CharField(max_length=160)
+    owner = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    start = models.DateField(null=True, blank=True)
+    end = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    budget = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+
+    objects = OrgManager()
+
+    class Meta:
+        ordering = ["start", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__isnull=True) | Q(end__isnull=True) | Q(end__gte=models.F("start")),
+                name="initiative_ends_after_start",
+                violation_error_message="The end date must not be before the start date.",
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="initiative_progress_percent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

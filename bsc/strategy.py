@@ -1,0 +1,354 @@
+"""Strategy-map services: scorecards, perspectives, objectives, cause-effect links, initiatives.
+
+Every change to a map bumps its scorecard's version with a conditional UPDATE; a change sent with an
+older version is refused (StaleMapError) so concurrent editors never silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from bsc.models import CauseEffectLink, Initiative, Membership, Objective, OrgUnit, Perspective, Scorecard, User
+from bsc.tenancy import organization_scope
+
+MAP_WIDTH = 1200
+CARD_WIDTH, CARD_HEIGHT = 200, 70
+BAND_HEIGHT = 160
+
+
+class StaleMapError(ValidationError):
+    """The map changed since the editor loaded it."""
+
+    def __init__(self, current_version: int):
+        super().__init__(
+            "Someone else changed this map since you loaded it; the map has been refreshed, please redo your change.",
+            code="stale",
+        )
+        self.current_version = current_version
+
+
+def _save(obj) -> None:
+    with organization_scope(obj.organization_id):
+        obj.full_clean()
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as error:
+        raise ValidationError(f"The change conflicts with existing data: {error.__cause__ or error}") from error
+
+
+def _bump(scorecard: Scorecard, expected_version: int | None) -> int:
+    """Advance the map's version; refuse when `expected_version` is given and no longer current."""
+    rows = Scorecard.objects.for_organization(scorecard.organization_id).filter(pk=scorecard.pk)
+    if expected_version is not None:
+        rows = rows.filter(version=expected_version)
+    if rows.update(version=F("version") + 1) != 1:
+        current = Scorecard.objects.for_organization(scorecard.organization_id).get(pk=scorecard.pk).version
+        raise StaleMapError(current)
+    scorecard.refresh_from_db(fields=["version"])
+    return scorecard.version
+
+
+def _check_member(organization_id: int, user: User | None, field: str) -> None:
+    if user is not None and not Membership.objects.for_organization(organization_id).filter(user=user).exists():
+        raise ValidationError({field: "The owner must be a member of the organization."})
+
+
+# --- Scorecards and perspectives -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def scorecard_create(*, unit: OrgUnit) -> Scorecard:
+    """The unit's scorecard with the four classic perspectives (Financial on top)."""
+    scorecard = Scorecard.objects.for_organization(unit.organization_id).create(
+        organization_id=unit.organization_id, unit=unit
+    )
+    Perspective.objects.for_organization(unit.organization_id).bulk_create(
+        Perspective(organization_id=unit.organization_id, scorecard=scorecard, name=name, order=index)
+        for index, name in enumerate(Perspective.CLASSIC)
+    )
+    return scorecard
+
+
+@transaction.atomic
+def perspective_create(
+    *, scorecard: Scorecard, name: str, weight: Decimal = Decimal(1), version: int | None = None
+) -> Perspective:
+    _bump(scorecard, version)
+    last = (
+        Perspective.objects.for_organization(scorecard.organization_id)
+        .filter(scorecard=scorecard)
+        .order_by("-order")
+        .first()
+    )
+    perspective = Perspective(
+        organization_id=scorecard.organization_id,
+        scorecard=scorecard,
+        name=(name or "").strip(),
+        weight=weight,
+        order=0 if last is None else last.order + 1,
+    )
+    _save(perspective)
+    return perspective
+
+
+@transaction.atomic
+def perspective_update(*, perspective: Perspective, version: int | None = None, **fields) -> Perspective:
+    _bump(perspective.scorecard, version)
+    for name in ("name", "weight"):
+        if name in fields:
+            value = fields[name]
+            setattr(perspective, name, value.strip() if isinstance(value, str) else value)
+    _save(perspective)
+    return perspective
+
+
+@transaction.atomic
+def perspective_reorder(*, scorecard: Scorecard, perspective_ids: list[int], version: int | None = None) -> None:
+    """Put the bands in the given top-to-bottom order (every perspective of the map, once)."""
+    _bump(scorecard, version)
+    perspectives = Perspective.objects.for_organization(scorecard.organization_id).filter(scorecard=scorecard)
+    if sorted(perspective_ids) != sorted(perspectives.values_list("id", flat=True)):
+        raise ValidationError({"order": "List every perspective of this map exactly once."})
+    by_id = {p.pk: p for p in perspectives}
+    for index, pk in enumerate(perspective_ids):
+        by_id[pk].order = index
+    Perspective.objects.for_organization(scorecard.organization_id).bulk_update(by_id.values(), ["order"])
+
+
+@transaction.atomic
+def perspective_delete(*, perspective: Perspective, version: int | None = None) -> None:
+    count = perspective.objectives.count()
+    if count:
+        raise ValidationError(
+            f"“{perspective.name}” still holds {count} objective{'s' if count != 1 else ''}; move or delete them first."
+        )
+    _bump(perspective.scorecard, version)
+    perspective.delete()
+
+
+# --- Objectives ------------------------------------------------------------------------------------------
+
+
+def _check_alignment(objective: Objective, aligned_to: Objective | None) -> None:
+    if aligned_to is None:
+        return
+    unit = objective.scorecard.unit
+    if aligned_to.organization_id != objective.organization_id or unit.parent_id is None:
+        raise ValidationError({"aligned_to": "Only an objective of the parent unit's map can be aligned to."})
+    if aligned_to.scorecard.unit_id != unit.parent_id:
+        raise ValidationError(
+            {"aligned_to": f"“{aligned_to.name}” is not on the parent unit's map ({unit.parent.name})."}
+        )
+
+
+@transaction.atomic
+def objective_create(
+    *,
+    perspective: Perspective,
+    name: str,
+    x: int = 0,
+    y: int = 0,
+    description: str = "",
+    owner: User | None = None,
+    weight: Decimal = Decimal(1),
+    aligned_to: Objective | None = None,
+    version: int | None = None,
+) -> Objective:
+    scorecard = perspective.scorecard
+    _bump(scorecard, version)
+    _check_member(perspective.organization_id, owner, "owner")
+    objective = Objective(
+        organization_id=perspective.organization_id,
+        scorecard=scorecard,
+        perspective=perspective,
+        name=(name or "").strip(),
+        description=description or "",
+        owner=owner,
+        weight=weight,
+        x=x,
+        y=y,
+        aligned_to=aligned_to,
+    )
+    _check_alignment(objective, aligned_to)
+    _save(objective)
+    return objective
+
+
+OBJECTIVE_FIELDS = {"name", "description", "owner", "weight", "x", "y", "perspective", "aligned_to"}
+
+
+@transaction.atomic
+def objective_update(*, objective: Objective, version: int | None = None, **fields) -> Objective:
+    """Rename, move (x, y, perspective), re-own, re-weight, describe or align an objective."""
+    unknown = set(fields) - OBJECTIVE_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown objective fields: {', '.join(sorted(unknown))}.")
+    _bump(objective.scorecard, version)
+    if "perspective" in fields and fields["perspective"].scorecard_id != objective.scorecard_id:
+        raise ValidationError({"perspective": "The perspective belongs to another map."})
+    if "owner" in fields:
+        _check_member(objective.organization_id, fields["owner"], "owner")
+    if "aligned_to" in fields:
+        _check_alignment(objective, fields["aligned_to"])
+    for name, value in fields.items():
+        setattr(objective, name, value.strip() if name == "name" and isinstance(value, str) else value)
+    _save(objective)
+    return objective
+
+
+def _objective_data_blockers(objective: Objective) -> list[str]:
+    """What keeps an objective from being deleted. KPIs with data will add themselves here."""
+    from django.apps import apps
+
+    reasons = []
+    if apps.is_installed("kpis") and hasattr(objective, "kpis"):
+        with_data = objective.kpis.filter(measurements__isnull=False).distinct().count()
+        if with_data:
+            reasons.append(
+                f"it has {with_data} KPI{'s' if with_data != 1 else ''} with data; move or archive them first"
+            )
+    return reasons
+
+
+@transaction.atomic
+def objective_delete(*, objective: Objective, version: int | None = None) -> None:
+    reasons = _objective_data_blockers(objective)
+    if reasons:
+        raise ValidationError(f"“{objective.name}” cannot be deleted: " + "; ".join(reasons) + ".")
+    _bump(objective.scorecard, version)
+    objective.delete()
+
+
+# --- Cause-effect links -----------------------------------------------------------------------------------
+
+
+def _reaches(scorecard: Scorecard, start: int, goal: int) -> bool:
+    """Whether the existing arrows already lead from `start` to `goal`."""
+    edges: dict[int, list[int]] = defaultdict(list)
+    links = CauseEffectLink.objects.for_organization(scorecard.organization_id).filter(scorecard=scorecard)
+    for source_id, target_id in links.values_list("source_id", "target_id"):
+        edges[source_id].append(target_id)
+    seen, stack = set(), [start]
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        if node not in seen:
+            seen.add(node)
+            stack.extend(edges[node])
+    return False
+
+
+@transaction.atomic
+def link_create(*, source: Objective, target: Objective, version: int | None = None) -> CauseEffectLink:
+    if source.pk == target.pk:
+        raise ValidationError({"target": "An objective cannot drive itself."})
+    if source.scorecard_id != target.scorecard_id:
+        raise ValidationError({"target": "Both objectives must be on the same map."})
+    scorecard = source.scorecard
+    _bump(scorecard, version)
+    links = CauseEffectLink.objects.for_organization(scorecard.organization_id)
+    if links.filter(source=source, target=target).exists():
+        raise ValidationError({"target": f"“{source.name}” already drives “{target.name}”."})
+    if _reaches(scorecard, target.pk, source.pk):
+        raise ValidationError(
+            {"target": f"This arrow would close a cycle: “{target.name}” already leads back to “{source.name}”."}
+        )
+    link = CauseEffectLink(organization_id=scorecard.organization_id, scorecard=scorecard, source=source, target=target)
+    _save(link)
+    return link
+
+
+@transaction.atomic
+def link_delete(*, link: CauseEffectLink, version: int | None = None) -> None:
+    _bump(link.scorecard, version)
+    link.delete()
+
+
+# --- Cascade -----------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def scorecard_copy_parent_structure(*, scorecard: Scorecard, version: int | None = None) -> int:
+    """Start a unit's map as a copy of its parent's: perspectives, objectives (each aligned to the one it
+    copies) and arrows. Only an empty map can be filled this way. Returns the number of objectives."""
+    unit = scorecard.unit
+    if unit.parent_id is None:
+        raise ValidationError("The top-level unit has no parent map to copy.")
+    if scorecard.objectives.exists():
+        raise ValidationError("This map already has objectives; only an empty map can start as a copy.")
+    _bump(scorecard, version)
+    org_id = scorecard.organization_id
+    parent = Scorecard.objects.for_organization(org_id).get(unit_id=unit.parent_id)
+    perspectives = Perspective.objects.for_organization(org_id)
+    perspectives.filter(scorecard=scorecard).delete()
+    new_perspective = {}
+    for p in perspectives.filter(scorecard=parent):
+        new_perspective[p.pk] = perspectives.create(
+            organization_id=org_id, scorecard=scorecard, name=p.name, order=p.order, weight=p.weight
+        )
+    new_objective = {}
+    for o in Objective.objects.for_organization(org_id).filter(scorecard=parent):
+        new_objective[o.pk] = Objective.objects.for_organization(org_id).create(
+            organization_id=org_id,
+            scorecard=scorecard,
+            perspective=new_perspective[o.perspective_id],
+            name=o.name,
+            description=o.description,
+            weight=o.weight,
+            x=o.x,
+            y=o.y,
+            aligned_to=o,
+        )
+    CauseEffectLink.objects.for_organization(org_id).bulk_create(
+        CauseEffectLink(
+            organization_id=org_id,
+            scorecard=scorecard,
+            source=new_objective[link.source_id],
+            target=new_objective[link.target_id],
+        )
+        for link in CauseEffectLink.objects.for_organization(org_id).filter(scorecard=parent)
+    )
+    return len(new_objective)
+
+
+# --- Initiatives -------------------------------------------------------------------------------------------
+
+INITIATIVE_FIELDS = {"name", "owner", "start", "end", "status", "progress", "budget"}
+
+
+@transaction.atomic
+def initiative_create(*, objective: Objective, name: str, **fields) -> Initiative:
+    unknown = set(fields) - INITIATIVE_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown initiative fields: {', '.join(sorted(unknown))}.")
+    _check_member(objective.organization_id, fields.get("owner"), "owner")
+    initiative = Initiative(
+        organization_id=objective.organization_id, objective=objective, name=(name or "").strip(), **fields
+    )
+    _save(initiative)
+    return initiative
+
+
+@transaction.atomic
+def initiative_update(*, initiative: Initiative, **fields) -> Initiative:
+    unknown = set(fields) - INITIATIVE_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown initiative fields: {', '.join(sorted(unknown))}.")
+    if "owner" in fields:
+        _check_member(initiative.organization_id, fields["owner"], "owner")
+    for name, value in fields.items():
+        setattr(initiative, name, value.strip() if name == "name" and isinstance(value, str) else value)
+    _save(initiative)
+    return initiative
+
+
+@transaction.atomic
+def initiative_delete(*, initiative: Initiative) -> None:
+    initiative.delete()
