@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, QuerySet
 
-from bsc.models import Invitation, Membership, Organization, OrgUnit, User
+from bsc.models import (
+    CauseEffectLink,
+    Invitation,
+    Membership,
+    Objective,
+    Organization,
+    OrgUnit,
+    Perspective,
+    Scorecard,
+    User,
+)
 from bsc.permissions import scoped_unit_ids
 from bsc.tenancy import dangerously_unscoped
 
@@ -79,3 +89,96 @@ def units_visible_as_own(*, membership: Membership) -> set[int]:
 def member_user_list(*, organization: Organization) -> QuerySet[User]:
     """The people who belong to the organization (choices for unit heads and owners)."""
     return User.objects.filter(memberships__organization=organization).order_by("full_name", "email")
+
+
+# --- Strategy maps -------------------------------------------------------------------------------------
+
+
+def scorecard_for_unit(*, organization: Organization, unit_id: int) -> Scorecard | None:
+    return Scorecard.objects.for_organization(organization).select_related("unit").filter(unit_id=unit_id).first()
+
+
+def strategy_map(*, scorecard: Scorecard) -> dict:
+    """The whole map of one scorecard as plain data (bands in order, cards, arrows): what the browser
+    editor, the API and the SVG export all draw. A fixed number of queries, whatever the map's size."""
+    org_id = scorecard.organization_id
+    perspectives = list(
+        Perspective.objects.for_organization(org_id).filter(scorecard=scorecard).values("id", "name", "order", "weight")
+    )
+    objectives = list(
+        Objective.objects.for_organization(org_id)
+        .filter(scorecard=scorecard)
+        .select_related("owner", "aligned_to")
+        .order_by("perspective__order", "x", "id")
+    )
+    links = list(
+        CauseEffectLink.objects.for_organization(org_id)
+        .filter(scorecard=scorecard)
+        .values("id", "source_id", "target_id")
+    )
+    return {
+        "id": scorecard.pk,
+        "unit": scorecard.unit_id,
+        "unit_name": scorecard.unit.name,
+        "version": scorecard.version,
+        "perspectives": [{**p, "weight": str(p["weight"])} for p in perspectives],
+        "objectives": [
+            {
+                "id": o.pk,
+                "perspective": o.perspective_id,
+                "name": o.name,
+                "description": o.description,
+                "owner": o.owner_id,
+                "owner_name": o.owner.display_name if o.owner else "",
+                "weight": str(o.weight),
+                "x": o.x,
+                "y": o.y,
+                "aligned_to": o.aligned_to_id,
+                "aligned_to_name": o.aligned_to.name if o.aligned_to else "",
+                "status": "grey",  # scores arrive with the KPI issue
+            }
+            for o in objectives
+        ],
+        "links": [{"id": link["id"], "source": link["source_id"], "target": link["target_id"]} for link in links],
+    }
+
+
+def objective_line_of_sight(*, objective: Objective) -> dict:
+    """The chain of aligned objectives up to the company map, and the objectives aligned below it."""
+    org_id = objective.organization_id
+    up = []
+    current = objective
+    seen = {objective.pk}
+    while current.aligned_to_id and current.aligned_to_id not in seen:  # at most the tree depth
+        current = (
+            Objective.objects.for_organization(org_id).select_related("scorecard__unit").get(pk=current.aligned_to_id)
+        )
+        seen.add(current.pk)
+        up.append(
+            {
+                "id": current.pk,
+                "name": current.name,
+                "unit": current.scorecard.unit.name,
+                "unit_id": current.scorecard.unit_id,
+            }
+        )
+    below = [
+        {"id": o.pk, "name": o.name, "unit": o.scorecard.unit.name, "unit_id": o.scorecard.unit_id}
+        for o in Objective.objects.for_organization(org_id)
+        .filter(aligned_to=objective)
+        .select_related("scorecard__unit")
+        .order_by("scorecard__unit__path", "name")
+    ]
+    return {"up": up, "below": below}
+
+
+def parent_objectives(*, scorecard: Scorecard) -> list[dict]:
+    """The objectives of the parent unit's map: what this map's objectives may align to."""
+    if scorecard.unit.parent_id is None:
+        return []
+    return list(
+        Objective.objects.for_organization(scorecard.organization_id)
+        .filter(scorecard__unit_id=scorecard.unit.parent_id)
+        .order_by("perspective__order", "name")
+        .values("id", "name")
+    )

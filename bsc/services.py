@@ -10,6 +10,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, ProtectedError, Value
@@ -17,7 +18,8 @@ from django.db.models.functions import Concat, Length, Substr
 from django.urls import reverse
 from django.utils import timezone
 
-from bsc.models import Invitation, Membership, Organization, OrgUnit, PersonalToken, Role, User
+from bsc import strategy
+from bsc.models import Invitation, Membership, Objective, Organization, OrgUnit, PersonalToken, Role, User
 from bsc.tasks import email_send
 from bsc.tenancy import dangerously_unscoped, organization_scope
 
@@ -89,6 +91,7 @@ def org_unit_create(
     _save(unit)
     unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
     OrgUnit.objects.for_organization(organization).filter(pk=unit.pk).update(path=unit.path)
+    strategy.scorecard_create(unit=unit)
     return unit
 
 
@@ -140,6 +143,11 @@ def _blockers(unit: OrgUnit) -> list[str]:
     children = unit.children.count()
     if children:
         reasons.append(f"it has {children} sub-unit{'s' if children != 1 else ''}; move or delete them first")
+    objectives = Objective.objects.for_organization(unit.organization_id).filter(scorecard__unit=unit).count()
+    if objectives:
+        reasons.append(
+            f"its strategy map has {objectives} objective{'s' if objectives != 1 else ''}; delete or move them first"
+        )
     scoped = unit.scoped_memberships.count()
     if scoped:
         reasons.append(
@@ -229,6 +237,10 @@ def invitation_create(
     if Membership.objects.for_organization(organization).filter(user__email=email).exists():
         raise ValidationError({"email": "This person is already a member of the organization."})
     units = _check_units(organization, role, units)
+    # An expired invitation no longer counts as open: retire it so the person can be invited again.
+    Invitation.objects.for_organization(organization).filter(
+        email=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__lte=timezone.now()
+    ).update(revoked_at=timezone.now())
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         organization=organization,
@@ -257,6 +269,7 @@ def invitation_for_token(token: str) -> Invitation | None:
     with dangerously_unscoped():  # the secret token is the lookup key
         invitation = (
             Invitation.objects.select_related("organization", "invited_by")
+            .prefetch_related("units")  # fetched here, inside the unscoped block, for the accept page
             .filter(token_hash=Invitation.hash_token(token))
             .first()
         )
@@ -264,17 +277,33 @@ def invitation_for_token(token: str) -> Invitation | None:
 
 
 @transaction.atomic
-def invitation_accept(*, invitation: Invitation, password: str, full_name: str = "") -> Membership:
-    """Join the organization: create the user (or use the existing account with that email)."""
+def invitation_accept(
+    *, invitation: Invitation, user: User | None = None, password: str = "", full_name: str = ""
+) -> Membership:
+    """Join the organization with the invitation's role and units.
+
+    `user` is the signed-in account accepting it: it must have the invited email. Without one, a new
+    account is created with `full_name` and `password`; an existing account with that email is never
+    used without its owner signing in (the invitation link alone must not grant access to it).
+    """
     locked = Invitation.objects.for_organization(invitation.organization_id).select_for_update().get(pk=invitation.pk)
     if not locked.is_open:
         raise ValidationError("This invitation has already been used, revoked or has expired.")
-    user = User.objects.filter(email=locked.email).first()
-    if user is None:
-        user = User(email=locked.email, full_name=full_name.strip())
+    if user is not None:
+        if user.email.lower() != locked.email.lower():
+            raise ValidationError(f"This invitation is for {locked.email}; log in as that account to accept it.")
+    elif User.objects.filter(email__iexact=locked.email).exists():
+        raise ValidationError(f"An account for {locked.email} already exists; log in as that account to accept.")
+    else:
+        user = User(email=locked.email.lower(), full_name=full_name.strip())
+        if not user.full_name:
+            raise ValidationError({"full_name": "Enter your name."})
+        password_validation.validate_password(password, user)
         user.set_password(password)
         _save(user)
-    membership = membership_add(organization=locked.organization, user=user, role=locked.role, units=locked.units.all())
+    with organization_scope(locked.organization):  # the invitee is not a member yet: no view set a scope
+        units = list(locked.units.all())
+        membership = membership_add(organization=locked.organization, user=user, role=locked.role, units=units)
     locked.accepted_at = timezone.now()
     locked.save(update_fields=["accepted_at"])
     return membership

@@ -4,11 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from bsc.views import home
+from bsc.views import home, maps
 
 org_patterns = [
     path("", home.org_overview, name="org_overview"),
-    path("map/", home.strategy_map_index, name="strategy_map_index"),
+    path("map/", maps.strategy_map_index, name="strategy_map_index"),
+    path("map/<int:unit_id>/", maps.strategy_map_page, name="strategy_map"),
+    path("map/<int:unit_id>.svg", maps.strategy_map_svg, name="strategy_map_svg"),
     path("admin/", include("bsc.views.admin_urls")),
     path("", include("kpis.urls")),
     path("", include("coaching.urls")),

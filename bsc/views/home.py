@@ -32,9 +32,3 @@ def org_overview(request):
     own_units = [unit for unit in units if unit in set(request.membership.units.all())]
     return render(request, "bsc/org_overview.html", {"units": units, "own_units": own_units})
 
-
-@require_GET
-@member_view
-def strategy_map_index(request):
-    units = org_unit_tree(organization=request.organization)
-    return render(request, "bsc/strategy_map_index.html", {"units": units})

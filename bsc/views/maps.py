@@ -1,0 +1,63 @@
+"""Strategy-map pages: the unit list, one unit's map (editor for admins and executives, read-only for
+everyone else) and its SVG export."""
+
+import json
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET
+
+from bsc import map_svg
+from bsc.access import member_view
+from bsc.permissions import Action, can
+from bsc.selectors import org_unit_tree, parent_objectives, scorecard_for_unit, strategy_map
+
+
+def _scorecard_or_404(request, unit_id: int):
+    scorecard = scorecard_for_unit(organization=request.organization, unit_id=unit_id)
+    if scorecard is None:
+        raise Http404("No such unit.")
+    return scorecard
+
+
+@require_GET
+@member_view
+def strategy_map_index(request):
+    units = org_unit_tree(organization=request.organization)
+    return render(request, "bsc/strategy_map_index.html", {"units": units})
+
+
+@require_GET
+@member_view
+def strategy_map_page(request, unit_id: int):
+    scorecard = _scorecard_or_404(request, unit_id)
+    data = strategy_map(scorecard=scorecard)
+    can_edit = can(request.membership, Action.EDIT_STRATEGY)
+    context = {
+        "scorecard": scorecard,
+        "unit": scorecard.unit,
+        "map": data,
+        "map_json": json.dumps(
+            {
+                **data,
+                "can_edit": can_edit,
+                "parent_objectives": parent_objectives(scorecard=scorecard),
+                "has_parent": scorecard.unit.parent_id is not None,
+            }
+        ),
+        "svg": map_svg.render(data),
+        "can_edit": can_edit,
+    }
+    return render(request, "bsc/strategy_map.html", context)
+
+
+@require_GET
+@member_view
+def strategy_map_svg(request, unit_id: int):
+    scorecard = _scorecard_or_404(request, unit_id)
+    svg = map_svg.render(strategy_map(scorecard=scorecard), title=f"{scorecard.unit.name}: strategy map")
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="strategy-map-{slugify(scorecard.unit.name)}.svg"'
+    return response

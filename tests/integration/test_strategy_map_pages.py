@@ -1,0 +1,74 @@
+"""The strategy-map page and its SVG export: same bands, cards and arrows; constant query count."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from bsc import strategy
+from bsc.models import Perspective
+from bsc.tenancy import organization_scope
+
+
+def build_map(world, objectives: int, links: int):
+    with organization_scope(world.org_a):
+        bands = list(Perspective.objects.filter(scorecard__unit=world.company_a))
+        made = [
+            strategy.objective_create(perspective=bands[i % 4], name=f"Objective {i}", x=(i * 37) % 900, y=20)
+            for i in range(objectives)
+        ]
+        for i in range(links):
+            strategy.link_create(source=made[i], target=made[i + 1])
+    return made
+
+
+def test_the_svg_export_holds_every_band_card_and_arrow(world, client):
+    build_map(world, 8, 6)
+    client.force_login(world.viewer_a)
+    response = client.get(f"/o/acme/map/{world.company_a.pk}.svg?download=1")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert response["Content-Disposition"] == 'attachment; filename="strategy-map-acme-manufacturing.svg"'
+    svg = response.content.decode()
+    assert svg.count('class="band"') == 4
+    assert svg.count('class="objective"') == 8
+    assert svg.count('class="link"') == 6
+    assert "Acme Manufacturing: strategy map" in svg
+    assert re.findall(r'font-weight="bold" fill="#33415c">([^<]+)<', svg) == [
+        "Financial",
+        "Customer",
+        "Internal Process",
+        "Learning &amp; Growth",
+    ]
+
+
+def test_names_are_escaped_in_the_svg(world, client):
+    with organization_scope(world.org_a):
+        band = Perspective.objects.get(scorecard__unit=world.company_a, name="Customer")
+        strategy.objective_create(perspective=band, name='<script>alert("x")</script>')
+    client.force_login(world.admin_a)
+    svg = client.get(f"/o/acme/map/{world.company_a.pk}.svg").content.decode()
+    assert "<script>" not in svg
+    assert "&lt;script&gt;" in svg
+
+
+def test_another_organizations_map_is_a_404(world, client):
+    client.force_login(world.admin_a)
+    assert client.get(f"/o/acme/map/{world.unit_b.pk}/").status_code == 404
+    assert client.get(f"/o/acme/map/{world.unit_b.pk}.svg").status_code == 404
+
+
+@pytest.mark.parametrize("url_suffix", ["/", ".svg"])
+def test_the_map_query_count_does_not_grow_with_the_objectives(world, client, url_suffix):
+    client.force_login(world.admin_a)
+    url = f"/o/acme/map/{world.company_a.pk}{url_suffix}"
+    build_map(world, 10, 5)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    build_map(world, 50, 30)
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.content.decode().count('class="objective"') == 60
+    assert len(large.captured_queries) == len(small.captured_queries)
