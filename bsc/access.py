@@ -10,7 +10,7 @@ import functools
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest
 
-from bsc.models import Membership, Organization, OrgUnit
+from bsc.models import Invitation, Membership, Organization, OrgUnit
 from bsc.permissions import Action, require
 from bsc.tenancy import dangerously_unscoped, organization_scope
 
@@ -70,3 +70,17 @@ def get_membership_for_admin(request: HttpRequest, pk: int) -> Membership:
         raise Http404("No such member.")
     require(request.membership, Action.MANAGE_ORGANIZATION)
     return membership
+
+
+def get_organization_for_editor(request: HttpRequest) -> Organization:
+    """The organization, for pages that change its units and strategy (admins and executives)."""
+    require(request.membership, Action.EDIT_STRATEGY)
+    return request.organization
+
+
+def get_invitation_for_admin(request: HttpRequest, pk: int) -> Invitation:
+    invitation = Invitation.objects.for_organization(request.organization).filter(pk=pk).first()
+    if invitation is None:
+        raise Http404("No such invitation.")
+    require(request.membership, Action.MANAGE_ORGANIZATION)
+    return invitation

@@ -1,12 +1,18 @@
 """Forms of the core app: validation at the edge, then the services validate again."""
 
+import calendar
+import functools
+import zoneinfo
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.template import loader
 
-from bsc.models import User
+from bsc.models import Organization, OrgUnit, Role, User
+from bsc.selectors import member_user_list, org_unit_tree
 from bsc.tasks import email_send
 
 
@@ -15,39 +21,48 @@ class EmailAuthenticationForm(AuthenticationForm):
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
     error_messages = {
-        # One message for unknown email and wrong password alike: no user enumeration.
-        "invalid_login": "That email and password do not match an account. Both are case-sensitive for the password.",
-        "inactive": "That email and password do not match an account. Both are case-sensitive for the password.",
+        # One message for unknown email, wrong password and inactive account alike: no user enumeration.
+        "invalid_login": "That email and password do not match an account.",
+        "inactive": "That email and password do not match an account.",
     }
+
+    def clean_username(self):
+        # Emails are stored lowercased; django-axes also counts failures under this cleaned value, so
+        # "Ann@x" and "ann@x" share one lockout counter.
+        return self.cleaned_data["username"].lower()
 
 
 class InvitationAcceptForm(forms.Form):
-    full_name = forms.CharField(max_length=150, required=False, label="Your name")
-    password1 = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    """A new person's name and password. An invitee who already has an account does not use this
+    form: they log in as that account and accept with one button."""
+
+    full_name = forms.CharField(
+        max_length=150, label="Your name", widget=forms.TextInput(attrs={"autocomplete": "name", "autofocus": True})
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        help_text="At least 8 characters; not a common password, not only digits, not like your name or email.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
     password2 = forms.CharField(
-        label="Password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="Password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
     def __init__(self, *args, invitation, **kwargs):
         super().__init__(*args, **kwargs)
         self.invitation = invitation
-        self.existing_user = User.objects.filter(email=invitation.email).first()
-        if self.existing_user is not None:
-            # An existing account joins with its own password; nothing to set.
-            for name in ("full_name", "password1", "password2"):
-                del self.fields[name]
 
     def clean(self):
         data = super().clean()
-        if self.existing_user is None:
-            if data.get("password1") != data.get("password2"):
-                self.add_error("password2", "The two passwords differ.")
-            elif data.get("password1"):
-                candidate = User(email=self.invitation.email, full_name=data.get("full_name", ""))
-                try:
-                    password_validation.validate_password(data["password1"], candidate)
-                except forms.ValidationError as error:
-                    self.add_error("password1", error)
+        if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
+            self.add_error("password2", "The two passwords differ.")
+        elif data.get("password1"):
+            candidate = User(email=self.invitation.email, full_name=data.get("full_name", ""))
+            try:
+                password_validation.validate_password(data["password1"], candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
         return data
 
 
@@ -65,4 +80,178 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     ):
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
-        email_send.delay(subject=subject, body=body, recipients=[to_email])
+        email_send.delay_on_commit(subject=subject, body=body, recipients=[to_email])
+
+
+# --- Organization admin: members, invitations, units, settings ---------------------------------------
+
+
+def _unit_choices(units) -> list[tuple[int, str]]:
+    """Units in tree order, indented by depth (non-breaking spaces survive in <option> text)."""
+    return [(unit.pk, "\u00a0\u00a0\u00a0" * unit.depth + unit.name) for unit in units]
+
+
+class UnitSelect(forms.Select):
+    """A select of units whose `disabled_values` are listed (the tree stays readable) but not choosable."""
+
+    def __init__(self, *args, disabled_values=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disabled_values = {str(value) for value in disabled_values}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.disabled_values:
+            option["attrs"]["disabled"] = True
+        return option
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return f"{user.full_name} ({user.email})" if user.full_name else user.email
+
+
+class MembershipForm(forms.Form):
+    """A member's role and, for department heads, the units they work on."""
+
+    role = forms.ChoiceField(choices=Role.choices)
+    units = forms.ModelMultipleChoiceField(
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "checklist"}),
+        help_text="Only for department heads: they work on these units and every unit below them.",
+    )
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["units"].queryset = OrgUnit.objects.for_organization(organization)
+        self.fields["units"].choices = _unit_choices(org_unit_tree(organization=organization))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("role") == Role.DEPARTMENT_HEAD and not data.get("units") and "units" not in self.errors:
+            self.add_error("units", "A department head needs at least one unit.")
+        return data
+
+
+class InvitationForm(MembershipForm):
+    email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+
+    field_order = ["email", "role", "units"]
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        kwargs.setdefault("initial", {"role": Role.VIEWER})
+        super().__init__(*args, organization=organization, **kwargs)
+
+
+class OrgUnitCreateForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Name")
+    parent = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label="Parent unit", widget=UnitSelect)
+    head = MemberChoiceField(queryset=User.objects.none(), required=False, label="Head", empty_label="No head yet")
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        tree = org_unit_tree(organization=organization)
+        self.fields["parent"].queryset = OrgUnit.objects.for_organization(organization)
+        self.fields["parent"].choices = _unit_choices(tree)
+        if tree and "parent" not in self.initial:
+            self.initial["parent"] = tree[0].pk
+        self.fields["head"].queryset = member_user_list(organization=organization)
+
+
+class OrgUnitEditForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Name")
+    head = MemberChoiceField(queryset=User.objects.none(), required=False, label="Head", empty_label="No head")
+
+    def __init__(self, *args, unit: OrgUnit, **kwargs):
+        kwargs.setdefault("initial", {"name": unit.name, "head": unit.head_id})
+        super().__init__(*args, **kwargs)
+        self.fields["head"].queryset = member_user_list(organization=unit.organization)
+
+
+class OrgUnitMoveForm(forms.Form):
+    """The new parent; the unit itself and its sub-units are listed but disabled (the service refuses them)."""
+
+    parent = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label="New parent unit", widget=UnitSelect)
+
+    def __init__(self, *args, unit: OrgUnit, **kwargs):
+        kwargs.setdefault("initial", {"parent": unit.parent_id})
+        super().__init__(*args, **kwargs)
+        tree = org_unit_tree(organization=unit.organization)
+        field = self.fields["parent"]
+        field.queryset = OrgUnit.objects.for_organization(unit.organization)
+        field.choices = _unit_choices(tree)
+        field.widget.disabled_values = {str(u.pk) for u in tree if u.path.startswith(unit.path)}
+
+
+@functools.cache
+def _time_zone_choices() -> tuple[tuple[str, str], ...]:
+    zones = sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone or zone == "UTC")
+    return tuple((zone, zone.replace("_", " ")) for zone in zones)
+
+
+def _as_percent(fraction: Decimal) -> Decimal | int:
+    value = fraction * 100
+    return int(value) if value == value.to_integral_value() else value.quantize(Decimal("0.1"))
+
+
+class PercentField(forms.DecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(min_value=0, max_value=100, max_digits=4, decimal_places=1, **kwargs)
+
+
+class OrganizationSettingsForm(forms.Form):
+    """Organization settings; thresholds are entered as percentages and stored as fractions."""
+
+    name = forms.CharField(max_length=200, label="Organization name")
+    time_zone = forms.ChoiceField(
+        label="Time zone", help_text="Reminders go out, and days and months begin, in this time zone."
+    )
+    fiscal_year_start_month = forms.TypedChoiceField(
+        coerce=int, choices=[(m, calendar.month_name[m]) for m in range(1, 13)], label="Fiscal year starts in"
+    )
+    green_threshold = PercentField(
+        label="Green at or above (%)", help_text="A KPI whose score (progress to target) reaches this is green."
+    )
+    amber_threshold = PercentField(
+        label="Amber at or above (%)", help_text="From here up to green a KPI is amber; below it, red."
+    )
+    red_requires_comment = forms.BooleanField(required=False, label="Ask for a comment when a value is red")
+    reminder_hour = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(h, f"{h:02d}:00") for h in range(24)],
+        label="Send reminders at",
+        help_text="Local time in the organization's time zone; daily reminders and digests go out then.",
+    )
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "name": organization.name,
+                "time_zone": organization.time_zone,
+                "fiscal_year_start_month": organization.fiscal_year_start_month,
+                "green_threshold": _as_percent(organization.green_threshold),
+                "amber_threshold": _as_percent(organization.amber_threshold),
+                "red_requires_comment": organization.red_requires_comment,
+                "reminder_hour": organization.reminder_hour,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        choices = list(_time_zone_choices())
+        if organization.time_zone not in dict(choices):  # a legacy zone set elsewhere stays choosable
+            choices.insert(0, (organization.time_zone, organization.time_zone))
+        self.fields["time_zone"].choices = choices
+
+    def clean(self):
+        data = super().clean()
+        green, amber = data.get("green_threshold"), data.get("amber_threshold")
+        if green is not None and amber is not None and amber >= green:
+            self.add_error("amber_threshold", f"The amber threshold must be below the green threshold ({green}%).")
+        return data
+
+    def organization_fields(self) -> dict:
+        """The cleaned values as Organization fields (percentages back to fractions)."""
+        data = dict(self.cleaned_data)
+        for name in ("green_threshold", "amber_threshold"):
+            data[name] = data[name] / 100
+        return data

