@@ -1,0 +1,72 @@
+"""An admin, in a real browser, adds a unit, invites a department head for it and reviews the settings."""
+
+import pytest
+
+from bsc.models import Invitation, OrgUnit, Role
+from tests.conftest import log_in, screenshot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_admin_adds_a_unit_and_invites_its_head(world, page):
+    log_in(page, world.admin_a.email)
+    page.get_by_role("link", name="Acme Manufacturing").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
+    assert page.get_by_role("heading", name="Members", exact=True).is_visible()
+    assert page.get_by_role("cell", name=world.viewer_a.email).is_visible()
+    screenshot(page, "admin_members")
+
+    tabs = page.get_by_role("navigation", name="Organization admin")
+    tabs.get_by_role("link", name="Units").click()
+    page.get_by_label("Name").fill("Quality")
+    page.get_by_label("Parent unit").select_option(str(world.division_a.pk))
+    page.get_by_label("Head").select_option(label=f"Admin of acme ({world.admin_a.email})")
+    page.get_by_role("button", name="Add unit").click()
+    assert page.get_by_role("status").inner_text() == "Unit “Quality” added under “Operations”."
+    assert page.locator(".tree .unit-name").all_inner_texts() == [
+        "Acme Manufacturing",
+        "Operations",
+        "Assembly",
+        "Quality",
+    ]
+    screenshot(page, "admin_units")
+    quality = OrgUnit.objects.for_organization(world.org_a).get(name="Quality")
+    assert (quality.parent_id, quality.head_id) == (world.division_a.pk, world.admin_a.pk)
+
+    page.get_by_role("link", name="Operations").click()
+    page.get_by_role("button", name="Delete “Operations”").click()
+    assert page.get_by_role("alert").inner_text() == (
+        "“Operations” cannot be deleted: it has 2 sub-units; move or delete them first."
+    )
+    screenshot(page, "admin_unit_edit")
+
+    tabs.get_by_role("link", name="Invitations").click()
+    page.get_by_label("Email").fill("quinn@example.com")
+    page.get_by_label("Role").select_option(label="Department head")
+    page.get_by_role("checkbox", name="Quality").check()
+    page.get_by_label("Email").press("Enter")  # the keyboard submits the form
+    page.wait_for_load_state()
+    assert page.get_by_role("status").inner_text() == "Invitation sent to quinn@example.com."
+    row = page.get_by_role("row", name="quinn@example.com")
+    assert "Department head" in row.inner_text() and "Quality" in row.inner_text()
+    screenshot(page, "admin_invitations")
+    invitation = Invitation.objects.for_organization(world.org_a).get()
+    assert (invitation.email, invitation.role) == ("quinn@example.com", Role.DEPARTMENT_HEAD)
+
+    tabs.get_by_role("link", name="Members").click()
+    page.get_by_role("link", name=f"Edit {world.admin_a.display_name}").click()
+    page.get_by_label("Role", exact=True).select_option(label="Viewer")
+    page.get_by_role("button", name="Save").click()
+    assert page.locator("#id_role-error").inner_text() == (
+        "The organization needs at least one admin; make someone else admin first."
+    )
+    screenshot(page, "admin_member_edit")
+
+    tabs.get_by_role("link", name="Settings").click()
+    assert page.get_by_label("Green at or above (%)").input_value() == "90"
+    screenshot(page, "admin_settings")
+    page.get_by_label("Amber at or above (%)").fill("95")
+    page.get_by_role("button", name="Save settings").click()
+    error = page.locator("#id_amber_threshold-error")
+    assert error.inner_text() == "The amber threshold must be below the green threshold (90%)."
+    screenshot(page, "admin_settings_error")
