@@ -32,4 +32,3 @@ def org_overview(request):
     own = set(request.membership.units.all())
     own_units = [unit for unit in units if unit in own]
     return render(request, "bsc/org_overview.html", {"units": units, "own_units": own_units})
-

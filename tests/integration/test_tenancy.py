@@ -59,7 +59,8 @@ def url_patterns():
 ORG_OWNED_MODELS = [
     model
     for model in apps.get_models()
-    if model._meta.app_label in {"bsc", "kpis", "coaching"} and any(f.name == "organization" for f in model._meta.fields)
+    if model._meta.app_label in {"bsc", "kpis", "coaching"}
+    and any(f.name == "organization" for f in model._meta.fields)
 ]
 
 
@@ -70,7 +71,8 @@ def foreign_ids(world):
     with connection.cursor() as cursor:
         for model in ORG_OWNED_MODELS + [apps.get_model("bsc", "PersonalToken")]:
             cursor.execute(
-                "SELECT setval(pg_get_serial_sequence(%s, 'id'), 1000000 + COALESCE(MAX(id), 0)) FROM " + model._meta.db_table,
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), 1000000 + COALESCE(MAX(id), 0)) FROM "
+                + model._meta.db_table,
                 [model._meta.db_table],
             )
     from bsc import services
@@ -122,7 +124,9 @@ def test_every_url_answers_404_for_another_organizations_data(world, client, for
         for url, what in _requests_for(name, kwarg_names, world, foreign_ids):
             for method in ("get", "post", "put", "patch", "delete"):
                 response = getattr(client, method)(url, content_type="application/json")
-                assert response.status_code in (404, 405), f"{method.upper()} {url} ({name}, {what}) answered {response.status_code}"
+                assert response.status_code in (404, 405), (
+                    f"{method.upper()} {url} ({name}, {what}) answered {response.status_code}"
+                )
                 assert b"Globex" not in response.content, f"{method.upper()} {url} leaked organization B's data"
                 checked += 1
             # At least the reading method must be a 404, not only "method not allowed".
