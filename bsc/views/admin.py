@@ -125,6 +125,9 @@ def invitation_revoke(request, pk):
         messages.error(request, _text(error))
     else:
         messages.success(request, f"The invitation of {invitation.email} was revoked.")
+    if request.htmx:  # swap the list in place; the flash travels out of band
+        open_invitations = invitation_list_open(organization=request.organization)
+        return render(request, "bsc/admin/invitations.html#open-invitations", {"invitations": open_invitations})
     return redirect("admin_invitations", org_slug=request.organization.slug)
 
 
