@@ -1,0 +1,266 @@
+"""KPIs, their targets (with recalibrations), measurements (with audit history) and stored scores."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pghistory
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard, User
+from bsc.tenancy import OrgManager
+
+CODE_VALIDATOR = RegexValidator(
+    r"^[A-Za-z][A-Za-z0-9_.-]*$",
+    "Start with a letter; then letters, digits, '_', '-' or '.' (it is used in formulas).",
+)
+FRACTION = [MinValueValidator(0), MaxValueValidator(1)]
+
+
+class Direction(models.TextChoices):
+    INCREASE = "increase", "Increase (higher is better)"
+    DECREASE = "decrease", "Decrease (lower is better)"
+    BAND = "band", "Band (stay within a range)"
+
+
+class Frequency(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+    ANNUAL = "annual", "Annual"
+
+
+class Source(models.TextChoices):
+    MANUAL = "manual", "Entered by hand"
+    ROLLUP = "rollup", "Rolled up from child units"
+    FORMULA = "formula", "Calculated by a formula"
+
+
+class Aggregation(models.TextChoices):
+    SUM = "sum", "Sum"
+    AVERAGE = "average", "Average"
+    LAST = "last", "Last value"
+    MIN = "min", "Minimum"
+    MAX = "max", "Maximum"
+
+
+class RollupMethod(models.TextChoices):
+    SUM = "sum", "Sum"
+    AVERAGE = "average", "Average"
+    WEIGHTED_AVERAGE = "weighted_average", "Weighted average"
+    MIN = "min", "Minimum"
+    MAX = "max", "Maximum"
+
+
+class Kpi(models.Model):
+    """A key performance indicator of one unit, usually serving one of its objectives."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="kpis")
+    objective = models.ForeignKey(Objective, on_delete=models.SET_NULL, null=True, blank=True, related_name="kpis")
+    name = models.CharField(max_length=160)
+    code = models.CharField(max_length=40, validators=[CODE_VALIDATOR])
+    description = models.TextField(blank=True, max_length=4000)
+    measurement_unit = models.CharField(max_length=20, blank=True, help_text="For example %, EUR, days.")
+    decimals = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(6)])
+    direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.INCREASE)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.MONTHLY)
+    baseline = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    band_low = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    band_high = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    band_tolerance = models.DecimalField(
+        max_digits=20, decimal_places=6, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    green_threshold = models.DecimalField(
+        max_digits=4, decimal_places=3, null=True, blank=True, validators=FRACTION,
+        help_text="Leave empty to use the organization's.",
+    )  # fmt: skip
+    amber_threshold = models.DecimalField(
+        max_digits=4, decimal_places=3, null=True, blank=True, validators=FRACTION,
+        help_text="Leave empty to use the organization's.",
+    )  # fmt: skip
+    weight = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("1.00"), validators=[MinValueValidator(0)])
+    owner = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    formula = models.CharField(max_length=500, blank=True)
+    rollup_method = models.CharField(max_length=20, choices=RollupMethod.choices, blank=True)
+    aligned_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="aligned_from",
+        help_text="The parent unit's KPI this KPI contributes to.",
+    )  # fmt: skip
+    time_aggregation = models.CharField(max_length=10, choices=Aggregation.choices, default=Aggregation.AVERAGE)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrgManager()
+
+    class Meta:
+        ordering = ["unit__path", "code"]
+        verbose_name = "KPI"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "code"],
+                name="kpi_unique_code_per_organization",
+                violation_error_message="Another KPI of this organization already uses this code.",
+            ),
+            models.CheckConstraint(
+                condition=Q(amber_threshold__isnull=True)
+                | Q(green_threshold__isnull=True)
+                | Q(amber_threshold__lt=F("green_threshold")),
+                name="kpi_amber_below_green",
+                violation_error_message="The amber threshold must be below the green threshold.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(direction="band")
+                | Q(band_low__isnull=False, band_high__isnull=False, band_low__lte=F("band_high")),
+                name="kpi_band_complete",
+                violation_error_message="A band KPI needs a low and a high bound, low not above high.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(source="formula") | ~Q(formula=""),
+                name="kpi_formula_present",
+                violation_error_message="A formula KPI needs a formula.",
+            ),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="kpi_weight_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Target(models.Model):
+    """The target of a KPI for one period; a recalibration keeps the original value."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="targets")
+    period = models.DateField(help_text="First day of the period (month, fiscal quarter or fiscal year).")
+    value = models.DecimalField(max_digits=20, decimal_places=6)
+    original_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+
+    objects = OrgManager()
+
+    class Meta:
+        ordering = ["kpi", "period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "period"],
+                name="target_one_per_kpi_period",
+                violation_error_message="This KPI already has a target for that period.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Target {self.value} for {self.kpi.code} {self.period:%Y-%m}"
+
+
+class TargetRecalibration(models.Model):
+    """One change of a period's target after it was set: who, when, why, from what to what."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="recalibrations")
+    old_value = models.DecimalField(max_digits=20, decimal_places=6)
+    new_value = models.DecimalField(max_digits=20, decimal_places=6)
+    reason = models.CharField(max_length=500)
+    changed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrgManager()
+
+    class Meta:
+        ordering = ["-changed_at"]
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Measurement(models.Model):
+    """A KPI's actual value for one period. `version` grows with every change: a save against an older
+    version is refused so concurrent edits never overwrite one another silently."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="measurements")
+    period = models.DateField()
+    value = models.DecimalField(max_digits=20, decimal_places=6)
+    comment = models.TextField(blank=True, max_length=2000)
+    entered_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    entered_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=1)
+
+    objects = OrgManager()
+
+    class Meta:
+        ordering = ["kpi", "period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "period"],
+                name="measurement_one_per_kpi_period",
+                violation_error_message="This KPI already has a value for that period.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi.code} {self.period:%Y-%m} = {self.value}"
+
+
+class PeriodKind(models.TextChoices):
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
+    YEAR = "year", "Year"
+
+
+class ScoreBase(models.Model):
+    """A computed score, stored (not recomputed per page view), with the coverage of the data behind it."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    period_kind = models.CharField(max_length=7, choices=PeriodKind.choices, default=PeriodKind.MONTH)
+    period = models.DateField()
+    score = models.DecimalField(max_digits=9, decimal_places=4, null=True)
+    status = models.CharField(max_length=5, default="grey")
+    coverage = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0"))
+    computed_at = models.DateTimeField(auto_now=True)
+
+    objects = OrgManager()
+
+    class Meta:
+        abstract = True
+
+
+class KpiScore(ScoreBase):
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="scores")
+    actual = models.DecimalField(max_digits=20, decimal_places=6, null=True)
+    target = models.DecimalField(max_digits=20, decimal_places=6, null=True)
+    progress = models.DecimalField(max_digits=12, decimal_places=4, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "period_kind", "period"], name="kpiscore_unique_period"),
+        ]
+
+
+class ObjectiveScore(ScoreBase):
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="scores")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["objective", "period_kind", "period"], name="objectivescore_unique_period"),
+        ]
+
+
+class PerspectiveScore(ScoreBase):
+    perspective = models.ForeignKey(Perspective, on_delete=models.CASCADE, related_name="scores")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["perspective", "period_kind", "period"], name="perspectivescore_unique_period"
+            ),
+        ]
+
+
+class ScorecardScore(ScoreBase):
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="scores")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scorecard", "period_kind", "period"], name="scorecardscore_unique_period"),
+        ]
