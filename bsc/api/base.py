@@ -9,13 +9,15 @@ import contextlib
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from rest_framework import exceptions, permissions, views
+from rest_framework import exceptions, permissions, status, views
 from rest_framework.fields import get_error_detail
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from bsc.access import membership_for
 from bsc.models import Membership, Organization
 from bsc.permissions import Action, can
+from bsc.strategy import StaleMapError
 from bsc.tenancy import organization_scope
 
 
@@ -69,7 +71,13 @@ class OrganizationScopedMixin:
 
 def exception_handler(exc, context):
     """DRF's handler, and a Django ValidationError (from a service) as a 400 keyed by field, with errors
-    that belong to no field under `non_field_errors` as a serializer reports them."""
+    that belong to no field under `non_field_errors` as a serializer reports them. A stale map edit is a 409
+    with the map's current version, so the editor can reload it."""
+    if isinstance(exc, StaleMapError):
+        return Response(
+            {"detail": exc.messages[0], "code": "stale", "version": exc.current_version},
+            status=status.HTTP_409_CONFLICT,
+        )
     if isinstance(exc, DjangoValidationError):
         detail = get_error_detail(exc)
         if isinstance(detail, dict):

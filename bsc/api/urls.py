@@ -3,11 +3,16 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from bsc.api import views
+from bsc.api import maps, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("members", views.MemberViewSet, basename="api_member")
 router.register("units", views.OrgUnitViewSet, basename="api_org_unit")
+router.register("scorecards", maps.ScorecardViewSet, basename="api_scorecard")
+router.register("perspectives", maps.PerspectiveViewSet, basename="api_perspective")
+router.register("objectives", maps.ObjectiveViewSet, basename="api_objective")
+router.register("links", maps.LinkViewSet, basename="api_link")
+router.register("initiatives", maps.InitiativeViewSet, basename="api_initiative")
 
 org_patterns = [
     path("", views.OrganizationDetailApi.as_view(), name="api_organization"),

@@ -1,8 +1,6 @@
 """Strategy-map pages: the unit list, one unit's map (editor for admins and executives, read-only for
 everyone else) and its SVG export."""
 
-import json
-
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.text import slugify
@@ -38,14 +36,12 @@ def strategy_map_page(request, unit_id: int):
         "scorecard": scorecard,
         "unit": scorecard.unit,
         "map": data,
-        "map_json": json.dumps(
-            {
-                **data,
-                "can_edit": can_edit,
-                "parent_objectives": parent_objectives(scorecard=scorecard),
-                "has_parent": scorecard.unit.parent_id is not None,
-            }
-        ),
+        "map_json": {  # json_script encodes it (once)
+            **data,
+            "can_edit": can_edit,
+            "parent_objectives": parent_objectives(scorecard=scorecard),
+            "has_parent": scorecard.unit.parent_id is not None,
+        },
         "svg": map_svg.render(data),
         "can_edit": can_edit,
     }
