@@ -208,7 +208,7 @@ def _objective_data_blockers(objective: Objective) -> list[str]:
 
     reasons = []
     if apps.is_installed("kpis") and hasattr(objective, "kpis"):
-        with_data = objective.kpis.filter(measurements__isnull=False).distinct().count()
+        with_data = objective.kpis.filter(archived_at__isnull=True, measurements__isnull=False).distinct().count()
         if with_data:
             reasons.append(
                 f"it has {with_data} KPI{'s' if with_data != 1 else ''} with data; move or archive them first"
