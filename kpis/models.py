@@ -80,7 +80,9 @@ class Kpi(models.Model):
         max_digits=4, decimal_places=3, null=True, blank=True, validators=FRACTION,
         help_text="Leave empty to use the organization's.",
     )  # fmt: skip
-    weight = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("1.00"), validators=[MinValueValidator(0)])
+    weight = models.DecimalField(
+        max_digits=6, decimal_places=2, default=Decimal("1.00"), validators=[MinValueValidator(0)]
+    )
     owner = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     formula = models.CharField(max_length=500, blank=True)
@@ -142,7 +144,7 @@ class Target(models.Model):
     objects = OrgManager()
 
     class Meta:
-        ordering = ["kpi", "period"]
+        ordering = ["period"]
         constraints = [
             models.UniqueConstraint(
                 fields=["kpi", "period"],
@@ -171,6 +173,9 @@ class TargetRecalibration(models.Model):
     class Meta:
         ordering = ["-changed_at"]
 
+    def __str__(self) -> str:
+        return f"{self.old_value} → {self.new_value}: {self.reason}"
+
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Measurement(models.Model):
@@ -189,7 +194,7 @@ class Measurement(models.Model):
     objects = OrgManager()
 
     class Meta:
-        ordering = ["kpi", "period"]
+        ordering = ["period"]
         constraints = [
             models.UniqueConstraint(
                 fields=["kpi", "period"],
@@ -223,6 +228,9 @@ class ScoreBase(models.Model):
 
     class Meta:
         abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.period_kind} {self.period:%Y-%m}: {self.score} ({self.status})"
 
 
 class KpiScore(ScoreBase):

@@ -1,0 +1,183 @@
+"""Reads shared by the KPI pages and the API; a fixed number of queries whatever the number of KPIs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard
+from kpis.models import Kpi, KpiScore, Measurement, ObjectiveScore, PeriodKind, PerspectiveScore, ScorecardScore, Target
+from kpis.recompute import windows_for
+
+
+def kpi_list(*, organization: Organization, unit: OrgUnit | None = None, archived: bool = False) -> QuerySet[Kpi]:
+    kpis = (
+        Kpi.objects.for_organization(organization)
+        .select_related("unit", "objective", "owner", "aligned_to")
+        .filter(archived_at__isnull=not archived)
+    )
+    return kpis.filter(unit=unit) if unit is not None else kpis
+
+
+def kpi_get(*, organization: Organization, pk: int) -> Kpi | None:
+    return (
+        kpi_list(organization=organization).filter(pk=pk).first()
+        or kpi_list(organization=organization, archived=True).filter(pk=pk).first()
+    )
+
+
+def month_shift(month: date, months: int) -> date:
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def window_start(kind: str, month: date, fiscal_start: int) -> date:
+    """The first month of the month, fiscal quarter or fiscal year containing `month`."""
+    return {w.kind: w.start for w in windows_for(month, fiscal_start)}[kind]
+
+
+def recent_windows(kind: str, month: date, fiscal_start: int, count: int = 12) -> list[date]:
+    """The starts of the `count` windows of this kind ending with the one containing `month`."""
+    step = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12}[kind]
+    last = window_start(kind, month, fiscal_start)
+    return [month_shift(last, -step * i) for i in range(count - 1, -1, -1)]
+
+
+@dataclass
+class KpiRow:
+    kpi: Kpi
+    score: KpiScore | None
+    trend: list[Decimal | None] = field(default_factory=list)  # actuals of the recent windows, oldest first
+
+
+@dataclass
+class ObjectiveRow:
+    objective: Objective
+    score: ObjectiveScore | None
+    kpis: list[KpiRow] = field(default_factory=list)
+
+
+@dataclass
+class PerspectiveRow:
+    perspective: Perspective
+    score: PerspectiveScore | None
+    objectives: list[ObjectiveRow] = field(default_factory=list)
+
+
+@dataclass
+class ScorecardView:
+    scorecard: Scorecard
+    score: ScorecardScore | None
+    perspectives: list[PerspectiveRow]
+    unlinked: list[KpiRow]  # KPIs of the unit that serve no objective
+    windows: list[date]
+
+
+def scorecard_rows(*, organization: Organization, unit: OrgUnit, kind: str, month: date) -> ScorecardView:
+    """Perspectives, then objectives, then KPIs of one unit, each with its stored score for the window of
+    `kind` containing `month`, and each KPI with the actuals of the last 12 windows for a sparkline."""
+    org_id = organization.pk
+    scorecard = Scorecard.objects.for_organization(org_id).select_related("unit").get(unit=unit)
+    windows = recent_windows(kind, month, organization.fiscal_year_start_month)
+    current = windows[-1]
+    perspectives = list(Perspective.objects.for_organization(org_id).filter(scorecard=scorecard))
+    objectives = list(
+        Objective.objects.for_organization(org_id)
+        .filter(scorecard=scorecard)
+        .select_related("owner")
+        .order_by("x", "id")
+    )
+    kpis = list(kpi_list(organization=organization, unit=unit).order_by("code"))
+    kpi_scores = defaultdict(dict)
+    for s in KpiScore.objects.for_organization(org_id).filter(kpi__in=kpis, period_kind=kind, period__in=windows):
+        kpi_scores[s.kpi_id][s.period] = s
+    objective_scores = {
+        s.objective_id: s
+        for s in ObjectiveScore.objects.for_organization(org_id).filter(
+            objective__in=objectives, period_kind=kind, period=current
+        )
+    }
+    perspective_scores = {
+        s.perspective_id: s
+        for s in PerspectiveScore.objects.for_organization(org_id).filter(
+            perspective__in=perspectives, period_kind=kind, period=current
+        )
+    }
+    card_score = (
+        ScorecardScore.objects.for_organization(org_id)
+        .filter(scorecard=scorecard, period_kind=kind, period=current)
+        .first()
+    )
+
+    def row(kpi: Kpi) -> KpiRow:
+        by_period = kpi_scores.get(kpi.pk, {})
+        trend = [getattr(by_period.get(w), "actual", None) for w in windows]
+        return KpiRow(kpi=kpi, score=by_period.get(current), trend=trend)
+
+    kpi_rows = defaultdict(list)
+    unlinked = []
+    for kpi in kpis:
+        (kpi_rows[kpi.objective_id] if kpi.objective_id else unlinked).append(row(kpi))
+    perspective_rows = []
+    for perspective in perspectives:
+        rows = [
+            ObjectiveRow(objective=o, score=objective_scores.get(o.pk), kpis=kpi_rows.get(o.pk, []))
+            for o in objectives
+            if o.perspective_id == perspective.pk
+        ]
+        perspective_rows.append(PerspectiveRow(perspective, perspective_scores.get(perspective.pk), rows))
+    return ScorecardView(scorecard, card_score, perspective_rows, unlinked, windows)
+
+
+def kpi_history(*, kpi: Kpi, months: int = 24, until: date) -> list[dict]:
+    """Month by month: actual, target (and original target), comment and status, for the KPI page chart
+    and table."""
+    org_id = kpi.organization_id
+    start = month_shift(until, -(months - 1))
+    measurements = {
+        m.period: m
+        for m in Measurement.objects.for_organization(org_id)
+        .filter(kpi=kpi, period__gte=start, period__lte=until)
+        .select_related("entered_by")
+    }
+    targets = {
+        t.period: t
+        for t in Target.objects.for_organization(org_id).filter(kpi=kpi, period__gte=start, period__lte=until)
+    }
+    scores = {
+        s.period: s
+        for s in KpiScore.objects.for_organization(org_id).filter(
+            kpi=kpi, period_kind=PeriodKind.MONTH, period__gte=start, period__lte=until
+        )
+    }
+    rows = []
+    for i in range(months):
+        period = month_shift(start, i)
+        m, t, s = measurements.get(period), targets.get(period), scores.get(period)
+        rows.append(
+            {
+                "period": period,
+                "actual": m.value if m else None,
+                "comment": m.comment if m else "",
+                "entered_by": m.entered_by if m else None,
+                "entered_at": m.entered_at if m else None,
+                "version": m.version if m else None,
+                "target": t.value if t else None,
+                "original_target": t.original_value if t else None,
+                "score": s.score if s else None,
+                "status": s.status if s else "grey",
+            }
+        )
+    return rows
+
+
+def measurement_audit(*, kpi: Kpi, limit: int = 200) -> list:
+    """Every change of the KPI's values (pghistory events), newest first, with who made it."""
+    from kpis.models import Measurement as M
+
+    events = M.pgh_event_model.objects.filter(kpi_id=kpi.pk).select_related("pgh_context").order_by("-pgh_created_at")
+    return list(events[:limit])

@@ -1,0 +1,377 @@
+"""KPI services: definitions, targets and recalibrations, measurements. Every write goes through here and
+schedules the score recompute after the transaction commits."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+import pghistory
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bsc.models import Membership, Organization, OrgUnit, User
+from bsc.tenancy import organization_scope
+from kpis import formula as formulas
+from kpis.models import Direction, Frequency, Kpi, Measurement, Source, Target, TargetRecalibration
+
+KPI_FIELDS = {
+    "name", "code", "description", "measurement_unit", "decimals", "direction", "frequency", "baseline",
+    "band_low", "band_high", "band_tolerance", "green_threshold", "amber_threshold", "weight", "owner",
+    "source", "formula", "rollup_method", "aligned_to", "time_aggregation", "objective",
+}  # fmt: skip
+
+
+class StaleMeasurementError(ValidationError):
+    """The value changed since the page was loaded; carries the newer value."""
+
+    def __init__(self, current: Measurement | None):
+        shown = "removed" if current is None else f"{current.value.normalize():f}"
+        who = f" by {current.entered_by.display_name}" if current is not None and current.entered_by else ""
+        super().__init__(
+            {"value": f"Someone else changed this value{who} since you loaded the page (now {shown}); "
+             "check it and save again."},
+            code="stale",
+        )  # fmt: skip
+        self.current = current
+
+
+def _save(obj) -> None:
+    with organization_scope(obj.organization_id):
+        obj.full_clean()
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as error:
+        raise ValidationError(f"The change conflicts with existing data: {error.__cause__ or error}") from error
+
+
+def _schedule_recompute(kpi: Kpi, periods: list[date]) -> None:
+    from kpis.tasks import scores_recompute
+
+    transaction.on_commit(
+        lambda: scores_recompute.delay(
+            organization_id=kpi.organization_id, kpi_ids=[kpi.pk], periods=[p.isoformat() for p in sorted(set(periods))]
+        )
+    )
+
+
+# --- Periods -----------------------------------------------------------------------------------------
+
+
+def parse_period(text: str) -> date:
+    """'2026-03' or '2026-03-01' → the first day of that month; anything else is refused."""
+    text = (text or "").strip()
+    try:
+        if len(text) == 7:
+            return datetime.strptime(text, "%Y-%m").date()
+        parsed = datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise ValidationError({"period": f"“{text}” is not a period; write it as YYYY-MM, e.g. 2026-03."}) from None
+    if parsed.day != 1:
+        raise ValidationError({"period": f"“{text}” is not the first day of a month; write the period as YYYY-MM."})
+    return parsed
+
+
+def check_period(kpi: Kpi, period: date, organization: Organization) -> None:
+    """A period must start a month that fits the KPI's frequency, and not lie in the future."""
+    if period.day != 1:
+        raise ValidationError({"period": "A period starts on the first day of a month."})
+    start = organization.fiscal_year_start_month
+    offset = (period.month - start) % 12
+    if kpi.frequency == Frequency.QUARTERLY and offset % 3:
+        raise ValidationError(
+            {"period": f"{kpi.code} is quarterly: its periods start in the first month of a fiscal quarter."}
+        )
+    if kpi.frequency == Frequency.ANNUAL and offset:
+        raise ValidationError(
+            {"period": f"{kpi.code} is annual: its period starts in the first month of the fiscal year."}
+        )
+
+
+def parse_number(text, *, field: str = "value", decimal_separator: str = ".") -> Decimal:
+    """A number as people type it: '1234.5', '1 234,5' (with ',' as separator), '-3'. Refuses the rest."""
+    if isinstance(text, int | Decimal):
+        return Decimal(text)
+    raw = str(text or "").strip().replace("\u00a0", "").replace(" ", "")
+    if not raw:
+        raise ValidationError({field: "Enter a number."})
+    other = "," if decimal_separator == "." else "."
+    if decimal_separator == "," and raw.count(",") <= 1:
+        if "." in raw and "," not in raw:
+            raise ValidationError({field: f"“{text}” uses '.' but your decimal separator is ','."})
+        raw = raw.replace(".", "").replace(",", ".") if "," in raw else raw
+    elif other in raw:
+        raise ValidationError({field: f"“{text}” uses '{other}' but your decimal separator is '{decimal_separator}'."})
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValidationError({field: f"“{text}” is not a number."}) from None
+    if not value.is_finite() or abs(value) >= Decimal("1e14"):
+        raise ValidationError({field: f"“{text}” is not a usable number."})
+    return value
+
+
+# --- KPI definitions ---------------------------------------------------------------------------------
+
+
+def _check_definition(kpi: Kpi) -> None:
+    errors: dict[str, str] = {}
+    if kpi.objective_id and kpi.objective.scorecard.unit_id != kpi.unit_id:
+        errors["objective"] = "The objective must be on the KPI's own unit's map."
+    if (
+        kpi.owner_id
+        and not Membership.objects.for_organization(kpi.organization_id).filter(user_id=kpi.owner_id).exists()
+    ):
+        errors["owner"] = "The owner must be a member of the organization."
+    if kpi.direction in (Direction.INCREASE, Direction.DECREASE) and kpi.baseline is None:
+        errors["baseline"] = "An increase or decrease KPI needs a baseline (the value progress starts from)."
+    if kpi.aligned_to_id:
+        parent = kpi.aligned_to
+        if parent.organization_id != kpi.organization_id or parent.unit_id != kpi.unit.parent_id:
+            errors["aligned_to"] = "A KPI can only contribute to a KPI of its parent unit."
+    if kpi.source == Source.ROLLUP and not kpi.rollup_method:
+        errors["rollup_method"] = "Choose how the child units' values are combined."
+    if kpi.source == Source.FORMULA:
+        errors.update(_formula_errors(kpi))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _formula_errors(kpi: Kpi) -> dict[str, str]:
+    try:
+        parsed = formulas.parse(kpi.formula)
+        others = Kpi.objects.for_organization(kpi.organization_id).exclude(pk=kpi.pk)
+        formulas.check_codes(parsed, set(others.values_list("code", flat=True)), own_code=kpi.code)
+        formulas.check_constant_division(parsed)
+        graph = {
+            code: formulas.parse(text).codes
+            for code, text in others.filter(source=Source.FORMULA).values_list("code", "formula")
+        }
+        formulas.check_no_cycle(graph, code=kpi.code, new_codes=parsed.codes)
+    except formulas.FormulaError as error:
+        return {"formula": str(error)}
+    return {}
+
+
+@transaction.atomic
+def kpi_create(*, unit: OrgUnit, name: str, code: str, **fields) -> Kpi:
+    unknown = set(fields) - KPI_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown KPI fields: {', '.join(sorted(unknown))}.")
+    kpi = Kpi(organization_id=unit.organization_id, unit=unit, name=(name or "").strip(), code=(code or "").strip())
+    for field, value in fields.items():
+        setattr(kpi, field, value)
+    with organization_scope(unit.organization_id):
+        _check_definition(kpi)
+    _save(kpi)
+    return kpi
+
+
+@transaction.atomic
+def kpi_update(*, kpi: Kpi, **fields) -> Kpi:
+    unknown = set(fields) - KPI_FIELDS
+    if unknown:
+        raise ValidationError(f"Unknown KPI fields: {', '.join(sorted(unknown))}.")
+    for field, value in fields.items():
+        setattr(kpi, field, value.strip() if field in {"name", "code"} and isinstance(value, str) else value)
+    with organization_scope(kpi.organization_id):
+        _check_definition(kpi)
+    _save(kpi)
+    periods = list(
+        Measurement.objects.for_organization(kpi.organization_id).filter(kpi=kpi).values_list("period", flat=True)
+    )
+    _schedule_recompute(kpi, periods)
+    return kpi
+
+
+@transaction.atomic
+def kpi_archive(*, kpi: Kpi) -> Kpi:
+    kpi.archived_at = timezone.now()
+    kpi.save(update_fields=["archived_at"])
+    return kpi
+
+
+@transaction.atomic
+def kpi_restore(*, kpi: Kpi) -> Kpi:
+    kpi.archived_at = None
+    kpi.save(update_fields=["archived_at"])
+    return kpi
+
+
+# --- Targets -----------------------------------------------------------------------------------------
+
+
+def _check_target_value(kpi: Kpi, value: Decimal) -> None:
+    if kpi.direction != Direction.BAND and kpi.baseline is not None and value == kpi.baseline:
+        raise ValidationError(
+            {"value": f"The target equals the baseline ({kpi.baseline.normalize():f}): progress cannot be measured. "
+             "Change the target or the baseline."}
+        )  # fmt: skip
+
+
+def kpi_periods(kpi: Kpi, fiscal_year: int, organization: Organization) -> list[date]:
+    """The periods of one fiscal year (named by the calendar year it starts in) at the KPI's frequency."""
+    start = organization.fiscal_year_start_month
+    months = [date(fiscal_year + (start - 1 + i) // 12, (start - 1 + i) % 12 + 1, 1) for i in range(12)]
+    step = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.ANNUAL: 12}[kpi.frequency]
+    return months[::step]
+
+
+@transaction.atomic
+def target_set_year(
+    *,
+    kpi: Kpi,
+    fiscal_year: int,
+    mode: str,
+    by: User,
+    value: Decimal | None = None,
+    year_end: Decimal | None = None,
+    values: list[Decimal] | None = None,
+    reason: str = "",
+) -> list[Target]:
+    """Set a fiscal year's targets at once: the same value every period ("same"), a straight ramp from the
+    baseline to a year-end value ("ramp"), or one value per period ("values"). Existing targets that change
+    are recalibrated (the original is kept) and need a reason."""
+    organization = kpi.organization
+    periods = kpi_periods(kpi, fiscal_year, organization)
+    if mode == "same":
+        if value is None:
+            raise ValidationError({"value": "Enter the target value."})
+        planned = [value] * len(periods)
+    elif mode == "ramp":
+        if year_end is None:
+            raise ValidationError({"year_end": "Enter the year-end value."})
+        if kpi.baseline is None:
+            raise ValidationError({"year_end": "A ramp starts from the baseline; set the KPI's baseline first."})
+        step = (year_end - kpi.baseline) / len(periods)
+        planned = [(kpi.baseline + step * (i + 1)).quantize(Decimal("0.000001")) for i in range(len(periods))]
+    elif mode == "values":
+        if not values or len(values) != len(periods):
+            raise ValidationError({"values": f"Paste exactly {len(periods)} values, one per period, in order."})
+        planned = list(values)
+    else:
+        raise ValidationError({"mode": f"Unknown way to set targets: {mode!r}."})
+    for amount in planned:
+        _check_target_value(kpi, amount)
+    existing = {
+        t.period: t for t in Target.objects.for_organization(kpi.organization_id).filter(kpi=kpi, period__in=periods)
+    }
+    results = []
+    for period, amount in zip(periods, planned, strict=True):
+        target = existing.get(period)
+        if target is None:
+            target = Target(organization_id=kpi.organization_id, kpi=kpi, period=period, value=amount)
+            _save(target)
+        elif target.value != amount:
+            if not reason.strip():
+                raise ValidationError({"reason": "Some periods already have targets: say why they change."})
+            target = _recalibrate(target, amount, reason, by)
+        results.append(target)
+    _schedule_recompute(kpi, periods)
+    return results
+
+
+def _recalibrate(target: Target, value: Decimal, reason: str, by: User) -> Target:
+    _check_target_value(target.kpi, value)
+    TargetRecalibration.objects.for_organization(target.organization_id).create(
+        organization_id=target.organization_id,
+        target=target,
+        old_value=target.value,
+        new_value=value,
+        reason=reason.strip(),
+        changed_by=by,
+    )
+    if target.original_value is None:
+        target.original_value = target.value
+    target.value = value
+    with pghistory.context(user=by.pk, reason=reason.strip()):
+        target.save(update_fields=["value", "original_value"])
+    return target
+
+
+@transaction.atomic
+def target_recalibrate(*, target: Target, value: Decimal, reason: str, by: User) -> Target:
+    """Change one period's target, keeping the original value, who changed it, when and why."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why the target changes; the reason is shown next to it."})
+    if len(reason) > 500:
+        raise ValidationError({"reason": "Keep the reason under 500 characters."})
+    target = (
+        Target.objects.for_organization(target.organization_id)
+        .select_for_update(of=("self",))
+        .order_by()
+        .get(pk=target.pk)
+    )
+    if target.value == value:
+        raise ValidationError({"value": "That is already the target."})
+    target = _recalibrate(target, value, reason, by)
+    _schedule_recompute(target.kpi, [target.period])
+    return target
+
+
+# --- Measurements ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def measurement_record(
+    *,
+    kpi: Kpi,
+    period: date,
+    value: Decimal,
+    by: User,
+    comment: str = "",
+    expected_version: int | None = None,
+    schedule: bool = True,
+) -> Measurement:
+    """Enter or change a KPI's value for a period. `expected_version` is the version the person saw
+    (None: they saw no value); a save against anything else is refused with the newer value."""
+    organization = kpi.organization
+    check_period(kpi, period, organization)
+    if kpi.source != Source.MANUAL:
+        raise ValidationError(
+            {"value": f"{kpi.code} is {kpi.get_source_display().lower()}; it takes no entered values."}
+        )
+    if kpi.archived_at is not None:
+        raise ValidationError({"value": f"{kpi.code} is archived; restore it to enter values."})
+    current = (
+        Measurement.objects.for_organization(kpi.organization_id)
+        .select_for_update(of=("self",))
+        .select_related("entered_by")
+        .filter(kpi=kpi, period=period)
+        .order_by()
+        .first()
+    )
+    seen = None if current is None else current.version
+    if seen != expected_version:
+        raise StaleMeasurementError(current)
+    if current is not None and current.value == value and current.comment == (comment or ""):
+        return current
+    measurement = current or Measurement(organization_id=kpi.organization_id, kpi=kpi, period=period)
+    measurement.value = value
+    measurement.comment = (comment or "").strip()
+    measurement.entered_by = by
+    measurement.entered_at = timezone.now()
+    measurement.version = 1 if current is None else current.version + 1
+    with pghistory.context(user=by.pk):
+        _save(measurement)
+    if schedule:
+        _schedule_recompute(kpi, [period])
+    return measurement
+
+
+@transaction.atomic
+def measurement_delete(*, measurement: Measurement, by: User, expected_version: int) -> None:
+    current = (
+        Measurement.objects.for_organization(measurement.organization_id)
+        .select_for_update(of=("self",))
+        .filter(pk=measurement.pk)
+        .order_by()
+        .first()
+    )
+    if current is None or current.version != expected_version:
+        raise StaleMeasurementError(current)
+    with pghistory.context(user=by.pk):
+        current.delete()
+    _schedule_recompute(measurement.kpi, [measurement.period])

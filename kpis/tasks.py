@@ -1,0 +1,23 @@
+"""Celery tasks of the KPI app: thin adapters that load fresh rows and call one service."""
+
+from datetime import date
+
+from celery import shared_task
+
+from bsc.models import Organization
+from bsc.tenancy import organization_scope
+from kpis.models import Kpi
+from kpis.recompute import scores_recompute as recompute
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def scores_recompute(*, organization_id: int, kpi_ids: list[int], periods: list[str]) -> int:
+    """Recompute the scores that depend on these KPIs in these months (idempotent)."""
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return 0  # the organization is gone: nothing left to do
+    with organization_scope(organization):
+        unit_ids = set(Kpi.objects.filter(pk__in=kpi_ids).values_list("unit_id", flat=True))
+        if not unit_ids:
+            return 0
+        return recompute(organization=organization, unit_ids=unit_ids, months={date.fromisoformat(p) for p in periods})

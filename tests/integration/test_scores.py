@@ -1,0 +1,217 @@
+"""Stored scores follow the scoring contract (DESIGN.md section 5) through KPIs, objectives, perspectives
+and scorecards, with worked numbers."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from bsc import strategy
+from bsc.models import Perspective, Role
+from bsc.tenancy import organization_scope
+from kpis import services
+from kpis.models import KpiScore, ObjectiveScore, PerspectiveScore, ScorecardScore
+from kpis.recompute import scores_recompute
+from tests import factories
+
+MARCH = date(2026, 3, 1)
+
+
+@pytest.fixture
+def scope_a(world):
+    with organization_scope(world.org_a):
+        yield
+
+
+def band(unit, name="Customer"):
+    return Perspective.objects.get(scorecard__unit=unit, name=name)
+
+
+def record(kpi, value, by, period=MARCH):
+    return services.measurement_record(kpi=kpi, period=period, value=Decimal(value), by=by, schedule=False)
+
+
+def target(kpi, value, by, period=MARCH):
+    services.target_set_year(kpi=kpi, fiscal_year=period.year, mode="same", value=Decimal(value), by=by)
+
+
+def kpi_score(kpi, kind="month", period=MARCH):
+    return KpiScore.objects.get(kpi=kpi, period_kind=kind, period=period)
+
+
+def test_a_company_objective_scores_the_weighted_mean_of_its_kpis_with_coverage(world, scope_a):
+    admin = world.admin_a
+    objective = strategy.objective_create(perspective=band(world.company_a), name="Delight customers")
+    k1 = services.kpi_create(
+        unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(100), weight=2, objective=objective
+    )
+    k2 = services.kpi_create(
+        unit=world.company_a,
+        name="Complaints",
+        code="CMP",
+        baseline=Decimal(10),
+        direction="decrease",
+        objective=objective,
+    )
+    k3 = services.kpi_create(unit=world.company_a, name="NPS", code="NPS", baseline=Decimal(0), objective=objective)
+    target(k1, 200, admin)
+    target(k2, 5, admin)
+    target(k3, 50, admin)
+    record(k1, 150, admin)
+    record(k2, 6, admin)
+    scores_recompute(organization=world.org_a, unit_ids={world.company_a.pk}, months={MARCH})
+
+    s1, s2, s3 = kpi_score(k1), kpi_score(k2), kpi_score(k3)
+    assert (s1.actual, s1.target, s1.progress, s1.score, s1.status) == (150, 200, Decimal("0.5"), Decimal("0.5"), "red")
+    assert (s2.progress, s2.score, s2.status) == (Decimal("0.8"), Decimal("0.8"), "amber")
+    assert (s3.score, s3.status, s3.coverage) == (None, "grey", 0)
+    o = ObjectiveScore.objects.get(objective=objective, period_kind="month", period=MARCH)
+    assert (o.score, o.coverage, o.status) == (Decimal("0.6"), Decimal("0.75"), "amber")  # (2*0.5 + 0.8) / 3
+    p = PerspectiveScore.objects.get(perspective=objective.perspective, period_kind="month", period=MARCH)
+    assert (p.score, p.coverage) == (Decimal("0.6"), Decimal("1"))
+    card = ScorecardScore.objects.get(scorecard__unit=world.company_a, period_kind="month", period=MARCH)
+    assert (card.score, card.coverage) == (Decimal("0.6"), Decimal("0.25"))  # one of four perspectives has data
+
+
+def test_over_achievement_is_shown_but_clamped_in_the_score(world, scope_a):
+    k = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(100))
+    target(k, 200, world.admin_a)
+    record(k, 250, world.admin_a)
+    scores_recompute(organization=world.org_a, unit_ids={world.company_a.pk}, months={MARCH})
+    s = kpi_score(k)
+    assert (s.progress, s.score, s.status) == (Decimal("1.5"), Decimal("1"), "green")
+
+
+def test_an_aligned_child_objective_feeds_its_parent_objective(world, scope_a):
+    admin = world.admin_a
+    parent = strategy.objective_create(perspective=band(world.company_a), name="Delight customers")
+    child = strategy.objective_create(perspective=band(world.division_a), name="Ship on time", aligned_to=parent)
+    k_parent = services.kpi_create(
+        unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(100), objective=parent
+    )
+    k_child = services.kpi_create(
+        unit=world.division_a, name="On time", code="OTD", baseline=Decimal(80), objective=child
+    )
+    target(k_parent, 200, admin)
+    target(k_child, 100, admin)
+    record(k_parent, 150, admin)  # 0.5
+    record(k_child, 100, admin)  # 1.0
+    scores_recompute(organization=world.org_a, unit_ids={world.division_a.pk}, months={MARCH})
+    o = ObjectiveScore.objects.get(objective=parent, period_kind="month", period=MARCH)
+    assert (o.score, o.coverage) == (Decimal("0.75"), Decimal("1"))
+
+
+def test_quarter_and_year_views_aggregate_months_by_the_kpis_time_aggregation(world, scope_a):
+    admin = world.admin_a
+    k = services.kpi_create(
+        unit=world.company_a, name="Units shipped", code="SHIP", baseline=Decimal(0), time_aggregation="sum"
+    )
+    services.target_set_year(kpi=k, fiscal_year=2026, mode="same", value=Decimal(100), by=admin)
+    for month, value in ((1, 90), (2, 100), (3, 110)):
+        record(k, value, admin, period=date(2026, month, 1))
+    scores_recompute(organization=world.org_a, unit_ids={world.company_a.pk}, months={MARCH})
+    q = kpi_score(k, "quarter", date(2026, 1, 1))
+    assert (q.actual, q.target, q.score) == (300, 300, Decimal("1"))
+    y = kpi_score(k, "year", date(2026, 1, 1))
+    assert (y.actual, y.target) == (300, 1200)
+    assert y.score == Decimal("0.25")
+
+
+def test_a_formula_kpi_is_computed_from_the_kpis_it_names(world, scope_a):
+    admin = world.admin_a
+    revenue = services.kpi_create(unit=world.company_a, name="Revenue", code="REV", baseline=Decimal(0))
+    cost = services.kpi_create(unit=world.company_a, name="Cost", code="COST", baseline=Decimal(0))
+    margin = services.kpi_create(
+        unit=world.company_a, name="Cost ratio", code="RATIO", baseline=Decimal(2), source="formula",
+        formula="REV / COST", direction="decrease",
+    )  # fmt: skip
+    target(margin, 1, admin)
+    record(revenue, 150, admin)
+    record(cost, 120, admin)
+    scores_recompute(organization=world.org_a, unit_ids={world.company_a.pk}, months={MARCH})
+    s = kpi_score(margin)
+    assert (s.actual, s.progress) == (Decimal("1.25"), Decimal("0.75"))
+
+
+def test_a_formula_referring_to_itself_or_an_unknown_code_is_refused(world, scope_a):
+    with pytest.raises(ValidationError) as error:
+        services.kpi_create(
+            unit=world.company_a, name="Loop", code="LOOP", source="formula", formula="LOOP * 2", baseline=0
+        )
+    assert error.value.message_dict["formula"] == ["The formula refers to its own KPI 'LOOP'."]
+    with pytest.raises(ValidationError) as error:
+        services.kpi_create(unit=world.company_a, name="X", code="X", source="formula", formula="NOPE + 1", baseline=0)
+    assert error.value.message_dict["formula"] == ["Unknown KPI code 'NOPE'."]
+
+
+def test_a_stale_measurement_save_is_refused_with_the_newer_value(world, scope_a):
+    head = factories.add_member(world.org_a, Role.DEPARTMENT_HEAD, units=[world.division_a]).user
+    k = services.kpi_create(unit=world.division_a, name="On time", code="OTD", baseline=Decimal(80))
+    first = record(k, 90, world.admin_a)
+    with pytest.raises(services.StaleMeasurementError) as error:
+        services.measurement_record(
+            kpi=k, period=MARCH, value=Decimal(95), by=head, expected_version=None, schedule=False
+        )
+    assert error.value.message_dict["value"] == [
+        "Someone else changed this value by Admin of acme since you loaded the page (now 90); check it and save again."
+    ]
+    second = services.measurement_record(
+        kpi=k, period=MARCH, value=Decimal(95), by=head, expected_version=first.version, schedule=False
+    )
+    assert (second.value, second.version) == (95, 2)
+
+
+def test_a_target_equal_to_the_baseline_is_refused(world, scope_a):
+    k = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(100))
+    with pytest.raises(ValidationError) as error:
+        services.target_set_year(kpi=k, fiscal_year=2026, mode="same", value=Decimal(100), by=world.admin_a)
+    assert error.value.message_dict["value"] == [
+        "The target equals the baseline (100): progress cannot be measured. Change the target or the baseline."
+    ]
+
+
+def test_a_recalibration_keeps_the_original_target_who_when_and_why(world, scope_a):
+    k = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(100))
+    targets = services.target_set_year(kpi=k, fiscal_year=2026, mode="ramp", year_end=Decimal(220), by=world.admin_a)
+    assert [t.value for t in targets][:3] == [Decimal(110), Decimal(120), Decimal(130)]
+    changed = services.target_recalibrate(
+        target=targets[2], value=Decimal(125), reason="Plant shutdown", by=world.admin_a
+    )
+    assert (changed.value, changed.original_value) == (125, 130)
+    log = changed.recalibrations.get()
+    assert (log.old_value, log.new_value, log.reason, log.changed_by) == (130, 125, "Plant shutdown", world.admin_a)
+
+
+def test_periods_must_fit_the_kpis_frequency(world, scope_a):
+    k = services.kpi_create(
+        unit=world.company_a, name="Audit score", code="AUD", baseline=Decimal(0), frequency="quarterly"
+    )
+    with pytest.raises(ValidationError) as error:
+        services.measurement_record(kpi=k, period=date(2026, 2, 1), value=Decimal(1), by=world.admin_a, schedule=False)
+    assert error.value.message_dict["period"] == [
+        "AUD is quarterly: its periods start in the first month of a fiscal quarter."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "separator", "expected"),
+    [("1234.5", ".", Decimal("1234.5")), ("1 234,5", ",", Decimal("1234.5")), ("-3", ".", Decimal(-3))],
+)
+def test_numbers_accept_the_users_decimal_separator(text, separator, expected):
+    assert services.parse_number(text, decimal_separator=separator) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "separator", "message"),
+    [
+        ("12,5", ".", "“12,5” uses ',' but your decimal separator is '.'."),
+        ("12.5", ",", "“12.5” uses '.' but your decimal separator is ','."),
+        ("abc", ".", "“abc” is not a number."),
+        ("", ".", "Enter a number."),
+    ],
+)
+def test_bad_numbers_are_refused_with_the_reason(text, separator, message):
+    with pytest.raises(ValidationError) as error:
+        services.parse_number(text, decimal_separator=separator)
+    assert error.value.message_dict["value"] == [message]
