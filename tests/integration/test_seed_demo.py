@@ -5,13 +5,14 @@ from django.core.management import call_command
 
 from bsc.models import CauseEffectLink, Initiative, Membership, Objective, OrgUnit, User
 from bsc.tenancy import dangerously_unscoped
+from kpis.models import Kpi, KpiScore, Measurement, TargetRecalibration
 
 
 def counts():
     with dangerously_unscoped():
         return {
             model.__name__: model.objects.count()
-            for model in (User, Membership, OrgUnit, Objective, CauseEffectLink, Initiative)
+            for model in (User, Membership, OrgUnit, Objective, CauseEffectLink, Initiative, Kpi, Measurement)
         }
 
 
@@ -40,3 +41,9 @@ def test_the_demo_is_seeded_once_with_every_persona_and_an_aligned_map(db):
         assert assembly.count() == 7
         assert all(o.aligned_to.scorecard.unit.name == "Operations" for o in assembly)
         assert Initiative.objects.count() == 4
+        assert Kpi.objects.count() == 41
+        assert Measurement.objects.count() == 41 * 24
+        assert TargetRecalibration.objects.count() == 3
+        statuses = set(KpiScore.objects.filter(period_kind="month").values_list("status", flat=True))
+        assert {"green", "amber", "red"} <= statuses
+        assert not Kpi.objects.filter(objective__isnull=True).exists()
