@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import Count, Prefetch, QuerySet
 
 from bsc.models import (
@@ -116,6 +118,7 @@ def strategy_map(*, scorecard: Scorecard) -> dict:
         .filter(scorecard=scorecard)
         .values("id", "source_id", "target_id")
     )
+    statuses = objective_statuses(scorecard=scorecard)
     return {
         "id": scorecard.pk,
         "unit": scorecard.unit_id,
@@ -135,11 +138,28 @@ def strategy_map(*, scorecard: Scorecard) -> dict:
                 "y": o.y,
                 "aligned_to": o.aligned_to_id,
                 "aligned_to_name": o.aligned_to.name if o.aligned_to else "",
-                "status": "grey",  # scores arrive with the KPI issue
+                "status": statuses.get(o.pk, {}).get("status", "grey"),
+                "score": statuses.get(o.pk, {}).get("score"),
             }
             for o in objectives
         ],
         "links": [{"id": link["id"], "source": link["source_id"], "target": link["target_id"]} for link in links],
+    }
+
+
+def objective_statuses(*, scorecard: Scorecard) -> dict[int, dict]:
+    """Each objective's stored score and status for the month now due (the previous month), in one query."""
+    from django.utils import timezone
+
+    from kpis.models import ObjectiveScore, PeriodKind
+
+    today = timezone.localdate()
+    due = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
+    rows = ObjectiveScore.objects.for_organization(scorecard.organization_id).filter(
+        objective__scorecard=scorecard, period_kind=PeriodKind.MONTH, period=due
+    )
+    return {
+        row.objective_id: {"status": row.status, "score": None if row.score is None else str(row.score)} for row in rows
     }
 
 

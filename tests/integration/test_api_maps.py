@@ -130,6 +130,7 @@ def test_it_lists_the_scorecards_and_shows_one_whole_map(world, acme):
         "aligned_to": None,
         "aligned_to_name": "",
         "status": "grey",
+        "score": None,
     }
     assert response.json()["links"] == [
         {"id": acme["link"].pk, "source": acme["delight"].pk, "target": acme["grow"].pk}
@@ -240,7 +241,7 @@ def test_the_map_query_count_does_not_grow_with_objectives(world, acme, django_a
 
     with django_assert_max_num_queries(6):  # session, user, membership, count, rows
         assert client.get(f"{API}objectives/").json()["count"] == 14
-    with django_assert_max_num_queries(7):  # session, user, membership, scorecard, bands, cards, arrows
+    with django_assert_max_num_queries(8):  # session, user, membership, scorecard, bands, cards, arrows, statuses
         assert len(client.get(f"{API}scorecards/{company.pk}/").json()["objectives"]) == 14
 
 

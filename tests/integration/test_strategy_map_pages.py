@@ -72,3 +72,28 @@ def test_the_map_query_count_does_not_grow_with_the_objectives(world, client, ur
     assert response.status_code == 200
     assert response.content.decode().count('class="objective"') == 60
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_objectives_are_coloured_by_their_status_once_scores_exist(world, client):
+    from datetime import date
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from kpis import services as kpi_services
+    from kpis.recompute import scores_recompute
+
+    today = timezone.localdate()
+    due = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
+    with organization_scope(world.org_a):
+        band = Perspective.objects.get(scorecard__unit=world.company_a, name="Customer")
+        scored = strategy.objective_create(perspective=band, name="Scored")
+        strategy.objective_create(perspective=band, name="Unscored", x=400)
+        kpi = kpi_services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=0, objective=scored)
+        kpi_services.target_set_year(kpi=kpi, fiscal_year=due.year, mode="same", value=Decimal(100), by=world.admin_a)
+        kpi_services.measurement_record(kpi=kpi, period=due, value=Decimal(50), by=world.admin_a, schedule=False)
+        scores_recompute(organization=world.org_a, unit_ids={world.company_a.pk}, months={due})
+    client.force_login(world.viewer_a)
+    svg = client.get(f"/o/acme/map/{world.company_a.pk}.svg").content.decode()
+    cards = re.findall(r'data-objective="\d+"><rect [^>]*stroke="(#[0-9a-f]+)"', svg)
+    assert cards == ["#c0392b", "#9aa1ad"]  # red (score 0.5), grey (no data)
