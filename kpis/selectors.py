@@ -181,3 +181,22 @@ def measurement_audit(*, kpi: Kpi, limit: int = 200) -> list:
 
     events = M.pgh_event_model.objects.filter(kpi_id=kpi.pk).select_related("pgh_context").order_by("-pgh_created_at")
     return list(events[:limit])
+
+
+def objective_kpis(*, objective) -> list[dict]:
+    """The active KPIs serving an objective, with their status for the month now due (two queries)."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    due = month_shift(date(today.year, today.month, 1), -1)
+    kpis = list(
+        Kpi.objects.for_organization(objective.organization_id)
+        .filter(objective=objective, archived_at__isnull=True)
+        .order_by("code")
+    )
+    statuses = dict(
+        KpiScore.objects.for_organization(objective.organization_id)
+        .filter(kpi__in=kpis, period_kind=PeriodKind.MONTH, period=due)
+        .values_list("kpi_id", "status")
+    )
+    return [{"id": k.pk, "code": k.code, "name": k.name, "status": statuses.get(k.pk, "grey")} for k in kpis]

@@ -218,12 +218,26 @@ class LineOfSightSerializer(serializers.Serializer):
     below = SightSerializer(many=True, help_text="The child units' objectives aligned to this one.")
 
 
+class ObjectiveKpiSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    status = serializers.CharField(help_text="green, amber, red or grey (no data) for the month now due.")
+
+
 class ObjectiveDetailSerializer(ObjectiveSerializer):
     initiatives = InitiativeSerializer(many=True, read_only=True)
     line_of_sight = serializers.SerializerMethodField()
+    kpis = serializers.SerializerMethodField()
 
     class Meta(ObjectiveSerializer.Meta):
-        fields = [*ObjectiveSerializer.Meta.fields, "initiatives", "line_of_sight"]
+        fields = [*ObjectiveSerializer.Meta.fields, "initiatives", "line_of_sight", "kpis"]
+
+    @extend_schema_field(ObjectiveKpiSerializer(many=True))
+    def get_kpis(self, objective: Objective) -> list[dict]:
+        from kpis.selectors import objective_kpis
+
+        return objective_kpis(objective=objective)
 
     @extend_schema_field(LineOfSightSerializer)
     def get_line_of_sight(self, objective: Objective) -> dict:

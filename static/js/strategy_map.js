@@ -893,7 +893,7 @@
       state.canEdit ? loadMembers() : Promise.resolve([]),
     ]);
     if (ticket !== panelRequest || state.panelFor !== id) return;
-    const info = detail.ok ? detail.data : { initiatives: [], line_of_sight: { up: [], below: [] } };
+    const info = detail.ok ? detail.data : { initiatives: [], kpis: [], line_of_sight: { up: [], below: [] } };
     const content = state.canEdit ? editorPanel(objective(id), info, members) : readOnlyPanel(objective(id), info);
     panel.replaceChildren(...content);
     panel.hidden = false;
@@ -993,6 +993,31 @@
     return section;
   }
 
+  function kpiList(info) {
+    const kpis = info.kpis || [];
+    const kpiBase = state.mapBase.replace(/map\/$/, "kpis/");
+    return h(
+      "section",
+      { class: "panel-section" },
+      h("h3", { text: "KPIs" }),
+      kpis.length
+        ? h(
+            "ul",
+            { class: "panel-list kpi-list", role: "list" },
+            kpis.map((k) =>
+              h(
+                "li",
+                {},
+                h("span", { class: `badge status-${k.status}`, text: STATUS_NAMES[k.status] || k.status }),
+                " ",
+                h("a", { href: `${kpiBase}${k.id}/`, text: `${k.code} · ${k.name}` }),
+              ),
+            ),
+          )
+        : h("p", { class: "muted", text: "No KPI measures this objective yet." }),
+    );
+  }
+
   function lineOfSight(info) {
     const sight = info.line_of_sight || { up: [], below: [] };
     const entry = (item) =>
@@ -1050,6 +1075,7 @@
           ? h("ul", { class: "panel-list initiatives", role: "list" }, info.initiatives.map((item) => h("li", {}, initiativeSummary(item))))
           : h("p", { class: "muted", text: "No initiatives yet." }),
       ),
+      kpiList(info),
       lineOfSight(info),
     ];
   }
@@ -1110,6 +1136,7 @@
       form,
       linkLists(o, true),
       initiativesSection(o, info, members),
+      kpiList(info),
       lineOfSight(info),
       h(
         "div",

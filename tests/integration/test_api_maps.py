@@ -859,3 +859,23 @@ def test_the_schema_documents_the_map_resources(db):
     assert set(schema["paths"][f"{prefix}links/{{id}}/"]) == {"get", "delete"}
     assert set(schema["paths"][f"{prefix}scorecards/{{id}}/copy-parent/"]) == {"post"}
     assert set(schema["paths"][f"{prefix}scorecards/{{id}}/reorder-perspectives/"]) == {"post"}
+
+
+def test_the_objective_detail_lists_its_kpis_with_their_status(world, client):
+    from kpis import services as kpi_services
+
+    with organization_scope(world.org_a):
+        band = Perspective.objects.get(scorecard__unit=world.company_a, name="Customer")
+        objective = strategy.objective_create(perspective=band, name="Delight customers")
+        kpi_services.kpi_create(
+            unit=world.company_a, name="Net promoter score", code="NPS", baseline=0, objective=objective
+        )
+        archived = kpi_services.kpi_create(
+            unit=world.company_a, name="Old", code="OLD", baseline=0, objective=objective
+        )
+        kpi_services.kpi_archive(kpi=archived)
+    client.force_login(world.viewer_a)
+    response = client.get(f"/api/v1/o/acme/objectives/{objective.pk}/")
+    assert response.status_code == 200
+    kpi_id = response.json()["kpis"][0]["id"]
+    assert response.json()["kpis"] == [{"id": kpi_id, "code": "NPS", "name": "Net promoter score", "status": "grey"}]
