@@ -232,6 +232,21 @@ class _Run:
         )
 
 
+def scores_recompute_full(*, organization: Organization, progress=None) -> int:
+    """Rebuild every stored score of the organization from the source rows (the nightly repair path for
+    a recompute task lost between commit and publish). `progress(done, total)` is told as windows finish."""
+    months = set(Measurement.objects.for_organization(organization).values_list("period", flat=True).distinct())
+    months |= set(Target.objects.for_organization(organization).values_list("period", flat=True).distinct())
+    unit_ids = set(OrgUnit.objects.for_organization(organization).values_list("id", flat=True))
+    done = 0
+    ordered = sorted(months)
+    for month in ordered:
+        done += scores_recompute(organization=organization, unit_ids=unit_ids, months={month})
+        if progress is not None:
+            progress(ordered.index(month) + 1, len(ordered))
+    return done
+
+
 def scores_recompute(*, organization: Organization, unit_ids: set[int], months: set[date]) -> int:
     """Recompute the given units and every ancestor for the windows containing the months. Returns the
     number of unit-windows computed."""

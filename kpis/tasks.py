@@ -21,3 +21,16 @@ def scores_recompute(*, organization_id: int, kpi_ids: list[int], periods: list[
         if not unit_ids:
             return 0
         return recompute(organization=organization, unit_ids=unit_ids, months={date.fromisoformat(p) for p in periods})
+
+
+@shared_task(acks_late=True)
+def scores_recompute_nightly() -> int:
+    """Beat, nightly: rebuild every organization's scores (repairs recomputes lost between commit and
+    publish). Idempotent: a second run writes the same rows."""
+    from kpis.recompute import scores_recompute_full
+
+    total = 0
+    for organization in Organization.objects.all():
+        with organization_scope(organization):
+            total += scores_recompute_full(organization=organization)
+    return total

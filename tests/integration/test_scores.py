@@ -215,3 +215,44 @@ def test_bad_numbers_are_refused_with_the_reason(text, separator, message):
     with pytest.raises(ValidationError) as error:
         services.parse_number(text, decimal_separator=separator)
     assert error.value.message_dict["value"] == [message]
+
+
+def test_the_full_recompute_agrees_with_the_incremental_path(world, scope_a):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    admin = world.admin_a
+    objective = strategy.objective_create(perspective=band(world.division_a), name="Ship on time")
+    k = services.kpi_create(
+        unit=world.division_a, name="On time", code="OTD", baseline=Decimal(80), objective=objective
+    )
+    services.target_set_year(kpi=k, fiscal_year=2026, mode="ramp", year_end=Decimal(98), by=admin)
+    for month, value in ((1, 85), (2, 88), (3, 91)):
+        record(k, value, admin, period=date(2026, month, 1))
+        scores_recompute(organization=world.org_a, unit_ids={world.division_a.pk}, months={date(2026, month, 1)})
+
+    def snapshot():
+        rows = {}
+        for model, owner in (
+            (KpiScore, "kpi_id"),
+            (ObjectiveScore, "objective_id"),
+            (PerspectiveScore, "perspective_id"),
+            (ScorecardScore, "scorecard_id"),
+        ):
+            for row in model.objects.values_list(owner, "period_kind", "period", "score", "status", "coverage"):
+                rows[(model.__name__, *row[:3])] = row[3:]
+        return rows
+
+    incremental = snapshot()
+    for model in (KpiScore, ObjectiveScore, PerspectiveScore, ScorecardScore):
+        model.objects.all().delete()
+    out = StringIO()
+    call_command("recompute_scores", "--organization", "acme", stdout=out)
+    assert "acme: " in out.getvalue()
+    full = snapshot()
+    # The full run also scores other units and the later months that only have targets; where both
+    # computed a score, they agree exactly.
+    assert {key: full.get(key) for key in incremental} == incremental
+    # 5 windows (3 months, Q1, FY2026) x (division: KPI, objective, 4 bands, card + company: 4 bands, card)
+    assert len(incremental) == 5 * 7 + 5 * 5
