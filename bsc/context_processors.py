@@ -1,6 +1,6 @@
 """Template context for the layout: the current organization and the user's other organizations."""
 
-from bsc.permissions import Action, can
+from bsc.permissions import Action, can, can_on_some
 from bsc.selectors import membership_list_for_user
 
 
@@ -14,4 +14,5 @@ def navigation(request):
         "user_memberships": lambda: membership_list_for_user(user=request.user),
         "can_manage_organization": can(membership, Action.MANAGE_ORGANIZATION),
         "can_edit_strategy": can(membership, Action.EDIT_STRATEGY),
+        "can_enter_some_measurements": can_on_some(membership, Action.ENTER_MEASUREMENTS),
     }

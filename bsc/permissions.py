@@ -92,3 +92,19 @@ def require(membership: Membership | None, action: Action, **obj) -> None:
     """Raise PermissionDenied (HTTP 403) unless `can(...)`."""
     if not can(membership, action, **obj):
         raise PermissionDenied(f"Your role may not {action.value}.")
+
+
+def can_on_some(membership: Membership | None, action: Action) -> bool:
+    """Whether the member may do `action` on at least some objects (a department head on their units' or
+    own KPIs): for pages such as the import that then check each object with `can`."""
+    if membership is None:
+        return False
+    role = Role(membership.role)
+    if role in MATRIX[action]:
+        return True
+    if role == Role.DEPARTMENT_HEAD:
+        return action in (
+            Action.ENTER_MEASUREMENTS, Action.READ_COACHING, Action.WRITE_ACTION_ITEMS,
+            Action.UPDATE_ACTION_ITEM_STATUS,
+        )  # fmt: skip
+    return role == Role.COACH and action in (Action.WRITE_COACHING, Action.READ_COACHING)

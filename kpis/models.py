@@ -272,3 +272,57 @@ class ScorecardScore(ScoreBase):
         constraints = [
             models.UniqueConstraint(fields=["scorecard", "period_kind", "period"], name="scorecardscore_unique_period"),
         ]
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", "Checked, waiting for your choice"
+    QUEUED = "queued", "Waiting for a worker"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Refused, nothing written"
+    CANCELLED = "cancelled", "Cancelled, nothing written"
+
+
+class ImportBatch(models.Model):
+    """An uploaded file of measurements between its preview and its import: the checked rows are kept
+    here (server-side) so that confirming imports exactly what the preview showed."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    filename = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED)
+    # [kpi_id, "YYYY-MM-DD", "value", comment or null (keep), version seen or null (new)] per row to write
+    rows = models.JSONField(default=list)
+    # {"row": n, "code": ..., "period": ..., "value": ..., "messages": [...]} per row with problems
+    problems = models.JSONField(default=list)
+    total_rows = models.PositiveIntegerField(default=0)
+    unchanged_rows = models.PositiveIntegerField(default=0)
+    changed_rows = models.PositiveIntegerField(default=0, help_text="Valid rows that change an existing value.")
+    skipped_rows = models.PositiveIntegerField(default=0, help_text="Rows without a value, skipped.")
+    progress = models.PositiveIntegerField(default=0)
+    written_rows = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrgManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "import batches"
+
+    def __str__(self) -> str:
+        return f"Import of {self.filename} ({self.status})"
+
+    @property
+    def valid_rows(self) -> int:
+        return len(self.rows) + self.unchanged_rows
+
+    @property
+    def problem_rows(self) -> int:
+        return len(self.problems)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)

@@ -30,6 +30,7 @@ from kpis.models import (
     Target,
 )
 
+PROGRESS_LIMIT = Decimal("99999999")
 LOCK_NAMESPACE = 7301  # pg_advisory_xact_lock(namespace, organization id) for score recomputes
 
 
@@ -167,6 +168,8 @@ class _Run:
                 band_high=kpi.band_high,
                 band_tolerance=kpi.band_tolerance,
             )
+            if progress is not None:  # the column's range; such progress means a target next to the baseline
+                progress = min(max(progress, -PROGRESS_LIMIT), PROGRESS_LIMIT)
             score = scoring.kpi_score(progress)
             green, amber = _thresholds(kpi, self.organization)
             kpi_scores[kpi.pk] = score

@@ -1,106 +1,240 @@
-"""The scoring contract of DESIGN.md section 5 as pure functions (no database).
+"""The scoring contract of DESIGN.md section 5 as pure functions: KPI progress and score, status lights,
+weighted roll-ups with coverage, time aggregation, and the fiscal periods they are computed over.
 
-Numbers are Decimals; progress and scores are quantized to 4 decimal places (ROUND_HALF_EVEN).
+Numbers are Decimals (ints are accepted; floats are refused, since a binary float cannot hold most decimal
+values exactly). Progress, scores and coverage are quantized to 4 decimal places (``PLACES``); progress and
+scores round half-even, coverage rounds down so that 1 means "every weight has data". No database here:
+the services that store scores (kpis/recompute.py) call these functions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_HALF_EVEN, Decimal
+from datetime import date
+from decimal import (
+    ROUND_DOWN,
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+
+Number = Decimal | int
 
 PLACES = Decimal("0.0001")
-ZERO, ONE = Decimal(0), Decimal(1)
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+DIRECTIONS = ("increase", "decrease", "band")
+AGGREGATIONS = ("sum", "average", "last", "min", "max")
+PERIOD_KINDS = ("month", "quarter", "year")
+GREEN, AMBER, RED, GREY = "green", "amber", "red", "grey"
+
+# Wide enough that sums and products of stored values (20 digits, 6 places) are exact before the final
+# rounding, so results do not depend on the caller's decimal context.
+_CONTEXT = Context(prec=50, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def _q(value: Decimal) -> Decimal:
-    return value.quantize(PLACES, rounding=ROUND_HALF_EVEN)
+def _decimal(value: Number | None, name: str) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise TypeError(f"{name} must be a Decimal or an int, not {type(value).__name__}.")
+    value = Decimal(value)
+    if not value.is_finite():
+        raise ValueError(f"{name} must be a finite number, not {value}.")
+    return value
 
 
-def _d(value) -> Decimal | None:
-    return None if value is None else Decimal(value)
+def _round(value: Decimal) -> Decimal:
+    return value.quantize(PLACES, rounding=ROUND_HALF_EVEN, context=_CONTEXT)
+
+
+# --- One KPI ---------------------------------------------------------------------------------------
 
 
 def kpi_progress(
-    *, direction: str, baseline, target, actual, band_low=None, band_high=None, band_tolerance=None
+    *,
+    direction: str,
+    baseline: Number | None,
+    target: Number | None,
+    actual: Number | None,
+    band_low: Number | None = None,
+    band_high: Number | None = None,
+    band_tolerance: Number | None = None,
 ) -> Decimal | None:
-    """Unclamped progress of an actual value; None without data (no actual, or no target to compare to).
+    """How far the actual has come, unclamped: 0 at the baseline, 1 at the target (1.5 is 50 % beyond it).
 
-    increase / decrease: p = (a − b) / (t − b); the direction follows from b and t, so `direction` only
-    decides the case b = t: 1 when the target is met in that direction, else 0.
-    band [lo, hi] with tolerance d: 1 inside the band, falling linearly to 0 at lo − d and hi + d.
+    - "increase" / "decrease": (actual − baseline) / (target − baseline). Which way is better follows from
+      baseline and target, so ``direction`` only matters when they are equal: then progress is 1 if the
+      target is met in that direction (increase: actual >= target; decrease: actual <= target), else 0.
+    - "band": 1 inside [band_low, band_high], falling linearly to 0 at band_low − tolerance and
+      band_high + tolerance and staying 0 beyond (no tolerance, or 0: 1 inside, 0 outside). The target is
+      not used.
+
+    Returns None (no score, grey) when the actual is missing or what the direction needs is: the target
+    or baseline for increase/decrease, either bound for a band. Rounded to 4 places, half-even.
+    Raises ValueError for an unknown direction, a band whose low bound is above its high bound, or a
+    negative tolerance.
     """
-    a = _d(actual)
-    if a is None:
-        return None
-    if direction == "band":
-        lo, hi, d = _d(band_low), _d(band_high), _d(band_tolerance) or ZERO
-        if lo is None or hi is None:
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}.")
+    a = _decimal(actual, "actual")
+    with localcontext(_CONTEXT):
+        if direction == "band":
+            return _band_progress(a, band_low, band_high, band_tolerance)
+        b, t = _decimal(baseline, "baseline"), _decimal(target, "target")
+        if a is None or b is None or t is None:
             return None
-        if lo <= a <= hi:
-            return _q(ONE)
-        distance = lo - a if a < lo else a - hi
-        if d == 0 or distance >= d:
-            return _q(ZERO)
-        return _q(ONE - distance / d)
-    b, t = _d(baseline), _d(target)
-    if t is None or b is None:
+        if t == b:
+            met = a >= t if direction == "increase" else a <= t
+            return _round(ONE if met else ZERO)
+        return _round((a - b) / (t - b))
+
+
+def _band_progress(
+    a: Decimal | None, band_low: Number | None, band_high: Number | None, band_tolerance: Number | None
+) -> Decimal | None:
+    lo, hi = _decimal(band_low, "band_low"), _decimal(band_high, "band_high")
+    d = _decimal(band_tolerance, "band_tolerance") or ZERO
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"band_low ({lo}) must not be above band_high ({hi}).")
+    if d < 0:
+        raise ValueError(f"band_tolerance must not be negative, not {d}.")
+    if a is None or lo is None or hi is None:
         return None
-    if t == b:
-        met = a >= t if direction == "increase" else a <= t
-        return _q(ONE if met else ZERO)
-    return _q((a - b) / (t - b))
+    distance = lo - a if a < lo else a - hi if a > hi else ZERO
+    if distance == 0:
+        return _round(ONE)
+    if d == 0 or distance >= d:
+        return _round(ZERO)
+    return _round(ONE - distance / d)
 
 
-def kpi_score(progress: Decimal | None) -> Decimal | None:
-    """Progress clamped to [0, 1]: over-achievement on one KPI must not hide a miss on another."""
-    if progress is None:
+def kpi_score(progress: Number | None) -> Decimal | None:
+    """The score that rolls up: progress clamped to [0, 1], so over-achievement on one KPI cannot hide a
+    miss on another. None stays None (no data). Rounded to 4 places, half-even."""
+    p = _decimal(progress, "progress")
+    if p is None:
         return None
-    return _q(min(max(progress, ZERO), ONE))
+    return _round(min(max(p, ZERO), ONE))
 
 
-def status_of(score: Decimal | None, *, green, amber) -> str:
-    green, amber = Decimal(green), Decimal(amber)
-    if not green > amber:
-        raise ValueError(f"The green threshold ({green}) must be above the amber threshold ({amber}).")
-    if score is None:
-        return "grey"
-    if score >= green:
-        return "green"
-    if score >= amber:
-        return "amber"
-    return "red"
+def status_of(score: Number | None, *, green: Number, amber: Number) -> str:
+    """The traffic light: "green" at or above the green threshold, "amber" at or above the amber threshold,
+    "red" below, "grey" without data (score None). Raises ValueError unless green > amber."""
+    g, a = _decimal(green, "green"), _decimal(amber, "amber")
+    if g is None or a is None:
+        raise ValueError("Both the green and the amber threshold are needed.")
+    if not g > a:
+        raise ValueError(f"The green threshold ({g}) must be above the amber threshold ({a}).")
+    s = _decimal(score, "score")
+    if s is None:
+        return GREY
+    if s >= g:
+        return GREEN
+    if s >= a:
+        return AMBER
+    return RED
 
 
-def weighted_score(items: Iterable[tuple[object, Decimal | None]]) -> tuple[Decimal | None, Decimal]:
-    """Weighted mean of the scores with data, weights renormalised over them; and the coverage: the
-    weight with data over the total weight."""
-    total = with_data = weighted = ZERO
-    for weight, score in items:
-        weight = Decimal(weight)
-        if weight < 0:
-            raise ValueError(f"Weights cannot be negative ({weight}).")
-        total += weight
-        if score is not None:
-            with_data += weight
-            weighted += weight * Decimal(score)
-    if total == 0 or with_data == 0:
-        return None, _q(ZERO)
-    return _q(weighted / with_data), _q(with_data / total)
+# --- Roll-ups --------------------------------------------------------------------------------------
 
 
-def aggregate_values(values: Sequence[Decimal | None], how: str) -> Decimal | None:
-    """Quarter and year views: a KPI's period values combined by its time aggregation (None skipped)."""
-    present = [Decimal(v) for v in values if v is not None]
+def weighted_score(items: Iterable[tuple[Number, Number | None]]) -> tuple[Decimal | None, Decimal]:
+    """Weighted mean of (weight, score) pairs and the coverage of the data behind it.
+
+    Items without data (score None) are left out and the remaining weights renormalised, so the result
+    always lies between the lowest and the highest score with data. Coverage = weight with data / total
+    weight, in [0, 1]. With no data, or no weight at all (including no items), the answer is (None, 0).
+    The score rounds to 4 places half-even; coverage rounds down to 4 places, so 1 means complete data.
+    Raises ValueError for a negative weight.
+    """
+    total = with_data = weighted_sum = ZERO
+    with localcontext(_CONTEXT):
+        for index, (weight, score) in enumerate(items):
+            w = _decimal(weight, f"weight of item {index}")
+            if w is None or w < 0:
+                raise ValueError(f"The weight of item {index} must be zero or more, not {w}.")
+            s = _decimal(score, f"score of item {index}")
+            total += w
+            if s is not None:
+                with_data += w
+                weighted_sum += w * s
+        if with_data == 0:
+            return None, _round(ZERO)
+        coverage = (with_data / total).quantize(PLACES, rounding=ROUND_DOWN)
+        return _round(weighted_sum / with_data), coverage
+
+
+def aggregate_values(values: Sequence[Number | None], how: str) -> Decimal | None:
+    """A KPI's values over the months of a quarter or year (in period order), aggregated by its time
+    aggregation: "sum", "average", "last" (the latest month with data), "min" or "max". Months without
+    data (None) are skipped; with no data at all the answer is None. Sum, last, min and max are exact; the
+    average keeps 28 significant digits (round it for display)."""
+    if how not in AGGREGATIONS:
+        raise ValueError(f"Time aggregation must be one of {', '.join(AGGREGATIONS)}, not {how!r}.")
+    converted = [_decimal(value, f"value {index}") for index, value in enumerate(values)]
+    present = [value for value in converted if value is not None]
     if not present:
         return None
-    if how == "sum":
-        return sum(present, ZERO)
-    if how == "average":
-        return sum(present, ZERO) / len(present)
     if how == "last":
         return present[-1]
     if how == "min":
         return min(present)
     if how == "max":
         return max(present)
-    raise ValueError(f"Unknown time aggregation {how!r}.")
+    with localcontext(_CONTEXT):
+        total = sum(present, ZERO)
+    if how == "sum":
+        return total
+    with localcontext(Context(prec=28, rounding=ROUND_HALF_EVEN)):
+        return total / len(present)
+
+
+# --- Fiscal periods --------------------------------------------------------------------------------
+# A fiscal year is named by the calendar year in which it starts: with an April start, FY2026 runs from
+# April 2026 to March 2027. Periods are the first day of a month.
+
+
+def _check_start_month(fiscal_start_month: int) -> None:
+    if not 1 <= fiscal_start_month <= 12:
+        raise ValueError(f"fiscal_start_month must be between 1 and 12, not {fiscal_start_month}.")
+
+
+def year_months(fiscal_year: int, fiscal_start_month: int) -> list[date]:
+    """The first day of each of the twelve months of a fiscal year, in order."""
+    _check_start_month(fiscal_start_month)
+    return [
+        date(fiscal_year + (fiscal_start_month - 1 + i) // 12, (fiscal_start_month - 1 + i) % 12 + 1, 1)
+        for i in range(12)
+    ]
+
+
+def quarter_months(year: int, quarter: int, fiscal_start_month: int) -> list[date]:
+    """The first day of each of the three months of quarter 1–4 of fiscal year ``year``."""
+    if quarter not in (1, 2, 3, 4):
+        raise ValueError(f"quarter must be 1, 2, 3 or 4, not {quarter}.")
+    return year_months(year, fiscal_start_month)[(quarter - 1) * 3 : quarter * 3]
+
+
+def fiscal_quarter_of(day: date, fiscal_start_month: int) -> tuple[int, int]:
+    """The (fiscal year, quarter 1–4) that contain a date."""
+    _check_start_month(fiscal_start_month)
+    fiscal_year = day.year if day.month >= fiscal_start_month else day.year - 1
+    return fiscal_year, (day.month - fiscal_start_month) % 12 // 3 + 1
+
+
+def period_label(day: date, kind: str, *, fiscal_start_month: int = 1) -> str:
+    """A period's name for people: "Mar 2026" for a month, "Q1 FY2026" for the fiscal quarter containing
+    the date, "FY2026" for the fiscal year containing it. Month names are English, whatever the locale."""
+    if kind == "month":
+        return f"{_MONTH_NAMES[day.month - 1]} {day.year}"
+    if kind not in PERIOD_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(PERIOD_KINDS)}, not {kind!r}.")
+    fiscal_year, quarter = fiscal_quarter_of(day, fiscal_start_month)
+    return f"Q{quarter} FY{fiscal_year}" if kind == "quarter" else f"FY{fiscal_year}"

@@ -179,7 +179,11 @@ def measurement_audit(*, kpi: Kpi, limit: int = 200) -> list:
     """Every change of the KPI's values (pghistory events), newest first, with who made it."""
     from kpis.models import Measurement as M
 
-    events = M.pgh_event_model.objects.filter(kpi_id=kpi.pk).select_related("pgh_context").order_by("-pgh_created_at")
+    events = (
+        M.pgh_event_model.objects.filter(kpi_id=kpi.pk)
+        .select_related("pgh_context")
+        .order_by("-pgh_created_at", "-pgh_id")
+    )
     return list(events[:limit])
 
 
@@ -200,3 +204,36 @@ def objective_kpis(*, objective) -> list[dict]:
         .values_list("kpi_id", "status")
     )
     return [{"id": k.pk, "code": k.code, "name": k.name, "status": statuses.get(k.pk, "grey")} for k in kpis]
+
+
+def kpi_review_list(*, organization: Organization, today: date) -> list[dict]:
+    """KPIs worth reviewing, each with its reasons: no data for its last three periods, or not serving any
+    objective (never discussed in a coaching session joins the list once sessions exist)."""
+    from django.db.models import Count, Max, Q
+
+    current = date(today.year, today.month, 1)
+    windows = {"monthly": 3, "quarterly": 9, "annual": 36}  # three periods of each frequency, in months
+    kpis = (
+        kpi_list(organization=organization)
+        .filter(source="manual")
+        .annotate(
+            last_period=Max("measurements__period"),
+            **{
+                f"recent_{frequency}": Count(
+                    "measurements", filter=Q(measurements__period__gte=month_shift(current, -months))
+                )
+                for frequency, months in windows.items()
+            },
+        )
+        .order_by("unit__path", "code")
+    )
+    rows = []
+    for kpi in kpis:
+        reasons = []
+        if getattr(kpi, f"recent_{kpi.frequency}") == 0:
+            reasons.append("no data for its last three periods")
+        if kpi.objective_id is None:
+            reasons.append("not linked to any objective")
+        if reasons:
+            rows.append({"kpi": kpi, "reasons": reasons, "last_period": kpi.last_period})
+    return rows

@@ -273,6 +273,21 @@ def target_set_year(
     return results
 
 
+@transaction.atomic
+def target_create(*, kpi: Kpi, period: date, value: Decimal) -> Target:
+    """Set the target of one period that has none yet (a changed target is a recalibration)."""
+    check_period(kpi, period, kpi.organization)
+    _check_target_value(kpi, value)
+    if Target.objects.for_organization(kpi.organization_id).filter(kpi=kpi, period=period).exists():
+        raise ValidationError(
+            {"period": f"{kpi.code} already has a target for {period:%Y-%m}; recalibrate it to change it."}
+        )
+    target = Target(organization_id=kpi.organization_id, kpi=kpi, period=period, value=value)
+    _save(target)
+    _schedule_recompute(kpi, [period])
+    return target
+
+
 def _recalibrate(target: Target, value: Decimal, reason: str, by: User) -> Target:
     _check_target_value(target.kpi, value)
     TargetRecalibration.objects.for_organization(target.organization_id).create(

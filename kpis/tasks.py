@@ -34,3 +34,16 @@ def scores_recompute_nightly() -> int:
         with organization_scope(organization):
             total += scores_recompute_full(organization=organization)
     return total
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def measurement_import(*, organization_id: int, batch_id: int) -> int:
+    """Write a confirmed import batch (a batch already imported, cancelled or refused is left alone)."""
+    from kpis.imports import import_batch_run
+
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return 0
+    with organization_scope(organization):
+        batch = import_batch_run(batch_id=batch_id, organization=organization)
+        return 0 if batch is None else batch.written_rows

@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from bsc.api import maps, views
+from kpis import api as kpi_api
 
 router = SimpleRouter(use_regex_path=False)
 router.register("members", views.MemberViewSet, basename="api_member")
@@ -13,6 +14,9 @@ router.register("perspectives", maps.PerspectiveViewSet, basename="api_perspecti
 router.register("objectives", maps.ObjectiveViewSet, basename="api_objective")
 router.register("links", maps.LinkViewSet, basename="api_link")
 router.register("initiatives", maps.InitiativeViewSet, basename="api_initiative")
+router.register("kpis", kpi_api.KpiViewSet, basename="api_kpi")
+router.register("targets", kpi_api.TargetViewSet, basename="api_target")
+router.register("measurements", kpi_api.MeasurementViewSet, basename="api_measurement")
 
 org_patterns = [
     path("", views.OrganizationDetailApi.as_view(), name="api_organization"),

@@ -61,6 +61,7 @@ ORG_OWNED_MODELS = [
     for model in apps.get_models()
     if model._meta.app_label in {"bsc", "kpis", "coaching"}
     and any(f.name == "organization" for f in model._meta.fields)
+    and not model.__name__.endswith("Event")  # audit-history tables: read only through their KPI's selectors
 ]
 
 

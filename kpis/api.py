@@ -1,0 +1,494 @@
+"""API for KPIs, targets and measurements under /api/v1/o/<org_slug>/, with a bulk upsert of measurements.
+
+Every write is one call to kpis.services. KPI definitions and targets need the strategy row of the matrix;
+measurements are checked against each KPI's unit and owner (department heads: their units, or KPIs they
+own). A measurement saved against an older `version` is refused with 409 and the current value.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models import Prefetch, Q, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from bsc.api.base import OrganizationScopedMixin
+from bsc.api.serializers import OrganizationRelatedField
+from bsc.models import Objective, OrgUnit, Role, User
+from bsc.permissions import Action, can
+from kpis import selectors, services
+from kpis.models import Kpi, Measurement, Source, Target, TargetRecalibration
+
+BULK_LIMIT = 1000
+
+
+def _members(organization) -> QuerySet[User]:
+    return User.objects.filter(memberships__organization=organization)
+
+
+def _messages(error: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {("non_field_errors" if k == "__all__" else k): v for k, v in error.message_dict.items()}
+    return {"non_field_errors": error.messages}
+
+
+# --- Fields and serializers ------------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-03"})
+class PeriodField(serializers.CharField):
+    """A period as YYYY-MM (the first day of that month is stored)."""
+
+    def to_internal_value(self, data) -> date:
+        try:
+            return services.parse_period(super().to_internal_value(data))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict["period"]) from None
+
+    def to_representation(self, value: date) -> str:
+        return f"{value:%Y-%m}"
+
+
+class KpiSerializer(serializers.ModelSerializer):
+    unit = OrganizationRelatedField(queryset_for=lambda organization: OrgUnit.objects.for_organization(organization))
+    objective = OrganizationRelatedField(
+        queryset_for=lambda organization: Objective.objects.for_organization(organization).select_related("scorecard"),
+        allow_null=True,
+        required=False,
+        help_text="An objective on the KPI's own unit's map.",
+    )
+    owner = OrganizationRelatedField(
+        queryset_for=_members, allow_null=True, required=False, help_text="The member who enters its values."
+    )
+    aligned_to = OrganizationRelatedField(
+        queryset_for=lambda organization: Kpi.objects.for_organization(organization),
+        allow_null=True,
+        required=False,
+        help_text="The parent unit's KPI this one contributes to.",
+    )
+    archived = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Kpi
+        fields = [
+            "id", "unit", "objective", "name", "code", "description", "measurement_unit", "decimals", "direction",
+            "frequency", "baseline", "band_low", "band_high", "band_tolerance", "green_threshold",
+            "amber_threshold", "weight", "owner", "source", "formula", "rollup_method", "aligned_to",
+            "time_aggregation", "archived",
+        ]  # fmt: skip
+        validators = []  # the service reports the model's own messages (one code per organization)
+
+    def get_archived(self, kpi: Kpi) -> bool:
+        return kpi.archived_at is not None
+
+    def validate_unit(self, unit: OrgUnit) -> OrgUnit:
+        if self.instance is not None and unit.pk != self.instance.unit_id:
+            raise serializers.ValidationError("A KPI stays with its unit; create a KPI on the other unit instead.")
+        return unit
+
+
+class RecalibrationSerializer(serializers.ModelSerializer):
+    changed_by_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TargetRecalibration
+        fields = ["old_value", "new_value", "reason", "changed_by", "changed_by_name", "changed_at"]
+        read_only_fields = fields
+
+    def get_changed_by_name(self, recalibration: TargetRecalibration) -> str:
+        return recalibration.changed_by.display_name if recalibration.changed_by else ""
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    kpi = OrganizationRelatedField(queryset_for=lambda organization: Kpi.objects.for_organization(organization))
+    period = PeriodField(help_text="YYYY-MM; it must start a period of the KPI's frequency.")
+    recalibrations = RecalibrationSerializer(many=True, read_only=True, help_text="Changes, newest first.")
+
+    class Meta:
+        model = Target
+        fields = ["id", "kpi", "period", "value", "original_value", "recalibrations"]
+        read_only_fields = ["original_value"]
+        validators = []
+
+
+class TargetRecalibrateSerializer(serializers.Serializer):
+    value = serializers.DecimalField(max_digits=20, decimal_places=6)
+    reason = serializers.CharField(max_length=500, help_text="Why the target changes; shown next to it.")
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    kpi = OrganizationRelatedField(
+        queryset_for=lambda organization: Kpi.objects.for_organization(organization).select_related("organization")
+    )
+    kpi_code = serializers.CharField(source="kpi.code", read_only=True)
+    period = PeriodField(help_text="YYYY-MM; it must start a period of the KPI's frequency.")
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        allow_null=True,
+        help_text="In: the version you saw (leave out when the period had no value). Out: the new version.",
+    )
+    entered_by_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Measurement
+        fields = [
+            "id", "kpi", "kpi_code", "period", "value", "comment", "version", "entered_by", "entered_by_name",
+            "entered_at",
+        ]  # fmt: skip
+        read_only_fields = ["entered_by", "entered_at"]
+        validators = []
+
+    def get_entered_by_name(self, measurement: Measurement) -> str:
+        return measurement.entered_by.display_name if measurement.entered_by else ""
+
+
+class MeasurementChangeSerializer(serializers.Serializer):
+    value = serializers.DecimalField(max_digits=20, decimal_places=6)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    version = serializers.IntegerField(min_value=1, help_text="The version you saw; an older one is refused (409).")
+
+
+class StaleSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(choices=["stale"])
+    current = MeasurementSerializer(allow_null=True, help_text="The value saved now (null: it was removed).")
+
+
+class BulkItemSerializer(serializers.Serializer):
+    kpi = serializers.CharField(help_text="The KPI's id or its code.")
+    period = PeriodField(help_text="YYYY-MM; it must start a period of the KPI's frequency.")
+    value = serializers.DecimalField(max_digits=20, decimal_places=6)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    version = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, help_text="The version you saw; leave out for a new value."
+    )
+
+
+BULK_ERRORS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "index": {"type": "integer", "description": "The item's position in the list, from 0."},
+            "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        },
+        "required": ["index", "errors"],
+    },
+}
+
+
+# --- Views -----------------------------------------------------------------------------------------------
+
+
+def _id_param(request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return None
+    if not value.isdigit():
+        raise exceptions.ValidationError({name: ["A valid integer is required."]})
+    return int(value)
+
+
+def _period_param(request, name: str) -> date | None:
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    try:
+        return services.parse_period(value)
+    except DjangoValidationError as error:
+        raise exceptions.ValidationError({name: error.message_dict["period"]}) from None
+
+
+KPI_FILTER = OpenApiParameter("kpi", OpenApiTypes.INT, description="Only this KPI's rows.")
+
+
+@extend_schema(tags=["kpis"])
+class KpiViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
+    """KPI definitions. Create one on a unit, change it (it stays on its unit), archive it with DELETE (its
+    values and targets are kept; `restore` brings it back). Writes need the admin or executive role."""
+
+    serializer_class = KpiSerializer
+    queryset = Kpi.objects.none()
+    lookup_value_converter = "int"
+    write_action = Action.EDIT_STRATEGY
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_organization_queryset(self):
+        if self.action != "list":
+            return Kpi.objects.for_organization(self.organization).select_related("unit", "objective", "owner")
+        archived = self.request.query_params.get("archived") == "true"
+        kpis = selectors.kpi_list(organization=self.organization, archived=archived)
+        unit_id = _id_param(self.request, "unit")
+        return (kpis if unit_id is None else kpis.filter(unit_id=unit_id)).order_by("unit__path", "code", "id")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("unit", OpenApiTypes.INT, description="Only this unit's KPIs."),
+            OpenApiParameter("archived", OpenApiTypes.BOOL, description="true: the archived KPIs instead."),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        unit, name, code = data.pop("unit"), data.pop("name"), data.pop("code")
+        serializer.instance = services.kpi_create(unit=unit, name=name, code=code, **data)
+
+    def perform_update(self, serializer):
+        data = {k: v for k, v in serializer.validated_data.items() if k != "unit"}
+        serializer.instance = services.kpi_update(kpi=serializer.instance, **data)
+
+    def perform_destroy(self, instance):
+        services.kpi_archive(kpi=instance)
+
+    @extend_schema(request=None, responses=KpiSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, *args, **kwargs):
+        """Bring an archived KPI back."""
+        kpi = services.kpi_restore(kpi=self.get_object())
+        return Response(KpiSerializer(kpi, context=self.get_serializer_context()).data)
+
+
+@extend_schema(tags=["targets"])
+class TargetViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
+    """Targets per KPI and period. POST sets a period that has none; PATCH with `value` and `reason`
+    recalibrates it, keeping the original value, who changed it, when and why. Writes need the admin or
+    executive role."""
+
+    serializer_class = TargetSerializer
+    queryset = Target.objects.none()
+    lookup_value_converter = "int"
+    write_action = Action.EDIT_STRATEGY
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_organization_queryset(self):
+        recalibrations = TargetRecalibration.objects.for_organization(self.organization).select_related("changed_by")
+        targets = Target.objects.for_organization(self.organization).prefetch_related(
+            Prefetch("recalibrations", queryset=recalibrations.order_by("-changed_at", "-id"))
+        )
+        kpi_id = _id_param(self.request, "kpi")
+        return (targets if kpi_id is None else targets.filter(kpi_id=kpi_id)).order_by("kpi_id", "period")
+
+    @extend_schema(parameters=[KPI_FILTER])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        target = services.target_create(kpi=data["kpi"], period=data["period"], value=data["value"])
+        serializer.instance = self.get_queryset().get(pk=target.pk)
+
+    @extend_schema(request=TargetRecalibrateSerializer, responses=TargetSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        target = self.get_object()
+        serializer = TargetRecalibrateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.target_recalibrate(target=target, value=data["value"], reason=data["reason"], by=request.user)
+        return Response(
+            TargetSerializer(self.get_queryset().get(pk=target.pk), context=self.get_serializer_context()).data
+        )
+
+
+STALE_RESPONSE = OpenApiResponse(StaleSerializer, description="The value changed since you loaded it.")
+
+
+@extend_schema(tags=["measurements"])
+class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
+    """KPI values per period. POST enters a value (send the `version` you saw when the period had one),
+    PATCH changes it with the `version` you saw; an older version is refused with 409 and the current
+    value. `bulk/` saves a list at once, all or nothing. Admins and executives may enter any KPI's values,
+    department heads those of their units and the KPIs they own."""
+
+    serializer_class = MeasurementSerializer
+    queryset = Measurement.objects.none()
+    lookup_value_converter = "int"
+    write_action = Action.ENTER_MEASUREMENTS
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def check_write_permission(self) -> None:
+        # Department heads may enter some KPIs' values: their writes are checked per KPI below.
+        if Role(self.membership.role) != Role.DEPARTMENT_HEAD:
+            super().check_write_permission()
+
+    def check_kpi(self, kpi: Kpi) -> None:
+        if not can(self.membership, Action.ENTER_MEASUREMENTS, unit=kpi.unit_id, owner_id=kpi.owner_id):
+            raise exceptions.PermissionDenied(f"You may not enter values for {kpi.code}: it is not in your units.")
+
+    def get_organization_queryset(self):
+        measurements = Measurement.objects.for_organization(self.organization).select_related(
+            "kpi__organization", "entered_by"
+        )
+        kpi_id = _id_param(self.request, "kpi")
+        if kpi_id is not None:
+            measurements = measurements.filter(kpi_id=kpi_id)
+        start, end = _period_param(self.request, "period_from"), _period_param(self.request, "period_to")
+        if start:
+            measurements = measurements.filter(period__gte=start)
+        if end:
+            measurements = measurements.filter(period__lte=end)
+        return measurements.order_by("kpi_id", "period")
+
+    def output(self, measurement: Measurement, code: int = status.HTTP_200_OK) -> Response:
+        return Response(MeasurementSerializer(measurement, context=self.get_serializer_context()).data, status=code)
+
+    def record(self, *, kpi: Kpi, period: date, value, comment: str, version: int | None, code: int) -> Response:
+        try:
+            measurement = services.measurement_record(
+                kpi=kpi, period=period, value=value, comment=comment, by=self.request.user, expected_version=version
+            )
+        except services.StaleMeasurementError as error:
+            current = None if error.current is None else self.get_queryset().get(pk=error.current.pk)
+            body = {
+                "detail": error.message_dict["value"][0],
+                "code": "stale",
+                "current": None if current is None else MeasurementSerializer(current).data,
+            }
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        return self.output(self.get_queryset().get(pk=measurement.pk), code)
+
+    @extend_schema(
+        parameters=[
+            KPI_FILTER,
+            OpenApiParameter("period_from", OpenApiTypes.STR, description="From this period on (YYYY-MM)."),
+            OpenApiParameter("period_to", OpenApiTypes.STR, description="Up to this period (YYYY-MM)."),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(responses={201: MeasurementSerializer, 409: STALE_RESPONSE})
+    def create(self, request, *args, **kwargs):
+        serializer = MeasurementSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        self.check_kpi(data["kpi"])
+        return self.record(
+            kpi=data["kpi"], period=data["period"], value=data["value"], comment=data.get("comment", ""),
+            version=data.get("version"), code=status.HTTP_201_CREATED,
+        )  # fmt: skip
+
+    @extend_schema(request=MeasurementChangeSerializer, responses={200: MeasurementSerializer, 409: STALE_RESPONSE})
+    def partial_update(self, request, *args, **kwargs):
+        measurement = self.get_object()
+        self.check_kpi(measurement.kpi)
+        serializer = MeasurementChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return self.record(
+            kpi=measurement.kpi, period=measurement.period, value=data["value"],
+            comment=data.get("comment", measurement.comment), version=data["version"], code=status.HTTP_200_OK,
+        )  # fmt: skip
+
+    @extend_schema(
+        request=BulkItemSerializer(many=True),
+        responses={
+            200: MeasurementSerializer(many=True),
+            400: OpenApiResponse(BULK_ERRORS, description="Every failing item with its errors; nothing saved."),
+        },
+    )
+    @action(detail=False, methods=["post"], pagination_class=None)
+    def bulk(self, request, *args, **kwargs):
+        """Save a list of values at once: every item is checked first (number, KPI id or code, period and the
+        KPI's frequency, your permission, the version you saw); if any fails, the answer lists each failing
+        item with its errors and nothing is saved. Otherwise all are saved in one transaction."""
+        items = request.data
+        if not isinstance(items, list) or not items:
+            raise exceptions.ValidationError({"non_field_errors": ["Send a non-empty list of measurements."]})
+        if len(items) > BULK_LIMIT:
+            raise exceptions.ValidationError(
+                {"non_field_errors": [f"Send at most {BULK_LIMIT} measurements at once; split the list."]}
+            )
+        errors, valid = [], []
+        for index, item in enumerate(items):
+            serializer = BulkItemSerializer(data=item)
+            if serializer.is_valid():
+                valid.append((index, serializer.validated_data))
+            else:
+                errors.append({"index": index, "errors": serializer.errors})
+        kpis = self.bulk_kpis([data["kpi"] for _, data in valid])
+        seen: dict[tuple[int, date], int] = {}
+        checked = []
+        for index, data in valid:
+            item_errors = self.bulk_item_errors(data, kpis, seen, index)
+            if item_errors:
+                errors.append({"index": index, "errors": item_errors})
+            else:
+                checked.append((index, kpis[data["kpi"]], data))
+        saved = []
+        with transaction.atomic():
+            # The services check each item again (frequency, source, archived, version) while saving it; a
+            # failing item rolls everything back, so the caller gets every problem and nothing is half-saved.
+            for index, kpi, data in checked:
+                try:
+                    with transaction.atomic():
+                        saved.append(
+                            services.measurement_record(
+                                kpi=kpi, period=data["period"], value=data["value"], comment=data["comment"],
+                                by=request.user, expected_version=data.get("version"), schedule=False,
+                            )
+                        )  # fmt: skip
+                except DjangoValidationError as error:
+                    errors.append({"index": index, "errors": _messages(error)})
+            if errors:
+                transaction.set_rollback(True)
+            else:
+                self.schedule_recompute(saved)
+        if errors:
+            return Response(sorted(errors, key=lambda e: e["index"]), status=status.HTTP_400_BAD_REQUEST)
+        rows = {m.pk: m for m in self.get_queryset().filter(pk__in=[m.pk for m in saved])}
+        return Response(MeasurementSerializer([rows[m.pk] for m in saved], many=True).data)
+
+    def bulk_kpis(self, refs: list[str]) -> dict[str, Kpi]:
+        """The KPIs the items name, by the text the caller sent (an id or a code), in one query."""
+        ids = {int(ref) for ref in refs if ref.isdigit()}
+        codes = {ref for ref in refs if not ref.isdigit()}
+        found = Kpi.objects.for_organization(self.organization).select_related("organization")
+        found = found.filter(Q(pk__in=ids) | Q(code__in=codes))
+        by_ref: dict[str, Kpi] = {}
+        for kpi in found:
+            by_ref.setdefault(kpi.code, kpi)
+            by_ref[str(kpi.pk)] = kpi
+        return {ref: by_ref[ref] for ref in refs if ref in by_ref}
+
+    def bulk_item_errors(self, data: dict, kpis: dict[str, Kpi], seen: dict, index: int) -> dict[str, list[str]]:
+        kpi = kpis.get(data["kpi"])
+        if kpi is None:
+            return {"kpi": [f"Unknown KPI “{data['kpi']}”: give its id or code."]}
+        if not can(self.membership, Action.ENTER_MEASUREMENTS, unit=kpi.unit_id, owner_id=kpi.owner_id):
+            return {"kpi": [f"You may not enter values for {kpi.code}: it is not in your units."]}
+        errors: dict[str, list[str]] = {}
+        try:
+            services.check_period(kpi, data["period"], self.organization)
+        except DjangoValidationError as error:
+            errors.update(_messages(error))
+        if kpi.source != Source.MANUAL:
+            errors["value"] = [f"{kpi.code} is {kpi.get_source_display().lower()}; it takes no entered values."]
+        key = (kpi.pk, data["period"])
+        if key in seen:
+            errors.setdefault("period", []).append(
+                f"Item {seen[key]} already gives {kpi.code} a value for {data['period']:%Y-%m}."
+            )
+        seen.setdefault(key, index)
+        return errors
+
+    def schedule_recompute(self, saved: list[Measurement]) -> None:
+        from kpis.tasks import scores_recompute
+
+        if not saved:
+            return
+        organization_id = self.organization.pk
+        kpi_ids = sorted({m.kpi_id for m in saved})
+        periods = sorted({m.period.isoformat() for m in saved})
+        transaction.on_commit(
+            lambda: scores_recompute.delay(organization_id=organization_id, kpi_ids=kpi_ids, periods=periods)
+        )

@@ -1,0 +1,320 @@
+"""The monthly data-entry page: which KPI values a member must enter for a month (with last period's value,
+the target and the status a value would give), and saving one row or every row at once, all or nothing,
+through `kpis.services.measurement_record`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from bsc.models import Membership, Organization, OrgUnit, Role
+from bsc.permissions import Action, can, scoped_unit_ids
+from kpis import scoring, services
+from kpis.forms_data_entry import RowInput
+from kpis.models import Frequency, Kpi, Measurement, PeriodKind, Source, Target
+from kpis.scorecard_display import Light, light, number, percent, period_label
+from kpis.selectors import month_shift
+
+STEPS = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.ANNUAL: 12}
+KINDS = {
+    Frequency.MONTHLY: PeriodKind.MONTH,
+    Frequency.QUARTERLY: PeriodKind.QUARTER,
+    Frequency.ANNUAL: PeriodKind.YEAR,
+}
+RED_NEEDS_COMMENT = "Explain the red value."
+CANNOT_CLEAR = "Enter a number; a saved value cannot be cleared here."
+
+
+def due_month(organization: Organization) -> date:
+    """The month now due: the previous month, today in the organization's time zone."""
+    today = timezone.localtime(timezone.now(), ZoneInfo(organization.time_zone)).date()
+    return month_shift(today.replace(day=1), -1)
+
+
+def entry_period(kpi: Kpi, month: date, fiscal_start: int) -> date | None:
+    """The KPI's period that ends with `month` (the month itself for monthly KPIs; the fiscal quarter or
+    year for the others, entered once it is over), or None when none ends then."""
+    step = STEPS[kpi.frequency]
+    if (month.month - fiscal_start) % 12 % step != step - 1:
+        return None
+    return month_shift(month, -(step - 1))
+
+
+def plain(value: Decimal | None, separator: str = ".") -> str:
+    """A stored Decimal as typed into a cell: 100.000000 → '100', 12.500000 → '12.5' (or '12,5')."""
+    if value is None:
+        return ""
+    text = f"{value.normalize():f}"
+    return text.replace(".", separator) if separator != "." else text
+
+
+@dataclass
+class EntryRow:
+    """One KPI's line on the page: what is stored and, after a POST, what was typed."""
+
+    kpi: Kpi
+    period: date
+    period_note: str  # '' for monthly KPIs, 'Q1 2026' or '2026' for the others
+    previous: Decimal | None
+    target: Decimal | None
+    measurement: Measurement | None
+    red_requires_comment: bool
+    green: Decimal
+    amber: Decimal
+    value_text: str = ""
+    value: Decimal | None = None
+    comment: str = ""
+    version: int | None = None
+    status: str = "grey"
+    score: Decimal | None = None
+    errors: list[str] = field(default_factory=list)
+    saved: bool = False
+
+    @property
+    def missing(self) -> bool:
+        return self.measurement is None
+
+    @property
+    def light(self) -> Light:
+        return light(self.status)
+
+    @property
+    def score_text(self) -> str:
+        return percent(self.score) if self.score is not None else ""
+
+    @property
+    def needs_comment(self) -> bool:
+        return self.red_requires_comment and self.status == "red" and not self.comment
+
+    @property
+    def status_note(self) -> str:
+        if self.kpi.direction != "band" and self.target is None:
+            return "No target for this period"
+        return ""
+
+    @property
+    def previous_text(self) -> str:
+        return number(self.previous, self.kpi.decimals, self.kpi.measurement_unit)
+
+    @property
+    def target_text(self) -> str:
+        return number(self.target, self.kpi.decimals, self.kpi.measurement_unit)
+
+    def evaluate(self, value: Decimal | None) -> None:
+        """The status `value` would give against this period's target (section 5 of DESIGN.md)."""
+        kpi = self.kpi
+        progress = scoring.kpi_progress(
+            direction=kpi.direction, baseline=kpi.baseline, target=self.target, actual=value,
+            band_low=kpi.band_low, band_high=kpi.band_high, band_tolerance=kpi.band_tolerance,
+        )  # fmt: skip
+        self.score = scoring.kpi_score(progress)
+        self.status = scoring.status_of(self.score, green=self.green, amber=self.amber)
+
+    def take(self, entered: RowInput) -> None:
+        """Show what the person typed (and why it is refused) instead of the stored value."""
+        self.value_text, self.value, self.comment = entered.value_text, entered.value, entered.comment
+        self.version = entered.version
+        self.errors = list(entered.errors)
+        self.evaluate(entered.value)
+
+
+def _thresholds(kpi: Kpi, organization: Organization) -> tuple[Decimal, Decimal]:
+    return (
+        kpi.green_threshold if kpi.green_threshold is not None else organization.green_threshold,
+        kpi.amber_threshold if kpi.amber_threshold is not None else organization.amber_threshold,
+    )
+
+
+def _rows_for(kpis: list[Kpi], month: date, organization: Organization) -> list[EntryRow]:
+    """Rows for the KPIs with a period ending in `month`: two queries whatever their number."""
+    fiscal_start = organization.fiscal_year_start_month
+    due = [(kpi, period) for kpi in kpis if (period := entry_period(kpi, month, fiscal_start)) is not None]
+    if not due:
+        return []
+    periods = {period for _, period in due} | {month_shift(p, -STEPS[k.frequency]) for k, p in due}
+    ids = [kpi.pk for kpi, _ in due]
+    measurements = {
+        (m.kpi_id, m.period): m
+        for m in Measurement.objects.for_organization(organization)
+        .filter(kpi_id__in=ids, period__in=periods)
+        .select_related("entered_by")
+    }
+    targets = dict(
+        ((kpi_id, period), value)
+        for kpi_id, period, value in Target.objects.for_organization(organization)
+        .filter(kpi_id__in=ids, period__in=periods)
+        .values_list("kpi_id", "period", "value")
+    )
+    rows = []
+    for kpi, period in due:
+        current = measurements.get((kpi.pk, period))
+        previous = measurements.get((kpi.pk, month_shift(period, -STEPS[kpi.frequency])))
+        green, amber = _thresholds(kpi, organization)
+        row = EntryRow(
+            kpi=kpi,
+            period=period,
+            period_note="" if kpi.frequency == Frequency.MONTHLY else period_label(KINDS[kpi.frequency], period, fiscal_start),
+            previous=previous.value if previous else None,
+            target=targets.get((kpi.pk, period)),
+            measurement=current,
+            red_requires_comment=organization.red_requires_comment,
+            green=green,
+            amber=amber,
+            value_text=plain(current.value) if current else "",
+            value=current.value if current else None,
+            comment=current.comment if current else "",
+            version=current.version if current else None,
+        )  # fmt: skip
+        row.evaluate(row.value)
+        rows.append(row)
+    return rows
+
+
+def entry_kpis(*, membership: Membership) -> list[Kpi]:
+    """The active manual KPIs this member enters values for: all of them for admins and executives; for a
+    department head those of their units and the units below, and the KPIs they own."""
+    kpis = (
+        Kpi.objects.for_organization(membership.organization_id)
+        .filter(archived_at__isnull=True, source=Source.MANUAL)
+        .select_related("unit", "owner")
+        .order_by("unit__path", "code")
+    )
+    if can(membership, Action.ENTER_MEASUREMENTS):
+        return list(kpis)
+    if membership.role != Role.DEPARTMENT_HEAD:
+        return []
+    kpis = kpis.filter(Q(unit_id__in=scoped_unit_ids(membership)) | Q(owner_id=membership.user_id))
+    return [k for k in kpis if can(membership, Action.ENTER_MEASUREMENTS, unit=k.unit_id, owner_id=k.owner_id)]
+
+
+def entry_rows(*, membership: Membership, month: date) -> list[EntryRow]:
+    return _rows_for(entry_kpis(membership=membership), month, membership.organization)
+
+
+def entry_row(*, kpi: Kpi, month: date, organization: Organization) -> EntryRow | None:
+    rows = _rows_for([kpi], month, organization)
+    return rows[0] if rows else None
+
+
+@dataclass
+class EntryPage:
+    month: date
+    label: str
+    rows: list[EntryRow]  # the rows shown (after the unit filter)
+    units: list[OrgUnit]  # the units with rows, for the filter
+    unit: OrgUnit | None
+    may_enter: bool
+    next_open: bool  # the next month has begun: values for it may be entered
+
+    @property
+    def previous(self) -> date:
+        return month_shift(self.month, -1)
+
+    @property
+    def next(self) -> date:
+        return month_shift(self.month, 1)
+
+    @property
+    def groups(self) -> list[tuple[OrgUnit, list[EntryRow]]]:
+        return [(unit, list(rows)) for unit, rows in groupby(self.rows, key=lambda r: r.kpi.unit)]
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def missing(self) -> int:
+        return sum(1 for row in self.rows if row.missing)
+
+    @property
+    def summary(self) -> str:
+        noun = "KPI" if self.total == 1 else "KPIs"
+        if self.missing == 0:
+            return f"All {self.total} {noun} have a value for {self.label}."
+        return f"{self.missing} of {self.total} {noun} still need a value for {self.label}."
+
+
+def data_entry_page(
+    *, membership: Membership, month: date, unit: OrgUnit | None = None, rows: list[EntryRow] | None = None
+) -> EntryPage:
+    """The page for a month, optionally limited to a unit and the units below it. `rows` are rows already
+    built for this member and month (after a POST, carrying what was typed)."""
+    if rows is None:
+        rows = entry_rows(membership=membership, month=month)
+    units = list({row.kpi.unit_id: row.kpi.unit for row in rows}.values())
+    if unit is not None and unit not in units:
+        units.append(unit)
+    if unit is not None:
+        rows = [row for row in rows if row.kpi.unit.path.startswith(unit.path)]
+    may_enter = can(membership, Action.ENTER_MEASUREMENTS) or membership.role == Role.DEPARTMENT_HEAD
+    next_open = month_shift(month, 1) <= month_shift(due_month(membership.organization), 1)
+    return EntryPage(month, f"{month:%B %Y}", rows, units, unit, may_enter, next_open)
+
+
+class EntryRefused(Exception):
+    """Some rows are invalid; nothing was written. The rows carry their messages."""
+
+    def __init__(self, rows: list[EntryRow]):
+        super().__init__("Some values were refused.")
+        self.rows = [row for row in rows if row.errors]
+
+
+def data_entry_save(*, organization: Organization, rows: list[EntryRow], by, require_value: bool) -> int:
+    """Record the typed values of `rows` (each after `take`), all or nothing: when any row is refused,
+    nothing is written and every refused row carries its message. Empty cells are skipped unless
+    `require_value`. One score recompute is scheduled for the changed KPIs after commit. Returns the
+    number of values that changed."""
+    saved: list[tuple[EntryRow, Measurement]] = []
+    with transaction.atomic():
+        for row in rows:
+            if row.errors:
+                continue
+            if row.value is None:
+                if require_value:
+                    row.errors.append("Enter a number.")
+                elif row.measurement is not None:
+                    row.errors.append(CANNOT_CLEAR)
+                continue
+            if row.needs_comment:
+                row.errors.append(RED_NEEDS_COMMENT)
+                continue
+            try:
+                measurement = services.measurement_record(
+                    kpi=row.kpi, period=row.period, value=row.value, comment=row.comment, by=by,
+                    expected_version=row.version, schedule=False,
+                )  # fmt: skip
+            except services.StaleMeasurementError as error:
+                row.errors.extend(error.messages)
+                row.measurement = error.current  # the newer value; saving again overwrites it knowingly
+                row.version = error.current.version if error.current else None
+            except ValidationError as error:
+                row.errors.extend(error.messages)
+            else:
+                saved.append((row, measurement))
+        if any(row.errors for row in rows):
+            raise EntryRefused(rows)  # leaving the block rolls back every value already recorded
+        changed = [(row, m) for row, m in saved if m.version != row.version]
+        if changed:
+            _schedule_recompute(organization, [m for _, m in changed])
+    for row, measurement in changed:
+        row.measurement, row.version, row.saved = measurement, measurement.version, True
+        row.comment = measurement.comment
+    return len(changed)
+
+
+def _schedule_recompute(organization: Organization, measurements: list[Measurement]) -> None:
+    from kpis.tasks import scores_recompute
+
+    kpi_ids = sorted({m.kpi_id for m in measurements})
+    periods = sorted({m.period.isoformat() for m in measurements})
+    transaction.on_commit(
+        lambda: scores_recompute.delay(organization_id=organization.pk, kpi_ids=kpi_ids, periods=periods)
+    )

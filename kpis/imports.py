@@ -1,0 +1,578 @@
+"""Import of measurements from CSV and XLSX: read the file, check every row (preview), then write the valid
+rows in one transaction (COPY into a staging table, one guarded upsert), or nothing.
+
+The checked rows live in an ImportBatch between the preview and the import, so that confirming imports
+exactly what the preview showed; a value changed by someone else in between refuses the whole import.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pghistory
+import pgtrigger
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, connections, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from pghistory.models import Context
+
+from bsc.models import Membership, Organization, User
+from bsc.permissions import Action, can
+from kpis.models import Frequency, ImportBatch, ImportStatus, Kpi, Measurement, Source
+from kpis.services import check_period, parse_number, parse_period
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 50_000
+TASK_THRESHOLD = 500  # more valid rows than this are imported by a Celery task, with a progress bar
+CHUNK = 500  # rows per upsert statement (progress is reported between chunks)
+MAX_COMMENT = 2_000
+MAX_DECIMALS = 6
+STALE_RUN = timedelta(minutes=10)
+
+COLUMNS = {
+    "code": {"code", "kpi", "kpi code", "kpicode"},
+    "period": {"period", "month"},
+    "value": {"value", "actual"},
+    "comment": {"comment", "comments"},
+}
+
+
+@dataclass
+class RawRow:
+    number: int  # the row number in the file, the header being row 1
+    code: object
+    period: object
+    value: object
+    comment: object = None
+
+
+@dataclass
+class Checked:
+    """The outcome of a preview: the rows to write and every problem, by row number."""
+
+    rows: list[list] = field(default_factory=list)  # [kpi_id, "YYYY-MM-DD", "value", comment|None, version|None]
+    problems: list[dict] = field(default_factory=list)
+    total: int = 0
+    unchanged: int = 0
+    changed: int = 0
+    skipped: int = 0
+
+
+# --- Reading files ---------------------------------------------------------------------------------
+
+
+def _column_name(text) -> str:
+    return " ".join(str(text or "").strip().lower().replace("_", " ").split())
+
+
+def _columns(header: list) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, name in enumerate(header):
+        normalised = _column_name(name)
+        for column, aliases in COLUMNS.items():
+            if normalised in aliases and column not in found:
+                found[column] = index
+    missing = [name for name in ("code", "period", "value") if name not in found]
+    if missing:
+        seen = ", ".join(f"“{_column_name(h)}”" for h in header if _column_name(h)) or "nothing"
+        raise ValidationError(
+            f"The first row must name the columns kpi code, period and value (comment is optional); "
+            f"missing {', '.join({'code': 'kpi code'}.get(m, m) for m in missing)}, found {seen}."
+        )
+    return found
+
+
+def _blank(cell) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _rows_from(records, first_number: int = 2) -> tuple[list[RawRow], bool]:
+    """RawRows from an iterator of lists whose first item is the header row."""
+    header = next(records, None)
+    if header is None:
+        raise ValidationError("The file is empty.")
+    columns = _columns(list(header))
+    rows = []
+    for number, record in enumerate(records, start=first_number):
+        if all(_blank(cell) for cell in record):
+            continue
+        if len(rows) == MAX_ROWS:
+            raise ValidationError(f"The file has more than {MAX_ROWS:,} rows; split it into smaller files.")
+
+        def cell(name, record=record):
+            index = columns.get(name)
+            return record[index] if index is not None and index < len(record) else None
+
+        rows.append(RawRow(number, cell("code"), cell("period"), cell("value"), cell("comment")))
+    return rows, "comment" in columns
+
+
+def _csv_records(data: bytes):
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError("The file is not UTF-8 text; save it as “CSV UTF-8” and upload it again.") from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = max([",", ";", "\t"], key=first_line.count)
+    return iter(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def _xlsx_records(data: bytes):
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds of errors for files that are not workbooks
+        raise ValidationError("The file could not be read as an Excel workbook (.xlsx).") from None
+    sheet = workbook.worksheets[0]
+    return sheet.iter_rows(values_only=True, max_col=50)
+
+
+def read_rows(data: bytes, filename: str) -> tuple[list[RawRow], bool]:
+    """The data rows of a .csv or .xlsx file, and whether it has a comment column."""
+    if len(data) > MAX_BYTES:
+        raise ValidationError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it into smaller files.")
+    name = filename.lower()
+    if name.endswith(".csv"):
+        return _rows_from(_csv_records(data))
+    if name.endswith(".xlsx"):
+        return _rows_from(_xlsx_records(data))
+    raise ValidationError("Upload a .csv or .xlsx file.")
+
+
+# --- Checking rows ---------------------------------------------------------------------------------
+
+
+def _period(cell) -> date:
+    if isinstance(cell, datetime):
+        cell = cell.date()
+    if isinstance(cell, date):
+        if cell.day != 1:
+            raise ValidationError(
+                {"period": f"“{cell:%Y-%m-%d}” is not the first day of a month; write the period as YYYY-MM."}
+            )
+        return cell
+    return parse_period("" if cell is None else str(cell))
+
+
+def _number(cell, decimal_separator: str) -> Decimal:
+    if isinstance(cell, bool):
+        raise ValidationError({"value": f"“{cell}” is not a number."})
+    if isinstance(cell, int | float):  # a number cell of a workbook: no separator to interpret
+        return parse_number(str(cell), decimal_separator=".")
+    return parse_number(cell, decimal_separator=decimal_separator)
+
+
+def _message(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return " ".join(m for messages in error.message_dict.values() for m in messages)
+    return " ".join(error.messages)
+
+
+def _text(cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, datetime | date):
+        return f"{cell:%Y-%m-%d}"
+    return str(cell).strip()
+
+
+def kpi_problems(kpi: Kpi, period: date | None, membership: Membership, organization: Organization) -> list[str]:
+    """Why values of this KPI cannot be imported (for this period), if they cannot."""
+    messages = []
+    if kpi.archived_at is not None:
+        messages.append(f"{kpi.code} is archived; restore it to enter values.")
+    if kpi.source != Source.MANUAL:
+        messages.append(f"{kpi.code} is {kpi.get_source_display().lower()}; it takes no entered values.")
+    if period is not None:
+        try:
+            check_period(kpi, period, organization)
+        except ValidationError as error:
+            messages.append(_message(error))
+    if not can(membership, Action.ENTER_MEASUREMENTS, unit=kpi.unit_id, owner_id=kpi.owner_id):
+        messages.append(f"You may not enter values for {kpi.code} of {kpi.unit.name}.")
+    return messages
+
+
+def _kpis_by_code(organization: Organization, codes: set[str]) -> dict[str, Kpi]:
+    kpis = Kpi.objects.for_organization(organization).select_related("unit")
+    found = {kpi.code: kpi for kpi in kpis.filter(code__in=codes)}
+    unmatched = {code.lower() for code in codes if code not in found}
+    if unmatched:  # codes are matched case-insensitively when that is unambiguous
+        by_lower = defaultdict(list)
+        for kpi in kpis.annotate(lower_code=Lower("code")).filter(lower_code__in=unmatched):
+            by_lower[kpi.code.lower()].append(kpi)
+        for code in codes:
+            if code not in found and len(by_lower.get(code.lower(), [])) == 1:
+                found[code] = by_lower[code.lower()][0]
+    return found
+
+
+def rows_check(
+    *,
+    organization: Organization,
+    membership: Membership,
+    raw_rows: list[RawRow],
+    decimal_separator: str = ".",
+    has_comment: bool = True,
+) -> Checked:
+    """Check every row; nothing is written. Rows without a value are skipped (an export leaves months
+    without data empty), rows with any problem are listed with all their problems."""
+    checked = Checked(total=len(raw_rows))
+    kpis = _kpis_by_code(organization, {_text(r.code) for r in raw_rows if _text(r.code)})
+    candidates = []  # (raw, kpi, period, value, comment, messages)
+    for raw in raw_rows:
+        if _blank(raw.value):
+            checked.skipped += 1
+            continue
+        messages: list[str] = []
+        code = _text(raw.code)
+        kpi = kpis.get(code)
+        if not code:
+            messages.append("The KPI code is empty.")
+        elif kpi is None:
+            messages.append(f"Unknown KPI code “{code}”.")
+        period = value = None
+        try:
+            period = _period(raw.period)
+        except ValidationError as error:
+            messages.append(_message(error))
+        try:
+            value = _number(raw.value, decimal_separator)
+        except ValidationError as error:
+            messages.append(_message(error))
+        else:
+            if -value.as_tuple().exponent > MAX_DECIMALS:
+                messages.append(f"“{_text(raw.value)}” has more than {MAX_DECIMALS} decimals.")
+        comment = _text(raw.comment) if has_comment else None
+        if comment is not None and len(comment) > MAX_COMMENT:
+            messages.append(f"The comment is longer than {MAX_COMMENT:,} characters.")
+        if kpi is not None:
+            messages.extend(kpi_problems(kpi, period, membership, organization))
+        candidates.append((raw, kpi, period, value, comment, messages))
+
+    rows_of = defaultdict(list)
+    for raw, kpi, period, *_ in candidates:
+        if kpi is not None and period is not None:
+            rows_of[(kpi.pk, period)].append(raw.number)
+    valid = []
+    for raw, kpi, period, value, comment, messages in candidates:
+        numbers = rows_of.get((getattr(kpi, "pk", None), period), [])
+        if len(numbers) > 1:
+            others = ", ".join(str(n) for n in numbers if n != raw.number)
+            messages.append(f"{kpi.code} {period:%Y-%m} is also in row {others}; keep one row per KPI and period.")
+        if messages:
+            checked.problems.append(
+                {"row": raw.number, "code": _text(raw.code), "period": _text(raw.period),
+                 "value": _text(raw.value), "messages": messages}
+            )  # fmt: skip
+        else:
+            valid.append((kpi, period, value, comment))
+
+    current = {}
+    if valid:
+        existing = (
+            Measurement.objects.for_organization(organization)
+            .filter(kpi_id__in={k.pk for k, *_ in valid}, period__in={p for _, p, *_ in valid})
+            .values_list("kpi_id", "period", "value", "comment", "version")
+        )
+        current = {(kpi_id, period): (v, c, version) for kpi_id, period, v, c, version in existing}
+    for kpi, period, value, comment in valid:
+        now = current.get((kpi.pk, period))
+        if now is not None and now[0] == value and (comment is None or comment == now[1]):
+            checked.unchanged += 1
+            continue
+        checked.changed += now is not None
+        checked.rows.append([kpi.pk, period.isoformat(), f"{value:f}", comment, None if now is None else now[2]])
+    return checked
+
+
+def import_batch_preview(
+    *, organization: Organization, membership: Membership, data: bytes, filename: str, decimal_separator: str = "."
+) -> ImportBatch:
+    """Read and check an uploaded file and keep the outcome for the person's choice; writes no measurement."""
+    raw_rows, has_comment = read_rows(data, filename)
+    if not raw_rows:
+        raise ValidationError("The file has a header row but no data rows.")
+    checked = rows_check(
+        organization=organization,
+        membership=membership,
+        raw_rows=raw_rows,
+        decimal_separator=decimal_separator,
+        has_comment=has_comment,
+    )
+    return ImportBatch.objects.for_organization(organization).create(
+        organization=organization,
+        created_by=membership.user,
+        filename=filename[:255],
+        rows=checked.rows,
+        problems=checked.problems,
+        total_rows=checked.total,
+        unchanged_rows=checked.unchanged,
+        changed_rows=checked.changed,
+        skipped_rows=checked.skipped,
+    )
+
+
+# --- Choosing -------------------------------------------------------------------------------------
+
+
+def _move(batch: ImportBatch, from_status: str, **changes) -> bool:
+    """A conditional UPDATE: true when this call moved the batch (so a double click acts once)."""
+    moved = (
+        ImportBatch.objects.for_organization(batch.organization_id)
+        .filter(pk=batch.pk, status=from_status)
+        .update(**changes)
+    )
+    if moved:
+        batch.refresh_from_db()
+    return moved == 1
+
+
+def import_batch_cancel(*, batch: ImportBatch) -> ImportBatch:
+    """Import nothing."""
+    if not _move(batch, ImportStatus.PREVIEWED, status=ImportStatus.CANCELLED, rows=[], finished_at=timezone.now()):
+        raise ValidationError("This import was already imported or cancelled.")
+    return batch
+
+
+def import_batch_confirm(*, batch: ImportBatch) -> ImportBatch:
+    """Import the valid rows: now when there are few, else in a Celery task (the page shows its progress)."""
+    if not _move(batch, ImportStatus.PREVIEWED, status=ImportStatus.QUEUED):
+        raise ValidationError("This import was already imported or cancelled.")
+    if len(batch.rows) <= TASK_THRESHOLD:
+        return import_batch_run(batch_id=batch.pk, organization=batch.organization)
+    from kpis.tasks import measurement_import
+
+    measurement_import.delay_on_commit(organization_id=batch.organization_id, batch_id=batch.pk)
+    return batch
+
+
+# --- Writing --------------------------------------------------------------------------------------
+
+
+class ImportRefused(ValidationError):
+    pass
+
+
+class _Progress:
+    """Progress counters written on a connection of their own, so the page sees them while the import's
+    transaction is still open."""
+
+    INTERVAL_S = 0.5  # the page polls every second
+
+    def __init__(self, batch_id: int, enabled: bool):
+        self.batch_id = batch_id
+        self.connection = connections.create_connection("default") if enabled else None
+        self.reported_at = time.monotonic()
+
+    def report(self, done: int) -> None:
+        if self.connection is not None and time.monotonic() - self.reported_at >= self.INTERVAL_S:
+            self.reported_at = time.monotonic()
+            with self.connection.cursor() as cursor:
+                cursor.execute("UPDATE kpis_importbatch SET progress = %s WHERE id = %s", [done, self.batch_id])
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+
+
+def _recheck(batch: ImportBatch, organization: Organization) -> Membership:
+    """The KPIs may have been archived, changed or taken from the person since the preview."""
+    membership = (
+        Membership.objects.for_organization(organization).filter(user_id=batch.created_by_id).select_related("user")
+    ).first()
+    if membership is None:
+        raise ImportRefused("You are no longer a member of this organization; nothing was imported.")
+    kpis = Kpi.objects.for_organization(organization).select_related("unit").in_bulk({row[0] for row in batch.rows})
+    problems = []
+    for kpi_id in sorted({row[0] for row in batch.rows}):  # archived, no longer manual, no longer yours
+        kpi = kpis.get(kpi_id)
+        problems += (
+            ["A KPI of the file was deleted."] if kpi is None else kpi_problems(kpi, None, membership, organization)
+        )
+    for kpi_id, period, *_ in batch.rows:
+        kpi = kpis.get(kpi_id)
+        if kpi is not None and kpi.frequency != Frequency.MONTHLY:  # its frequency may have changed
+            try:
+                check_period(kpi, date.fromisoformat(period), organization)
+            except ValidationError as error:
+                problems.append(_message(error))
+    if problems:
+        raise ImportRefused(
+            "Some KPIs changed since the preview, so nothing was imported: "
+            + " ".join(list(dict.fromkeys(problems))[:5])
+            + " Upload the file again to check it."
+        )
+    return membership
+
+
+def _conflicts(cursor) -> list[str]:
+    cursor.execute(
+        "SELECT m.id FROM kpis_measurement m JOIN import_staging s ON m.kpi_id = s.kpi_id AND m.period = s.period "
+        "ORDER BY m.id FOR UPDATE OF m"
+    )
+    cursor.execute(
+        "SELECT k.code, s.period FROM import_staging s JOIN kpis_kpi k ON k.id = s.kpi_id "
+        "LEFT JOIN kpis_measurement m ON m.kpi_id = s.kpi_id AND m.period = s.period "
+        "WHERE m.version IS DISTINCT FROM s.expected_version ORDER BY s.seq"
+    )
+    return [f"{code} {period:%Y-%m}" for code, period in cursor.fetchall()]
+
+
+def _refuse_conflicts(names: list[str]) -> None:
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    raise ImportRefused(
+        f"{len(names)} value{'s' if len(names) != 1 else ''} changed since the preview ({shown}), so nothing "
+        "was imported. Upload the file again to see the current values."
+    )
+
+
+AUDIT_TRIGGERS = ("kpis.Measurement:insert_insert", "kpis.Measurement:update_update")
+
+
+def _record_history(cursor, history) -> None:
+    """The audit events the row triggers would have written (one per imported row, labelled insert or update,
+    attached to this import's context), as one INSERT ... SELECT instead of 10,000 trigger calls."""
+    event = Measurement.pgh_event_model
+    tracked = [f.column for f in Measurement._meta.concrete_fields]
+    missing = set(tracked) - {f.column for f in event._meta.concrete_fields}
+    if missing:  # the tracked fields changed: the triggers and this statement must agree
+        raise RuntimeError(f"Measurement events lack the columns {sorted(missing)}")
+    cursor.execute(
+        f"INSERT INTO {Context._meta.db_table} (id, metadata, created_at, updated_at) VALUES (%s, %s, now(), now()) "
+        "ON CONFLICT (id) DO UPDATE SET metadata = EXCLUDED.metadata, updated_at = EXCLUDED.updated_at",
+        [history.id, json.dumps(history.metadata, cls=DjangoJSONEncoder)],
+    )
+    columns = ", ".join(f'"{c}"' for c in tracked)
+    selected = ", ".join(f'm."{c}"' for c in tracked)
+    cursor.execute(
+        f"INSERT INTO {event._meta.db_table} ({columns}, pgh_obj_id, pgh_label, pgh_context_id, pgh_created_at) "
+        f"SELECT {selected}, m.id, "
+        "CASE WHEN s.expected_version IS NULL THEN 'insert' ELSE 'update' END, %s, now() "
+        "FROM import_staging s JOIN kpis_measurement m ON m.kpi_id = s.kpi_id AND m.period = s.period ORDER BY s.seq",
+        [history.id],
+    )
+
+
+def _write(batch: ImportBatch, organization: Organization, by: User, progress: _Progress) -> int:
+    """All rows in one transaction: COPY into a staging table, lock and compare versions, then upsert in
+    chunks guarded by the version (a row inserted meanwhile by someone else is not overwritten)."""
+    rows = batch.rows
+    with (
+        transaction.atomic(),
+        pghistory.context(user=by.pk, import_batch=batch.pk) as history,
+        pgtrigger.ignore(*AUDIT_TRIGGERS),  # the audit rows are written below in one statement
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "CREATE TEMPORARY TABLE import_staging (seq integer PRIMARY KEY, kpi_id bigint NOT NULL, "
+            "period date NOT NULL, value numeric(20, 6) NOT NULL, comment text, expected_version integer) "
+            "ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(
+            "COPY import_staging (seq, kpi_id, period, value, comment, expected_version) FROM STDIN"
+        ) as copy:
+            for seq, (kpi_id, period, value, comment, version) in enumerate(rows):
+                copy.write_row((seq, kpi_id, period, value, comment, version))
+        cursor.execute("ANALYZE import_staging")
+        conflicts = _conflicts(cursor)
+        if conflicts:
+            _refuse_conflicts(conflicts)
+        written = 0
+        for start in range(0, len(rows), CHUNK):
+            cursor.execute(
+                "INSERT INTO kpis_measurement "
+                "(organization_id, kpi_id, period, value, comment, entered_by_id, entered_at, version) "
+                "SELECT %s, s.kpi_id, s.period, s.value, COALESCE(s.comment, m.comment, ''), %s, now(), "
+                "COALESCE(s.expected_version, 0) + 1 "
+                "FROM import_staging s LEFT JOIN kpis_measurement m ON m.kpi_id = s.kpi_id AND m.period = s.period "
+                "WHERE s.seq >= %s AND s.seq < %s "
+                "ON CONFLICT (kpi_id, period) DO UPDATE SET value = EXCLUDED.value, comment = EXCLUDED.comment, "
+                "entered_by_id = EXCLUDED.entered_by_id, entered_at = EXCLUDED.entered_at, version = EXCLUDED.version "
+                "WHERE kpis_measurement.version = EXCLUDED.version - 1",
+                [organization.pk, by.pk, start, start + CHUNK],
+            )
+            written += cursor.rowcount
+            progress.report(min(start + CHUNK, len(rows)))
+        if written != len(rows):  # someone entered a value for a new period after the check above
+            _refuse_conflicts([f"{len(rows) - written} new period(s)"])
+        _record_history(cursor, history)
+        ImportBatch.objects.for_organization(organization).filter(pk=batch.pk).update(
+            status=ImportStatus.DONE, written_rows=written, progress=len(rows), finished_at=timezone.now()
+        )
+        kpi_ids = sorted({row[0] for row in rows})
+        periods = sorted({row[1] for row in rows})
+        if rows:
+            from kpis.tasks import scores_recompute
+
+            transaction.on_commit(
+                lambda: scores_recompute.delay(organization_id=organization.pk, kpi_ids=kpi_ids, periods=periods)
+            )
+    return written
+
+
+def import_batch_run(*, batch_id: int, organization: Organization) -> ImportBatch | None:
+    """Write a confirmed batch (idempotent: a batch that is not waiting is left alone). A refusal marks the
+    batch failed with the reason; nothing is written then."""
+    batches = ImportBatch.objects.for_organization(organization).filter(pk=batch_id)
+    stale = timezone.now() - STALE_RUN  # a worker killed mid-import rolled back; its redelivery may take over
+    claimed = batches.filter(
+        Q(status=ImportStatus.QUEUED) | Q(status=ImportStatus.RUNNING, started_at__lt=stale)
+    ).update(status=ImportStatus.RUNNING, started_at=timezone.now(), progress=0)
+    batch = batches.first()
+    if not claimed:
+        return batch
+    progress = _Progress(batch.pk, enabled=len(batch.rows) > CHUNK)
+    try:
+        membership = _recheck(batch, organization)
+        _write(batch, organization, membership.user, progress)
+    except ImportRefused as error:
+        _move(
+            batch, ImportStatus.RUNNING, status=ImportStatus.FAILED, error=_message(error), finished_at=timezone.now()
+        )
+    except Exception:
+        _move(
+            batch, ImportStatus.RUNNING, status=ImportStatus.FAILED, finished_at=timezone.now(),
+            error="The import failed unexpectedly; nothing was written. Try again or tell an administrator.",
+        )  # fmt: skip
+        raise
+    finally:
+        progress.close()
+    batch.refresh_from_db()
+    return batch
+
+
+def import_batch_rows(*, batch: ImportBatch, limit: int = 200) -> list[dict]:
+    """The first rows a batch writes, with the KPI and the value each replaces (two queries)."""
+    rows = batch.rows[:limit]
+    if not rows:
+        return []
+    organization = batch.organization_id
+    kpis = Kpi.objects.for_organization(organization).in_bulk({row[0] for row in rows})
+    current = {
+        (kpi_id, period.isoformat()): value
+        for kpi_id, period, value in Measurement.objects.for_organization(organization)
+        .filter(kpi_id__in=kpis, period__in={row[1] for row in rows})
+        .values_list("kpi_id", "period", "value")
+    }
+    shown = []
+    for kpi_id, period, value, comment, version in rows:
+        kpi = kpis.get(kpi_id)
+        before = current.get((kpi_id, period))
+        shown.append(
+            {"code": kpi.code if kpi else "?", "name": kpi.name if kpi else "", "period": period[:7],
+             "value": value, "comment": comment, "before": "" if before is None else f"{before.normalize():f}",
+             "replaces": version is not None}
+        )  # fmt: skip
+    return shown

@@ -1,0 +1,245 @@
+"""Display values for the scorecard pages, prepared in Python in one pass over the selector's rows: formatted
+numbers (with each KPI's decimals), score percentages, status lights (shape and words, never colour alone),
+coverage sentences and sparkline points. Templates only print these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from kpis.models import PeriodKind
+from kpis.selectors import KpiRow, ScorecardView, month_shift, window_start
+
+STATUS_LABELS = {"green": "On track", "amber": "At risk", "red": "Off track", "grey": "No data"}
+STATUS_SHAPES = {"green": "●", "amber": "▲", "red": "■", "grey": "○"}  # the shape tells the status apart too
+KIND_STEPS = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12}
+KIND_NOUNS = {PeriodKind.MONTH: "months", PeriodKind.QUARTER: "quarters", PeriodKind.YEAR: "years"}
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 100, 26, 3
+MISSING = "—"
+
+
+@dataclass
+class Light:
+    status: str
+    label: str
+    shape: str
+    css: str
+
+
+def light(status: str | None) -> Light:
+    status = status if status in STATUS_LABELS else "grey"
+    return Light(status, STATUS_LABELS[status], STATUS_SHAPES[status], f"light light-{status}")
+
+
+def number(value: Decimal | None, decimals: int, unit: str = "") -> str:
+    """1234.5 with 1 decimal and unit EUR → '1,234.5 EUR'; '%' sticks to the number."""
+    if value is None:
+        return MISSING
+    text = f"{value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP):,.{decimals}f}"
+    if text.startswith("-") and not text.strip("-0.,"):
+        text = text[1:]  # no "-0.0"
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+def percent(value: Decimal | None) -> str:
+    return MISSING if value is None else f"{value * 100:.0f}%"
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    return singular if count == 1 else (many or singular + "s")
+
+
+def period_label(kind: str, start: date, fiscal_start: int) -> str:
+    """'Mar 2026', 'Q1 2026' (fiscal quarters), '2026' or 'FY 2025/26' when the fiscal year is not the calendar's."""
+    if kind == PeriodKind.MONTH:
+        return f"{start:%b %Y}"
+    year = f"{start.year}" if fiscal_start == 1 else f"FY {start.year}/{(start.year + 1) % 100:02d}"
+    if kind == PeriodKind.YEAR:
+        return year
+    quarter = ((start.month - fiscal_start) % 12) // 3 + 1
+    return f"Q{quarter} {year}"
+
+
+def period_span(kind: str, start: date) -> str:
+    if kind == PeriodKind.MONTH:
+        return ""  # the label says it all
+    end = month_shift(start, KIND_STEPS[kind] - 1)
+    return f"{start:%b %Y} – {end:%b %Y}"
+
+
+@dataclass
+class Sparkline:
+    width: int
+    height: int
+    lines: list[str]  # polyline `points`, one per run of consecutive values
+    dots: list[tuple[str, str]]  # (cx, cy) of single values between gaps, and of the latest value
+    description: str
+
+
+def sparkline(values: list[Decimal | None], *, decimals: int, unit: str, noun: str) -> Sparkline:
+    """Points of a small SVG line over the windows, oldest first; missing windows leave gaps."""
+    known = [v for v in values if v is not None]
+    count = len(values)
+    if not known:
+        return Sparkline(SPARK_WIDTH, SPARK_HEIGHT, [], [], f"No data in the last {count} {noun}.")
+    low, high = min(known), max(known)
+    inner_w, inner_h = SPARK_WIDTH - 2 * SPARK_PAD, SPARK_HEIGHT - 2 * SPARK_PAD
+    step = inner_w / (count - 1) if count > 1 else 0
+
+    def point(i: int, v: Decimal) -> tuple[float, float]:
+        y = inner_h / 2 if high == low else float((high - v) / (high - low)) * inner_h
+        return round(SPARK_PAD + i * step, 1), round(SPARK_PAD + y, 1)
+
+    lines, dots, run = [], [], []
+    for i, v in enumerate([*values, None]):
+        if v is not None:
+            run.append(point(i, v))
+            continue
+        if len(run) > 1:
+            lines.append(" ".join(f"{x:g},{y:g}" for x, y in run))
+        elif run:
+            dots.append(run[0])
+        run = []
+    last_index = max(i for i, v in enumerate(values) if v is not None)
+    latest = point(last_index, values[last_index])
+    if latest not in dots:
+        dots.append(latest)
+    description = (
+        f"Last {count} {noun}: {len(known)} with data, from {number(known[0], decimals, unit)} "
+        f"to {number(known[-1], decimals, unit)}; low {number(low, decimals, unit)}, high {number(high, decimals, unit)}."
+    )
+    return Sparkline(SPARK_WIDTH, SPARK_HEIGHT, lines, [(f"{x:g}", f"{y:g}") for x, y in dots], description)
+
+
+@dataclass
+class KpiLine:
+    pk: int
+    code: str
+    name: str
+    actual: str
+    target: str
+    score: str
+    progress_note: str  # the unclamped progress when it differs from the score (e.g. 150% of the way)
+    light: Light
+    spark: Sparkline
+    reporting: bool
+
+
+@dataclass
+class ScoreLine:
+    name: str
+    score: str
+    light: Light
+    coverage: str
+    kpis: list[KpiLine] = field(default_factory=list)
+    children: list[ScoreLine] = field(default_factory=list)
+
+
+@dataclass
+class ScorecardDisplay:
+    unit_name: str
+    score: str
+    light: Light
+    coverage: str
+    perspectives: list[ScoreLine]
+    unlinked: list[KpiLine]
+    kpi_count: int
+
+
+def _kpi_line(row: KpiRow, noun: str) -> KpiLine:
+    kpi, s = row.kpi, row.score
+    unit = kpi.measurement_unit
+    actual = s.actual if s else None
+    score = s.score if s else None
+    progress = s.progress if s else None
+    note = f"{percent(progress)} of the way" if progress is not None and progress != score else ""
+    return KpiLine(
+        pk=kpi.pk,
+        code=kpi.code,
+        name=kpi.name,
+        actual=number(actual, kpi.decimals, unit),
+        target=number(s.target if s else None, kpi.decimals, unit),
+        score=percent(score),
+        progress_note=note,
+        light=light(s.status if s else None),
+        spark=sparkline(row.trend, decimals=kpi.decimals, unit=unit, noun=noun),
+        reporting=score is not None,
+    )
+
+
+def _reporting(lines: list[KpiLine]) -> str:
+    if not lines:
+        return "No KPIs"
+    return f"{sum(1 for line in lines if line.reporting)} of {len(lines)} {plural(len(lines), 'KPI')} reporting"
+
+
+def scorecard_display(view: ScorecardView, *, kind: str) -> ScorecardDisplay:
+    noun = KIND_NOUNS[kind]
+    every_kpi: list[KpiLine] = []
+    perspectives = []
+    for p in view.perspectives:
+        objectives = []
+        for o in p.objectives:
+            kpis = [_kpi_line(row, noun) for row in o.kpis]
+            every_kpi.extend(kpis)
+            objectives.append(
+                ScoreLine(o.objective.name, percent(getattr(o.score, "score", None)),
+                          light(getattr(o.score, "status", None)), _reporting(kpis), kpis=kpis)
+            )  # fmt: skip
+        scored = sum(1 for o in p.objectives if o.score is not None and o.score.score is not None)
+        coverage = f"{scored} of {len(objectives)} {plural(len(objectives), 'objective')} scored" if objectives else ""
+        perspectives.append(
+            ScoreLine(p.perspective.name, percent(getattr(p.score, "score", None)),
+                      light(getattr(p.score, "status", None)), coverage, children=objectives)
+        )  # fmt: skip
+    unlinked = [_kpi_line(row, noun) for row in view.unlinked]
+    every_kpi.extend(unlinked)
+    card = view.score
+    coverage = _reporting(every_kpi)
+    if card is not None and card.score is not None:
+        coverage += f" · {percent(card.coverage)} of the scorecard's weight has data"
+    return ScorecardDisplay(
+        unit_name=view.scorecard.unit.name,
+        score=percent(getattr(card, "score", None)),
+        light=light(getattr(card, "status", None)),
+        coverage=coverage,
+        perspectives=perspectives,
+        unlinked=unlinked,
+        kpi_count=len(every_kpi),
+    )
+
+
+@dataclass
+class PeriodLink:
+    label: str
+    query: str
+    current: bool = False
+
+
+@dataclass
+class PeriodNav:
+    label: str
+    span: str
+    kinds: list[PeriodLink]
+    previous: PeriodLink
+    next: PeriodLink
+
+
+def period_nav(kind: str, month: date, fiscal_start: int) -> PeriodNav:
+    """Links to the same month as a month, quarter or year, and to the previous and next window."""
+    start = window_start(kind, month, fiscal_start)
+    step = KIND_STEPS[kind]
+    kinds = [
+        PeriodLink(label, f"?kind={value}&period={month:%Y-%m}", value == kind) for value, label in PeriodKind.choices
+    ]
+    before, after = month_shift(start, -step), month_shift(start, step)
+    return PeriodNav(
+        label=period_label(kind, start, fiscal_start),
+        span=period_span(kind, start),
+        kinds=kinds,
+        previous=PeriodLink(period_label(kind, before, fiscal_start), f"?kind={kind}&period={before:%Y-%m}"),
+        next=PeriodLink(period_label(kind, after, fiscal_start), f"?kind={kind}&period={after:%Y-%m}"),
+    )

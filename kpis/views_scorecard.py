@@ -1,0 +1,85 @@
+"""The scorecard pages: every unit's scorecard score for a month, and one unit's scorecard (perspectives,
+objectives, KPIs) for a month, fiscal quarter or fiscal year, read from the stored scores."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from bsc.access import get_org_unit_for_member, member_view
+from bsc.models import Organization
+from bsc.selectors import org_unit_tree
+from kpis.models import PeriodKind, ScorecardScore
+from kpis.scorecard_display import light, percent, period_label, period_nav, scorecard_display
+from kpis.selectors import month_shift, scorecard_rows
+from kpis.services import parse_period
+
+
+def this_month(organization: Organization) -> date:
+    return timezone.localtime(timezone.now(), ZoneInfo(organization.time_zone)).date().replace(day=1)
+
+
+def _chosen_month(request) -> date:
+    """?period=YYYY-MM, or this month in the organization's time zone when missing or not a period."""
+    try:
+        return parse_period(request.GET["period"])
+    except (KeyError, ValidationError):
+        return this_month(request.organization)
+
+
+@require_GET
+@member_view
+def scorecard_index(request):
+    organization = request.organization
+    month = _chosen_month(request)
+    scores = {
+        unit_id: (score, status, coverage)
+        for unit_id, score, status, coverage in ScorecardScore.objects.for_organization(organization)
+        .filter(period_kind=PeriodKind.MONTH, period=month)
+        .values_list("scorecard__unit_id", "score", "status", "coverage")
+    }
+    rows = []
+    for unit in org_unit_tree(organization=organization):
+        score, status, coverage = scores.get(unit.pk, (None, "grey", None))
+        rows.append(
+            {
+                "unit": unit,
+                "score": percent(score),
+                "light": light(status),
+                "coverage": percent(coverage) if score is not None else "",
+            }
+        )
+    context = {
+        "rows": rows,
+        "month": month,
+        "label": period_label(PeriodKind.MONTH, month, organization.fiscal_year_start_month),
+        "previous": f"?period={month_shift(month, -1):%Y-%m}",
+        "previous_label": f"{month_shift(month, -1):%b %Y}",
+        "next": f"?period={month_shift(month, 1):%Y-%m}",
+        "next_label": f"{month_shift(month, 1):%b %Y}",
+    }
+    return render(request, "kpis/scorecard_index.html", context)
+
+
+@require_GET
+@member_view
+def scorecard_detail(request, unit_id: int):
+    unit = get_org_unit_for_member(request, unit_id)
+    organization = request.organization
+    kind = request.GET.get("kind", PeriodKind.MONTH)
+    if kind not in PeriodKind.values:
+        kind = PeriodKind.MONTH
+    month = _chosen_month(request)
+    view = scorecard_rows(organization=organization, unit=unit, kind=kind, month=month)
+    context = {
+        "unit": unit,
+        "kind": kind,
+        "card": scorecard_display(view, kind=kind),
+        "nav": period_nav(kind, month, organization.fiscal_year_start_month),
+    }
+    return render(request, "kpis/scorecard_detail.html", context)

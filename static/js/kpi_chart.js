@@ -1,0 +1,81 @@
+// The KPI page's chart: actuals and targets over the months, on green / amber / red zones computed by the
+// server (kpis/kpi_display.py) and passed in with json_script. Chart.js is vendored (static/vendor/chartjs).
+document.addEventListener("DOMContentLoaded", () => {
+  const canvas = document.getElementById("kpi-chart");
+  const source = document.getElementById("kpi-chart-data");
+  if (!canvas || !source || typeof Chart === "undefined") return;
+  const data = JSON.parse(source.textContent);
+  const css = getComputedStyle(document.documentElement);
+  const colour = (name, fallback) => (css.getPropertyValue(name) || fallback).trim();
+  const COLOURS = {
+    green: colour("--green", "#1e8a4c"), amber: colour("--amber", "#c98a00"),
+    red: colour("--red", "#c0392b"), grey: colour("--grey", "#9aa1ad"),
+  };
+  const ZONE_FILL = { green: "rgba(30,138,76,0.13)", amber: "rgba(201,138,0,0.15)", red: "rgba(192,57,43,0.10)" };
+  const ZONE_NAMES = { green: "Green zone", amber: "Amber zone", red: "Red zone" };
+  const format = (value) => {
+    if (value === null || value === undefined) return "—";
+    const text = value.toLocaleString(undefined, {
+      minimumFractionDigits: data.decimals, maximumFractionDigits: data.decimals,
+    });
+    if (!data.unit) return text;
+    return data.unit === "%" ? text + "%" : text + " " + data.unit;
+  };
+
+  const datasets = [];
+  const seen = new Set();
+  data.zones.forEach((zone) => {
+    // Each zone is two datasets: its lower edge (drawn invisibly) and its upper edge filled down to it.
+    datasets.push({
+      label: "zone-edge", data: zone.low, pointRadius: 0, borderWidth: 0, fill: false,
+      spanGaps: false, stepped: "middle", order: 10, zone: true, zoneEdge: true,
+    });
+    datasets.push({
+      label: seen.has(zone.status) ? "zone-edge" : ZONE_NAMES[zone.status], zoneEdge: seen.has(zone.status),
+      data: zone.high, pointRadius: 0, borderWidth: 0, fill: "-1", backgroundColor: ZONE_FILL[zone.status],
+      borderColor: ZONE_FILL[zone.status], spanGaps: false, stepped: "middle", order: 10, zone: true,
+    });
+    seen.add(zone.status);
+  });
+  datasets.push({
+    label: "Target", data: data.target, borderColor: "#14213d", backgroundColor: "#14213d",
+    borderDash: [6, 4], borderWidth: 2, pointRadius: 0, stepped: "middle", fill: false, order: 2,
+  });
+  if (data.original.some((v, i) => v !== null && v !== data.target[i])) {
+    datasets.push({
+      label: "Original target", data: data.original.map((v, i) => (v !== data.target[i] ? v : null)),
+      borderColor: "#7b8496", backgroundColor: "#fff", borderWidth: 1.5, showLine: false,
+      pointStyle: "crossRot", pointRadius: 6, order: 1,
+    });
+  }
+  datasets.push({
+    label: "Actual", data: data.actual, borderColor: "#1f5fbf", backgroundColor: "#1f5fbf", borderWidth: 2.5,
+    pointRadius: 4.5, pointHoverRadius: 6, tension: 0.2, spanGaps: true, fill: false, order: 0,
+    pointBackgroundColor: data.statuses.map((s) => COLOURS[s] || COLOURS.grey),
+    pointBorderColor: "#fff", pointBorderWidth: 1.5,
+  });
+
+  new Chart(canvas, {
+    type: "line",
+    data: { labels: data.labels, datasets },
+    options: {
+      responsive: true, maintainAspectRatio: false, animation: false,
+      interaction: { mode: "index", intersect: false },
+      scales: {
+        y: { min: data.yMin, max: data.yMax, ticks: { callback: (v) => format(v) }, grid: { color: "#e6e9ef" } },
+        x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
+      },
+      plugins: {
+        legend: {
+          position: "bottom",
+          labels: { usePointStyle: true, filter: (item, chart) => !chart.datasets[item.datasetIndex].zoneEdge },
+        },
+        tooltip: {
+          filter: (item) => !item.dataset.zone && item.raw !== null,
+          callbacks: { label: (item) => `${item.dataset.label}: ${format(item.raw)}` },
+        },
+      },
+    },
+  });
+  canvas.dataset.rendered = "true";
+});

@@ -1,0 +1,338 @@
+"""The monthly data-entry page: who sees which KPIs, saving one row or all rows (all or nothing), decimal
+separators, red values needing a comment, stale saves, permissions and tenancy, and a fixed query count."""
+
+import html
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from bsc.models import Role
+from bsc.tenancy import organization_scope
+from kpis import services
+from kpis.models import Measurement
+from tests import factories
+
+MARCH = date(2026, 3, 1)
+STALE = "Someone else changed this value by Admin of acme since you loaded the page (now 90); check it and save again."
+
+
+@pytest.fixture
+def kpis(world):
+    """Company, division and department KPIs; the department head (of the division) owns NPS at the company."""
+    head = factories.add_member(world.org_a, Role.DEPARTMENT_HEAD, units=[world.division_a]).user
+    with organization_scope(world.org_a):
+        made = {
+            "REV": services.kpi_create(unit=world.company_a, name="Revenue", code="REV", baseline=Decimal(0)),
+            "NPS": services.kpi_create(
+                unit=world.company_a, name="Net promoter score", code="NPS", baseline=Decimal(0), owner=head
+            ),
+            "OTD": services.kpi_create(
+                unit=world.division_a, name="On-time delivery", code="OTD", baseline=Decimal(80), measurement_unit="%"
+            ),
+            "AUD": services.kpi_create(
+                unit=world.division_a, name="Audit score", code="AUD", baseline=Decimal(0), frequency="quarterly"
+            ),
+            "SCR": services.kpi_create(
+                unit=world.department_a, name="Scrap rate", code="SCR", baseline=Decimal(10), direction="decrease"
+            ),
+        }
+        old = services.kpi_create(unit=world.division_a, name="Old", code="OLD", baseline=Decimal(0))
+        services.kpi_archive(kpi=old)
+        services.kpi_create(
+            unit=world.division_a, name="Twice OTD", code="OTD2", baseline=Decimal(0), source="formula",
+            formula="OTD * 2",
+        )  # fmt: skip
+        for code, value in (("REV", 100), ("NPS", 50), ("OTD", 100), ("SCR", 5)):
+            services.target_create(kpi=made[code], period=MARCH, value=Decimal(value))
+        services.target_create(kpi=made["AUD"], period=date(2026, 1, 1), value=Decimal(90))
+        services.measurement_record(
+            kpi=made["OTD"], period=date(2026, 2, 1), value=Decimal("88.5"), by=world.admin_a, schedule=False
+        )
+    made["head"] = head
+    return made
+
+
+def page_url(**query):
+    params = "&".join(f"{key}={value}" for key, value in {"period": "2026-03", **query}.items())
+    return f"{reverse('data_entry', args=['acme'])}?{params}"
+
+
+def row_url(kpi, org="acme"):
+    return reverse("data_entry_row_save", args=[org, kpi.pk])
+
+
+def status_url(kpi):
+    return reverse("data_entry_status", args=["acme", kpi.pk])
+
+
+def measurements(world):
+    return {
+        (m.kpi.code, m.period): (m.value, m.comment, m.version)
+        for m in Measurement.objects.for_organization(world.org_a).select_related("kpi")
+    }
+
+
+def text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def form(*rows, separator=".", period="2026-03"):
+    """POST data for the given (kpi, value, comment, version) rows."""
+    data = {"period": period, "decimal_separator": separator, "kpi": [k.pk for k, *_ in rows]}
+    for kpi, value, comment, version in rows:
+        data |= {f"value-{kpi.pk}": value, f"comment-{kpi.pk}": comment, f"version-{kpi.pk}": version}
+    return data
+
+
+def test_a_department_head_sees_the_kpis_of_their_units_and_below_and_those_they_own(client, world, kpis):
+    client.force_login(kpis["head"])
+    response = client.get(page_url())
+    page = response.context["page"]
+    assert [(row.kpi.code, row.period) for row in page.rows] == [
+        ("NPS", MARCH),
+        ("AUD", date(2026, 1, 1)),  # quarterly: its first quarter ends in March
+        ("OTD", MARCH),
+        ("SCR", MARCH),
+    ]
+    assert [(unit.name, [r.kpi.code for r in rows]) for unit, rows in page.groups] == [
+        ("Acme Manufacturing", ["NPS"]),
+        ("Operations", ["AUD", "OTD"]),
+        ("Assembly", ["SCR"]),
+    ]
+    shown = text(response)
+    assert "4 of 4 KPIs still need a value for March 2026." in shown
+    assert 'aria-label="Value of OTD On-time delivery"' in shown
+    otd = page.rows[2]
+    assert (otd.previous_text, otd.target_text, otd.status) == ("88.5%", "100.0%", "grey")
+    assert "REV" not in shown and "OLD" not in shown and "OTD2" not in shown
+
+
+def test_admins_see_every_kpi_and_can_filter_by_unit_and_the_units_below(client, world, kpis):
+    client.force_login(world.admin_a)
+    codes = [row.kpi.code for row in client.get(page_url()).context["page"].rows]
+    assert codes == ["NPS", "REV", "AUD", "OTD", "SCR"]
+    codes = [row.kpi.code for row in client.get(page_url(unit=world.division_a.pk)).context["page"].rows]
+    assert codes == ["AUD", "OTD", "SCR"]
+    # February: the quarterly KPI has no period ending then
+    codes = [row.kpi.code for row in client.get(page_url(period="2026-02")).context["page"].rows]
+    assert codes == ["NPS", "REV", "OTD", "SCR"]
+
+
+def test_the_default_period_is_the_previous_month_in_the_organizations_time_zone(client, world, kpis):
+    from kpis.data_entry import due_month
+    from kpis.selectors import month_shift
+
+    client.force_login(world.admin_a)
+    page = client.get(reverse("data_entry", args=["acme"])).context["page"]
+    assert page.month == due_month(world.org_a)
+    from django.utils import timezone
+
+    assert page.month == month_shift(timezone.localdate().replace(day=1), -1)  # the org's zone is UTC here
+
+
+def test_the_status_preview_is_computed_on_the_server(client, world, kpis):
+    client.force_login(kpis["head"])
+    otd = kpis["OTD"]
+
+    def preview(value, comment="", separator="."):
+        query = {"period": "2026-03", f"value-{otd.pk}": value, f"comment-{otd.pk}": comment}
+        response = client.get(status_url(otd), query | {"decimal_separator": separator})
+        assert response.status_code == 200
+        return response.context["row"], text(response)
+
+    row, shown = preview("99")
+    assert (row.status, row.score_text) == ("green", "95%")
+    assert "On track" in shown
+    row, shown = preview("92,5", separator=",")
+    assert (row.status, row.score_text) == ("amber", "62%")  # 12.5 / 20 = 0.625
+    row, shown = preview("81")
+    assert row.status == "red" and "Explain the red value." in shown
+    row, shown = preview("81", comment="Supplier strike")
+    assert row.status == "red" and "Explain the red value." not in shown
+    row, shown = preview("9x")
+    assert row.status == "grey" and "“9x” is not a number." in shown
+
+
+def test_saving_one_row_records_exactly_that_value(client, world, kpis):
+    client.force_login(kpis["head"])
+    otd = kpis["OTD"]
+    data = form((otd, "96", "Good month", ""), (kpis["SCR"], "4", "", ""))  # the whole form travels along
+    response = client.post(row_url(otd), data, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    shown = text(response)
+    assert 'id="entry-' + str(otd.pk) + '"' in shown and "badge-saved" in shown
+    assert "3 of 4 KPIs still need a value for March 2026." in shown  # the summary, out of band
+    assert "Saved OTD for March 2026." in shown
+    assert f'name="version-{otd.pk}" value="1"' in shown
+    assert measurements(world) == {
+        ("OTD", date(2026, 2, 1)): (Decimal("88.5"), "", 1),
+        ("OTD", MARCH): (Decimal("96"), "Good month", 1),
+    }
+    saved = Measurement.objects.for_organization(world.org_a).get(kpi=otd, period=MARCH)
+    assert saved.entered_by == kpis["head"]
+
+
+def test_save_all_writes_every_value_or_none(client, world, kpis):
+    client.force_login(kpis["head"])
+    rows = [(kpis["NPS"], "45", "", ""), (kpis["OTD"], "97", "", ""), (kpis["SCR"], "abc", "", ""),
+            (kpis["AUD"], "", "", "")]  # fmt: skip
+    before = measurements(world)
+    response = client.post(page_url(), form(*rows))
+    assert response.status_code == 200
+    assert measurements(world) == before
+    shown = text(response)
+    assert "Nothing was saved: 1 value needs attention. SCR Scrap rate: “abc” is not a number." in shown
+    assert 'value="abc"' in shown and 'value="97"' in shown  # what was typed stays
+    row = next(r for r in response.context["page"].rows if r.kpi.code == "SCR")
+    assert row.errors == ["“abc” is not a number."]
+
+    rows[2] = (kpis["SCR"], "6", "", "")
+    response = client.post(page_url(), form(*rows))
+    assert response.status_code == 302
+    assert measurements(world) == before | {
+        ("NPS", MARCH): (Decimal(45), "", 1),
+        ("OTD", MARCH): (Decimal(97), "", 1),
+        ("SCR", MARCH): (Decimal(6), "", 1),
+    }
+    page = client.get(response.url)
+    shown = text(page)
+    assert "Saved 3 values for March 2026." in shown
+    assert "1 of 4 KPIs still need a value for March 2026." in shown  # the quarterly audit score was left empty
+
+
+def test_a_comma_is_accepted_when_chosen_and_a_point_then_refused(client, world, kpis):
+    client.force_login(kpis["head"])
+    otd, scr = kpis["OTD"], kpis["SCR"]
+    response = client.post(page_url(), form((otd, "92.5", "", ""), (scr, "5", "", ""), separator=","))
+    assert "Nothing was saved: 1 value needs attention. OTD On-time delivery: “92.5” uses '.' but your decimal " \
+        "separator is ','." in text(response)  # fmt: skip
+    assert ("OTD", MARCH) not in measurements(world)
+    response = client.post(page_url(), form((otd, "92,5", "", ""), (scr, "5", "", ""), separator=","))
+    assert response.status_code == 302
+    assert measurements(world)[("OTD", MARCH)] == (Decimal("92.5"), "", 1)
+
+
+def test_a_red_value_needs_a_comment(client, world, kpis):
+    client.force_login(kpis["head"])
+    otd = kpis["OTD"]
+    response = client.post(row_url(otd), form((otd, "81", "", "")), HTTP_HX_REQUEST="true")
+    shown = text(response)
+    assert "OTD: Explain the red value." in shown and "row-invalid" in shown
+    assert ("OTD", MARCH) not in measurements(world)
+    response = client.post(page_url(), form((otd, "81", "", "")))
+    assert "Nothing was saved: 1 value needs attention. OTD On-time delivery: Explain the red value." in (
+        text(response)
+    )
+    assert ("OTD", MARCH) not in measurements(world)
+    client.post(row_url(otd), form((otd, "81", "Supplier strike", "")), HTTP_HX_REQUEST="true")
+    assert measurements(world)[("OTD", MARCH)] == (Decimal(81), "Supplier strike", 1)
+
+
+def test_a_red_value_needs_no_comment_when_the_organization_says_so(client, world, kpis):
+    world.org_a.red_requires_comment = False
+    world.org_a.save()
+    client.force_login(kpis["head"])
+    otd = kpis["OTD"]
+    client.post(row_url(otd), form((otd, "81", "", "")), HTTP_HX_REQUEST="true")
+    assert measurements(world)[("OTD", MARCH)] == (Decimal(81), "", 1)
+
+
+def test_a_stale_save_is_refused_and_shows_the_newer_value(client, world, kpis):
+    client.force_login(kpis["head"])
+    otd, scr = kpis["OTD"], kpis["SCR"]
+    with organization_scope(world.org_a):
+        services.measurement_record(kpi=otd, period=MARCH, value=Decimal(90), by=world.admin_a, schedule=False)
+    # the head loaded the page before the admin's save: version empty
+    response = client.post(row_url(otd), form((otd, "95", "", "")), HTTP_HX_REQUEST="true")
+    shown = text(response)
+    assert f"OTD: {STALE}" in shown
+    assert f'name="version-{otd.pk}" value="1"' in shown  # saving again now overwrites knowingly
+    assert measurements(world)[("OTD", MARCH)] == (Decimal(90), "", 1)
+
+    response = client.post(page_url(), form((otd, "95", "", ""), (scr, "5", "", "")))
+    assert f"Nothing was saved: 1 value needs attention. OTD On-time delivery: {STALE}" in text(response)
+    assert measurements(world)[("OTD", MARCH)] == (Decimal(90), "", 1)
+    assert ("SCR", MARCH) not in measurements(world)
+
+    client.post(row_url(otd), form((otd, "95", "", "1")), HTTP_HX_REQUEST="true")
+    assert measurements(world)[("OTD", MARCH)] == (Decimal(95), "", 2)
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.COACH])
+def test_viewers_and_coaches_may_not_enter_values(client, world, kpis, member_of_role, role):
+    client.force_login(member_of_role(role))
+    otd = kpis["OTD"]
+    before = measurements(world)
+    response = client.get(page_url())
+    assert response.status_code == 200
+    assert "does not enter KPI values" in text(response)
+    assert response.context["page"].rows == []
+    assert client.post(page_url(), form((otd, "95", "", ""))).status_code == 403
+    assert client.post(page_url(), form()).status_code == 403
+    assert client.post(row_url(otd), form((otd, "95", "", "")), HTTP_HX_REQUEST="true").status_code == 403
+    assert client.get(status_url(otd), {"period": "2026-03", f"value-{otd.pk}": "95"}).status_code == 403
+    assert measurements(world) == before
+
+
+def test_a_department_head_may_not_enter_values_outside_their_units(client, world, kpis):
+    client.force_login(kpis["head"])
+    rev = kpis["REV"]
+    assert client.post(row_url(rev), form((rev, "95", "", ""))).status_code == 403
+    assert client.post(page_url(), form((kpis["OTD"], "95", "", ""), (rev, "95", "", ""))).status_code == 403
+    assert ("OTD", MARCH) not in measurements(world) and ("REV", MARCH) not in measurements(world)
+
+
+def test_another_organizations_kpi_is_not_found(client, world, kpis):
+    with organization_scope(world.org_b):
+        foreign = services.kpi_create(unit=world.unit_b, name="Sales", code="SAL", baseline=Decimal(0))
+    client.force_login(world.admin_a)
+    assert client.post(row_url(foreign), form((foreign, "5", "", ""))).status_code == 404
+    assert client.post(page_url(), form((kpis["OTD"], "95", "", ""), (foreign, "5", "", ""))).status_code == 404
+    assert client.get(status_url(foreign), {"period": "2026-03"}).status_code == 404
+    assert client.get(page_url(unit=world.unit_b.pk)).status_code == 404
+    assert ("OTD", MARCH) not in measurements(world)
+    assert not Measurement.objects.for_organization(world.org_b).exists()
+
+
+def _count_page_queries(client, world, count: int) -> int:
+    with organization_scope(world.org_a):
+        for i in range(count):
+            kpi = services.kpi_create(
+                unit=world.department_a if i % 2 else world.division_a, name=f"KPI {i}", code=f"K{count}_{i}",
+                baseline=Decimal(0),
+            )  # fmt: skip
+            services.target_create(kpi=kpi, period=MARCH, value=Decimal(10))
+            services.measurement_record(kpi=kpi, period=MARCH, value=Decimal(i), by=world.admin_a, schedule=False)
+            services.measurement_record(
+                kpi=kpi, period=date(2026, 2, 1), value=Decimal(i), by=world.admin_a, schedule=False
+            )
+    client.force_login(world.admin_a)
+    client.get(page_url())  # warm caches (content types, sessions)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(page_url())
+    assert len(response.context["page"].rows) >= count
+    return len(queries)
+
+
+def test_the_page_query_count_does_not_grow_with_the_kpis(client, world, kpis):
+    five = _count_page_queries(client, world, 5)
+    thirty = _count_page_queries(client, world, 25)  # 30 in all
+    assert five == thirty
+
+
+def test_a_row_save_without_javascript_redirects_back_with_a_message(client, world, kpis):
+    client.force_login(kpis["head"])
+    otd = kpis["OTD"]
+    response = client.post(row_url(otd), form((otd, "81", "", ""), (kpis["SCR"], "6", "", "")))
+    assert (response.status_code, response.url) == (302, page_url())
+    assert "Nothing was saved: 1 value needs attention. OTD On-time delivery: Explain the red value." in text(
+        client.get(response.url)
+    )
+    response = client.post(row_url(otd), form((otd, "99", "", ""), (kpis["SCR"], "6", "", "")))
+    assert "Saved OTD for March 2026." in text(client.get(response.url))
+    assert measurements(world)[("OTD", MARCH)] == (Decimal(99), "", 1)
+    assert ("SCR", MARCH) not in measurements(world)  # only the row whose button was pressed
