@@ -1,0 +1,153 @@
+"""The scorecard page of a unit with 100 KPIs and 24 months of values, scores and targets, through the
+full middleware stack, against a bare view returning the same rows (KPIs with their 12 recent months of
+actuals, targets and scores) as JSON."""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+from django.http import JsonResponse
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from bsc import services, strategy
+from bsc.models import OrgUnit, Perspective, User
+from bsc.tenancy import organization_scope
+from kpis.models import Kpi, KpiScore, Measurement, Target
+from kpis.selectors import month_shift
+
+NAME = "scorecard_page"
+TARGET = 14  # DESIGN.md section 9: prepared display values got a 2,400-cell grid to 14x a bare JSON view
+KPIS = 100
+MONTHS = 24
+WARMUP = 3
+ROUNDS = 25
+MIN_ROUNDS = 5
+TIME_BUDGET_S = 25
+SLUG = "bench-scorecard"
+
+
+def _make_data():
+    rng = random.Random(7)
+    admin = User.objects.create_user("bench-sc@example.com", "bench-pass-phrase-1", full_name="Bench Admin")
+    organization = services.organization_create(slug=SLUG, name="Bench Scorecard Inc.", admin=admin)
+    with organization_scope(organization):
+        unit = OrgUnit.objects.get(parent__isnull=True)
+        bands = list(Perspective.objects.filter(scorecard__unit=unit))
+        objectives = [
+            strategy.objective_create(perspective=bands[i % 4], name=f"Objective {i}", x=i * 90 % 900, y=40)
+            for i in range(12)
+        ]
+        kpis = Kpi.objects.bulk_create(
+            Kpi(
+                organization=organization,
+                unit=unit,
+                objective=objectives[i % 12],
+                name=f"KPI number {i}",
+                code=f"K{i:03d}",
+                baseline=Decimal(0),
+                measurement_unit="%",
+                decimals=1,
+            )  # fmt: skip
+            for i in range(KPIS)
+        )
+        last = month_shift(date(timezone.localdate().year, timezone.localdate().month, 1), -1)
+        months = [month_shift(last, -i) for i in range(MONTHS)]
+        now = timezone.now()
+        measurements, targets, scores = [], [], []
+        for kpi in kpis:
+            for month in months:
+                actual = Decimal(rng.randint(40, 120))
+                score = min(actual / 100, Decimal(1))
+                status = "green" if score >= Decimal("0.9") else "amber" if score >= Decimal("0.6") else "red"
+                measurements.append(
+                    Measurement(
+                        organization=organization, kpi=kpi, period=month, value=actual, entered_by=admin, entered_at=now
+                    )
+                )
+                targets.append(Target(organization=organization, kpi=kpi, period=month, value=Decimal(100)))
+                scores.append(
+                    KpiScore(
+                        organization=organization,
+                        kpi=kpi,
+                        period_kind="month",
+                        period=month,
+                        actual=actual,
+                        target=Decimal(100),
+                        progress=actual / 100,
+                        score=score,
+                        status=status,
+                        coverage=Decimal(1),
+                    )  # fmt: skip
+                )
+        Measurement.objects.bulk_create(measurements, batch_size=2000)
+        Target.objects.bulk_create(targets, batch_size=2000)
+        KpiScore.objects.bulk_create(scores, batch_size=2000)
+    return organization, admin, unit, last
+
+
+def rows_json(organization, unit, last) -> JsonResponse:
+    """The baseline: the same rows as JSON, straight from the database."""
+    first = month_shift(last, -11)
+    rows = list(
+        KpiScore.objects.for_organization(organization)
+        .filter(kpi__unit=unit, period_kind="month", period__gte=first, period__lte=last)
+        .values("kpi_id", "kpi__code", "kpi__name", "period", "actual", "target", "score", "status")
+    )
+    return JsonResponse({"rows": rows})
+
+
+def run() -> dict:
+    organization, admin, unit, last = _make_data()
+    client = Client()
+    client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
+    url = reverse("scorecard_detail", args=[organization.slug, unit.pk]) + f"?kind=month&period={last:%Y-%m}"
+
+    def measured():
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        return response
+
+    def baseline():
+        with organization_scope(organization):
+            return rows_json(organization, unit, last)
+
+    page, data = measured(), baseline()
+    assert "K099" in page.content.decode(), "the page does not list every KPI"
+    for _ in range(WARMUP):
+        measured()
+        baseline()
+    baseline_times, measured_times = [], []
+    deadline = time.perf_counter() + TIME_BUDGET_S
+    for round_number in range(ROUNDS):
+        if round_number >= MIN_ROUNDS and time.perf_counter() > deadline:
+            break
+        start = time.perf_counter()
+        baseline()
+        middle = time.perf_counter()
+        measured()
+        end = time.perf_counter()
+        baseline_times.append(middle - start)
+        measured_times.append(end - middle)
+    with CaptureQueriesContext(connection) as page_queries:
+        measured()
+    return {
+        "baseline_s": statistics.median(baseline_times),
+        "measured_s": statistics.median(measured_times),
+        "figures": {
+            "kpis": KPIS,
+            "months": MONTHS,
+            "json_rows": len(json.loads(data.content)["rows"]),
+            "queries": len(page_queries),
+            "html_kb": round(len(page.content) / 1024, 1),
+            "json_kb": round(len(data.content) / 1024, 1),
+        },
+    }
