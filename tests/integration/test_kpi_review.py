@@ -42,3 +42,8 @@ def test_it_lists_kpis_without_recent_data_or_objective_with_the_reasons(world, 
 def test_another_organization_cannot_see_the_report(world, client):
     client.force_login(world.member_b)
     assert client.get("/o/acme/kpis/review/").status_code == 404
+
+
+def test_the_kpi_list_links_to_the_review_report(world, client):
+    client.force_login(world.viewer_a)
+    assert 'href="/o/acme/kpis/review/"' in client.get("/o/acme/kpis/").content.decode()
