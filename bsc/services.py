@@ -5,14 +5,13 @@ Pages, the API, the demo seeder and tests call these functions; none of them wri
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, ProtectedError, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.urls import reverse
@@ -22,20 +21,7 @@ from bsc import strategy
 from bsc.models import Invitation, Membership, Objective, Organization, OrgUnit, PersonalToken, Role, User
 from bsc.tasks import email_send
 from bsc.tenancy import dangerously_unscoped, organization_scope
-
-
-def _save(obj, **clean_kwargs) -> None:
-    """Validate (fields and constraints) and save; a database constraint that still fires (a race)
-    comes back as the same ValidationError."""
-    organization = getattr(obj, "organization", None) if hasattr(obj, "organization_id") else None
-    with organization_scope(organization) if organization is not None else contextlib.nullcontext():
-        obj.full_clean(**clean_kwargs)
-    try:
-        with transaction.atomic():
-            obj.save()
-    except IntegrityError as error:
-        raise ValidationError(f"The change conflicts with existing data: {error.__cause__ or error}") from error
-
+from bsc.validation import validated_save as _save
 
 # --- Organizations -------------------------------------------------------------------------------------
 

@@ -10,11 +10,11 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 
 from bsc.models import CauseEffectLink, Initiative, Membership, Objective, OrgUnit, Perspective, Scorecard, User
-from bsc.tenancy import organization_scope
+from bsc.validation import validated_save as _save
 
 MAP_WIDTH = 1200
 CARD_WIDTH, CARD_HEIGHT = 200, 70
@@ -30,16 +30,6 @@ class StaleMapError(ValidationError):
             code="stale",
         )
         self.current_version = current_version
-
-
-def _save(obj) -> None:
-    with organization_scope(obj.organization_id):
-        obj.full_clean()
-    try:
-        with transaction.atomic():
-            obj.save()
-    except IntegrityError as error:
-        raise ValidationError(f"The change conflicts with existing data: {error.__cause__ or error}") from error
 
 
 def _bump(scorecard: Scorecard, expected_version: int | None) -> int:

@@ -8,11 +8,12 @@ from decimal import Decimal, InvalidOperation
 
 import pghistory
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from bsc.models import Membership, Organization, OrgUnit, User
 from bsc.tenancy import organization_scope
+from bsc.validation import validated_save as _save
 from kpis import formula as formulas
 from kpis.models import Direction, Frequency, Kpi, Measurement, Source, Target, TargetRecalibration
 
@@ -35,16 +36,6 @@ class StaleMeasurementError(ValidationError):
             code="stale",
         )  # fmt: skip
         self.current = current
-
-
-def _save(obj) -> None:
-    with organization_scope(obj.organization_id):
-        obj.full_clean()
-    try:
-        with transaction.atomic():
-            obj.save()
-    except IntegrityError as error:
-        raise ValidationError(f"The change conflicts with existing data: {error.__cause__ or error}") from error
 
 
 def _schedule_recompute(kpi: Kpi, periods: list[date]) -> None:

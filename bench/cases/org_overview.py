@@ -3,8 +3,6 @@ through the full middleware stack, against a bare view returning the same unit r
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections import Counter
 
 from django.db import connection
@@ -13,6 +11,7 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from bench.timing import interleaved_medians
 from bsc import services
 from bsc.models import Organization, OrgUnit, Perspective, Scorecard, User
 from bsc.tenancy import organization_scope
@@ -95,28 +94,16 @@ def run() -> dict:
     page, data = measured(), baseline()
     assert f"Unit {UNITS - 1:04d}" in page.content.decode(), "the page does not list every unit"
     assert len(data.content) > 0
-    for _ in range(WARMUP):
-        measured()
-        baseline()
-    baseline_times, measured_times = [], []
-    deadline = time.perf_counter() + TIME_BUDGET_S
-    for round_number in range(ROUNDS):  # interleaved, so that a noisy neighbour hits both alike
-        if round_number >= MIN_ROUNDS and time.perf_counter() > deadline:
-            break
-        start = time.perf_counter()
-        baseline()
-        middle = time.perf_counter()
-        measured()
-        end = time.perf_counter()
-        baseline_times.append(middle - start)
-        measured_times.append(end - middle)
+    baseline_s, measured_s = interleaved_medians(
+        baseline, measured, warmup=WARMUP, rounds=ROUNDS, min_rounds=MIN_ROUNDS, budget_s=TIME_BUDGET_S
+    )
     with CaptureQueriesContext(connection) as page_queries:
         measured()
     with CaptureQueriesContext(connection) as baseline_queries:
         baseline()
     return {
-        "baseline_s": statistics.median(baseline_times),
-        "measured_s": statistics.median(measured_times),
+        "baseline_s": baseline_s,
+        "measured_s": measured_s,
         "figures": {
             "units": OrgUnit.objects.for_organization(organization).count(),
             "scorecards": Scorecard.objects.for_organization(organization).count(),

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import random
-import statistics
-import time
 from datetime import date
 from decimal import Decimal
 
@@ -18,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from bench.timing import interleaved_medians
 from bsc import services, strategy
 from bsc.models import OrgUnit, Perspective, User
 from bsc.tenancy import organization_scope
@@ -122,26 +121,14 @@ def run() -> dict:
 
     page, data = measured(), baseline()
     assert "K099" in page.content.decode(), "the page does not list every KPI"
-    for _ in range(WARMUP):
-        measured()
-        baseline()
-    baseline_times, measured_times = [], []
-    deadline = time.perf_counter() + TIME_BUDGET_S
-    for round_number in range(ROUNDS):
-        if round_number >= MIN_ROUNDS and time.perf_counter() > deadline:
-            break
-        start = time.perf_counter()
-        baseline()
-        middle = time.perf_counter()
-        measured()
-        end = time.perf_counter()
-        baseline_times.append(middle - start)
-        measured_times.append(end - middle)
+    baseline_s, measured_s = interleaved_medians(
+        baseline, measured, warmup=WARMUP, rounds=ROUNDS, min_rounds=MIN_ROUNDS, budget_s=TIME_BUDGET_S
+    )
     with CaptureQueriesContext(connection) as page_queries:
         measured()
     return {
-        "baseline_s": statistics.median(baseline_times),
-        "measured_s": statistics.median(measured_times),
+        "baseline_s": baseline_s,
+        "measured_s": measured_s,
         "figures": {
             "kpis": KPIS,
             "months": MONTHS,
