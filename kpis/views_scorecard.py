@@ -20,16 +20,18 @@ from kpis.selectors import month_shift, scorecard_rows
 from kpis.services import parse_period
 
 
-def this_month(organization: Organization) -> date:
-    return timezone.localtime(timezone.now(), ZoneInfo(organization.time_zone)).date().replace(day=1)
+def due_month(organization: Organization) -> date:
+    """The month now due: last month in the organization's time zone (this month has no values yet)."""
+    today = timezone.localtime(timezone.now(), ZoneInfo(organization.time_zone)).date()
+    return month_shift(today.replace(day=1), -1)
 
 
 def _chosen_month(request) -> date:
-    """?period=YYYY-MM, or this month in the organization's time zone when missing or not a period."""
+    """?period=YYYY-MM, or the month now due when missing or not a period."""
     try:
         return parse_period(request.GET["period"])
     except (KeyError, ValidationError):
-        return this_month(request.organization)
+        return due_month(request.organization)
 
 
 @require_GET

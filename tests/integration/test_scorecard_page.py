@@ -209,13 +209,19 @@ def test_another_organizations_unit_is_not_found(client, world):
     assert client.get(f"/o/globex/scorecards/{world.unit_b.pk}/").status_code == 404
 
 
-def test_a_bad_kind_or_period_falls_back_to_this_month(client, world, worked_example):
+def test_a_bad_kind_or_period_falls_back_to_the_month_now_due(client, world, worked_example):
+    from django.utils import timezone
+
+    from kpis.selectors import month_shift
+
     client.force_login(world.viewer_a)
+    today = timezone.localdate()
+    due = month_shift(today.replace(day=1), -1)
 
     response = client.get(detail_url(world, "?kind=decade&period=March"))
 
     assert response.status_code == 200
-    assert b'href="?kind=month&amp;period=' in response.content
+    assert f'href="?kind=month&amp;period={month_shift(due, -1):%Y-%m}"'.encode() in response.content
 
 
 def _add_kpis(world, count: int, start: int) -> None:
