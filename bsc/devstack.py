@@ -7,6 +7,7 @@ embedded servers, leaving no process behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -28,10 +29,15 @@ def _spawn(name: str, args: list[str]) -> tuple[str, subprocess.Popen]:
 
 
 def _stop(children: list[tuple[str, subprocess.Popen]]) -> None:
-    for _, process in children:
+    # Celery's main process gets SIGTERM alone, for a warm shutdown that lets the running task finish
+    # (its pool children would die mid-task if signalled too); the others with their whole group.
+    for name, process in children:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 15
+            if name == "worker":
+                process.terminate()
+            else:
+                os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
     for name, process in children:
         try:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
@@ -39,6 +45,8 @@ def _stop(children: list[tuple[str, subprocess.Popen]]) -> None:
             print(f"{name} did not stop in time; killing it", flush=True)
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # anything the child left behind in its group
 
 
 def _announce() -> None:

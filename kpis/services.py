@@ -39,13 +39,29 @@ class StaleMeasurementError(ValidationError):
 
 
 def _schedule_recompute(kpi: Kpi, periods: list[date]) -> None:
+    """Recompute after commit; every change of one transaction goes out as one task per organization."""
     from kpis.tasks import scores_recompute
 
-    transaction.on_commit(
-        lambda: scores_recompute.delay(
-            organization_id=kpi.organization_id, kpi_ids=[kpi.pk], periods=[p.isoformat() for p in sorted(set(periods))]
-        )
-    )
+    connection = transaction.get_connection()
+    batch = connection.__dict__.get("bsc_recompute_batch")
+    registered = batch is not None and any(entry[1] is batch["publish"] for entry in connection.run_on_commit)
+    if not registered:  # first change of this transaction (a rolled-back one left nothing registered)
+
+        def publish():
+            for organization_id, (kpi_ids, months) in new_batch["pending"].items():
+                scores_recompute.delay(
+                    organization_id=organization_id,
+                    kpi_ids=sorted(kpi_ids),
+                    periods=[month.isoformat() for month in sorted(months)],
+                )
+
+        new_batch = {"pending": {}, "publish": publish}
+        connection.__dict__["bsc_recompute_batch"] = batch = new_batch
+    kpi_ids, months = batch["pending"].setdefault(kpi.organization_id, (set(), set()))
+    kpi_ids.add(kpi.pk)
+    months.update(periods)
+    if not registered:
+        transaction.on_commit(batch["publish"])
 
 
 # --- Periods -----------------------------------------------------------------------------------------

@@ -256,3 +256,32 @@ def test_the_full_recompute_agrees_with_the_incremental_path(world, scope_a):
     assert {key: full.get(key) for key in incremental} == incremental
     # 5 windows (3 months, Q1, FY2026) x (division: KPI, objective, 4 bands, card + company: 4 bands, card)
     assert len(incremental) == 5 * 7 + 5 * 5
+
+
+def test_changes_in_one_transaction_are_recomputed_by_one_task(world, scope_a, django_capture_on_commit_callbacks):
+    import json
+
+    import redis
+    from django.conf import settings
+
+    from bsc.celery import app
+
+    k1 = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(0))
+    k2 = services.kpi_create(unit=world.division_a, name="On time", code="OTD", baseline=Decimal(0))
+    app.control.purge()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.measurement_record(kpi=k1, period=MARCH, value=Decimal(1), by=world.admin_a)
+        services.measurement_record(kpi=k2, period=date(2026, 2, 1), value=Decimal(2), by=world.admin_a)
+        services.target_set_year(kpi=k1, fiscal_year=2026, mode="same", value=Decimal(5), by=world.admin_a)
+    assert len(callbacks) == 1
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    messages = [json.loads(raw) for raw in broker.lrange("celery", 0, -1)]
+    app.control.purge()
+    assert [m["headers"]["task"] for m in messages] == ["kpis.tasks.scores_recompute"]
+    import base64
+
+    _, kwargs, _ = json.loads(base64.b64decode(messages[0]["body"]))
+    assert kwargs["organization_id"] == world.org_a.pk
+    assert kwargs["kpi_ids"] == sorted([k1.pk, k2.pk])
+    assert kwargs["periods"][:3] == ["2026-01-01", "2026-02-01", "2026-03-01"]
+    assert len(kwargs["periods"]) == 12
