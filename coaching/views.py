@@ -1,13 +1,247 @@
-"""Coaching pages."""
+"""Coaching pages: the session list, a session (notes, KPI snapshot, action items), scheduling, and the
+action-item board. Thin views: the access helper, one form, one service call, render or redirect."""
 
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bsc.access import member_view
-from bsc.selectors import org_unit_tree
+from bsc.models import Role
+from bsc.permissions import Action, can, can_on_some, require, scoped_unit_ids
+from bsc.views.admin import _add_service_error
+from coaching import services
+from coaching.access import get_action_item_for_member, get_session_for_member
+from coaching.forms import ActionItemForm, SessionNotesForm, SessionScheduleForm
+from coaching.models import ActionItemStatus
+from coaching.selectors import (
+    action_item_board,
+    action_item_list,
+    action_item_open_for_user,
+    session_previous,
+    session_upcoming_and_recent,
+)
+from kpis.scorecard_display import light, number, percent
+
+
+def _text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def _may_schedule(membership) -> bool:
+    return membership.role in (Role.ADMIN, Role.COACH)
 
 
 @require_GET
 @member_view
 def coaching_index(request):
-    return render(request, "coaching/index.html", {"units": org_unit_tree(organization=request.organization)})
+    membership = request.membership
+    may_read = can_on_some(membership, Action.READ_COACHING)
+    upcoming, recent = (
+        session_upcoming_and_recent(organization=request.organization, membership=membership) if may_read else ([], [])
+    )
+    context = {"may_read": may_read, "may_schedule": _may_schedule(membership), "upcoming": upcoming, "recent": recent}
+    return render(request, "coaching/index.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@member_view
+def session_schedule(request):
+    if not _may_schedule(request.membership):
+        raise PermissionDenied("Only coaches and admins schedule coaching sessions.")
+    form = SessionScheduleForm(request.POST or None, organization=request.organization)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            session = services.session_schedule(
+                unit=data["unit"], coach=request.user, kind=data["kind"], scheduled_at=data["scheduled_at"],
+                participants=data["participants"], agenda=data["agenda"],
+            )  # fmt: skip
+        except ValidationError as error:
+            _add_service_error(form, error)
+        else:
+            messages.success(request, f"Scheduled: {session}.")
+            return redirect("coaching_session", org_slug=request.organization.slug, pk=session.pk)
+    return render(request, "coaching/session_schedule.html", {"form": form})
+
+
+def _session_actions_context(request, session, form=None):
+    items = list(action_item_list(organization=request.organization).filter(session=session))
+    today = services.organization_today(request.organization)
+    for item in items:
+        item.overdue = item.is_overdue(today)
+        item.may_set_status = can(
+            request.membership, Action.UPDATE_ACTION_ITEM_STATUS, unit=item.unit_id, owner_id=item.owner_id
+        )
+    may_add = can(request.membership, Action.WRITE_ACTION_ITEMS, unit=session.unit_id)
+    if may_add and form is None:
+        form = ActionItemForm(organization=request.organization, auto_id="new-item-%s")
+    return {"session": session, "items": items, "action_form": form, "may_add": may_add}
+
+
+def _snapshot_row(snapshot) -> dict:
+    kpi = snapshot.kpi
+    return {
+        "code": kpi.code,
+        "name": kpi.name,
+        "actual": number(snapshot.actual, kpi.decimals, kpi.measurement_unit),
+        "target": number(snapshot.target, kpi.decimals, kpi.measurement_unit),
+        "score": percent(snapshot.score),
+        "light": light(snapshot.status),
+    }
+
+
+@require_GET
+@member_view
+def session_detail(request, pk):
+    session = get_session_for_member(request, pk)
+    previous = session_previous(session=session)
+    snapshots = list(session.snapshots.select_related("kpi").order_by("kpi__code"))
+    today = services.organization_today(request.organization)
+    review = []
+    if previous is not None:
+        review = list(
+            action_item_list(organization=request.organization).filter(session=previous, status=ActionItemStatus.OPEN)
+        )
+        for item in review:
+            item.overdue = item.is_overdue(today)
+    context = {
+        **_session_actions_context(request, session),
+        "participants": list(session.participants.all()),
+        "snapshot_rows": [_snapshot_row(s) for s in snapshots],
+        "snapshots": snapshots,
+        "previous": previous,
+        "review": review,
+        "may_write": can(request.membership, Action.WRITE_COACHING, unit=session.unit_id, coach_id=session.coach_id),
+    }
+    return render(request, "coaching/session.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@member_view
+def session_edit(request, pk):
+    session = get_session_for_member(request, pk, write=True)
+    initial = {name: getattr(session, name) for name in services.SESSION_TEXT_FIELDS}
+    form = SessionNotesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_update(session=session, **form.cleaned_data)
+        except ValidationError as error:
+            _add_service_error(form, error)
+        else:
+            messages.success(request, "Notes saved.")
+            return redirect("coaching_session", org_slug=request.organization.slug, pk=session.pk)
+    return render(request, "coaching/session_edit.html", {"session": session, "form": form})
+
+
+@require_POST
+@member_view
+def session_hold(request, pk):
+    session = get_session_for_member(request, pk, write=True)
+    try:
+        session = services.session_hold(session=session)
+    except ValidationError as error:
+        messages.error(request, _text(error))
+    else:
+        count = session.snapshots.count()
+        messages.success(request, f"Session held; the values of {count} KPI{'s' if count != 1 else ''} were captured.")
+    return redirect("coaching_session", org_slug=request.organization.slug, pk=pk)
+
+
+@require_POST
+@member_view
+def session_cancel(request, pk):
+    session = get_session_for_member(request, pk, write=True)
+    try:
+        services.session_cancel(session=session)
+    except ValidationError as error:
+        messages.error(request, _text(error))
+    else:
+        messages.success(request, "Session cancelled.")
+    return redirect("coaching_session", org_slug=request.organization.slug, pk=pk)
+
+
+@require_POST
+@member_view
+def session_action_add(request, pk):
+    session = get_session_for_member(request, pk)
+    require(request.membership, Action.WRITE_ACTION_ITEMS, unit=session.unit_id)
+    form = ActionItemForm(request.POST, organization=request.organization, auto_id="new-item-%s")
+    created = None
+    if form.is_valid():
+        try:
+            created = services.action_item_create(
+                organization=request.organization, session=session, created_by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _add_service_error(form, error)
+    if created is not None:
+        messages.success(request, f"Action item added: {created.title}.")
+        form = None
+    if request.htmx:
+        context = _session_actions_context(request, session, form)
+        return render(request, "coaching/session.html#session-actions", context, status=200 if form is None else 400)
+    if created is None:
+        messages.error(
+            request, "The action item was not added: " + "; ".join(e for es in form.errors.values() for e in es)
+        )
+    return redirect("coaching_session", org_slug=request.organization.slug, pk=pk)
+
+
+def _next_url(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+@require_POST
+@member_view
+def action_item_status(request, pk):
+    item = get_action_item_for_member(request, pk, action=Action.UPDATE_ACTION_ITEM_STATUS)
+    try:
+        services.action_item_set_status(item=item, status=request.POST.get("status", ""))
+    except ValidationError as error:
+        messages.error(request, _text(error))
+    else:
+        messages.success(request, f"“{item.title}” is now {item.get_status_display().lower()}.")
+    if request.htmx:
+        swap = request.POST.get("swap")
+        if swap == "session" and item.session_id:
+            session = get_session_for_member(request, item.session_id)
+            return render(request, "coaching/session.html#session-actions", _session_actions_context(request, session))
+        if swap == "overview":
+            items = action_item_open_for_user(organization=request.organization, user=request.user)
+            return render(request, "bsc/org_overview.html#my-actions", {"my_actions": items})
+    return redirect(_next_url(request, reverse("coaching_actions", args=[request.organization.slug])))
+
+
+@require_GET
+@member_view
+def action_board(request):
+    membership = request.membership
+    may_read = can_on_some(membership, Action.WRITE_ACTION_ITEMS) or membership.role == Role.DEPARTMENT_HEAD
+    group_by = "unit" if request.GET.get("group") == "unit" else "owner"
+    show_closed = request.GET.get("closed") == "1"
+    groups = []
+    if may_read:
+        today = services.organization_today(request.organization)
+        groups = action_item_board(
+            organization=request.organization, group_by=group_by, today=today, show_closed=show_closed,
+            only_units=scoped_unit_ids(membership) if membership.role == Role.DEPARTMENT_HEAD else None,
+            or_owner=request.user,
+        )  # fmt: skip
+        for group in groups:
+            for item in group.items:
+                item.may_set_status = can(
+                    membership, Action.UPDATE_ACTION_ITEM_STATUS, unit=item.unit_id, owner_id=item.owner_id
+                )
+    context = {
+        "may_read": may_read, "groups": groups, "group_by": group_by, "show_closed": show_closed,
+        "overdue_total": sum(g.overdue for g in groups),
+    }  # fmt: skip
+    return render(request, "coaching/actions.html", context)

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 
 from bsc.access import SESSION_ORG_KEY, member_view
 from bsc.selectors import membership_list_for_user, org_unit_tree
+from coaching import selectors as coaching_selectors
 
 
 @require_GET
@@ -31,4 +32,6 @@ def org_overview(request):
     units = org_unit_tree(organization=request.organization)
     own = set(request.membership.units.all())
     own_units = [unit for unit in units if unit in own]
-    return render(request, "bsc/org_overview.html", {"units": units, "own_units": own_units})
+    my_actions = coaching_selectors.action_item_open_for_user(organization=request.organization, user=request.user)
+    context = {"units": units, "own_units": own_units, "my_actions": my_actions}
+    return render(request, "bsc/org_overview.html", context)

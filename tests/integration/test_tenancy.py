@@ -85,12 +85,46 @@ def foreign_ids(world):
             organization=world.org_b, email="someone@globex.example.com", role=Role.VIEWER, invited_by=world.member_b
         )
     services.personal_token_create(user=world.member_b, name="Globex script")
+    _globex_data(world, b_unit, b_member)
     ids = set()
     for model in ORG_OWNED_MODELS:
         ids |= set(model.objects.for_organization(world.org_b).filter(id__gte=1000000).values_list("id", flat=True))
     ids |= set(apps.get_model("bsc", "PersonalToken").objects.filter(user=world.member_b).values_list("id", flat=True))
     assert b_member.pk in ids
     return sorted(ids)
+
+
+def _globex_data(world, b_unit, b_member):
+    """Organization B's map, KPI, measurement, target, session and action item, so that every kind of
+    object has an id of B's to ask for."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from bsc import strategy
+    from bsc.models import Perspective
+    from coaching import services as coaching
+    from kpis import services as kpis
+
+    with organization_scope(world.org_b):
+        band = Perspective.objects.get(scorecard__unit=b_unit, name="Customer")
+        first = strategy.objective_create(perspective=band, name="Globex goal")
+        second = strategy.objective_create(perspective=band, name="Globex second goal", x=300)
+        strategy.link_create(source=first, target=second)
+        strategy.initiative_create(objective=first, name="Globex plan")
+        kpi = kpis.kpi_create(unit=b_unit, name="Globex KPI", code="GLX", baseline=Decimal(0), objective=first)
+        kpis.target_set_year(kpi=kpi, fiscal_year=2026, mode="same", value=Decimal(10), by=world.member_b)
+        kpis.measurement_record(kpi=kpi, period=date(2026, 3, 1), value=Decimal(5), by=world.member_b, schedule=False)
+        target = kpi.targets.first()
+        kpis.target_recalibrate(target=target, value=Decimal(9), reason="Globex reason", by=world.member_b)
+        session = coaching.session_schedule(
+            unit=b_unit, coach=world.member_b, kind="check_in", scheduled_at=timezone.now() + timedelta(days=2)
+        )
+        coaching.action_item_create(
+            organization=world.org_b, title="Globex action", owner=b_member.user, created_by=world.member_b,
+            due_date=timezone.localdate() + timedelta(days=5), session=session, unit=b_unit,
+        )  # fmt: skip
 
 
 def _requests_for(name: str, kwarg_names: tuple[str, ...], world, foreign_ids):
@@ -112,7 +146,12 @@ def _requests_for(name: str, kwarg_names: tuple[str, ...], world, foreign_ids):
 
 def test_the_walk_covers_the_organization_pages_and_api(world):
     names = {name.split(":")[-1] for name, _ in url_patterns()}
-    assert {"org_overview", "admin_members", "admin_unit_edit", "admin_unit_delete", "personal_token_revoke"} <= names
+    assert {
+        "org_overview", "admin_members", "admin_unit_edit", "admin_unit_delete", "personal_token_revoke",
+        "strategy_map", "strategy_map_svg", "kpi_detail", "kpi_edit", "target_recalibrate", "scorecard_detail",
+        "scorecard_export_csv", "data_entry_row_save", "kpi_import_batch", "coaching_session",
+        "coaching_session_hold", "coaching_action_status",
+    } <= names  # fmt: skip
     assert any("unit" in name and "api" in name or name.startswith("unit") for name in names), names
 
 

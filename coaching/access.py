@@ -1,0 +1,36 @@
+"""The one door to coaching sessions and action items for views and the API: 404 for another
+organization's id, 403 for a role that may not read or change it."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from bsc.permissions import Action, require
+from coaching.models import ActionItem, CoachingSession
+
+
+def get_session_for_member(request, pk: int, *, write: bool = False) -> CoachingSession:
+    session = (
+        CoachingSession.objects.for_organization(request.organization)
+        .select_related("unit", "coach", "unit__organization")
+        .filter(pk=pk)
+        .first()
+    )
+    if session is None:
+        raise Http404("No such coaching session.")
+    action = Action.WRITE_COACHING if write else Action.READ_COACHING
+    require(request.membership, action, unit=session.unit_id, coach_id=session.coach_id)
+    return session
+
+
+def get_action_item_for_member(request, pk: int, *, action: Action = Action.WRITE_ACTION_ITEMS) -> ActionItem:
+    item = (
+        ActionItem.objects.for_organization(request.organization)
+        .select_related("owner", "unit", "organization")
+        .filter(pk=pk)
+        .first()
+    )
+    if item is None:
+        raise Http404("No such action item.")
+    require(request.membership, action, unit=item.unit_id, owner_id=item.owner_id)
+    return item

@@ -1,0 +1,234 @@
+"""Services for coaching sessions and action items: every change goes through here (pages, API, tests).
+
+Permission checks are the callers' (bsc.permissions); these functions keep the invariants: same
+organization everywhere, no upcoming session in the past, no action item due before it was created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from bsc.models import Initiative, Membership, Objective, Organization, OrgUnit, User
+from bsc.validation import validated_save as _save
+from coaching.models import ActionItem, ActionItemStatus, CoachingSession, SessionKpiSnapshot, SessionStatus
+from kpis.data_entry import due_month
+from kpis.models import Kpi, KpiScore, Measurement, PeriodKind, Target
+
+SESSION_TEXT_FIELDS = ("agenda", "notes", "wins", "challenges")
+
+
+def organization_today(organization: Organization) -> date:
+    return timezone.localtime(timezone.now(), ZoneInfo(organization.time_zone)).date()
+
+
+def _members(organization_id: int, users: Iterable[User], field: str, noun: str) -> list[User]:
+    users = [user for user in users if user is not None]
+    member_ids = set(
+        Membership.objects.for_organization(organization_id).filter(user__in=users).values_list("user_id", flat=True)
+    )
+    strangers = [user.display_name for user in users if user.pk not in member_ids]
+    if strangers:
+        raise ValidationError(
+            {field: f"{', '.join(strangers)} is not a member of this organization, so cannot be {noun}."}
+        )
+    return users
+
+
+def _same_organization(organization_id: int, **objects) -> None:
+    for field, obj in objects.items():
+        if obj is not None and obj.organization_id != organization_id:
+            raise ValidationError({field: f"The {field} belongs to another organization."})
+
+
+# --- Sessions ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_schedule(
+    *,
+    unit: OrgUnit,
+    coach: User,
+    kind: str,
+    scheduled_at: datetime,
+    participants: Iterable[User] = (),
+    agenda: str = "",
+) -> CoachingSession:
+    """An upcoming session of the unit; refused for a time already past."""
+    organization_id = unit.organization_id
+    _members(organization_id, [coach], "coach", "the coach")
+    participants = _members(organization_id, participants, "participants", "a participant")
+    if scheduled_at <= timezone.now():
+        local = timezone.localtime(scheduled_at, ZoneInfo(unit.organization.time_zone))
+        raise ValidationError(
+            {"scheduled_at": f"{local:%d %b %Y %H:%M} is in the past; an upcoming session needs a future time."}
+        )
+    session = CoachingSession(
+        organization_id=organization_id, unit=unit, coach=coach, kind=kind, scheduled_at=scheduled_at,
+        agenda=agenda.strip(),
+    )  # fmt: skip
+    _save(session)
+    session.participants.set(participants)
+    return session
+
+
+@transaction.atomic
+def session_update(*, session: CoachingSession, participants: Iterable[User] | None = None, **texts) -> CoachingSession:
+    """Change the agenda, notes, wins and challenges (and the participants); the earlier texts stay in
+    the session's history."""
+    unknown = set(texts) - set(SESSION_TEXT_FIELDS)
+    if unknown:
+        raise TypeError(f"session_update cannot change {', '.join(sorted(unknown))}")
+    if session.status == SessionStatus.CANCELLED:
+        raise ValidationError("A cancelled session cannot be changed.")
+    for name, value in texts.items():
+        setattr(session, name, (value or "").strip())
+    _save(session)
+    if participants is not None:
+        session.participants.set(_members(session.organization_id, participants, "participants", "a participant"))
+    return session
+
+
+@transaction.atomic
+def session_hold(*, session: CoachingSession, kpis: Iterable[Kpi] | None = None) -> CoachingSession:
+    """Mark the session held now and capture the value, target, score and status of the unit's active KPIs
+    (or the chosen ones) for the month now due."""
+    session = CoachingSession.objects.for_organization(session.organization_id).select_for_update().get(pk=session.pk)
+    if session.status != SessionStatus.SCHEDULED:
+        raise ValidationError(f"This session is already {session.get_status_display().lower()}.")
+    organization = session.unit.organization
+    if kpis is None:
+        kpis = Kpi.objects.for_organization(organization).filter(unit=session.unit_id, archived_at__isnull=True)
+    kpis = list(kpis)
+    _same_organization(session.organization_id, **{f"kpi {kpi.code}": kpi for kpi in kpis})
+    session.status = SessionStatus.HELD
+    session.held_at = timezone.now()
+    _save(session)
+    _snapshot(session, organization, kpis)
+    return session
+
+
+def _snapshot(session: CoachingSession, organization: Organization, kpis: list[Kpi]) -> None:
+    period = due_month(organization)
+    org_id = organization.pk
+    scores = {
+        s.kpi_id: s
+        for s in KpiScore.objects.for_organization(org_id).filter(
+            kpi__in=kpis, period_kind=PeriodKind.MONTH, period=period
+        )
+    }
+    # Without a stored score yet, the raw value and target still say what was discussed.
+    values = dict(
+        Measurement.objects.for_organization(org_id).filter(kpi__in=kpis, period=period).values_list("kpi_id", "value")
+    )
+    targets = dict(
+        Target.objects.for_organization(org_id).filter(kpi__in=kpis, period=period).values_list("kpi_id", "value")
+    )
+    rows = []
+    for kpi in kpis:
+        score = scores.get(kpi.pk)
+        rows.append(
+            SessionKpiSnapshot(
+                organization_id=org_id,
+                session=session,
+                kpi=kpi,
+                period=period,
+                actual=score.actual if score and score.actual is not None else values.get(kpi.pk),
+                target=score.target if score and score.target is not None else targets.get(kpi.pk),
+                score=score.score if score else None,
+                status=score.status if score else "grey",
+            )
+        )
+    SessionKpiSnapshot.objects.for_organization(org_id).bulk_create(rows)
+
+
+@transaction.atomic
+def session_cancel(*, session: CoachingSession) -> CoachingSession:
+    if session.status != SessionStatus.SCHEDULED:
+        raise ValidationError(f"This session is already {session.get_status_display().lower()}.")
+    session.status = SessionStatus.CANCELLED
+    _save(session)
+    return session
+
+
+# --- Action items ----------------------------------------------------------------------------------------
+
+
+def _check_links(item: ActionItem) -> None:
+    org_id = item.organization_id
+    _same_organization(
+        org_id, unit=item.unit, session=item.session, kpi=item.kpi, objective=item.objective,
+        initiative=item.initiative,
+    )  # fmt: skip
+    _members(org_id, [item.owner], "owner", "the owner")
+
+
+@transaction.atomic
+def action_item_create(
+    *,
+    organization: Organization,
+    title: str,
+    owner: User,
+    due_date: date,
+    created_by: User | None,
+    unit: OrgUnit | None = None,
+    session: CoachingSession | None = None,
+    kpi: Kpi | None = None,
+    objective: Objective | None = None,
+    initiative: Initiative | None = None,
+) -> ActionItem:
+    today = organization_today(organization)
+    if due_date < today:
+        raise ValidationError(
+            {"due_date": f"The due date {due_date:%d %b %Y} is before today ({today:%d %b %Y}); choose today or later."}
+        )
+    if unit is None and session is not None:
+        unit = session.unit
+    if unit is None and kpi is not None:
+        unit = kpi.unit
+    item = ActionItem(
+        organization=organization, title=(title or "").strip(), owner=owner, due_date=due_date,
+        created_by=created_by, unit=unit, session=session, kpi=kpi, objective=objective, initiative=initiative,
+    )  # fmt: skip
+    _check_links(item)
+    _save(item)
+    return item
+
+
+@transaction.atomic
+def action_item_update(*, item: ActionItem, **fields) -> ActionItem:
+    """Change the title, owner, due date or links (not the status: see action_item_set_status)."""
+    allowed = {"title", "owner", "due_date", "unit", "kpi", "objective", "initiative"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"action_item_update cannot change {', '.join(sorted(unknown))}")
+    if "due_date" in fields and fields["due_date"] != item.due_date:
+        created = timezone.localtime(item.created_at, ZoneInfo(item.organization.time_zone)).date()
+        if fields["due_date"] < created:
+            raise ValidationError(
+                {"due_date": f"The due date {fields['due_date']:%d %b %Y} is before the item was created "
+                 f"({created:%d %b %Y})."}
+            )  # fmt: skip
+    for name, value in fields.items():
+        setattr(item, name, value.strip() if name == "title" else value)
+    _check_links(item)
+    _save(item)
+    return item
+
+
+@transaction.atomic
+def action_item_set_status(*, item: ActionItem, status: str) -> ActionItem:
+    """Done records when; reopening (or dropping) clears it."""
+    if status not in ActionItemStatus.values:
+        raise ValidationError({"status": f"{status!r} is not a status; use open, done or dropped."})
+    if status == item.status:
+        return item
+    item.status = status
+    item.completed_at = timezone.now() if status == ActionItemStatus.DONE else None
+    _save(item)
+    return item
