@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from bsc.models import Organization, User
-from kpis.models import Direction, Frequency, Kpi, PeriodKind, Target, TargetRecalibration
-from kpis.scorecard_display import Light, light, number, period_label
-from kpis.selectors import kpi_history, measurement_audit, month_shift
+from kpis.models import Direction, Frequency, Kpi, PeriodKind, Source, Target, TargetRecalibration
+from kpis.scorecard_display import ContributionLine, Light, contribution_lines, light, number, period_label
+from kpis.selectors import kpi_history, measurement_audit, month_shift, rollup_contributions
 
 MONTHS = 24
 STEPS = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.ANNUAL: 12}
@@ -179,6 +179,8 @@ class KpiPage:
     facts: dict[str, str]
     earlier: date = field(default=None)
     later: date = field(default=None)
+    drivers: list[ContributionLine] = field(default_factory=list)  # a roll-up's children, for its latest value
+    drivers_label: str = ""
 
 
 def _audit(kpi: Kpi) -> list[AuditEntry]:
@@ -258,7 +260,15 @@ def kpi_page(*, kpi: Kpi, organization: Organization, until: date | None = None)
         "band_tolerance": fmt(kpi.band_tolerance) if kpi.band_tolerance else "",
         "weight": f"{kpi.weight.normalize():f}",
     }
+    drivers, drivers_label = [], ""
+    if kpi.source == Source.ROLLUP:
+        period, contributions = rollup_contributions(kpi=kpi, until=until)
+        drivers = contribution_lines(kpi, contributions)
+        if period is not None:
+            drivers_label = period_label(KINDS[kpi.frequency], period, organization.fiscal_year_start_month)
     return KpiPage(
+        drivers=drivers,
+        drivers_label=drivers_label,
         kpi=kpi,
         until=until,
         rows=rows,

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import FilteredRelation, Q
 
 from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard
 from kpis import formula as formulas
@@ -80,6 +81,7 @@ class _Run:
         self.organization = organization
         self.org_id = organization.pk
         self.formula_cache: dict[int, formulas.Formula] = {}
+        self.rollup_coverage: dict[int, Decimal] = {}  # per roll-up KPI, for the window being computed
 
     def kpi_actuals(self, kpis: list[Kpi], window: Window) -> dict[int, Decimal | None]:
         """Actual values for manual KPIs from measurements, for roll-up KPIs from their children's stored
@@ -102,10 +104,23 @@ class _Run:
         return actuals
 
     def rollup_actual(self, kpi: Kpi, window: Window) -> Decimal | None:
+        """Aggregate the stored actuals of the active child-unit KPIs aligned to `kpi` (deeper units are
+        computed first, so a child roll-up contributes its computed value). Also notes the roll-up's
+        coverage: the weight of aligned children with data over the weight of all aligned children."""
         rows = list(
-            KpiScore.objects.for_organization(self.org_id)
-            .filter(kpi__aligned_to=kpi, kpi__archived_at__isnull=True, period_kind=window.kind, period=window.start)
-            .values_list("actual", "kpi__weight")
+            Kpi.objects.for_organization(self.org_id)
+            .filter(aligned_to=kpi, archived_at__isnull=True)
+            .annotate(
+                window_score=FilteredRelation(
+                    "scores", condition=Q(scores__period_kind=window.kind, scores__period=window.start)
+                )
+            )
+            .values_list("window_score__actual", "weight")
+        )
+        if not any(weight for _, weight in rows):  # no weights at all: every child counts the same
+            rows = [(actual, Decimal(1)) for actual, _ in rows]
+        _, self.rollup_coverage[kpi.pk] = scoring.weighted_score(
+            (weight, None if actual is None else Decimal(1)) for actual, weight in rows
         )
         values = [(actual, weight) for actual, weight in rows if actual is not None]
         if not values:
@@ -184,13 +199,20 @@ class _Run:
                     "progress": progress,
                     "score": score,
                     "status": scoring.status_of(score, green=green, amber=amber),
-                    "coverage": Decimal(1) if score is not None else Decimal(0),
+                    "coverage": self._kpi_coverage(kpi, score),
                 },
             )
         KpiScore.objects.for_organization(self.org_id).filter(
             kpi__unit=unit, kpi__archived_at__isnull=False, period_kind=window.kind, period=window.start
         ).delete()
         self.objectives(scorecard, kpis, kpi_scores, window)
+
+    def _kpi_coverage(self, kpi: Kpi, score: Decimal | None) -> Decimal:
+        if score is None:
+            return Decimal(0)
+        if kpi.source == Source.ROLLUP:
+            return self.rollup_coverage.get(kpi.pk, Decimal(0))
+        return Decimal(1)
 
     def objectives(self, scorecard, kpis, kpi_scores, window: Window) -> None:
         green, amber = self.organization.green_threshold, self.organization.amber_threshold

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from kpis.models import PeriodKind
-from kpis.selectors import KpiRow, ScorecardView, month_shift, window_start
+from kpis.selectors import CascadeNode, Contribution, KpiRow, ScorecardView, month_shift, window_start
 
 STATUS_LABELS = {"green": "On track", "amber": "At risk", "red": "Off track", "grey": "No data"}
 STATUS_SHAPES = {"green": "●", "amber": "▲", "red": "■", "grey": "○"}  # the shape tells the status apart too
@@ -243,3 +243,77 @@ def period_nav(kind: str, month: date, fiscal_start: int) -> PeriodNav:
         previous=PeriodLink(period_label(kind, before, fiscal_start), f"?kind={kind}&period={before:%Y-%m}"),
         next=PeriodLink(period_label(kind, after, fiscal_start), f"?kind={kind}&period={after:%Y-%m}"),
     )
+
+
+@dataclass
+class CascadeLine:
+    unit_id: int
+    name: str
+    score: str
+    light: Light
+    coverage: str
+    open: bool  # the top two levels start expanded
+    children: list[CascadeLine] = field(default_factory=list)
+
+
+def cascade_display(nodes: list[CascadeNode]) -> list[CascadeLine]:
+    """The cascade tree's lines: each unit's scorecard score, light and data coverage."""
+
+    def line(node: CascadeNode) -> CascadeLine:
+        s = node.score
+        score = getattr(s, "score", None)
+        return CascadeLine(
+            unit_id=node.unit.pk,
+            name=node.unit.name,
+            score=percent(score),
+            light=light(getattr(s, "status", None)),
+            coverage=f"{percent(s.coverage)} of the weight has data" if score is not None else "",
+            open=node.unit.depth < 1,
+            children=[line(child) for child in node.children],
+        )
+
+    return [line(node) for node in nodes]
+
+
+@dataclass
+class ContributionLine:
+    kpi_id: int
+    unit_name: str
+    code: str
+    name: str
+    actual: str
+    weight: str
+    share: str  # the child's part of the roll-up's value, or "Sets the value" for min / max
+
+
+def contribution_lines(kpi, contributions: list[Contribution]) -> list[ContributionLine]:
+    """What drives a roll-up KPI's number: each aligned child's actual, weight and share of the result."""
+    present = [c for c in contributions if c.actual is not None]
+    method = kpi.rollup_method
+    weighted = method == "weighted_average"
+    total = sum((c.actual * (c.kpi.weight if weighted else 1) for c in present), Decimal(0))
+    extreme = (min if method == "min" else max)((c.actual for c in present), default=None)
+
+    def share(c: Contribution) -> str:
+        """The child's part of the roll-up's value: a / Σa for a sum or an average, w·a / Σw·a for a
+        weighted average; for min or max the child that sets the value."""
+        if c.actual is None:
+            return "No data"
+        if method in ("min", "max"):
+            return "Sets the value" if c.actual == extreme else ""
+        if not total:
+            return MISSING
+        return percent(c.actual * (c.kpi.weight if weighted else 1) / total)
+
+    return [
+        ContributionLine(
+            kpi_id=c.kpi.pk,
+            unit_name=c.kpi.unit.name,
+            code=c.kpi.code,
+            name=c.kpi.name,
+            actual=number(c.actual, c.kpi.decimals, c.kpi.measurement_unit),
+            weight=f"{c.kpi.weight.normalize():f}",
+            share=share(c),
+        )
+        for c in contributions
+    ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import F, FilteredRelation, Q, QuerySet
 
 from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard
 from kpis.models import Kpi, KpiScore, Measurement, ObjectiveScore, PeriodKind, PerspectiveScore, ScorecardScore, Target
@@ -161,7 +161,8 @@ def kpi_history(*, kpi: Kpi, months: int = 24, until: date) -> list[dict]:
         rows.append(
             {
                 "period": period,
-                "actual": m.value if m else None,
+                # roll-up and formula KPIs have no entered values: their computed actual is shown
+                "actual": m.value if m else (s.actual if s and kpi.source != "manual" else None),
                 "comment": m.comment if m else "",
                 "entered_by": m.entered_by if m else None,
                 "entered_at": m.entered_at if m else None,
@@ -237,3 +238,62 @@ def kpi_review_list(*, organization: Organization, today: date) -> list[dict]:
         if reasons:
             rows.append({"kpi": kpi, "reasons": reasons, "last_period": kpi.last_period})
     return rows
+
+
+@dataclass
+class CascadeNode:
+    unit: OrgUnit
+    score: ScorecardScore | None
+    children: list[CascadeNode] = field(default_factory=list)
+
+
+def scorecard_cascade(*, organization: Organization, kind: str, month: date) -> list[CascadeNode]:
+    """The unit tree (roots first, siblings by name), each unit with its stored scorecard score for the
+    window of `kind` containing `month`. Two queries, whatever the number of units."""
+    from bsc.selectors import org_unit_tree
+
+    start = window_start(kind, month, organization.fiscal_year_start_month)
+    scores = {
+        s.scorecard.unit_id: s
+        for s in ScorecardScore.objects.for_organization(organization)
+        .filter(period_kind=kind, period=start)
+        .select_related("scorecard")
+    }
+    nodes: dict[int, CascadeNode] = {}
+    roots: list[CascadeNode] = []
+    for unit in org_unit_tree(organization=organization):  # parents come before their children
+        node = nodes[unit.pk] = CascadeNode(unit, scores.get(unit.pk))
+        parent = nodes.get(unit.parent_id)
+        (parent.children if parent is not None else roots).append(node)
+    return roots
+
+
+@dataclass
+class Contribution:
+    kpi: Kpi
+    actual: Decimal | None
+
+
+def rollup_contributions(*, kpi: Kpi, until: date) -> tuple[date | None, list[Contribution]]:
+    """For a roll-up KPI: its latest period with a value up to `until` (at its frequency) and the active
+    child-unit KPIs aligned to it with their stored actuals for that period (two queries)."""
+    org_id = kpi.organization_id
+    kind = {"monthly": PeriodKind.MONTH, "quarterly": PeriodKind.QUARTER, "annual": PeriodKind.YEAR}[kpi.frequency]
+    period = (
+        KpiScore.objects.for_organization(org_id)
+        .filter(kpi=kpi, period_kind=kind, period__lte=until, actual__isnull=False)
+        .order_by("-period")
+        .values_list("period", flat=True)
+        .first()
+    )
+    children = list(
+        Kpi.objects.for_organization(org_id)
+        .filter(aligned_to=kpi, archived_at__isnull=True)
+        .select_related("unit")
+        .annotate(
+            window_actual=FilteredRelation("scores", condition=Q(scores__period_kind=kind, scores__period=period))
+        )
+        .annotate(stored_actual=F("window_actual__actual"))
+        .order_by("unit__name", "code")
+    )
+    return period, [Contribution(child, child.stored_actual if period else None) for child in children]

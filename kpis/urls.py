@@ -6,6 +6,7 @@ from kpis import views, views_data_entry, views_import, views_review, views_scor
 
 urlpatterns = [
     path("scorecards/", views_scorecard.scorecard_index, name="scorecard_index"),
+    path("scorecards/cascade/", views_scorecard.scorecard_cascade, name="scorecard_cascade"),
     path("scorecards/<int:unit_id>/", views_scorecard.scorecard_detail, name="scorecard_detail"),
     path("kpis/", views.kpi_index, name="kpi_index"),
     path("kpis/new/", views.kpi_create, name="kpi_create"),

@@ -14,8 +14,9 @@ from django.views.decorators.http import require_GET
 from bsc.access import get_org_unit_for_member, member_view
 from bsc.models import Organization
 from bsc.selectors import org_unit_tree
+from kpis import selectors
 from kpis.models import PeriodKind, ScorecardScore
-from kpis.scorecard_display import light, percent, period_label, period_nav, scorecard_display
+from kpis.scorecard_display import cascade_display, light, percent, period_label, period_nav, scorecard_display
 from kpis.selectors import month_shift, scorecard_rows
 from kpis.services import parse_period
 
@@ -85,3 +86,22 @@ def scorecard_detail(request, unit_id: int):
         "nav": period_nav(kind, month, organization.fiscal_year_start_month),
     }
     return render(request, "kpis/scorecard_detail.html", context)
+
+
+@require_GET
+@member_view
+def scorecard_cascade(request):
+    """The unit tree with each unit's scorecard score and status for a month, quarter or year."""
+    organization = request.organization
+    kind = request.GET.get("kind", PeriodKind.MONTH)
+    if kind not in PeriodKind.values:
+        kind = PeriodKind.MONTH
+    month = _chosen_month(request)
+    nodes = selectors.scorecard_cascade(organization=organization, kind=kind, month=month)
+    context = {
+        "kind": kind,
+        "month": month,
+        "tree": cascade_display(nodes),
+        "nav": period_nav(kind, month, organization.fiscal_year_start_month),
+    }
+    return render(request, "kpis/scorecard_cascade.html", context)

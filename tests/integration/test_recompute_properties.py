@@ -1,0 +1,160 @@
+"""Hypothesis: on random unit trees with manual and roll-up KPIs, aligned KPIs and objectives, any sequence
+of measurement edits recomputed incrementally (the edited KPI's unit and month) ends in exactly the stored
+scores a full recompute from scratch gives; scores and coverage stay within [0, 1]."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from bsc import services as bsc_services
+from bsc import strategy
+from bsc.models import Perspective
+from bsc.tenancy import organization_scope
+from kpis import services
+from kpis.models import KpiScore, Measurement, ObjectiveScore, PerspectiveScore, ScorecardScore
+from kpis.recompute import scores_recompute, scores_recompute_full
+from tests import factories
+
+MONTHS = [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+METHODS = ["sum", "average", "weighted_average", "min", "max"]
+SCORE_TABLES = (
+    (KpiScore, "kpi_id"),
+    (ObjectiveScore, "objective_id"),
+    (PerspectiveScore, "perspective_id"),
+    (ScorecardScore, "scorecard_id"),
+)
+_slugs = itertools.count(1)
+
+values = st.integers(min_value=0, max_value=400).map(lambda n: Decimal(n) / 2)  # 0, 0.5, ... 200
+edits = st.lists(st.tuples(st.integers(0, 99), st.sampled_from(MONTHS), st.none() | values), min_size=1, max_size=6)
+
+
+def stored_scores(organization) -> dict:
+    rows = {}
+    for model, owner in SCORE_TABLES:
+        columns = [owner, "period_kind", "period", "score", "status", "coverage"]
+        if model is KpiScore:
+            columns.append("actual")
+        for row in model.objects.for_organization(organization).values_list(*columns):
+            rows[(model.__name__, *row[:3])] = row[3:]
+    return rows
+
+
+def build_world(data, organization, admin):
+    """A random tree (2–4 levels, 1–2 children per unit), each unit with an objective (aligned to the
+    parent's, or not) and 1–2 KPIs (roll-ups where the unit has children), aligned to a parent KPI or not."""
+    root = factories.root_unit(organization)
+    levels = [[root]]
+    for _ in range(data.draw(st.integers(1, 3), label="depth below the root")):
+        below = []
+        for parent in levels[-1]:
+            for _ in range(data.draw(st.integers(1 if parent is root else 0, 2), label="children")):
+                name = f"Unit {len(below)} of {parent.pk}"
+                below.append(bsc_services.org_unit_create(organization=organization, name=name, parent=parent))
+        if not below:
+            break
+        levels.append(below)
+    has_children = {u.parent_id for level in levels for u in level}
+    objective_of, kpis_of, manual = {}, {}, []
+    for level in levels:
+        for unit in level:
+            perspective = Perspective.objects.get(
+                scorecard__unit=unit, name=data.draw(st.sampled_from(["Financial", "Customer"]))
+            )
+            parent_objective = objective_of.get(unit.parent_id)
+            aligned = parent_objective if parent_objective and data.draw(st.booleans(), label="align") else None
+            objective_of[unit.pk] = strategy.objective_create(
+                perspective=perspective, name=f"Objective {unit.pk}", aligned_to=aligned,
+                weight=Decimal(data.draw(st.integers(1, 3), label="objective weight")),
+            )  # fmt: skip
+            kpis_of[unit.pk] = []
+            for n in range(data.draw(st.integers(1, 2), label="KPIs")):
+                is_rollup = unit.pk in has_children and data.draw(st.booleans(), label="roll-up")
+                parents = kpis_of.get(unit.parent_id, [])
+                aligned_kpi = data.draw(st.sampled_from([None, *parents]), label="aligned KPI") if parents else None
+                kpi = services.kpi_create(
+                    unit=unit, name=f"KPI {n}", code=f"K{unit.pk}_{n}", baseline=Decimal(0),
+                    objective=objective_of[unit.pk] if data.draw(st.booleans(), label="serves") else None,
+                    weight=Decimal(data.draw(st.integers(0, 3), label="KPI weight")),
+                    aligned_to=aligned_kpi, source="rollup" if is_rollup else "manual",
+                    rollup_method=data.draw(st.sampled_from(METHODS)) if is_rollup else "",
+                    time_aggregation=data.draw(st.sampled_from(["sum", "average", "last", "min", "max"])),
+                )  # fmt: skip
+                kpis_of[unit.pk].append(kpi)
+                if not is_rollup:
+                    manual.append(kpi)
+                for month in MONTHS:
+                    # The root's first KPI has every month's target: the full recompute computes the months
+                    # with any measurement or target, and a month whose last value was deleted would
+                    # otherwise keep its (grey) incremental rows but get none from scratch.
+                    if (unit is root and n == 0) or data.draw(st.booleans(), label="has target"):
+                        target = data.draw(st.integers(1, 200), label="target")
+                        services.target_create(kpi=kpi, period=month, value=Decimal(target))
+    for kpi in manual:  # some data before the edits start
+        for month in MONTHS:
+            value = data.draw(st.none() | values, label="initial value")
+            if value is not None:
+                services.measurement_record(kpi=kpi, period=month, value=value, by=admin, schedule=False)
+    return manual
+
+
+def apply_edit(organization, admin, kpi, month, value) -> None:
+    current = Measurement.objects.for_organization(organization).filter(kpi=kpi, period=month).first()
+    version = None if current is None else current.version
+    if value is None:
+        if current is None:
+            return
+        services.measurement_delete(measurement=current, by=admin, expected_version=version)
+    else:
+        services.measurement_record(
+            kpi=kpi, period=month, value=value, by=admin, expected_version=version, schedule=False
+        )
+    scores_recompute(organization=organization, unit_ids={kpi.unit_id}, months={month})
+
+
+@pytest.mark.django_db
+# No shrinking: each example builds a database world, so shrinking a failure takes many minutes; the
+# failing example's draws are printed in full anyway.
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+@given(data=st.data(), changes=edits)
+def test_incremental_recomputes_equal_a_full_recompute_from_scratch(db, data, changes):
+    with transaction.atomic():
+        organization = factories.make_organization(f"prop{next(_slugs)}")
+        admin = organization_admin(organization)
+        with organization_scope(organization):
+            manual = build_world(data, organization, admin)
+            scores_recompute_full(organization=organization)  # a consistent state before the edits
+            for index, month, value in changes:
+                apply_edit(organization, admin, manual[index % len(manual)], month, value)
+            incremental = stored_scores(organization)
+
+            for model, _ in SCORE_TABLES:
+                model.objects.for_organization(organization).delete()
+            scores_recompute_full(organization=organization)
+            full = stored_scores(organization)
+
+            assert incremental == full
+            for score, _status, coverage, *_ in full.values():
+                assert score is None or 0 <= score <= 1
+                assert 0 <= coverage <= 1
+                if score is None:
+                    assert coverage == 0
+        transaction.set_rollback(True)  # each example starts from an empty organization list
+
+
+def organization_admin(organization):
+    from bsc.models import Membership
+
+    return Membership.objects.for_organization(organization).get().user
