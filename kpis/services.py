@@ -195,8 +195,10 @@ def kpi_update(*, kpi: Kpi, **fields) -> Kpi:
 
 @transaction.atomic
 def kpi_archive(*, kpi: Kpi) -> Kpi:
+    """Archive a KPI: it leaves the scores it fed, which are recomputed."""
     kpi.archived_at = timezone.now()
     kpi.save(update_fields=["archived_at"])
+    _schedule_recompute(kpi, _periods_with_data(kpi))
     return kpi
 
 
@@ -204,7 +206,16 @@ def kpi_archive(*, kpi: Kpi) -> Kpi:
 def kpi_restore(*, kpi: Kpi) -> Kpi:
     kpi.archived_at = None
     kpi.save(update_fields=["archived_at"])
+    _schedule_recompute(kpi, _periods_with_data(kpi))
     return kpi
+
+
+def _periods_with_data(kpi: Kpi) -> list[date]:
+    measured = (
+        Measurement.objects.for_organization(kpi.organization_id).filter(kpi=kpi).values_list("period", flat=True)
+    )
+    targeted = Target.objects.for_organization(kpi.organization_id).filter(kpi=kpi).values_list("period", flat=True)
+    return sorted(set(measured) | set(targeted))
 
 
 # --- Targets -----------------------------------------------------------------------------------------

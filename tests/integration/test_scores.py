@@ -285,3 +285,25 @@ def test_changes_in_one_transaction_are_recomputed_by_one_task(world, scope_a, d
     assert kwargs["kpi_ids"] == sorted([k1.pk, k2.pk])
     assert kwargs["periods"][:3] == ["2026-01-01", "2026-02-01", "2026-03-01"]
     assert len(kwargs["periods"]) == 12
+
+
+def test_archiving_a_kpi_recomputes_the_scores_it_fed(world, scope_a, django_capture_on_commit_callbacks):
+    import base64
+    import json
+
+    import redis
+    from django.conf import settings
+
+    from bsc.celery import app
+
+    k = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(0))
+    record(k, 5, world.admin_a)
+    app.control.purge()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.kpi_archive(kpi=k)
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    messages = [json.loads(raw) for raw in broker.lrange("celery", 0, -1)]
+    app.control.purge()
+    assert [m["headers"]["task"] for m in messages] == ["kpis.tasks.scores_recompute"]
+    _, kwargs, _ = json.loads(base64.b64decode(messages[0]["body"]))
+    assert (kwargs["kpi_ids"], kwargs["periods"]) == ([k.pk], ["2026-03-01"])
