@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.db.models import Count, Prefetch, QuerySet
 
 from bsc.models import (
@@ -97,7 +95,12 @@ def member_user_list(*, organization: Organization) -> QuerySet[User]:
 
 
 def scorecard_for_unit(*, organization: Organization, unit_id: int) -> Scorecard | None:
-    return Scorecard.objects.for_organization(organization).select_related("unit").filter(unit_id=unit_id).first()
+    return (
+        Scorecard.objects.for_organization(organization)
+        .select_related("unit", "organization")
+        .filter(unit_id=unit_id)
+        .first()
+    )
 
 
 def strategy_map(*, scorecard: Scorecard) -> dict:
@@ -149,12 +152,10 @@ def strategy_map(*, scorecard: Scorecard) -> dict:
 
 def objective_statuses(*, scorecard: Scorecard) -> dict[int, dict]:
     """Each objective's stored score and status for the month now due (the previous month), in one query."""
-    from django.utils import timezone
-
     from kpis.models import ObjectiveScore, PeriodKind
+    from kpis.selectors import due_month
 
-    today = timezone.localdate()
-    due = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
+    due = due_month(scorecard.organization)
     rows = ObjectiveScore.objects.for_organization(scorecard.organization_id).filter(
         objective__scorecard=scorecard, period_kind=PeriodKind.MONTH, period=due
     )

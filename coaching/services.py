@@ -17,8 +17,8 @@ from django.utils import timezone
 from bsc.models import Initiative, Membership, Objective, Organization, OrgUnit, User
 from bsc.validation import validated_save as _save
 from coaching.models import ActionItem, ActionItemStatus, CoachingSession, SessionKpiSnapshot, SessionStatus
-from kpis.data_entry import due_month
 from kpis.models import Kpi, KpiScore, Measurement, PeriodKind, Target
+from kpis.selectors import due_month
 
 SESSION_TEXT_FIELDS = ("agenda", "notes", "wins", "challenges")
 

@@ -8,12 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from itertools import groupby
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from bsc.models import Membership, Organization, OrgUnit, Role
 from bsc.permissions import Action, can, scoped_unit_ids
@@ -21,7 +19,7 @@ from kpis import scoring, services
 from kpis.forms_data_entry import RowInput
 from kpis.models import Frequency, Kpi, Measurement, PeriodKind, Source, Target
 from kpis.scorecard_display import Light, light, number, percent, period_label
-from kpis.selectors import month_shift
+from kpis.selectors import due_month, month_shift
 
 STEPS = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.ANNUAL: 12}
 KINDS = {
@@ -31,12 +29,6 @@ KINDS = {
 }
 RED_NEEDS_COMMENT = "Explain the red value."
 CANNOT_CLEAR = "Enter a number; a saved value cannot be cleared here."
-
-
-def due_month(organization: Organization) -> date:
-    """The month now due: the previous month, today in the organization's time zone."""
-    today = timezone.localtime(timezone.now(), ZoneInfo(organization.time_zone)).date()
-    return month_shift(today.replace(day=1), -1)
 
 
 def entry_period(kpi: Kpi, month: date, fiscal_start: int) -> date | None:

@@ -35,6 +35,16 @@ def month_shift(month: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def due_month(organization: Organization) -> date:
+    """The month now due: the previous month, today in the organization's time zone."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    today = timezone.localtime(timezone.now(), ZoneInfo(organization.time_zone)).date()
+    return month_shift(today.replace(day=1), -1)
+
+
 def window_start(kind: str, month: date, fiscal_start: int) -> date:
     """The first month of the month, fiscal quarter or fiscal year containing `month`."""
     return {w.kind: w.start for w in windows_for(month, fiscal_start)}[kind]
@@ -190,10 +200,7 @@ def measurement_audit(*, kpi: Kpi, limit: int = 200) -> list:
 
 def objective_kpis(*, objective) -> list[dict]:
     """The active KPIs serving an objective, with their status for the month now due (two queries)."""
-    from django.utils import timezone
-
-    today = timezone.localdate()
-    due = month_shift(date(today.year, today.month, 1), -1)
+    due = due_month(objective.organization)
     kpis = list(
         Kpi.objects.for_organization(objective.organization_id)
         .filter(objective=objective, archived_at__isnull=True)

@@ -21,11 +21,11 @@ from kpis.data_entry import (
     EntryRow,
     data_entry_page,
     data_entry_save,
-    due_month,
     entry_row,
     entry_rows,
 )
 from kpis.forms_data_entry import SEPARATORS, read_kpi_ids, read_row, read_separator
+from kpis.selectors import due_month
 from kpis.services import parse_period
 
 TEMPLATE = "kpis/data_entry.html"

@@ -4,27 +4,18 @@ objectives, KPIs) for a month, fiscal quarter or fiscal year, read from the stor
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from bsc.access import get_org_unit_for_member, member_view
-from bsc.models import Organization
 from bsc.selectors import org_unit_tree
 from kpis import selectors
 from kpis.models import PeriodKind, ScorecardScore
 from kpis.scorecard_display import cascade_display, light, percent, period_label, period_nav, scorecard_display
-from kpis.selectors import month_shift, scorecard_rows
+from kpis.selectors import due_month, month_shift, scorecard_rows
 from kpis.services import parse_period
-
-
-def due_month(organization: Organization) -> date:
-    """The month now due: last month in the organization's time zone (this month has no values yet)."""
-    today = timezone.localtime(timezone.now(), ZoneInfo(organization.time_zone)).date()
-    return month_shift(today.replace(day=1), -1)
 
 
 def _chosen_month(request) -> date:

@@ -313,7 +313,11 @@ class ScorecardViewSet(MapWriteMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Scorecard.objects.none()
 
     def get_organization_queryset(self):
-        scorecards = Scorecard.objects.for_organization(self.organization).select_related("unit").order_by("unit__path")
+        scorecards = (
+            Scorecard.objects.for_organization(self.organization)
+            .select_related("unit", "organization")
+            .order_by("unit__path")
+        )
         unit_id = _id_param(self.request, "unit")
         return scorecards if unit_id is None else scorecards.filter(unit_id=unit_id)
 
