@@ -152,6 +152,7 @@ class Target(models.Model):
                 violation_error_message="This KPI already has a target for that period.",
             )
         ]
+        indexes = [models.Index(fields=["organization", "period"], name="target_org_period")]
 
     def __str__(self) -> str:
         return f"Target {self.value} for {self.kpi.code} {self.period:%Y-%m}"
@@ -202,6 +203,7 @@ class Measurement(models.Model):
                 violation_error_message="This KPI already has a value for that period.",
             )
         ]
+        indexes = [models.Index(fields=["organization", "period"], name="measurement_org_period")]
 
     def __str__(self) -> str:
         return f"{self.kpi.code} {self.period:%Y-%m} = {self.value}"
@@ -272,6 +274,7 @@ class ScorecardScore(ScoreBase):
         constraints = [
             models.UniqueConstraint(fields=["scorecard", "period_kind", "period"], name="scorecardscore_unique_period"),
         ]
+        indexes = [models.Index(fields=["organization", "period_kind", "period"], name="scorecardscore_org_period")]
 
 
 class ImportStatus(models.TextChoices):

@@ -1,24 +1,43 @@
-"""Stored scores: recompute what depends on changed KPI-periods, unit by unit from the deepest up.
+"""Stored scores, computed with set-based SQL: a handful of statements per pass, never a Python loop over
+measurements, targets or score rows.
 
-For each touched unit and its ancestors, and for the month, fiscal quarter and fiscal year containing each
-touched month, this writes KPI scores (manual, formula and roll-up KPIs), objective scores (their KPIs and
-the child-unit objectives aligned to them), perspective and scorecard scores, following DESIGN.md
-section 5. Running it twice, or for overlapping changes at once, ends in the same rows (upserts).
+A pass has a scope (KPIs, units) and a set of windows (a month, or the fiscal quarter or year containing it):
+
+1. the windows and their months, the KPIs in scope with a *stratum* (manual KPIs 0; a roll-up one more than
+   the deepest child aligned to it; a formula one more than the deepest KPI it refers to), the units and
+   their objectives go into temporary tables;
+2. one statement aggregates measurements and targets over each window's months by each KPI's time
+   aggregation;
+3. stratum by stratum, one statement writes the KPI scores of its manual KPIs or roll-ups (aggregating the
+   children's stored actuals just written), and one statement per formula KPI (its expression compiled to
+   SQL, a division by zero giving no value);
+4. unit depth by unit depth, deepest first, one statement writes objective scores (their KPIs and the
+   child-unit objectives aligned to them); then one statement each for perspectives and scorecards.
+
+Every write is an upsert that leaves an unchanged row alone (`IS DISTINCT FROM`), so a pass that finds
+nothing new writes nothing, and running it twice, or two at once (they queue on an advisory lock per
+organization), ends in the same rows. The full recompute is the same pass with every KPI, unit and window
+of the organization, then deletes rows that no longer have a source. The incremental pass scopes the touched
+KPIs plus everything that depends on them (the roll-ups they are aligned to, up to the root, and formulas
+that refer to any of these), the units of those KPIs and their ancestors, and the windows of the touched
+months; a window that has no stored rows yet is computed for the whole organization, and a window left
+without any measurement or target is deleted, so incremental and full always agree (tests prove it).
+
+Rounding follows kpis/scoring.py: progress and scores half-even to 4 places (`kpis_round_half_even`, created
+by migration), coverage rounded down. docs/scoring.md describes the contract.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import FilteredRelation, Q
 
 from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard
 from kpis import formula as formulas
-from kpis import scoring
 from kpis.models import (
     Kpi,
     KpiScore,
@@ -31,8 +50,19 @@ from kpis.models import (
     Target,
 )
 
-PROGRESS_LIMIT = Decimal("99999999")
+PROGRESS_LIMIT = 99999999  # the progress column's range; larger progress means a target next to the baseline
+ACTUAL_LIMIT = 10**14  # the actual column holds 20 digits with 6 places; a formula beyond it has no value
 LOCK_NAMESPACE = 7301  # pg_advisory_xact_lock(namespace, organization id) for score recomputes
+
+_KPI, _MEASUREMENT, _TARGET = Kpi._meta.db_table, Measurement._meta.db_table, Target._meta.db_table
+_UNIT, _SCORECARD = OrgUnit._meta.db_table, Scorecard._meta.db_table
+_OBJECTIVE, _PERSPECTIVE = Objective._meta.db_table, Perspective._meta.db_table
+_SCORE_TABLES = {  # model -> (table, owner column)
+    KpiScore: (KpiScore._meta.db_table, "kpi_id"),
+    ObjectiveScore: (ObjectiveScore._meta.db_table, "objective_id"),
+    PerspectiveScore: (PerspectiveScore._meta.db_table, "perspective_id"),
+    ScorecardScore: (ScorecardScore._meta.db_table, "scorecard_id"),
+}
 
 
 @dataclass(frozen=True)
@@ -60,236 +90,546 @@ def windows_for(month: date, fiscal_start: int) -> list[Window]:
     ]
 
 
-def _thresholds(kpi: Kpi, organization: Organization) -> tuple[Decimal, Decimal]:
-    return (
-        kpi.green_threshold if kpi.green_threshold is not None else organization.green_threshold,
-        kpi.amber_threshold if kpi.amber_threshold is not None else organization.amber_threshold,
+def _windows(months: Iterable[date], fiscal_start: int) -> list[Window]:
+    return sorted({w for month in months for w in windows_for(month, fiscal_start)}, key=lambda w: (w.start, w.kind))
+
+
+# --- SQL pieces ------------------------------------------------------------------------------------------
+# Each statement fills or reads the temporary tables rc_win (kind, start), rc_win_month (kind, start, month),
+# rc_kpi (id, stratum), rc_agg (kpi_id, kind, start, actual, target), rc_unit (id, depth) and rc_obj (id, depth).
+
+
+def _aggregate(column: str) -> str:
+    """A KPI's values over a window's months, by its time aggregation (months without data are skipped)."""
+    value = f"s.value) FILTER (WHERE s.is_{column}"
+    return f"""CASE k.time_aggregation
+        WHEN 'sum' THEN sum({value})
+        WHEN 'average' THEN sum({value}) / NULLIF(count({value}), 0)
+        WHEN 'min' THEN min({value})
+        WHEN 'max' THEN max({value})
+        ELSE (max(ARRAY[(s.period - DATE '2000-01-01')::numeric, s.value]) FILTER (WHERE s.is_{column}))[2]
+    END"""
+
+
+_AGGREGATE_SQL = f"""
+CREATE TEMP TABLE rc_agg ON COMMIT DROP AS
+WITH s AS (
+    SELECT m.kpi_id, m.period, m.value, true AS is_actual, false AS is_target
+    FROM {_MEASUREMENT} m JOIN rc_kpi r ON r.id = m.kpi_id AND r.source = 'manual'
+    WHERE m.period BETWEEN %(first)s AND %(last)s
+    UNION ALL
+    SELECT t.kpi_id, t.period, t.value, false, true
+    FROM {_TARGET} t JOIN rc_kpi r ON r.id = t.kpi_id
+    WHERE t.period BETWEEN %(first)s AND %(last)s
+)
+SELECT s.kpi_id, w.kind, w.start, {_aggregate("actual")} AS actual, {_aggregate("target")} AS target
+FROM s JOIN rc_win_month w ON w.month = s.period JOIN {_KPI} k ON k.id = s.kpi_id
+GROUP BY s.kpi_id, w.kind, w.start, k.time_aggregation
+"""
+
+
+def _progress(a: str) -> str:
+    """DESIGN.md section 5 in SQL (kpis.scoring.kpi_progress): `a` is the actual; k is the KPI row, g.target
+    the window's target. Unclamped, rounded half-even to 4 places."""
+    distance = (
+        f"CASE WHEN {a} < k.band_low THEN k.band_low - {a} WHEN {a} > k.band_high THEN {a} - k.band_high ELSE 0 END"
     )
+    return f"""CASE
+        WHEN k.direction = 'band' THEN CASE
+            WHEN {a} IS NULL OR k.band_low IS NULL OR k.band_high IS NULL THEN NULL
+            WHEN ({distance}) = 0 THEN 1
+            WHEN COALESCE(k.band_tolerance, 0) = 0 OR ({distance}) >= k.band_tolerance THEN 0
+            ELSE kpis_round_half_even(1 - ({distance}) / k.band_tolerance, 4) END
+        WHEN {a} IS NULL OR k.baseline IS NULL OR g.target IS NULL THEN NULL
+        WHEN g.target = k.baseline THEN CASE
+            WHEN (k.direction = 'increase' AND {a} >= g.target) OR (k.direction = 'decrease' AND {a} <= g.target)
+            THEN 1 ELSE 0 END
+        ELSE kpis_round_half_even(({a} - k.baseline) / (g.target - k.baseline), 4)
+    END"""
 
 
-def _window_value(values_by_month: dict[date, Decimal], kpi: Kpi, window: Window) -> Decimal | None:
-    values = [values_by_month.get(m) for m in window.months]
-    if window.kind == PeriodKind.MONTH:
-        return values[0]
-    return scoring.aggregate_values(values, kpi.time_aggregation)
+def _status(score: str, green: str, amber: str) -> str:
+    return f"""CASE WHEN {score} IS NULL THEN 'grey' WHEN {score} >= {green} THEN 'green'
+        WHEN {score} >= {amber} THEN 'amber' ELSE 'red' END"""
 
 
-class _Run:
-    """One recompute pass over an organization, with the rows it needs loaded in bulk per unit."""
+def _upsert(model, columns: list[str]) -> str:
+    """INSERT ... ON CONFLICT that rewrites a row only when one of its values changed."""
+    table, owner = _SCORE_TABLES[model]
+    values = [c for c in columns if c not in {owner, "period_kind", "period", "organization_id", "computed_at"}]
+    changed = ", ".join(f"{table}.{c}" for c in values), ", ".join(f"EXCLUDED.{c}" for c in values)
+    return f"""ON CONFLICT ({owner}, period_kind, period) DO UPDATE SET
+        {", ".join(f"{c} = EXCLUDED.{c}" for c in values)}, computed_at = EXCLUDED.computed_at
+        WHERE ({changed[0]}) IS DISTINCT FROM ({changed[1]})"""
 
-    def __init__(self, organization: Organization):
+
+_KPI_COLUMNS = [
+    "organization_id", "kpi_id", "period_kind", "period", "actual", "target", "progress", "score", "status",
+    "coverage", "computed_at",
+]  # fmt: skip
+
+
+def _kpi_score_sql(values_cte: str, where: str) -> str:
+    """Write the KPI scores of the rc_kpi rows matching `where`, for every window, from `values_cte` (a CTE
+    named v giving kpi_id, kind, start, actual and the roll-up coverage `cov`)."""
+    progress = _progress("v.actual")
+    return f"""
+WITH {values_cte},
+scored AS (
+    SELECT k.id AS kpi_id, w.kind, w.start, v.actual, g.target, {progress} AS raw, k.source, v.cov,
+        COALESCE(k.green_threshold, o.green_threshold) AS green, COALESCE(k.amber_threshold, o.amber_threshold) AS amber
+    FROM rc_kpi r JOIN {_KPI} k ON k.id = r.id JOIN bsc_organization o ON o.id = k.organization_id
+    CROSS JOIN rc_win w
+    LEFT JOIN v ON v.kpi_id = k.id AND v.kind = w.kind AND v.start = w.start
+    LEFT JOIN rc_agg g ON g.kpi_id = k.id AND g.kind = w.kind AND g.start = w.start
+    WHERE {where}
+), final AS (
+    -- GREATEST and LEAST skip NULLs: the CASE keeps "no data" NULL
+    SELECT kpi_id, kind, start, actual, target, source, cov, green, amber,
+        CASE WHEN raw IS NOT NULL THEN GREATEST(LEAST(raw, {PROGRESS_LIMIT}), -{PROGRESS_LIMIT}) END AS progress,
+        CASE WHEN raw IS NOT NULL THEN GREATEST(LEAST(raw, 1), 0) END AS score
+    FROM scored
+)
+INSERT INTO {_SCORE_TABLES[KpiScore][0]} ({", ".join(_KPI_COLUMNS)})
+SELECT %(org)s, kpi_id, kind, start, actual, target, progress, score, {_status("score", "green", "amber")},
+    CASE WHEN score IS NULL THEN 0 WHEN source = 'rollup' THEN COALESCE(cov, 0) ELSE 1 END, now()
+FROM final
+{_upsert(KpiScore, _KPI_COLUMNS)}
+"""
+
+
+_MANUAL_VALUES = "v AS (SELECT kpi_id, kind, start, actual, NULL::numeric AS cov FROM rc_agg)"
+
+# A roll-up aggregates the stored actuals of the active child-unit KPIs aligned to it (already written, as
+# they sit in a lower stratum or outside the scope). With no weight at all, every child counts the same.
+# Coverage: weight of children with data over the weight of all of them, rounded down.
+_ROLLUP_VALUES = f"""v AS (
+    SELECT kpi_id, kind, start,
+        CASE method
+            WHEN 'sum' THEN total
+            WHEN 'average' THEN total / NULLIF(n, 0)
+            WHEN 'min' THEN low
+            WHEN 'max' THEN high
+            ELSE weighted / NULLIF(weight_with_data, 0)
+        END AS actual,
+        CASE WHEN weight_with_data > 0 THEN trunc(weight_with_data / weight_all, 4) ELSE 0 END AS cov
+    FROM (
+        SELECT p.id AS kpi_id, w.kind, w.start, p.rollup_method AS method,
+            sum(s.actual) AS total, count(s.actual) AS n, min(s.actual) AS low, max(s.actual) AS high,
+            CASE WHEN sum(c.weight) = 0 THEN sum(s.actual) ELSE sum(s.actual * c.weight) END AS weighted,
+            CASE WHEN sum(c.weight) = 0 THEN count(s.actual)
+                ELSE COALESCE(sum(c.weight) FILTER (WHERE s.actual IS NOT NULL), 0) END AS weight_with_data,
+            CASE WHEN sum(c.weight) = 0 THEN count(*) ELSE sum(c.weight) END AS weight_all
+        FROM rc_kpi r JOIN {_KPI} p ON p.id = r.id
+        JOIN {_KPI} c ON c.aligned_to_id = p.id AND c.archived_at IS NULL
+        CROSS JOIN rc_win w
+        LEFT JOIN {_SCORE_TABLES[KpiScore][0]} s ON s.kpi_id = c.id AND s.period_kind = w.kind AND s.period = w.start
+        WHERE r.source = 'rollup' AND r.stratum = %(stratum)s
+        GROUP BY p.id, w.kind, w.start, p.rollup_method
+    ) children
+)"""
+
+
+def _formula_values(kpi_id: int, parsed: formulas.Formula, ref_ids: dict[str, int]) -> tuple[str, dict]:
+    """A formula KPI's value per window, its expression compiled to SQL over the stored actuals of the KPIs
+    it refers to (a code without an active KPI has no value; so has a division by zero)."""
+    params: dict = {"formula_kpi": kpi_id}
+    joins = []
+    aliases: dict[str, str] = {}
+    for index, code in enumerate(sorted(parsed.codes)):
+        alias = aliases[code] = f"ref{index}"
+        params[alias] = ref_ids.get(code, 0)  # id 0 matches nothing: no value
+        joins.append(
+            f"LEFT JOIN {_SCORE_TABLES[KpiScore][0]} {alias} ON {alias}.kpi_id = %({alias})s "
+            f"AND {alias}.period_kind = w.kind AND {alias}.period = w.start"
+        )
+
+    def compile_node(node) -> str:
+        if isinstance(node, formulas.Number):
+            key = f"n{len(params)}"
+            params[key] = node.value
+            return f"%({key})s::numeric"
+        if isinstance(node, formulas.Code):
+            return f"{aliases[node.name]}.actual"
+        if isinstance(node, formulas.Unary):
+            operand = compile_node(node.operand)
+            return operand if node.op == "+" else f"(-{operand})"
+        left, right = compile_node(node.left), compile_node(node.right)
+        return f"({left} / NULLIF({right}, 0))" if node.op == "/" else f"({left} {node.op} {right})"
+
+    expression = compile_node(parsed.tree)
+    cte = f"""v AS (
+        SELECT %(formula_kpi)s::bigint AS kpi_id, kind, start,
+            CASE WHEN abs(value) < {ACTUAL_LIMIT} THEN value END AS actual, NULL::numeric AS cov
+        FROM (SELECT w.kind, w.start, {expression} AS value FROM rc_win w {" ".join(joins)}) e
+    )"""
+    return cte, params
+
+
+def _weighted(items_sql: str, owner: str) -> str:
+    """Weighted mean with coverage (kpis.scoring.weighted_score) of `items_sql` rows (owner, kind, start,
+    weight, score): items without data are left out and the weights renormalised."""
+    return f"""SELECT {owner}, kind, start,
+        CASE WHEN with_data > 0 THEN kpis_round_half_even(weighted / with_data, 4) END AS score,
+        CASE WHEN with_data > 0 THEN trunc(with_data / total, 4) ELSE 0 END AS coverage
+    FROM (
+        SELECT {owner}, kind, start, sum(weight) AS total,
+            COALESCE(sum(weight) FILTER (WHERE score IS NOT NULL), 0) AS with_data,
+            sum(weight * score) FILTER (WHERE score IS NOT NULL) AS weighted
+        FROM ({items_sql}) items GROUP BY {owner}, kind, start
+    ) sums"""
+
+
+_SCORE_COLUMNS = ["organization_id", "period_kind", "period", "score", "status", "coverage", "computed_at"]
+
+
+def _store_sql(model, owners_sql: str, weighted_sql: str) -> str:
+    """Write a score row for every owner of `owners_sql` and every window (grey where there is no data)."""
+    table, owner = _SCORE_TABLES[model]
+    columns = [owner, *_SCORE_COLUMNS]
+    return f"""
+WITH scored AS ({weighted_sql})
+INSERT INTO {table} ({", ".join(columns)})
+SELECT x.id, %(org)s, w.kind, w.start, s.score, {_status("s.score", "%(green)s", "%(amber)s")},
+    COALESCE(s.coverage, 0), now()
+FROM ({owners_sql}) x CROSS JOIN rc_win w
+LEFT JOIN scored s ON s.{owner} = x.id AND s.kind = w.kind AND s.start = w.start
+{_upsert(model, columns)}
+"""
+
+
+_OBJECTIVE_ITEMS = f"""
+    SELECT o.id AS objective_id, w.kind, w.start, k.weight, s.score
+    FROM rc_obj o JOIN {_KPI} k ON k.objective_id = o.id AND k.archived_at IS NULL CROSS JOIN rc_win w
+    LEFT JOIN {_SCORE_TABLES[KpiScore][0]} s ON s.kpi_id = k.id AND s.period_kind = w.kind AND s.period = w.start
+    WHERE o.depth = %(depth)s
+    UNION ALL
+    SELECT o.id, w.kind, w.start, c.weight, s.score
+    FROM rc_obj o JOIN {_OBJECTIVE} c ON c.aligned_to_id = o.id CROSS JOIN rc_win w
+    LEFT JOIN {_SCORE_TABLES[ObjectiveScore][0]} s
+        ON s.objective_id = c.id AND s.period_kind = w.kind AND s.period = w.start
+    WHERE o.depth = %(depth)s"""
+_OBJECTIVES_SQL = _store_sql(
+    ObjectiveScore, "SELECT id FROM rc_obj WHERE depth = %(depth)s", _weighted(_OBJECTIVE_ITEMS, "objective_id")
+)
+_PERSPECTIVES_SQL = _store_sql(
+    PerspectiveScore,
+    f"SELECT p.id FROM {_PERSPECTIVE} p JOIN rc_unit u ON u.scorecard_id = p.scorecard_id",
+    _weighted(
+        f"""SELECT o.perspective_id, w.kind, w.start, o.weight, s.score
+        FROM rc_unit u JOIN {_OBJECTIVE} o ON o.scorecard_id = u.scorecard_id CROSS JOIN rc_win w
+        LEFT JOIN {_SCORE_TABLES[ObjectiveScore][0]} s
+            ON s.objective_id = o.id AND s.period_kind = w.kind AND s.period = w.start""",
+        "perspective_id",
+    ),
+)
+_SCORECARDS_SQL = _store_sql(
+    ScorecardScore,
+    "SELECT scorecard_id AS id FROM rc_unit",
+    _weighted(
+        f"""SELECT p.scorecard_id, w.kind, w.start, p.weight, s.score
+        FROM rc_unit u JOIN {_PERSPECTIVE} p ON p.scorecard_id = u.scorecard_id CROSS JOIN rc_win w
+        LEFT JOIN {_SCORE_TABLES[PerspectiveScore][0]} s
+            ON s.perspective_id = p.id AND s.period_kind = w.kind AND s.period = w.start""",
+        "scorecard_id",
+    ),
+)
+
+
+# --- One pass --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _KpiNode:
+    id: int
+    code: str
+    source: str
+    aligned_to_id: int | None
+    formula: formulas.Formula | None
+
+
+def _strata(nodes: dict[int, _KpiNode]) -> dict[int, int]:
+    """Longest-path layering of the KPIs in scope: a KPI comes after the KPIs in scope it is computed from
+    (a roll-up after its aligned children, a formula after the KPIs it refers to)."""
+    by_code = {n.code: n.id for n in nodes.values()}
+    inputs: dict[int, set[int]] = defaultdict(set)
+    for node in nodes.values():
+        if node.aligned_to_id in nodes and nodes[node.aligned_to_id].source == Source.ROLLUP:
+            inputs[node.aligned_to_id].add(node.id)
+        if node.formula is not None:
+            inputs[node.id].update(by_code[c] for c in node.formula.codes if c in by_code and by_code[c] != node.id)
+    stratum: dict[int, int] = {}
+    remaining = set(nodes)
+    level = 0
+    while remaining:
+        ready = {n for n in remaining if not (inputs[n] & remaining)}
+        if not ready:  # a cycle through roll-ups and formulas (not refused at save): compute it in one layer
+            ready = remaining
+        for n in ready:
+            stratum[n] = level
+        remaining -= ready
+        level += 1
+    return stratum
+
+
+class _Pass:
+    """One recompute over a scope of KPIs and units and a set of windows, inside the caller's transaction."""
+
+    def __init__(self, cursor, organization: Organization):
+        self.cursor = cursor
         self.organization = organization
-        self.org_id = organization.pk
-        self.formula_cache: dict[int, formulas.Formula] = {}
-        self.rollup_coverage: dict[int, Decimal] = {}  # per roll-up KPI, for the window being computed
+        self.rows = 0  # score rows inserted or changed
 
-    def kpi_actuals(self, kpis: list[Kpi], window: Window) -> dict[int, Decimal | None]:
-        """Actual values for manual KPIs from measurements, for roll-up KPIs from their children's stored
-        actuals, and for formula KPIs from the values they refer to."""
-        manual = [k for k in kpis if k.source == Source.MANUAL]
-        by_kpi: dict[int, dict[date, Decimal]] = defaultdict(dict)
-        for kpi_id, period, value in (
-            Measurement.objects.for_organization(self.org_id)
-            .filter(kpi__in=manual, period__in=window.months)
-            .values_list("kpi_id", "period", "value")
-        ):
-            by_kpi[kpi_id][period] = value
-        actuals: dict[int, Decimal | None] = {k.pk: _window_value(by_kpi[k.pk], k, window) for k in manual}
-        for kpi in kpis:
-            if kpi.source == Source.ROLLUP:
-                actuals[kpi.pk] = self.rollup_actual(kpi, window)
-        for kpi in kpis:
-            if kpi.source == Source.FORMULA:
-                actuals[kpi.pk] = self.formula_actual(kpi, window)
-        return actuals
+    def run(self, sql: str, params: dict | None = None) -> None:
+        self.cursor.execute(sql, {"org": self.organization.pk, **(params or {})})
+        self.rows += max(self.cursor.rowcount, 0)
 
-    def rollup_actual(self, kpi: Kpi, window: Window) -> Decimal | None:
-        """Aggregate the stored actuals of the active child-unit KPIs aligned to `kpi` (deeper units are
-        computed first, so a child roll-up contributes its computed value). Also notes the roll-up's
-        coverage: the weight of aligned children with data over the weight of all aligned children."""
-        rows = list(
-            Kpi.objects.for_organization(self.org_id)
-            .filter(aligned_to=kpi, archived_at__isnull=True)
-            .annotate(
-                window_score=FilteredRelation(
-                    "scores", condition=Q(scores__period_kind=window.kind, scores__period=window.start)
-                )
-            )
-            .values_list("window_score__actual", "weight")
+    def prepare(self, windows: list[Window], nodes: dict[int, _KpiNode], unit_ids: set[int] | None) -> None:
+        """Fill the temporary tables: windows, KPIs with their strata, units (None: all) and objectives."""
+        cursor = self.cursor
+        cursor.execute("DROP TABLE IF EXISTS rc_win, rc_win_month, rc_kpi, rc_agg, rc_unit, rc_obj")
+        cursor.execute(
+            "CREATE TEMP TABLE rc_win (kind varchar(7), start date, PRIMARY KEY (kind, start)) ON COMMIT DROP"
         )
-        if not any(weight for _, weight in rows):  # no weights at all: every child counts the same
-            rows = [(actual, Decimal(1)) for actual, _ in rows]
-        _, self.rollup_coverage[kpi.pk] = scoring.weighted_score(
-            (weight, None if actual is None else Decimal(1)) for actual, weight in rows
+        cursor.execute("CREATE TEMP TABLE rc_win_month (kind varchar(7), start date, month date) ON COMMIT DROP")
+        cursor.execute(
+            "INSERT INTO rc_win SELECT * FROM unnest(%s::varchar[], %s::date[])",
+            [[w.kind for w in windows], [w.start for w in windows]],
         )
-        values = [(actual, weight) for actual, weight in rows if actual is not None]
-        if not values:
-            return None
-        numbers = [v for v, _ in values]
-        if kpi.rollup_method == "sum":
-            return sum(numbers, Decimal(0))
-        if kpi.rollup_method == "average":
-            return sum(numbers, Decimal(0)) / len(numbers)
-        if kpi.rollup_method == "min":
-            return min(numbers)
-        if kpi.rollup_method == "max":
-            return max(numbers)
-        total = sum((w for _, w in values), Decimal(0))
-        return sum((v * w for v, w in values), Decimal(0)) / total if total else None
-
-    def formula_actual(self, kpi: Kpi, window: Window) -> Decimal | None:
-        parsed = self.formula_cache.get(kpi.pk) or formulas.parse(kpi.formula)
-        self.formula_cache[kpi.pk] = parsed
-        refs = list(Kpi.objects.for_organization(self.org_id).filter(code__in=parsed.codes))
-        values = {}
-        stored = dict(
-            KpiScore.objects.for_organization(self.org_id)
-            .filter(
-                kpi__in=[r for r in refs if r.source != Source.MANUAL], period_kind=window.kind, period=window.start
-            )
-            .values_list("kpi_id", "actual")
+        months = [(w.kind, w.start, m) for w in windows for m in w.months]
+        cursor.execute(
+            "INSERT INTO rc_win_month SELECT * FROM unnest(%s::varchar[], %s::date[], %s::date[])",
+            [[k for k, _, _ in months], [s for _, s, _ in months], [m for _, _, m in months]],
         )
-        manual = self.kpi_actuals([r for r in refs if r.source == Source.MANUAL], window)
-        for ref in refs:
-            values[ref.code] = manual.get(ref.pk) if ref.source == Source.MANUAL else stored.get(ref.pk)
-        try:
-            return parsed.evaluate(values)
-        except formulas.FormulaError:
-            return None  # e.g. a division by zero in this period: no value, shown as missing data
+        strata = _strata(nodes)
+        cursor.execute(
+            "CREATE TEMP TABLE rc_kpi (id bigint PRIMARY KEY, source varchar(10), stratum int) ON COMMIT DROP"
+        )
+        cursor.execute(
+            "INSERT INTO rc_kpi SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::int[])",
+            [list(nodes), [n.source for n in nodes.values()], [strata[i] for i in nodes]],
+        )
+        unit_filter = "" if unit_ids is None else "AND u.id = ANY(%(units)s)"
+        cursor.execute(
+            f"""CREATE TEMP TABLE rc_unit ON COMMIT DROP AS
+            SELECT u.id, u.depth, s.id AS scorecard_id FROM {_UNIT} u JOIN {_SCORECARD} s ON s.unit_id = u.id
+            WHERE u.organization_id = %(org)s {unit_filter}""",
+            {"org": self.organization.pk, "units": list(unit_ids or ())},
+        )
+        cursor.execute(
+            f"""CREATE TEMP TABLE rc_obj ON COMMIT DROP AS
+            SELECT o.id, u.depth FROM rc_unit u JOIN {_OBJECTIVE} o ON o.scorecard_id = u.scorecard_id"""
+        )
+        cursor.execute("ANALYZE rc_win; ANALYZE rc_win_month; ANALYZE rc_kpi; ANALYZE rc_unit; ANALYZE rc_obj")
+        self.strata = strata
+        self.nodes = nodes
+        self.months = sorted({m for _, _, m in months})
 
-    def kpi_targets(self, kpis: list[Kpi], window: Window) -> dict[int, Decimal | None]:
-        by_kpi: dict[int, dict[date, Decimal]] = defaultdict(dict)
-        for kpi_id, period, value in (
-            Target.objects.for_organization(self.org_id)
-            .filter(kpi__in=kpis, period__in=window.months)
-            .values_list("kpi_id", "period", "value")
-        ):
-            by_kpi[kpi_id][period] = value
-        return {k.pk: _window_value(by_kpi[k.pk], k, window) for k in kpis}
+    def compute(self, progress: Callable[[int, int], None] | None = None) -> None:
+        if not self.months:
+            return
+        self.cursor.execute(_AGGREGATE_SQL, {"first": self.months[0], "last": self.months[-1]})
+        self.cursor.execute("CREATE INDEX ON rc_agg (kpi_id, kind, start); ANALYZE rc_agg")
+        self.cursor.execute("SELECT DISTINCT depth FROM rc_obj ORDER BY depth DESC")
+        depths = [row[0] for row in self.cursor.fetchall()]
+        levels = sorted(set(self.strata.values()))
+        steps, step = len(levels) + len(depths) + 2, 0
 
-    def unit(self, unit: OrgUnit, window: Window) -> None:
-        scorecard = Scorecard.objects.for_organization(self.org_id).get(unit=unit)
-        kpis = list(Kpi.objects.for_organization(self.org_id).filter(unit=unit, archived_at__isnull=True))
-        actuals = self.kpi_actuals(kpis, window)
-        targets = self.kpi_targets(kpis, window)
-        kpi_scores: dict[int, Decimal | None] = {}
-        for kpi in kpis:
-            progress = scoring.kpi_progress(
-                direction=kpi.direction,
-                baseline=kpi.baseline,
-                target=targets[kpi.pk],
-                actual=actuals[kpi.pk],
-                band_low=kpi.band_low,
-                band_high=kpi.band_high,
-                band_tolerance=kpi.band_tolerance,
+        def advance():
+            nonlocal step
+            step += 1
+            if progress is not None:
+                progress(step, steps)
+
+        by_code = {n.code: n.id for n in self.nodes.values()}
+        for level in levels:
+            sources = defaultdict(list)
+            for kpi_id, stratum in self.strata.items():
+                if stratum == level:
+                    sources[self.nodes[kpi_id].source].append(kpi_id)
+            if sources[Source.MANUAL]:
+                self.run(_kpi_score_sql(_MANUAL_VALUES, "r.source = 'manual'"))
+            if sources[Source.ROLLUP]:
+                where = "r.source = 'rollup' AND r.stratum = %(stratum)s"
+                self.run(_kpi_score_sql(_ROLLUP_VALUES, where), {"stratum": level})
+            for kpi_id in sorted(sources[Source.FORMULA]):
+                parsed = self.nodes[kpi_id].formula
+                cte, params = _formula_values(kpi_id, parsed, self.reference_ids(parsed, by_code))
+                self.run(_kpi_score_sql(cte, "r.id = %(formula_kpi)s"), params)
+            advance()
+        thresholds = {"green": self.organization.green_threshold, "amber": self.organization.amber_threshold}
+        for depth in depths:
+            self.run(_OBJECTIVES_SQL, {"depth": depth, **thresholds})
+            advance()
+        self.run(_PERSPECTIVES_SQL, thresholds)
+        advance()
+        self.run(_SCORECARDS_SQL, thresholds)
+        advance()
+
+    def reference_ids(self, parsed: formulas.Formula, in_scope: dict[str, int]) -> dict[str, int]:
+        """Active KPIs by the codes a formula refers to (in scope or not)."""
+        missing = [c for c in parsed.codes if c not in in_scope]
+        ids = {c: in_scope[c] for c in parsed.codes if c in in_scope}
+        if missing:
+            self.cursor.execute(
+                f"SELECT code, id FROM {_KPI} WHERE organization_id = %s AND code = ANY(%s) AND archived_at IS NULL",
+                [self.organization.pk, missing],
             )
-            if progress is not None:  # the column's range; such progress means a target next to the baseline
-                progress = min(max(progress, -PROGRESS_LIMIT), PROGRESS_LIMIT)
-            score = scoring.kpi_score(progress)
-            green, amber = _thresholds(kpi, self.organization)
-            kpi_scores[kpi.pk] = score
-            KpiScore.objects.for_organization(self.org_id).update_or_create(
-                kpi=kpi,
-                period_kind=window.kind,
-                period=window.start,
-                defaults={
-                    "organization_id": self.org_id,
-                    "actual": actuals[kpi.pk],
-                    "target": targets[kpi.pk],
-                    "progress": progress,
-                    "score": score,
-                    "status": scoring.status_of(score, green=green, amber=amber),
-                    "coverage": self._kpi_coverage(kpi, score),
-                },
-            )
-        KpiScore.objects.for_organization(self.org_id).filter(
-            kpi__unit=unit, kpi__archived_at__isnull=False, period_kind=window.kind, period=window.start
-        ).delete()
-        self.objectives(scorecard, kpis, kpi_scores, window)
+            ids.update(dict(self.cursor.fetchall()))
+        return ids
 
-    def _kpi_coverage(self, kpi: Kpi, score: Decimal | None) -> Decimal:
-        if score is None:
-            return Decimal(0)
-        if kpi.source == Source.ROLLUP:
-            return self.rollup_coverage.get(kpi.pk, Decimal(0))
-        return Decimal(1)
 
-    def objectives(self, scorecard, kpis, kpi_scores, window: Window) -> None:
-        green, amber = self.organization.green_threshold, self.organization.amber_threshold
-        objectives = list(Objective.objects.for_organization(self.org_id).filter(scorecard=scorecard))
-        aligned = defaultdict(list)
-        for aligned_to_id, weight, score in (
-            ObjectiveScore.objects.for_organization(self.org_id)
-            .filter(objective__aligned_to__in=objectives, period_kind=window.kind, period=window.start)
-            .values_list("objective__aligned_to_id", "objective__weight", "score")
-        ):
-            aligned[aligned_to_id].append((weight, score))
-        by_objective = defaultdict(list)
-        for kpi in kpis:
-            if kpi.objective_id:
-                by_objective[kpi.objective_id].append((kpi.weight, kpi_scores[kpi.pk]))
-        objective_scores = {}
-        for objective in objectives:
-            score, coverage = scoring.weighted_score(by_objective[objective.pk] + aligned[objective.pk])
-            objective_scores[objective.pk] = (objective, score)
-            self._store(ObjectiveScore, {"objective": objective}, window, score, coverage, green, amber)
-        perspectives = list(Perspective.objects.for_organization(self.org_id).filter(scorecard=scorecard))
-        perspective_items = []
-        for perspective in perspectives:
-            items = [(o.weight, s) for o, s in objective_scores.values() if o.perspective_id == perspective.pk]
-            score, coverage = scoring.weighted_score(items)
-            perspective_items.append((perspective.weight, score))
-            self._store(PerspectiveScore, {"perspective": perspective}, window, score, coverage, green, amber)
-        score, coverage = scoring.weighted_score(perspective_items)
-        self._store(ScorecardScore, {"scorecard": scorecard}, window, score, coverage, green, amber)
+def _kpi_nodes(cursor, organization_id: int, ids: Iterable[int] | None) -> dict[int, _KpiNode]:
+    """Active KPIs (all of the organization's, or those ids) with what the strata need."""
+    where = "" if ids is None else "AND id = ANY(%(ids)s)"
+    cursor.execute(
+        f"""SELECT id, code, source, aligned_to_id, formula FROM {_KPI}
+        WHERE organization_id = %(org)s AND archived_at IS NULL {where}""",
+        {"org": organization_id, "ids": list(ids or ())},
+    )
+    return {
+        row[0]: _KpiNode(row[0], row[1], row[2], row[3], formulas.parse(row[4]) if row[2] == Source.FORMULA else None)
+        for row in cursor.fetchall()
+    }
 
-    def _store(self, model, lookup, window, score, coverage, green, amber) -> None:
-        model.objects.for_organization(self.org_id).update_or_create(
-            **lookup,
-            period_kind=window.kind,
-            period=window.start,
-            defaults={
-                "organization_id": self.org_id,
-                "score": score,
-                "coverage": coverage,
-                "status": scoring.status_of(score, green=green, amber=amber),
-            },
+
+def _dependents(cursor, organization_id: int, kpi_ids: set[int]) -> set[int]:
+    """The KPIs whose values depend on these (archived ones included): the roll-ups they are aligned to,
+    up to the root, and the formulas referring to any of them, closed over both."""
+    cursor.execute(
+        f"SELECT id, code, formula FROM {_KPI} WHERE organization_id = %s AND source = 'formula'", [organization_id]
+    )
+    formula_codes = {row[0]: (row[1], formulas.parse(row[2]).codes) for row in cursor.fetchall()}
+    found: set[int] = set()
+    frontier = set(kpi_ids)
+    while frontier:
+        cursor.execute(
+            f"""WITH RECURSIVE up AS (
+                SELECT id, aligned_to_id, code FROM {_KPI} WHERE organization_id = %s AND id = ANY(%s)
+                UNION SELECT k.id, k.aligned_to_id, k.code FROM {_KPI} k JOIN up ON k.id = up.aligned_to_id
+            ) SELECT id, code FROM up""",
+            [organization_id, list(frontier)],
+        )
+        rows = cursor.fetchall()
+        found.update(i for i, _ in rows)
+        codes = {code for _, code in rows}
+        frontier = {i for i, (_, refs) in formula_codes.items() if i not in found and refs & codes}
+    return found
+
+
+def _units_with_ancestors(cursor, organization_id: int, unit_ids: set[int]) -> set[int]:
+    cursor.execute(
+        f"""SELECT DISTINCT a.id FROM {_UNIT} u JOIN {_UNIT} a
+            ON a.organization_id = u.organization_id AND u.path LIKE a.path || '%%'
+        WHERE u.organization_id = %s AND u.id = ANY(%s)""",
+        [organization_id, list(unit_ids)],
+    )
+    return {row[0] for row in cursor.fetchall()}
+
+
+def _data_months(cursor, organization_id: int, months: Iterable[date] | None = None) -> set[date]:
+    """The months (of those given, or all) in which the organization has any measurement or target."""
+    where = "" if months is None else "AND period = ANY(%(months)s)"
+    cursor.execute(
+        f"""SELECT DISTINCT period FROM {_MEASUREMENT} WHERE organization_id = %(org)s {where}
+        UNION SELECT DISTINCT period FROM {_TARGET} WHERE organization_id = %(org)s {where}""",
+        {"org": organization_id, "months": list(months or ())},
+    )
+    return {row[0] for row in cursor.fetchall()}
+
+
+def _delete_windows(cursor, organization_id: int, windows: list[Window]) -> None:
+    for table, _ in _SCORE_TABLES.values():
+        cursor.execute(
+            f"""DELETE FROM {table} s USING unnest(%s::varchar[], %s::date[]) AS w(kind, start)
+            WHERE s.organization_id = %s AND s.period_kind = w.kind AND s.period = w.start""",
+            [[w.kind for w in windows], [w.start for w in windows], organization_id],
         )
 
 
-def scores_recompute_full(*, organization: Organization, progress=None) -> int:
-    """Rebuild every stored score of the organization from the source rows (the nightly repair path for
-    a recompute task lost between commit and publish). `progress(done, total)` is told as windows finish."""
-    months = set(Measurement.objects.for_organization(organization).values_list("period", flat=True).distinct())
-    months |= set(Target.objects.for_organization(organization).values_list("period", flat=True).distinct())
-    unit_ids = set(OrgUnit.objects.for_organization(organization).values_list("id", flat=True))
-    done = 0
-    ordered = sorted(months)
-    for month in ordered:
-        done += scores_recompute(organization=organization, unit_ids=unit_ids, months={month})
-        if progress is not None:
-            progress(ordered.index(month) + 1, len(ordered))
-    return done
+def _lock(cursor, organization: Organization) -> None:
+    # One recompute per organization at a time: concurrent runs queue here instead of racing upserts.
+    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, organization.pk])
 
 
-def scores_recompute(*, organization: Organization, unit_ids: set[int], months: set[date]) -> int:
-    """Recompute the given units and every ancestor for the windows containing the months. Returns the
-    number of unit-windows computed."""
-    units = list(OrgUnit.objects.for_organization(organization).filter(pk__in=unit_ids))
-    ancestor_ids = set(unit_ids)
-    for unit in units:
-        ancestor_ids.update(unit.ancestor_ids())
-    chain = sorted(
-        OrgUnit.objects.for_organization(organization).filter(pk__in=ancestor_ids), key=lambda u: -u.depth
-    )  # deepest first: children's scores feed their parents'
-    windows = {w for month in months for w in windows_for(month, organization.fiscal_year_start_month)}
-    run = _Run(organization)
-    count = 0
+# --- Entry points ----------------------------------------------------------------------------------------
+
+
+def scores_recompute_full(*, organization: Organization, progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuild every stored score of the organization from the source rows (also the nightly repair path for
+    a recompute lost between commit and publish), and delete score rows that no longer have a source.
+    `progress(done, total)` is told as stages finish. Returns the number of score rows written or changed."""
     with transaction.atomic(), connection.cursor() as cursor:
-        # One recompute per organization at a time: concurrent runs queue here instead of racing upserts.
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, organization.pk])
-        for window in sorted(windows, key=lambda w: (w.start, w.kind)):
-            for unit in chain:
-                run.unit(unit, window)
-                count += 1
-    return count
+        _lock(cursor, organization)
+        windows = _windows(_data_months(cursor, organization.pk), organization.fiscal_year_start_month)
+        run = _Pass(cursor, organization)
+        run.prepare(windows, _kpi_nodes(cursor, organization.pk, None), unit_ids=None)
+        run.compute(progress)
+        for model, (table, _) in _SCORE_TABLES.items():  # rows of archived KPIs and windows without data
+            archived = "OR NOT EXISTS (SELECT 1 FROM rc_kpi r WHERE r.id = s.kpi_id)" if model is KpiScore else ""
+            cursor.execute(
+                f"""DELETE FROM {table} s WHERE s.organization_id = %(org)s AND (NOT EXISTS (
+                    SELECT 1 FROM rc_win w WHERE w.kind = s.period_kind AND w.start = s.period) {archived})""",
+                {"org": organization.pk},
+            )
+            run.rows += cursor.rowcount
+    return run.rows
+
+
+def scores_recompute(
+    *,
+    organization: Organization,
+    months: Iterable[date],
+    kpi_ids: Iterable[int] = (),
+    unit_ids: Iterable[int] = (),
+) -> int:
+    """Recompute what depends on changes to these KPIs (or to any KPI, objective or weight of these units)
+    in these months: the windows containing them, for the dependent KPIs, their units and the ancestors.
+    Returns the number of score rows written or changed."""
+    months = set(months)
+    with transaction.atomic(), connection.cursor() as cursor:
+        _lock(cursor, organization)
+        windows = _windows(months, organization.fiscal_year_start_month)
+        if not windows:
+            return 0
+        with_data = _data_months(cursor, organization.pk, {m for w in windows for m in w.months})
+        gone = [w for w in windows if not with_data.intersection(w.months)]
+        _delete_windows(cursor, organization.pk, gone)
+        live = [w for w in windows if w not in gone]
+        cursor.execute(
+            f"""SELECT DISTINCT s.period_kind, s.period FROM {_SCORE_TABLES[ScorecardScore][0]} s
+            JOIN unnest(%s::varchar[], %s::date[]) AS w(kind, start) ON s.period_kind = w.kind AND s.period = w.start
+            WHERE s.organization_id = %s""",
+            [[w.kind for w in live], [w.start for w in live], organization.pk],
+        )
+        stored = set(cursor.fetchall())
+        new = [w for w in live if (w.kind, w.start) not in stored]  # first rows of a window: for every unit
+        known = [w for w in live if (w.kind, w.start) in stored]
+        rows = 0
+        if new:
+            run = _Pass(cursor, organization)
+            run.prepare(new, _kpi_nodes(cursor, organization.pk, None), unit_ids=None)
+            run.compute()
+            rows += run.rows
+        if known:
+            unit_ids = set(unit_ids)
+            touched = set(kpi_ids)
+            if unit_ids:
+                cursor.execute(f"SELECT id FROM {_KPI} WHERE unit_id = ANY(%s)", [list(unit_ids)])
+                touched.update(row[0] for row in cursor.fetchall())
+            dependent = _dependents(cursor, organization.pk, touched) if touched else set()
+            cursor.execute(f"SELECT DISTINCT unit_id FROM {_KPI} WHERE id = ANY(%s)", [list(dependent)])
+            scope_units = _units_with_ancestors(
+                cursor, organization.pk, unit_ids | {row[0] for row in cursor.fetchall()}
+            )
+            cursor.execute(
+                f"""DELETE FROM {_SCORE_TABLES[KpiScore][0]} s USING {_KPI} k
+                WHERE k.id = s.kpi_id AND k.id = ANY(%s) AND k.archived_at IS NOT NULL""",
+                [list(dependent)],
+            )
+            rows += max(cursor.rowcount, 0)
+            run = _Pass(cursor, organization)
+            run.prepare(known, _kpi_nodes(cursor, organization.pk, dependent), unit_ids=scope_units)
+            run.compute()
+            rows += run.rows
+    return rows

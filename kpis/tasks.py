@@ -6,7 +6,6 @@ from celery import shared_task
 
 from bsc.models import Organization
 from bsc.tenancy import organization_scope
-from kpis.models import Kpi
 from kpis.recompute import scores_recompute as recompute
 
 
@@ -17,10 +16,7 @@ def scores_recompute(*, organization_id: int, kpi_ids: list[int], periods: list[
     if organization is None:
         return 0  # the organization is gone: nothing left to do
     with organization_scope(organization):
-        unit_ids = set(Kpi.objects.filter(pk__in=kpi_ids).values_list("unit_id", flat=True))
-        if not unit_ids:
-            return 0
-        return recompute(organization=organization, unit_ids=unit_ids, months={date.fromisoformat(p) for p in periods})
+        return recompute(organization=organization, kpi_ids=kpi_ids, months={date.fromisoformat(p) for p in periods})
 
 
 @shared_task(acks_late=True)

@@ -1,12 +1,16 @@
 """Hypothesis: on random unit trees with manual and roll-up KPIs, aligned KPIs and objectives, any sequence
-of measurement edits recomputed incrementally (the edited KPI's unit and month) ends in exactly the stored
-scores a full recompute from scratch gives; scores and coverage stay within [0, 1]."""
+of measurement edits and deletions recomputed incrementally (the edited KPI, or its whole unit, and month)
+ends in exactly the stored scores a full recompute from scratch gives; formula KPIs refer to KPIs of any
+unit; scores and coverage stay within [0, 1]; objective scores follow kpis.scoring with renormalised
+weights that sum to 1."""
 
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from django.db import transaction
@@ -15,10 +19,10 @@ from hypothesis import strategies as st
 
 from bsc import services as bsc_services
 from bsc import strategy
-from bsc.models import Perspective
+from bsc.models import Objective, Perspective
 from bsc.tenancy import organization_scope
-from kpis import services
-from kpis.models import KpiScore, Measurement, ObjectiveScore, PerspectiveScore, ScorecardScore
+from kpis import scoring, services
+from kpis.models import Kpi, KpiScore, Measurement, ObjectiveScore, PerspectiveScore, ScorecardScore
 from kpis.recompute import scores_recompute, scores_recompute_full
 from tests import factories
 
@@ -33,7 +37,9 @@ SCORE_TABLES = (
 _slugs = itertools.count(1)
 
 values = st.integers(min_value=0, max_value=400).map(lambda n: Decimal(n) / 2)  # 0, 0.5, ... 200
-edits = st.lists(st.tuples(st.integers(0, 99), st.sampled_from(MONTHS), st.none() | values), min_size=1, max_size=6)
+edits = st.lists(
+    st.tuples(st.integers(0, 99), st.sampled_from(MONTHS), st.none() | values, st.booleans()), min_size=1, max_size=6
+)
 
 
 def stored_scores(organization) -> dict:
@@ -90,11 +96,19 @@ def build_world(data, organization, admin):
                 kpis_of[unit.pk].append(kpi)
                 if not is_rollup:
                     manual.append(kpi)
+            earlier = [k for ks in kpis_of.values() for k in ks]
+            if data.draw(st.booleans(), label="formula KPI"):  # refers to KPIs of any unit built so far
+                left, right = data.draw(st.sampled_from(earlier)), data.draw(st.sampled_from(earlier))
+                operator = data.draw(st.sampled_from(["+", "-", "*", "/"]), label="operator")
+                kpis_of[unit.pk].append(
+                    services.kpi_create(
+                        unit=unit, name="Formula", code=f"F{unit.pk}", baseline=Decimal(0), source="formula",
+                        formula=f"{left.code} {operator} {right.code} + 1", objective=objective_of[unit.pk],
+                        weight=Decimal(1),
+                    )
+                )  # fmt: skip
                 for month in MONTHS:
-                    # The root's first KPI has every month's target: the full recompute computes the months
-                    # with any measurement or target, and a month whose last value was deleted would
-                    # otherwise keep its (grey) incremental rows but get none from scratch.
-                    if (unit is root and n == 0) or data.draw(st.booleans(), label="has target"):
+                    if data.draw(st.booleans(), label="has target"):
                         target = data.draw(st.integers(1, 200), label="target")
                         services.target_create(kpi=kpi, period=month, value=Decimal(target))
     for kpi in manual:  # some data before the edits start
@@ -105,7 +119,7 @@ def build_world(data, organization, admin):
     return manual
 
 
-def apply_edit(organization, admin, kpi, month, value) -> None:
+def apply_edit(organization, admin, kpi, month, value, by_unit) -> None:
     current = Measurement.objects.for_organization(organization).filter(kpi=kpi, period=month).first()
     version = None if current is None else current.version
     if value is None:
@@ -116,7 +130,10 @@ def apply_edit(organization, admin, kpi, month, value) -> None:
         services.measurement_record(
             kpi=kpi, period=month, value=value, by=admin, expected_version=version, schedule=False
         )
-    scores_recompute(organization=organization, unit_ids={kpi.unit_id}, months={month})
+    if by_unit:  # as after a change to the unit's structure
+        scores_recompute(organization=organization, unit_ids={kpi.unit_id}, months={month})
+    else:  # as the task does after a measurement changed
+        scores_recompute(organization=organization, kpi_ids={kpi.pk}, months={month})
 
 
 @pytest.mark.django_db
@@ -136,10 +153,13 @@ def test_incremental_recomputes_equal_a_full_recompute_from_scratch(db, data, ch
         with organization_scope(organization):
             manual = build_world(data, organization, admin)
             scores_recompute_full(organization=organization)  # a consistent state before the edits
-            for index, month, value in changes:
-                apply_edit(organization, admin, manual[index % len(manual)], month, value)
+            for index, month, value, by_unit in changes:
+                apply_edit(organization, admin, manual[index % len(manual)], month, value, by_unit)
             incremental = stored_scores(organization)
+            assert_objectives_follow_the_contract(organization)
 
+            scores_recompute_full(organization=organization)  # over the stored rows: changes nothing
+            assert stored_scores(organization) == incremental
             for model, _ in SCORE_TABLES:
                 model.objects.for_organization(organization).delete()
             scores_recompute_full(organization=organization)
@@ -152,6 +172,33 @@ def test_incremental_recomputes_equal_a_full_recompute_from_scratch(db, data, ch
                 if score is None:
                     assert coverage == 0
         transaction.set_rollback(True)  # each example starts from an empty organization list
+
+
+def assert_objectives_follow_the_contract(organization) -> None:
+    """Each stored objective score is kpis.scoring.weighted_score of its items' stored scores (its active KPIs
+    and the child objectives aligned to it), and the renormalised weights of the items with data sum to 1."""
+    kpi_scores = {(k, kind, p): s for k, kind, p, s in KpiScore.objects.for_organization(organization).values_list(
+        "kpi_id", "period_kind", "period", "score")}  # fmt: skip
+    objective_scores = {
+        (o, kind, p): (s, c)
+        for o, kind, p, s, c in ObjectiveScore.objects.for_organization(organization).values_list(
+            "objective_id", "period_kind", "period", "score", "coverage"
+        )
+    }
+    items = defaultdict(list)  # objective -> [(weight, kind of item, id)]
+    for kpi in Kpi.objects.for_organization(organization).filter(archived_at__isnull=True, objective__isnull=False):
+        items[kpi.objective_id].append((kpi.weight, kpi_scores, kpi.pk))
+    for objective in Objective.objects.for_organization(organization).filter(aligned_to__isnull=False):
+        items[objective.aligned_to_id].append((objective.weight, objective_scores, objective.pk))
+    for (objective_id, kind, period), stored in objective_scores.items():
+        pairs = []
+        for weight, table, owner in items[objective_id]:
+            score = table.get((owner, kind, period))
+            pairs.append((weight, score[0] if isinstance(score, tuple) else score))
+        assert stored == scoring.weighted_score(pairs)
+        with_data = [Fraction(w) for w, s in pairs if s is not None]
+        if stored[0] is not None:
+            assert sum(w / sum(with_data) for w in with_data) == 1
 
 
 def organization_admin(organization):

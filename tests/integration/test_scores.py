@@ -251,11 +251,12 @@ def test_the_full_recompute_agrees_with_the_incremental_path(world, scope_a):
     call_command("recompute_scores", "--organization", "acme", stdout=out)
     assert "acme: " in out.getvalue()
     full = snapshot()
-    # The full run also scores other units and the later months that only have targets; where both
-    # computed a score, they agree exactly.
+    # The full run also scores the later months that only have targets; where both computed a score, they
+    # agree exactly.
     assert {key: full.get(key) for key in incremental} == incremental
-    # 5 windows (3 months, Q1, FY2026) x (division: KPI, objective, 4 bands, card + company: 4 bands, card)
-    assert len(incremental) == 5 * 7 + 5 * 5
+    # The first value of a window scores that window for every unit: 5 windows (3 months, Q1, FY2026) x
+    # (division: KPI, objective, 4 perspectives, card + company and department: 4 perspectives, card each)
+    assert len(incremental) == 5 * (7 + 5 + 5)
 
 
 def test_changes_in_one_transaction_are_recomputed_by_one_task(world, scope_a, django_capture_on_commit_callbacks):
