@@ -63,7 +63,7 @@ def _print_table(results: list[dict]) -> None:
         rows.append(
             (
                 result["case"],
-                "-" if ratio is None else f"{ratio:.2f}x",
+                "-" if ratio is None else f"{ratio:.3g}x",
                 f"{result['target']}x",
                 _format_seconds(result["baseline_s"]),
                 _format_seconds(result["measured_s"]),
@@ -98,7 +98,7 @@ def _run(cases: list) -> list[dict]:
             try:
                 outcome = case.run()
                 result.update(
-                    ratio=round(outcome["measured_s"] / outcome["baseline_s"], 2),
+                    ratio=round(outcome["measured_s"] / outcome["baseline_s"], 4),
                     baseline_s=round(outcome["baseline_s"], 6),
                     measured_s=round(outcome["measured_s"], 6),
                     figures=outcome.get("figures", {}),

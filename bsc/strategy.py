@@ -44,6 +44,15 @@ def _bump(scorecard: Scorecard, expected_version: int | None) -> int:
     return scorecard.version
 
 
+def _rescore(scorecard: Scorecard) -> None:
+    """Weights, objectives and alignments feed the stored scores: recompute this map's unit and its
+    ancestors once the change commits (kpis owns the scores; imported here to keep bsc free of kpis at
+    import time)."""
+    from kpis.services import scores_schedule_units
+
+    scores_schedule_units(organization_id=scorecard.organization_id, unit_ids=[scorecard.unit_id])
+
+
 def _check_member(organization_id: int, user: User | None, field: str) -> None:
     if user is not None and not Membership.objects.for_organization(organization_id).filter(user=user).exists():
         raise ValidationError({field: "The owner must be a member of the organization."})
@@ -95,6 +104,8 @@ def perspective_update(*, perspective: Perspective, version: int | None = None, 
             value = fields[name]
             setattr(perspective, name, value.strip() if isinstance(value, str) else value)
     _save(perspective)
+    if "weight" in fields:
+        _rescore(perspective.scorecard)
     return perspective
 
 
@@ -120,6 +131,7 @@ def perspective_delete(*, perspective: Perspective, version: int | None = None) 
         )
     _bump(perspective.scorecard, version)
     perspective.delete()
+    _rescore(perspective.scorecard)
 
 
 # --- Objectives ------------------------------------------------------------------------------------------
@@ -167,6 +179,7 @@ def objective_create(
     )
     _check_alignment(objective, aligned_to)
     _save(objective)
+    _rescore(scorecard)
     return objective
 
 
@@ -189,6 +202,8 @@ def objective_update(*, objective: Objective, version: int | None = None, **fiel
     for name, value in fields.items():
         setattr(objective, name, value.strip() if name == "name" and isinstance(value, str) else value)
     _save(objective)
+    if fields.keys() & {"weight", "perspective", "aligned_to"}:
+        _rescore(objective.scorecard)
     return objective
 
 
@@ -213,6 +228,7 @@ def objective_delete(*, objective: Objective, version: int | None = None) -> Non
         raise ValidationError(f"“{objective.name}” cannot be deleted: " + "; ".join(reasons) + ".")
     _bump(objective.scorecard, version)
     objective.delete()
+    _rescore(objective.scorecard)
 
 
 # --- Cause-effect links -----------------------------------------------------------------------------------

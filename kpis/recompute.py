@@ -423,6 +423,7 @@ class _Pass:
         cursor.execute("ANALYZE rc_win; ANALYZE rc_win_month; ANALYZE rc_kpi; ANALYZE rc_unit; ANALYZE rc_obj")
         self.strata = strata
         self.nodes = nodes
+        self.whole = unit_ids is None
         self.months = sorted({m for _, _, m in months})
 
     def compute(self, progress: Callable[[int, int], None] | None = None) -> None:
@@ -452,6 +453,8 @@ class _Pass:
             if sources[Source.ROLLUP]:
                 where = "r.source = 'rollup' AND r.stratum = %(stratum)s"
                 self.run(_kpi_score_sql(_ROLLUP_VALUES, where), {"stratum": level})
+            if level == levels[0]:
+                self.analyze(KpiScore)
             for kpi_id in sorted(sources[Source.FORMULA]):
                 parsed = self.nodes[kpi_id].formula
                 cte, params = _formula_values(kpi_id, parsed, self.reference_ids(parsed, by_code))
@@ -460,11 +463,20 @@ class _Pass:
         thresholds = {"green": self.organization.green_threshold, "amber": self.organization.amber_threshold}
         for depth in depths:
             self.run(_OBJECTIVES_SQL, {"depth": depth, **thresholds})
+            if depth == depths[0]:
+                self.analyze(ObjectiveScore)
             advance()
         self.run(_PERSPECTIVES_SQL, thresholds)
+        self.analyze(PerspectiveScore)
         advance()
         self.run(_SCORECARDS_SQL, thresholds)
         advance()
+
+    def analyze(self, model) -> None:
+        """After the first large write of a whole-organization pass, refresh the table's statistics: the
+        next statements read it back, and a plan made for an empty table would look rows up one by one."""
+        if self.whole:
+            self.cursor.execute(f"ANALYZE {_SCORE_TABLES[model][0]}")
 
     def reference_ids(self, parsed: formulas.Formula, in_scope: dict[str, int]) -> dict[str, int]:
         """Active KPIs by the codes a formula refers to (in scope or not)."""
@@ -536,6 +548,12 @@ def _data_months(cursor, organization_id: int, months: Iterable[date] | None = N
         {"org": organization_id, "months": list(months or ())},
     )
     return {row[0] for row in cursor.fetchall()}
+
+
+def data_months(organization: Organization) -> set[date]:
+    """Every month in which the organization has a measurement or a target."""
+    with connection.cursor() as cursor:
+        return _data_months(cursor, organization.pk)
 
 
 def _delete_windows(cursor, organization_id: int, windows: list[Window]) -> None:

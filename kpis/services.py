@@ -408,3 +408,13 @@ def measurement_delete(*, measurement: Measurement, by: User, expected_version: 
     with pghistory.context(user=by.pk):
         current.delete()
     _schedule_recompute(measurement.kpi, [measurement.period])
+
+
+def scores_schedule_units(*, organization_id: int, unit_ids: list[int]) -> None:
+    """After a change to what units score with (objectives, perspectives, their weights or alignment), recompute
+    those units and their ancestors in every period with data, once the transaction commits."""
+    from kpis.tasks import scores_recompute_units
+
+    transaction.on_commit(
+        lambda: scores_recompute_units.delay(organization_id=organization_id, unit_ids=sorted(set(unit_ids)))
+    )

@@ -19,6 +19,18 @@ def scores_recompute(*, organization_id: int, kpi_ids: list[int], periods: list[
         return recompute(organization=organization, kpi_ids=kpi_ids, months={date.fromisoformat(p) for p in periods})
 
 
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def scores_recompute_units(*, organization_id: int, unit_ids: list[int]) -> int:
+    """Recompute these units (every KPI and objective) and their ancestors in every month with data."""
+    from kpis.recompute import data_months
+
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return 0
+    with organization_scope(organization):
+        return recompute(organization=organization, unit_ids=unit_ids, months=data_months(organization))
+
+
 @shared_task(acks_late=True)
 def scores_recompute_nightly() -> int:
     """Beat, nightly: rebuild every organization's scores (repairs recomputes lost between commit and

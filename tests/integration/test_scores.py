@@ -308,3 +308,38 @@ def test_archiving_a_kpi_recomputes_the_scores_it_fed(world, scope_a, django_cap
     assert [m["headers"]["task"] for m in messages] == ["kpis.tasks.scores_recompute"]
     _, kwargs, _ = json.loads(base64.b64decode(messages[0]["body"]))
     assert (kwargs["kpi_ids"], kwargs["periods"]) == ([k.pk], ["2026-03-01"])
+
+
+def test_reweighting_or_realigning_on_the_map_recomputes_the_unit_and_its_ancestors(
+    world, scope_a, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    from kpis.tasks import scores_recompute_units
+
+    admin = world.admin_a
+    parent = strategy.objective_create(perspective=band(world.company_a), name="Delight customers")
+    child = strategy.objective_create(perspective=band(world.division_a), name="Answer fast", aligned_to=parent)
+    other = strategy.objective_create(perspective=band(world.division_a), name="Answer well", aligned_to=parent)
+    fast = services.kpi_create(unit=world.division_a, name="Fast", code="FAST", baseline=Decimal(0), objective=child)
+    well = services.kpi_create(unit=world.division_a, name="Well", code="WELL", baseline=Decimal(0), objective=other)
+    target(fast, 100, admin)
+    target(well, 100, admin)
+    record(fast, 100, admin)  # score 1
+    record(well, 40, admin)  # score 0.4
+    scores_recompute(organization=world.org_a, kpi_ids={fast.pk, well.pk}, months={MARCH})
+
+    def parent_score():
+        return ObjectiveScore.objects.get(objective=parent, period_kind="month", period=MARCH).score
+
+    assert parent_score() == Decimal("0.7")
+    run_now = mock.patch("kpis.tasks.scores_recompute_units.delay", side_effect=lambda **kw: scores_recompute_units(**kw))
+    with run_now, django_capture_on_commit_callbacks(execute=True):
+        strategy.objective_update(objective=other, weight=Decimal(3))
+    assert parent_score() == Decimal("0.55")  # (1 x 1 + 3 x 0.4) / 4
+    with run_now, django_capture_on_commit_callbacks(execute=True):
+        strategy.objective_update(objective=other, aligned_to=None)
+    assert parent_score() == Decimal("1")
+    with run_now, django_capture_on_commit_callbacks(execute=True) as callbacks:
+        strategy.objective_update(objective=other, x=40, y=80)  # a move on the map changes no score
+    assert callbacks == []
