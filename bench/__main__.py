@@ -42,7 +42,7 @@ def _discover(only: str | None) -> list:
     modules = []
     for info in sorted(pkgutil.iter_modules(bench.cases.__path__), key=lambda info: info.name):
         module = importlib.import_module(f"bench.cases.{info.name}")
-        if only is None or only in (module.NAME, info.name):
+        if only is None or only in (module.NAME, info.name) or info.name.startswith(f"{only}_"):
             modules.append(module)
     return modules
 
@@ -115,7 +115,7 @@ def _run(cases: list) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--case", help="run only the case with this NAME (or module name)")
+    parser.add_argument("--case", help="run only the case with this NAME or module name (or all named NAME_...)")
     args = parser.parse_args(argv)
 
     _configure_environment()

@@ -218,7 +218,9 @@ class PeriodKind(models.TextChoices):
 class ScoreBase(models.Model):
     """A computed score, stored (not recomputed per page view), with the coverage of the data behind it."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: every read goes through the owner's unique (owner, period_kind, period) index, and
+    # each index costs the set-based recompute on every row it writes.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
     period_kind = models.CharField(max_length=7, choices=PeriodKind.choices, default=PeriodKind.MONTH)
     period = models.DateField()
     score = models.DecimalField(max_digits=9, decimal_places=4, null=True)
@@ -236,7 +238,7 @@ class ScoreBase(models.Model):
 
 
 class KpiScore(ScoreBase):
-    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="scores")
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="scores", db_index=False)
     actual = models.DecimalField(max_digits=20, decimal_places=6, null=True)
     target = models.DecimalField(max_digits=20, decimal_places=6, null=True)
     progress = models.DecimalField(max_digits=12, decimal_places=4, null=True)
@@ -248,7 +250,7 @@ class KpiScore(ScoreBase):
 
 
 class ObjectiveScore(ScoreBase):
-    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="scores")
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="scores", db_index=False)
 
     class Meta:
         constraints = [
@@ -257,7 +259,7 @@ class ObjectiveScore(ScoreBase):
 
 
 class PerspectiveScore(ScoreBase):
-    perspective = models.ForeignKey(Perspective, on_delete=models.CASCADE, related_name="scores")
+    perspective = models.ForeignKey(Perspective, on_delete=models.CASCADE, related_name="scores", db_index=False)
 
     class Meta:
         constraints = [
@@ -268,7 +270,7 @@ class PerspectiveScore(ScoreBase):
 
 
 class ScorecardScore(ScoreBase):
-    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="scores")
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="scores", db_index=False)
 
     class Meta:
         constraints = [

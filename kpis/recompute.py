@@ -96,55 +96,71 @@ def _windows(months: Iterable[date], fiscal_start: int) -> list[Window]:
 
 # --- SQL pieces ------------------------------------------------------------------------------------------
 # Each statement fills or reads the temporary tables rc_win (kind, start), rc_win_month (kind, start, month),
-# rc_kpi (id, stratum), rc_agg (kpi_id, kind, start, actual, target), rc_unit (id, depth) and rc_obj (id, depth).
+# rc_kpi (id, source, stratum), rc_month and rc_agg (kpi_id, period or kind and start, actual, target), rc_unit
+# (id, depth, scorecard_id) and rc_obj (id, depth).
 
 
 def _aggregate(column: str) -> str:
     """A KPI's values over a window's months, by its time aggregation (months without data are skipped)."""
-    value = f"s.value) FILTER (WHERE s.is_{column}"
+    value = f"s.{column}"
     return f"""CASE k.time_aggregation
         WHEN 'sum' THEN sum({value})
         WHEN 'average' THEN sum({value}) / NULLIF(count({value}), 0)
         WHEN 'min' THEN min({value})
         WHEN 'max' THEN max({value})
-        ELSE (max(ARRAY[(s.period - DATE '2000-01-01')::numeric, s.value]) FILTER (WHERE s.is_{column}))[2]
+        ELSE (max(ARRAY[(s.period - DATE '2000-01-01')::numeric, {value}]) FILTER (WHERE {value} IS NOT NULL))[2]
     END"""
 
 
+# The month's actual (manual KPIs) and target side by side, for every month of the windows.
+_MONTH_VALUES_SQL = f"""
+CREATE TEMP TABLE rc_month ON COMMIT DROP AS
+SELECT COALESCE(m.kpi_id, t.kpi_id) AS kpi_id, COALESCE(m.period, t.period) AS period,
+    m.value AS actual, t.value AS target
+FROM (
+    SELECT m.kpi_id, m.period, m.value FROM {_MEASUREMENT} m JOIN rc_kpi r ON r.id = m.kpi_id AND r.source = 'manual'
+    WHERE m.period = ANY(%(months)s)
+) m
+FULL JOIN (
+    SELECT t.kpi_id, t.period, t.value FROM {_TARGET} t JOIN rc_kpi r ON r.id = t.kpi_id
+    WHERE t.period = ANY(%(months)s)
+) t ON t.kpi_id = m.kpi_id AND t.period = m.period
+"""
+
+# Window values: a month window takes the month's row as it is; quarters and years aggregate their months.
 _AGGREGATE_SQL = f"""
 CREATE TEMP TABLE rc_agg ON COMMIT DROP AS
-WITH s AS (
-    SELECT m.kpi_id, m.period, m.value, true AS is_actual, false AS is_target
-    FROM {_MEASUREMENT} m JOIN rc_kpi r ON r.id = m.kpi_id AND r.source = 'manual'
-    WHERE m.period BETWEEN %(first)s AND %(last)s
-    UNION ALL
-    SELECT t.kpi_id, t.period, t.value, false, true
-    FROM {_TARGET} t JOIN rc_kpi r ON r.id = t.kpi_id
-    WHERE t.period BETWEEN %(first)s AND %(last)s
-)
-SELECT s.kpi_id, w.kind, w.start, {_aggregate("actual")} AS actual, {_aggregate("target")} AS target
-FROM s JOIN rc_win_month w ON w.month = s.period JOIN {_KPI} k ON k.id = s.kpi_id
+SELECT s.kpi_id, w.kind, w.start, s.actual, s.target
+FROM rc_month s JOIN rc_win w ON w.kind = 'month' AND w.start = s.period
+UNION ALL
+SELECT s.kpi_id, w.kind, w.start, {_aggregate("actual")}, {_aggregate("target")}
+FROM rc_month s JOIN rc_win_month w ON w.kind <> 'month' AND w.month = s.period JOIN {_KPI} k ON k.id = s.kpi_id
 GROUP BY s.kpi_id, w.kind, w.start, k.time_aggregation
 """
+
+# Computed once per row (OFFSET 0 keeps PostgreSQL from copying the expressions into every use).
+_PROGRESS_PARTS = """CROSS JOIN LATERAL (SELECT
+    CASE WHEN k.direction = 'band' THEN CASE WHEN {a} < k.band_low THEN k.band_low - {a}
+        WHEN {a} > k.band_high THEN {a} - k.band_high ELSE 0 END END AS distance,
+    CASE WHEN k.direction <> 'band' AND g.target <> k.baseline
+        THEN ({a} - k.baseline) / (g.target - k.baseline) END AS ratio
+    OFFSET 0) x"""
 
 
 def _progress(a: str) -> str:
     """DESIGN.md section 5 in SQL (kpis.scoring.kpi_progress): `a` is the actual; k is the KPI row, g.target
-    the window's target. Unclamped, rounded half-even to 4 places."""
-    distance = (
-        f"CASE WHEN {a} < k.band_low THEN k.band_low - {a} WHEN {a} > k.band_high THEN {a} - k.band_high ELSE 0 END"
-    )
+    the window's target, x the parts from _PROGRESS_PARTS. Unclamped, rounded half-even to 4 places."""
     return f"""CASE
         WHEN k.direction = 'band' THEN CASE
             WHEN {a} IS NULL OR k.band_low IS NULL OR k.band_high IS NULL THEN NULL
-            WHEN ({distance}) = 0 THEN 1
-            WHEN COALESCE(k.band_tolerance, 0) = 0 OR ({distance}) >= k.band_tolerance THEN 0
-            ELSE kpis_round_half_even(1 - ({distance}) / k.band_tolerance, 4) END
+            WHEN x.distance = 0 THEN 1
+            WHEN COALESCE(k.band_tolerance, 0) = 0 OR x.distance >= k.band_tolerance THEN 0
+            ELSE kpis_round_half_even(1 - x.distance / k.band_tolerance, 4) END
         WHEN {a} IS NULL OR k.baseline IS NULL OR g.target IS NULL THEN NULL
         WHEN g.target = k.baseline THEN CASE
             WHEN (k.direction = 'increase' AND {a} >= g.target) OR (k.direction = 'decrease' AND {a} <= g.target)
             THEN 1 ELSE 0 END
-        ELSE kpis_round_half_even(({a} - k.baseline) / (g.target - k.baseline), 4)
+        ELSE kpis_round_half_even(x.ratio, 4)
     END"""
 
 
@@ -169,19 +185,26 @@ _KPI_COLUMNS = [
 ]  # fmt: skip
 
 
-def _kpi_score_sql(values_cte: str, where: str) -> str:
-    """Write the KPI scores of the rc_kpi rows matching `where`, for every window, from `values_cte` (a CTE
-    named v giving kpi_id, kind, start, actual and the roll-up coverage `cov`)."""
-    progress = _progress("v.actual")
+def _kpi_score_sql(where: str, values_cte: str | None = None) -> str:
+    """Write the KPI scores of the rc_kpi rows matching `where`, for every window. Actuals come from
+    `values_cte` (a CTE named v giving kpi_id, kind, start, actual and the roll-up coverage `cov`), or for
+    manual KPIs straight from the window aggregates in rc_agg."""
+    if values_cte is None:
+        actual, cov, with_values, join_values = "g.actual", "NULL::numeric", "", ""
+    else:
+        actual, cov, with_values = "v.actual", "v.cov", f"{values_cte},"
+        join_values = "LEFT JOIN v ON v.kpi_id = k.id AND v.kind = w.kind AND v.start = w.start"
     return f"""
-WITH {values_cte},
+WITH {with_values}
 scored AS (
-    SELECT k.id AS kpi_id, w.kind, w.start, v.actual, g.target, {progress} AS raw, k.source, v.cov,
-        COALESCE(k.green_threshold, o.green_threshold) AS green, COALESCE(k.amber_threshold, o.amber_threshold) AS amber
+    SELECT k.id AS kpi_id, w.kind, w.start, {actual} AS actual, g.target, {_progress(actual)} AS raw, k.source,
+        {cov} AS cov, COALESCE(k.green_threshold, o.green_threshold) AS green,
+        COALESCE(k.amber_threshold, o.amber_threshold) AS amber
     FROM rc_kpi r JOIN {_KPI} k ON k.id = r.id JOIN bsc_organization o ON o.id = k.organization_id
     CROSS JOIN rc_win w
-    LEFT JOIN v ON v.kpi_id = k.id AND v.kind = w.kind AND v.start = w.start
+    {join_values}
     LEFT JOIN rc_agg g ON g.kpi_id = k.id AND g.kind = w.kind AND g.start = w.start
+    {_PROGRESS_PARTS.format(a=actual)}
     WHERE {where}
 ), final AS (
     -- GREATEST and LEAST skip NULLs: the CASE keeps "no data" NULL
@@ -197,8 +220,6 @@ FROM final
 {_upsert(KpiScore, _KPI_COLUMNS)}
 """
 
-
-_MANUAL_VALUES = "v AS (SELECT kpi_id, kind, start, actual, NULL::numeric AS cov FROM rc_agg)"
 
 # A roll-up aggregates the stored actuals of the active child-unit KPIs aligned to it (already written, as
 # they sit in a lower stratum or outside the scope). With no weight at all, every child counts the same.
@@ -387,7 +408,7 @@ class _Pass:
     def prepare(self, windows: list[Window], nodes: dict[int, _KpiNode], unit_ids: set[int] | None) -> None:
         """Fill the temporary tables: windows, KPIs with their strata, units (None: all) and objectives."""
         cursor = self.cursor
-        cursor.execute("DROP TABLE IF EXISTS rc_win, rc_win_month, rc_kpi, rc_agg, rc_unit, rc_obj")
+        cursor.execute("DROP TABLE IF EXISTS rc_win, rc_win_month, rc_kpi, rc_month, rc_agg, rc_unit, rc_obj")
         cursor.execute(
             "CREATE TEMP TABLE rc_win (kind varchar(7), start date, PRIMARY KEY (kind, start)) ON COMMIT DROP"
         )
@@ -429,7 +450,9 @@ class _Pass:
     def compute(self, progress: Callable[[int, int], None] | None = None) -> None:
         if not self.months:
             return
-        self.cursor.execute(_AGGREGATE_SQL, {"first": self.months[0], "last": self.months[-1]})
+        self.cursor.execute(_MONTH_VALUES_SQL, {"months": self.months})
+        self.cursor.execute("ANALYZE rc_month")
+        self.cursor.execute(_AGGREGATE_SQL)
         self.cursor.execute("CREATE INDEX ON rc_agg (kpi_id, kind, start); ANALYZE rc_agg")
         self.cursor.execute("SELECT DISTINCT depth FROM rc_obj ORDER BY depth DESC")
         depths = [row[0] for row in self.cursor.fetchall()]
@@ -449,16 +472,16 @@ class _Pass:
                 if stratum == level:
                     sources[self.nodes[kpi_id].source].append(kpi_id)
             if sources[Source.MANUAL]:
-                self.run(_kpi_score_sql(_MANUAL_VALUES, "r.source = 'manual'"))
+                self.run(_kpi_score_sql("r.source = 'manual'"))
             if sources[Source.ROLLUP]:
                 where = "r.source = 'rollup' AND r.stratum = %(stratum)s"
-                self.run(_kpi_score_sql(_ROLLUP_VALUES, where), {"stratum": level})
+                self.run(_kpi_score_sql(where, _ROLLUP_VALUES), {"stratum": level})
             if level == levels[0]:
                 self.analyze(KpiScore)
             for kpi_id in sorted(sources[Source.FORMULA]):
                 parsed = self.nodes[kpi_id].formula
                 cte, params = _formula_values(kpi_id, parsed, self.reference_ids(parsed, by_code))
-                self.run(_kpi_score_sql(cte, "r.id = %(formula_kpi)s"), params)
+                self.run(_kpi_score_sql("r.id = %(formula_kpi)s", cte), params)
             advance()
         thresholds = {"green": self.organization.green_threshold, "amber": self.organization.amber_threshold}
         for depth in depths:
