@@ -222,6 +222,12 @@ class OrganizationSettingsForm(forms.Form):
         label="Send reminders at",
         help_text="Local time in the organization's time zone; daily reminders and digests go out then.",
     )
+    data_entry_day = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(d, f"Day {d}") for d in range(1, 29)],
+        label="KPI values due by",
+        help_text="Day of the following month by which a month's KPI values count as entered on time.",
+    )
 
     def __init__(self, *args, organization: Organization, **kwargs):
         kwargs.setdefault(
@@ -234,6 +240,7 @@ class OrganizationSettingsForm(forms.Form):
                 "amber_threshold": _as_percent(organization.amber_threshold),
                 "red_requires_comment": organization.red_requires_comment,
                 "reminder_hour": organization.reminder_hour,
+                "data_entry_day": organization.data_entry_day,
             },
         )
         super().__init__(*args, **kwargs)

@@ -102,6 +102,11 @@ class Organization(models.Model):
         validators=[MaxValueValidator(23)],
         help_text="Local hour at which daily reminders and digests go out.",
     )
+    data_entry_day = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text="A month's KPI values are on time when first entered by this day of the following month.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -115,6 +120,11 @@ class Organization(models.Model):
             models.CheckConstraint(
                 condition=Q(fiscal_year_start_month__gte=1, fiscal_year_start_month__lte=12),
                 name="organization_fiscal_month_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(data_entry_day__gte=1, data_entry_day__lte=28),
+                name="organization_data_entry_day_range",
+                violation_error_message="The data-entry day must be between 1 and 28.",
             ),
         ]
 

@@ -65,3 +65,18 @@ class ActionItemForm(forms.Form):
     def __init__(self, *args, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = member_user_list(organization=organization)
+
+
+class AttendanceForm(forms.Form):
+    """Who of the session's participants attended; every participant is ticked to begin with."""
+
+    attendees = MemberMultipleChoiceField(
+        queryset=User.objects.none(), required=False, label="Who attended",
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "checklist"}),
+    )  # fmt: skip
+
+    def __init__(self, *args, participants, **kwargs):
+        if kwargs.get("initial") is None:
+            kwargs["initial"] = {"attendees": [user.pk for user in participants]}
+        super().__init__(*args, **kwargs)
+        self.fields["attendees"].queryset = User.objects.filter(pk__in=[user.pk for user in participants])

@@ -91,6 +91,29 @@ class SessionKpiSnapshot(models.Model):
         return f"{self.kpi_id} {self.period:%Y-%m}: {self.actual} ({self.status})"
 
 
+class SessionAttendance(models.Model):
+    """Whether one invited participant attended a held session: one row per participant, written when the
+    session is held (and when its attendance is corrected). Sessions held without taking attendance have
+    no rows and stay out of the attendance figures."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(CoachingSession, on_delete=models.CASCADE, related_name="attendance")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    attended = models.BooleanField()
+
+    objects = OrgManager()
+
+    class Meta:
+        ordering = ["session", "user__full_name", "user__email"]
+        indexes = [models.Index(fields=["organization", "user"], name="attendance_org_user")]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="attendance_one_per_session_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {'attended' if self.attended else 'absent'} session {self.session_id}"
+
+
 class ActionItemStatus(models.TextChoices):
     OPEN = "open", "Open"
     DONE = "done", "Done"

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from bsc.models import Membership, Organization, Role, User
+from bsc.models import Membership, Organization, OrgUnit, Role, User
 from bsc.permissions import scoped_unit_ids
+from bsc.tenancy import organization_scope
 from coaching.models import ActionItem, ActionItemStatus, CoachingSession, SessionStatus
+from kpis.selectors import month_shift
 
 
 def session_list(*, organization: Organization, membership: Membership) -> QuerySet[CoachingSession]:
@@ -100,3 +104,238 @@ def action_item_board(
         group.items.append(item)
         group.overdue += item.overdue
     return sorted(groups.values(), key=lambda g: g.label.lower())
+
+
+# --- Accountability figures ------------------------------------------------------------------------------
+#
+# Three shares per month over the 12 complete months ending with the month now due, per unit, per person
+# and overall, for the units the member may follow (docs/accountability.md has the rules):
+# - KPI values on time: of the values due for a month (active manual KPIs whose period ends with it and that
+#   existed during it), those first entered by the organization's data-entry day of the following month,
+#   in its time zone. A month whose deadline is still ahead is open: no figure yet.
+# - Action items done on time: of the items due in the month (dropped ones left out), those done with a
+#   completion date (organization's time zone) on or before the due date.
+# - Attendance: of the participants invited to the sessions held in the month (where attendance was
+#   taken), those who attended.
+# Each is one GROUP BY GROUPING SETS query for every unit, person and the total at once.
+
+ACCOUNTABILITY_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Share:
+    """`done` of `total` for one month; `open_until` is the deadline of a month not decided yet."""
+
+    done: int = 0
+    total: int = 0
+    open_until: date | None = None
+
+    @property
+    def value(self) -> Decimal | None:
+        if self.total == 0 or self.open_until is not None:
+            return None
+        return Decimal(self.done) / Decimal(self.total)
+
+
+METRICS = ("kpi_values", "action_items", "attendance")
+
+
+@dataclass
+class Figures:
+    """The three monthly shares of one unit, one person or everything, oldest month first."""
+
+    kpi_values: list[Share]
+    action_items: list[Share]
+    attendance: list[Share]
+
+    @classmethod
+    def empty(cls, months: int) -> Figures:
+        return cls(*([Share()] * months for _ in METRICS))
+
+    def has_data(self) -> bool:
+        return any(share.total for metric in METRICS for share in getattr(self, metric))
+
+
+@dataclass
+class AccountabilityRow:
+    subject: OrgUnit | User
+    figures: Figures
+
+
+@dataclass
+class Accountability:
+    months: list[date]
+    data_entry_day: int
+    time_zone: str
+    overall: Figures
+    units: list[AccountabilityRow]
+    people: list[AccountabilityRow]
+
+
+def accountability_unit_scope(*, organization: Organization, membership: Membership) -> set[int] | None:
+    """The units whose figures the member sees: None for every unit (admins and executives), the units of
+    their sessions for coaches, their units and those below for department heads, none for viewers."""
+    role = membership.role
+    if role in (Role.ADMIN, Role.EXECUTIVE):
+        return None
+    if role == Role.DEPARTMENT_HEAD:
+        with organization_scope(organization):
+            return set(scoped_unit_ids(membership))
+    if role == Role.COACH:
+        return set(
+            CoachingSession.objects.for_organization(organization)
+            .filter(coach=membership.user_id)
+            .order_by()
+            .values_list("unit_id", flat=True)
+            .distinct()
+        )
+    return set()
+
+
+def accountability(
+    *, organization: Organization, membership: Membership, now: datetime | None = None
+) -> Accountability:
+    """The accountability figures the member may see, month by month (`now` fixes the clock for tests): three
+    figure queries, the units and the people, and up to two for the member's units, whatever their number."""
+    now = now or timezone.now()
+    zone = ZoneInfo(organization.time_zone)
+    last = month_shift(timezone.localtime(now, zone).date().replace(day=1), -1)  # the month now due
+    months = [month_shift(last, i - ACCOUNTABILITY_MONTHS + 1) for i in range(ACCOUNTABILITY_MONTHS)]
+    units = accountability_unit_scope(organization=organization, membership=membership)
+    params = {
+        "org": organization.pk,
+        "tz": organization.time_zone,
+        "first": months[0],
+        "end": month_shift(last, 1),
+        "start_at": datetime.combine(months[0], time(), zone),
+        "end_at": datetime.combine(month_shift(last, 1), time(), zone),
+        "now": now,
+        "day": organization.data_entry_day,
+        "fiscal": organization.fiscal_year_start_month,
+        "all_units": units is None,
+        "units": sorted(units or ()),
+    }
+    overall = Figures.empty(len(months))
+    by_unit: dict[int, Figures] = {}
+    by_person: dict[int, Figures] = {}
+    index = {month: i for i, month in enumerate(months)}
+    if units is None or units:
+        with connection.cursor() as cursor:
+            for metric, sql in (
+                ("kpi_values", _KPI_VALUES_SQL),
+                ("action_items", _ACTION_ITEMS_SQL),
+                ("attendance", _ATTENDANCE_SQL),
+            ):
+                cursor.execute(sql, params)
+                for unit_id, person_id, month, not_by_unit, not_by_person, total, done, deadline in cursor.fetchall():
+                    open_until = deadline.astimezone(zone).date() - timedelta(days=1) if deadline > now else None
+                    share = Share(done=done, total=total, open_until=open_until)
+                    if not_by_unit and not_by_person:
+                        target = overall
+                    elif not not_by_unit:
+                        if unit_id is None:
+                            continue  # action items without a unit count for their owner only
+                        target = by_unit.setdefault(unit_id, Figures.empty(len(months)))
+                    else:
+                        if person_id is None:
+                            continue  # KPIs without an owner count for their unit only
+                        target = by_person.setdefault(person_id, Figures.empty(len(months)))
+                    getattr(target, metric)[index[month]] = share
+    unit_rows = [
+        AccountabilityRow(unit, by_unit[unit.pk])
+        for unit in OrgUnit.objects.for_organization(organization).filter(pk__in=by_unit).order_by("path")
+    ]
+    people = sorted(User.objects.filter(pk__in=by_person), key=lambda u: (u.display_name.lower(), u.pk))
+    return Accountability(
+        months=months,
+        data_entry_day=organization.data_entry_day,
+        time_zone=organization.time_zone,
+        overall=overall,
+        units=unit_rows,
+        people=[AccountabilityRow(user, by_person[user.pk]) for user in people],
+    )
+
+
+# Every query returns (unit_id, person_id, month, GROUPING(unit), GROUPING(person), total, done, deadline):
+# rows grouped by unit and month, by person and month, and by month alone. `deadline` is when the month's
+# figure is decided (the data-entry deadline for KPI values; the month's end for the others).
+_GROUPING = """
+    GROUP BY GROUPING SETS ((x.unit_id, x.month), (x.person_id, x.month), (x.month))
+"""
+
+_KPI_VALUES_SQL = (
+    """
+WITH months AS (
+    SELECT m::date AS month FROM generate_series(%(first)s::date, %(end)s::date - 1, interval '1 month') AS m
+),
+expected AS (
+    SELECT k.id AS kpi_id, k.unit_id, k.owner_id AS person_id, months.month,
+           (months.month - make_interval(months => s.step - 1))::date AS period,
+           ((months.month + make_interval(months => 1, days => %(day)s))::timestamp AT TIME ZONE %(tz)s) AS deadline,
+           ((months.month + interval '1 month')::timestamp AT TIME ZONE %(tz)s) AS month_end,
+           k.created_at, k.archived_at
+    FROM kpis_kpi k
+    CROSS JOIN LATERAL (
+        SELECT CASE k.frequency WHEN 'quarterly' THEN 3 WHEN 'annual' THEN 12 ELSE 1 END AS step
+    ) s
+    JOIN months ON ((extract(month FROM months.month)::int - %(fiscal)s + 12) %% 12) %% s.step = s.step - 1
+    WHERE k.organization_id = %(org)s AND k.source = 'manual'
+      AND (%(all_units)s OR k.unit_id = ANY(%(units)s::bigint[]))
+),
+-- A value counts from its first entry (its audit history keeps it): later corrections do not make it late.
+first_entries AS (
+    SELECT ev.pgh_obj_id AS measurement_id, min(ev.entered_at) AS at
+    FROM kpis_measurementevent ev
+    WHERE ev.organization_id = %(org)s AND ev.period >= %(first)s::date - interval '11 months' AND ev.period < %(end)s
+    GROUP BY ev.pgh_obj_id
+),
+x AS (
+    SELECT e.unit_id, e.person_id, e.month, e.deadline,
+           LEAST(ms.entered_at, first_entries.at) < e.deadline AS on_time
+    FROM expected e
+    LEFT JOIN kpis_measurement ms
+           ON ms.organization_id = %(org)s AND ms.kpi_id = e.kpi_id AND ms.period = e.period
+    LEFT JOIN first_entries ON first_entries.measurement_id = ms.id
+    WHERE e.created_at < e.month_end AND (e.archived_at IS NULL OR e.archived_at >= e.deadline)
+)
+SELECT x.unit_id, x.person_id, x.month, GROUPING(x.unit_id), GROUPING(x.person_id),
+       count(*), count(*) FILTER (WHERE x.on_time), max(x.deadline)
+FROM x
+"""
+    + _GROUPING
+)
+
+_ACTION_ITEMS_SQL = (
+    """
+SELECT x.unit_id, x.person_id, x.month, GROUPING(x.unit_id), GROUPING(x.person_id),
+       count(*), count(*) FILTER (WHERE x.on_time),
+       ((x.month + interval '1 month')::timestamp AT TIME ZONE %(tz)s)
+FROM (
+    SELECT a.unit_id, a.owner_id AS person_id, date_trunc('month', a.due_date)::date AS month,
+           a.status = 'done' AND (a.completed_at AT TIME ZONE %(tz)s)::date <= a.due_date AS on_time
+    FROM coaching_actionitem a
+    WHERE a.organization_id = %(org)s AND a.status <> 'dropped'
+      AND a.due_date >= %(first)s AND a.due_date < %(end)s
+      AND (%(all_units)s OR a.unit_id = ANY(%(units)s::bigint[]))
+) x
+"""
+    + _GROUPING
+)
+
+_ATTENDANCE_SQL = (
+    """
+SELECT x.unit_id, x.person_id, x.month, GROUPING(x.unit_id), GROUPING(x.person_id),
+       count(*), count(*) FILTER (WHERE x.attended),
+       ((x.month + interval '1 month')::timestamp AT TIME ZONE %(tz)s)
+FROM (
+    SELECT s.unit_id, a.user_id AS person_id, a.attended,
+           date_trunc('month', s.held_at AT TIME ZONE %(tz)s)::date AS month
+    FROM coaching_sessionattendance a
+    JOIN coaching_coachingsession s ON s.id = a.session_id AND s.organization_id = %(org)s
+    WHERE a.organization_id = %(org)s AND s.status = 'held'
+      AND s.held_at >= %(start_at)s AND s.held_at < %(end_at)s
+      AND (%(all_units)s OR s.unit_id = ANY(%(units)s::bigint[]))
+) x
+"""
+    + _GROUPING
+)

@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from bsc.models import Initiative, Membership, Objective, Organization, OrgUnit, User
 from bsc.validation import validated_save as _save
-from coaching.models import ActionItem, ActionItemStatus, CoachingSession, SessionKpiSnapshot, SessionStatus
+from coaching.models import (
+    ActionItem,
+    ActionItemStatus,
+    CoachingSession,
+    SessionAttendance,
+    SessionKpiSnapshot,
+    SessionStatus,
+)
 from kpis.models import Kpi, KpiScore, Measurement, PeriodKind, Target
 from kpis.selectors import due_month
 
@@ -91,13 +98,17 @@ def session_update(*, session: CoachingSession, participants: Iterable[User] | N
     _save(session)
     if participants is not None:
         session.participants.set(_members(session.organization_id, participants, "participants", "a participant"))
+        _attendance_follow_participants(session)
     return session
 
 
 @transaction.atomic
-def session_hold(*, session: CoachingSession, kpis: Iterable[Kpi] | None = None) -> CoachingSession:
+def session_hold(
+    *, session: CoachingSession, kpis: Iterable[Kpi] | None = None, attendees: Iterable[User] | None = None
+) -> CoachingSession:
     """Mark the session held now and capture the value, target, score and status of the unit's active KPIs
-    (or the chosen ones) for the month now due."""
+    (or the chosen ones) for the month now due. `attendees` (some of the participants) records who came;
+    None records no attendance, so the session stays out of the attendance figures."""
     session = CoachingSession.objects.for_organization(session.organization_id).select_for_update().get(pk=session.pk)
     if session.status != SessionStatus.SCHEDULED:
         raise ValidationError(f"This session is already {session.get_status_display().lower()}.")
@@ -110,7 +121,52 @@ def session_hold(*, session: CoachingSession, kpis: Iterable[Kpi] | None = None)
     session.held_at = timezone.now()
     _save(session)
     _snapshot(session, organization, kpis)
+    if attendees is not None:
+        _attendance_write(session, attendees)
     return session
+
+
+@transaction.atomic
+def session_attendance_set(*, session: CoachingSession, attendees: Iterable[User]) -> CoachingSession:
+    """Correct who attended a held session (any of its participants)."""
+    session = CoachingSession.objects.for_organization(session.organization_id).select_for_update().get(pk=session.pk)
+    if session.status != SessionStatus.HELD:
+        raise ValidationError(
+            {"attendees": f"Attendance is taken for held sessions; this one is {session.get_status_display().lower()}."}
+        )
+    _attendance_write(session, attendees)
+    return session
+
+
+def _attendance_write(session: CoachingSession, attendees: Iterable[User]) -> None:
+    """One row per participant, attended or not; anyone who was not a participant is refused by name."""
+    participants = list(session.participants.all())
+    invited = {user.pk for user in participants}
+    attendees = [user for user in attendees if user is not None]
+    strangers = [user.display_name for user in attendees if user.pk not in invited]
+    if strangers:
+        raise ValidationError(
+            {
+                "attendees": f"{', '.join(strangers)} is not a participant of this session; add them as a participant first."
+            }
+        )
+    came = {user.pk for user in attendees}
+    rows = SessionAttendance.objects.for_organization(session.organization_id)
+    rows.filter(session=session).delete()
+    rows.bulk_create(
+        SessionAttendance(organization_id=session.organization_id, session=session, user=user, attended=user.pk in came)
+        for user in participants
+    )
+
+
+def _attendance_follow_participants(session: CoachingSession) -> None:
+    """After the participants of a held session changed: removed ones leave its attendance, added ones are
+    recorded as absent until someone ticks them (only when attendance was taken at all)."""
+    rows = SessionAttendance.objects.for_organization(session.organization_id).filter(session=session)
+    taken = {row.user_id: row.attended for row in rows}
+    if not taken:
+        return
+    _attendance_write(session, [user for user in session.participants.all() if taken.get(user.pk)])
 
 
 def _snapshot(session: CoachingSession, organization: Organization, kpis: list[Kpi]) -> None:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("coaching/sessions/<int:pk>/", views.session_detail, name="coaching_session"),
     path("coaching/sessions/<int:pk>/edit/", views.session_edit, name="coaching_session_edit"),
     path("coaching/sessions/<int:pk>/hold/", views.session_hold, name="coaching_session_hold"),
+    path("coaching/sessions/<int:pk>/attendance/", views.session_attendance, name="coaching_session_attendance"),
     path("coaching/sessions/<int:pk>/cancel/", views.session_cancel, name="coaching_session_cancel"),
     path("coaching/sessions/<int:pk>/actions/", views.session_action_add, name="coaching_session_action_add"),
     path("coaching/actions/", views.action_board, name="coaching_actions"),

@@ -16,9 +16,11 @@ from bsc.permissions import Action, can, can_on_some, require, scoped_unit_ids
 from bsc.views.admin import _add_service_error
 from coaching import services
 from coaching.access import get_action_item_for_member, get_session_for_member
-from coaching.forms import ActionItemForm, SessionNotesForm, SessionScheduleForm
-from coaching.models import ActionItemStatus
+from coaching.accountability_display import accountability_page
+from coaching.forms import ActionItemForm, AttendanceForm, SessionNotesForm, SessionScheduleForm
+from coaching.models import ActionItemStatus, SessionAttendance
 from coaching.selectors import (
+    accountability,
     action_item_board,
     action_item_list,
     action_item_open_for_user,
@@ -44,7 +46,15 @@ def coaching_index(request):
     upcoming, recent = (
         session_upcoming_and_recent(organization=request.organization, membership=membership) if may_read else ([], [])
     )
-    context = {"may_read": may_read, "may_schedule": _may_schedule(membership), "upcoming": upcoming, "recent": recent}
+    figures = (
+        accountability_page(accountability(organization=request.organization, membership=membership))
+        if may_read
+        else None
+    )
+    context = {
+        "may_read": may_read, "may_schedule": _may_schedule(membership), "upcoming": upcoming, "recent": recent,
+        "figures": figures,
+    }  # fmt: skip
     return render(request, "coaching/index.html", context)
 
 
@@ -109,14 +119,32 @@ def session_detail(request, pk):
         )
         for item in review:
             item.overdue = item.is_overdue(today)
+    participants = list(session.participants.all())
+    attended = dict(
+        SessionAttendance.objects.for_organization(request.organization)
+        .filter(session=session)
+        .values_list("user_id", "attended")
+    )
+    for person in participants:
+        person.attended = attended.get(person.pk)
+    may_write = can(request.membership, Action.WRITE_COACHING, unit=session.unit_id, coach_id=session.coach_id)
     context = {
         **_session_actions_context(request, session),
-        "participants": list(session.participants.all()),
+        "participants": participants,
+        "attendance_taken": bool(attended),
+        "attended_count": sum(attended.values()),
+        "attendance_form": AttendanceForm(
+            participants=participants,
+            initial={"attendees": [p.pk for p in participants if attended.get(p.pk)]} if attended else None,
+            auto_id="attendee-%s",
+        )
+        if may_write and participants and session.status != "cancelled"
+        else None,
         "snapshot_rows": [_snapshot_row(s) for s in snapshots],
         "snapshots": snapshots,
         "previous": previous,
         "review": review,
-        "may_write": can(request.membership, Action.WRITE_COACHING, unit=session.unit_id, coach_id=session.coach_id),
+        "may_write": may_write,
     }
     return render(request, "coaching/session.html", context)
 
@@ -142,14 +170,43 @@ def session_edit(request, pk):
 @member_view
 def session_hold(request, pk):
     session = get_session_for_member(request, pk, write=True)
+    attendees = None
+    if request.POST.get("attendance") == "taken":  # the hold form ticks who attended
+        form = AttendanceForm(request.POST, participants=list(session.participants.all()))
+        if not form.is_valid():
+            messages.error(request, "The session was not held: " + _form_errors(form))
+            return redirect("coaching_session", org_slug=request.organization.slug, pk=pk)
+        attendees = form.cleaned_data["attendees"]
     try:
-        session = services.session_hold(session=session)
+        session = services.session_hold(session=session, attendees=attendees)
     except ValidationError as error:
         messages.error(request, _text(error))
     else:
         count = session.snapshots.count()
         messages.success(request, f"Session held; the values of {count} KPI{'s' if count != 1 else ''} were captured.")
     return redirect("coaching_session", org_slug=request.organization.slug, pk=pk)
+
+
+@require_POST
+@member_view
+def session_attendance(request, pk):
+    session = get_session_for_member(request, pk, write=True)
+    form = AttendanceForm(request.POST, participants=list(session.participants.all()))
+    if not form.is_valid():
+        messages.error(request, "Attendance was not saved: " + _form_errors(form))
+        return redirect("coaching_session", org_slug=request.organization.slug, pk=pk)
+    try:
+        services.session_attendance_set(session=session, attendees=form.cleaned_data["attendees"])
+    except ValidationError as error:
+        messages.error(request, "Attendance was not saved: " + _text(error))
+    else:
+        count = len(form.cleaned_data["attendees"])
+        messages.success(request, f"Attendance saved: {count} of {session.participants.count()} attended.")
+    return redirect("coaching_session", org_slug=request.organization.slug, pk=pk)
+
+
+def _form_errors(form) -> str:
+    return "; ".join(error for errors in form.errors.values() for error in errors)
 
 
 @require_POST

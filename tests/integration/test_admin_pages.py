@@ -529,6 +529,7 @@ SETTINGS = {
     "amber_threshold": "62.5",
     "red_requires_comment": "",
     "reminder_hour": "7",
+    "data_entry_day": "12",
 }
 
 
@@ -549,7 +550,8 @@ def test_an_admin_changes_the_organization_settings(admin_client, world):
         world.org_a.amber_threshold,
         world.org_a.red_requires_comment,
         world.org_a.reminder_hour,
-    ) == ("Acme Group", "Europe/Berlin", 4, Decimal("0.850"), Decimal("0.625"), False, 7)
+        world.org_a.data_entry_day,
+    ) == ("Acme Group", "Europe/Berlin", 4, Decimal("0.850"), Decimal("0.625"), False, 7, 12)
     assert flashes(response) == ["Organization settings saved."]
 
 

@@ -95,8 +95,8 @@ def foreign_ids(world):
 
 
 def _globex_data(world, b_unit, b_member):
-    """Organization B's map, KPI, measurement, target, session and action item, so that every kind of
-    object has an id of B's to ask for."""
+    """Organization B's map, KPI, measurement, target, sessions (one held, with attendance) and action item,
+    so that every kind of object has an id of B's to ask for."""
     from datetime import date, timedelta
     from decimal import Decimal
 
@@ -125,6 +125,11 @@ def _globex_data(world, b_unit, b_member):
             organization=world.org_b, title="Globex action", owner=b_member.user, created_by=world.member_b,
             due_date=timezone.localdate() + timedelta(days=5), session=session, unit=b_unit,
         )  # fmt: skip
+        held = coaching.session_schedule(
+            unit=b_unit, coach=world.member_b, kind="check_in", scheduled_at=timezone.now() + timedelta(days=1),
+            participants=[world.member_b, b_member.user],
+        )  # fmt: skip
+        coaching.session_hold(session=held, attendees=[world.member_b])
 
 
 def _requests_for(name: str, kwarg_names: tuple[str, ...], world, foreign_ids):
@@ -150,7 +155,7 @@ def test_the_walk_covers_the_organization_pages_and_api(world):
         "org_overview", "admin_members", "admin_unit_edit", "admin_unit_delete", "personal_token_revoke",
         "strategy_map", "strategy_map_svg", "kpi_detail", "kpi_edit", "target_recalibrate", "scorecard_detail",
         "scorecard_export_csv", "data_entry_row_save", "kpi_import_batch", "coaching_session",
-        "coaching_session_hold", "coaching_action_status",
+        "coaching_session_hold", "coaching_action_status", "coaching_session_attendance",
     } <= names  # fmt: skip
     assert any("unit" in name and "api" in name or name.startswith("unit") for name in names), names
 
