@@ -137,6 +137,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "kpis.tasks.scores_recompute_nightly",
         "schedule": crontab(hour=2, minute=30),
     },
+    "cadences-generate-ahead": {
+        "task": "coaching.tasks.cadences_generate_ahead",
+        "schedule": crontab(hour=1, minute=15),
+    },
 }
 
 # --- Auth --------------------------------------------------------------------------------------------
