@@ -21,6 +21,7 @@ from bsc.views.admin import _add_service_error
 from coaching import cadences, calendar_feed, services
 from coaching.access import get_cadence_for_member, get_session_for_member
 from coaching.forms import CadenceForm, SessionMoveForm
+from coaching.models import CoachingSession, SessionStatus
 from coaching.selectors import cadence_list, cadence_sessions, session_calendar_month
 from kpis.selectors import month_shift
 
@@ -44,8 +45,6 @@ def cadence_index(request):
     rows = list(cadence_list(organization=request.organization, membership=membership)) if may_read else []
     upcoming = {}
     if rows:
-        from coaching.models import CoachingSession, SessionStatus
-
         for session in (
             CoachingSession.objects.for_organization(request.organization)
             .filter(cadence__in=rows, status=SessionStatus.SCHEDULED, scheduled_at__gt=timezone.now())
@@ -135,7 +134,7 @@ def cadence_detail(request, pk):
         "form": form,
         "may_write": may_write,
     }
-    return render(request, "coaching/cadence.html", context, status=400 if write else 200)
+    return render(request, "coaching/cadence.html", context)
 
 
 @require_POST

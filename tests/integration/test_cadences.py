@@ -453,3 +453,15 @@ def test_action_items_keep_their_session_when_the_cadence_is_edited(world, coach
     assert item.session_id == last.pk
     assert ActionItem.objects.for_organization(world.org_a).get().session_id == last.pk
     assert len(sessions(cadence)) == 3  # two within the new end date, and the one with an action item
+
+
+def test_a_refused_edit_on_the_page_shows_the_reason_and_changes_nothing(client, world, coach):
+    cadence = make(world.division_a, coach, weekday=(timezone.localdate() + timedelta(days=1)).weekday())
+    client.force_login(coach)
+    form = cadence_form(world, frequency="monthly", week_of_month="", time_of_day="18:00")
+    form.pop("unit")
+    response = client.post(url("coaching_cadence", pk=cadence.pk), form)
+    assert response.status_code == 200
+    assert "A monthly cadence needs the week of the month: 1st, 2nd, 3rd, 4th or last." in response.content.decode()
+    cadence.refresh_from_db()
+    assert (cadence.frequency, cadence.time_of_day) == ("weekly", time(9, 0))
