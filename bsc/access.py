@@ -6,9 +6,11 @@ that may not write.
 from __future__ import annotations
 
 import functools
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 
 from bsc.models import Invitation, Membership, Organization, OrgUnit
 from bsc.permissions import Action, require
@@ -35,7 +37,7 @@ def membership_for(user, org_slug: str) -> Membership:
 
 def member_view(view):
     """Decorator for views under /o/<org_slug>/: sets request.organization and request.membership and
-    runs the view inside the organization's tenancy scope."""
+    runs the view inside the organization's tenancy scope, with times shown in the organization's time zone."""
 
     @login_required
     @functools.wraps(view)
@@ -44,7 +46,7 @@ def member_view(view):
         request.membership = membership
         request.organization = membership.organization
         request.session[SESSION_ORG_KEY] = org_slug
-        with organization_scope(membership.organization):
+        with organization_scope(membership.organization), timezone.override(ZoneInfo(request.organization.time_zone)):
             return view(request, *args, **kwargs)
 
     return wrapper

@@ -224,3 +224,41 @@ DEMO_UNIT_OBJECTIVES = [
     ("Finance", "Internal Process", "Run a fast, clean close", None),
     ("Human Resources", "Learning & Growth", "Hire and engage the right people", None),
 ]
+
+# Coaching cadences: (unit, kind, frequency, weekday 0=Monday, week of the month for monthly (-1: last),
+# local time, participants' emails, agenda each session starts with)
+DEMO_CADENCES = [
+    (
+        "Operations", "monthly_review", "monthly", 1, 2, "09:00", ["ops.head@northwind.example"],
+        "1. KPI updates (red first)\n2. Wins and challenges\n3. Open action items",
+    ),
+    ("Assembly", "check_in", "biweekly", 3, None, "14:00", ["ops.head@northwind.example"], "Line status, blockers"),
+    (
+        "Operations", "workshop", "monthly", 2, -1, "10:00", ["ops.head@northwind.example"],
+        "Lean and quality skills: one tool, practised on a real problem",
+    ),
+]  # fmt: skip
+DEMO_COACHING_MONTHS = 12
+# Building blocks of the demo's session notes (Markdown), wins, challenges and action items.
+DEMO_NOTE_TOPICS = [
+    "the scrap trend on line 2", "supplier lead times", "overtime in final assembly", "the MES pilot",
+    "first-pass yield after the fixture change", "maintenance backlog", "absenteeism on the night shift",
+    "changeover times", "the customer complaint from Baltic Motors", "operator certification",
+]  # fmt: skip
+DEMO_WINS = [
+    "Two weeks without a late order.", "Changeover on press 3 down from 42 to 28 minutes.",
+    "All night-shift operators certified on the new torque tools.", "Zero customer complaints this month.",
+    "Kaizen board ideas implemented within a week.", "Preventive maintenance fully on plan.",
+]  # fmt: skip
+DEMO_CHALLENGES = [
+    "Scrap still above plan on the new alloy.", "Two key suppliers late again.",
+    "Sensor data from line 4 not yet in the MES.", "Overtime budget used up by the third week.",
+    "Rework hours up after the design change.", "Holiday cover on the night shift is thin.",
+]  # fmt: skip
+DEMO_ACTIONS = [
+    "Run a 5-why on the line 2 scrap spike", "Agree a delivery plan with the alloy supplier",
+    "Update the changeover standard for press 3", "Train the night shift on the new fixture",
+    "Move the sensor install on line 4 forward", "Review the overtime rota with HR",
+    "Share the complaint 8D report with the customer", "Post the certification matrix on the floor",
+    "Set a weekly MES data-quality check", "Plan the spare-part stock for the summer shutdown",
+]  # fmt: skip

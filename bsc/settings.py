@@ -137,6 +137,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "kpis.tasks.scores_recompute_nightly",
         "schedule": crontab(hour=2, minute=30),
     },
+    "cadences-generate-ahead": {
+        "task": "coaching.tasks.cadences_generate_ahead",
+        "schedule": crontab(hour=1, minute=15),
+    },
 }
 
 # --- Auth --------------------------------------------------------------------------------------------
@@ -225,6 +229,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status`: name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "SessionStatusEnum": "coaching.models.SessionStatus",
+        "ActionItemStatusEnum": "coaching.models.ActionItemStatus",
+    },
 }
 
 # --- Security (production: DEBUG=false) --------------------------------------------------------------

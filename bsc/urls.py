@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from bsc.views import home, maps
+from coaching.views_calendar import calendar_feed_ics
 
 org_patterns = [
     path("", home.org_overview, name="org_overview"),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("switch/", home.switch_organization, name="switch_organization"),
     path("accounts/", include("bsc.views.account_urls")),
     path("o/<slug:org_slug>/", include(org_patterns)),
+    path("calendar/<str:token>.ics", calendar_feed_ics, name="calendar_feed"),
     path("api/v1/", include("bsc.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),

@@ -1,4 +1,4 @@
-"""The one door to coaching sessions and action items for views and the API: 404 for another
+"""The one door to coaching sessions, cadences and action items for views and the API: 404 for another
 organization's id, 403 for a role that may not read or change it."""
 
 from __future__ import annotations
@@ -6,13 +6,13 @@ from __future__ import annotations
 from django.http import Http404
 
 from bsc.permissions import Action, require
-from coaching.models import ActionItem, CoachingSession
+from coaching.models import ActionItem, Cadence, CoachingSession
 
 
 def get_session_for_member(request, pk: int, *, write: bool = False) -> CoachingSession:
     session = (
         CoachingSession.objects.for_organization(request.organization)
-        .select_related("unit", "coach", "unit__organization")
+        .select_related("unit", "coach", "unit__organization", "cadence")
         .filter(pk=pk)
         .first()
     )
@@ -34,3 +34,17 @@ def get_action_item_for_member(request, pk: int, *, action: Action = Action.WRIT
         raise Http404("No such action item.")
     require(request.membership, action, unit=item.unit_id, owner_id=item.owner_id)
     return item
+
+
+def get_cadence_for_member(request, pk: int, *, write: bool = False) -> Cadence:
+    cadence = (
+        Cadence.objects.for_organization(request.organization)
+        .select_related("unit", "coach", "unit__organization")
+        .filter(pk=pk)
+        .first()
+    )
+    if cadence is None:
+        raise Http404("No such cadence.")
+    action = Action.WRITE_COACHING if write else Action.READ_COACHING
+    require(request.membership, action, unit=cadence.unit_id, coach_id=cadence.coach_id)
+    return cadence

@@ -11,7 +11,7 @@ from django.utils import timezone
 from bsc.forms import MemberChoiceField, _unit_choices
 from bsc.models import Organization, OrgUnit, User
 from bsc.selectors import member_user_list, org_unit_tree
-from coaching.models import SessionKind
+from coaching.models import CadenceFrequency, SessionKind, Weekday, WeekOfMonth
 
 
 class MemberMultipleChoiceField(forms.ModelMultipleChoiceField):
@@ -41,10 +41,76 @@ class SessionScheduleForm(forms.Form):
         self.fields["participants"].queryset = member_user_list(organization=organization)
 
     def clean_scheduled_at(self) -> datetime:
-        value = self.cleaned_data["scheduled_at"]
-        # The browser sends a wall-clock time: read it in the organization's time zone.
-        naive = value.replace(tzinfo=None) if timezone.is_aware(value) else value
-        return timezone.make_aware(naive, ZoneInfo(self.organization.time_zone))
+        return _local(self.organization, self.cleaned_data["scheduled_at"])
+
+
+def _local(organization: Organization, value: datetime) -> datetime:
+    # The browser sends a wall-clock time: read it in the organization's time zone.
+    naive = value.replace(tzinfo=None) if timezone.is_aware(value) else value
+    return timezone.make_aware(naive, ZoneInfo(organization.time_zone))
+
+
+class SessionMoveForm(forms.Form):
+    scheduled_at = forms.DateTimeField(
+        label="New date and time",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text="In the organization's time zone.",
+    )
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+
+    def clean_scheduled_at(self) -> datetime:
+        return _local(self.organization, self.cleaned_data["scheduled_at"])
+
+
+class CadenceForm(forms.Form):
+    """A cadence's rule. Weekday and week of the month are not required here: the service names what is
+    missing (the API gets the same message)."""
+
+    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none())
+    kind = forms.ChoiceField(choices=SessionKind.choices, initial=SessionKind.MONTHLY_REVIEW)
+    coach = MemberChoiceField(queryset=User.objects.none())
+    frequency = forms.ChoiceField(
+        choices=CadenceFrequency.choices, initial=CadenceFrequency.MONTHLY,
+        widget=forms.RadioSelect(attrs={"class": "radio-row"}),
+    )  # fmt: skip
+    weekday = forms.TypedChoiceField(
+        choices=[("", "Choose a weekday"), *Weekday.choices], coerce=int, empty_value=None, required=False
+    )
+    week_of_month = forms.TypedChoiceField(
+        label="Week of the month", choices=[("", "—"), *WeekOfMonth.choices], coerce=int, empty_value=None,
+        required=False, help_text="Monthly cadences only: the 1st to 4th, or the last such weekday of the month.",
+    )  # fmt: skip
+    time_of_day = forms.TimeField(
+        label="Time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), required=False,
+        help_text="In the organization's time zone; it stays the same local time across daylight-saving changes.",
+    )  # fmt: skip
+    starts_on = forms.DateField(label="Starts on", widget=forms.DateInput(attrs={"type": "date"}), required=False)
+    ends_on = forms.DateField(
+        label="Ends on", widget=forms.DateInput(attrs={"type": "date"}), required=False, help_text="Optional."
+    )
+    participants = MemberMultipleChoiceField(
+        queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple(attrs={"class": "checklist"})
+    )
+    agenda = forms.CharField(
+        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Each generated session starts with this agenda.",
+    )  # fmt: skip
+
+    def __init__(self, *args, organization: Organization, may_choose_coach: bool, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = OrgUnit.objects.for_organization(organization)
+        self.fields["unit"].choices = [("", "Choose a unit"), *_unit_choices(org_unit_tree(organization=organization))]
+        members = member_user_list(organization=organization)
+        self.fields["coach"].queryset = members
+        self.fields["participants"].queryset = members
+        if not may_choose_coach:
+            del self.fields["coach"]  # a coach's cadences are their own
+        if editing:
+            del self.fields["unit"]  # a cadence stays with its unit
 
 
 class SessionNotesForm(forms.Form):

@@ -1,4 +1,5 @@
-"""Coaching sessions (with the KPI values captured when they are held) and action items."""
+"""Coaching sessions (with the KPI values captured when they are held), the cadences that generate them,
+action items, and the per-member calendar feeds."""
 
 from __future__ import annotations
 
@@ -22,6 +23,91 @@ class SessionStatus(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     HELD = "held", "Held"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class CadenceFrequency(models.TextChoices):
+    WEEKLY = "weekly", "Weekly"
+    BIWEEKLY = "biweekly", "Every two weeks"
+    MONTHLY = "monthly", "Monthly"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class WeekOfMonth(models.IntegerChoices):
+    FIRST = 1, "1st"
+    SECOND = 2, "2nd"
+    THIRD = 3, "3rd"
+    FOURTH = 4, "4th"
+    LAST = -1, "Last"
+
+
+class Cadence(models.Model):
+    """A unit's recurring sessions: weekly, every two weeks or monthly (the nth or last weekday of the month)
+    at a wall-clock time in the organization's time zone. The sessions are generated ahead of time
+    (coaching.cadences); each keeps the date it stands for in `CoachingSession.occurrence`."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="cadences")
+    coach = models.ForeignKey(User, on_delete=models.PROTECT, related_name="coached_cadences")
+    participants = models.ManyToManyField(User, blank=True, related_name="coaching_cadences")
+    kind = models.CharField(max_length=16, choices=SessionKind.choices, default=SessionKind.MONTHLY_REVIEW)
+    frequency = models.CharField(max_length=8, choices=CadenceFrequency.choices, default=CadenceFrequency.MONTHLY)
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, null=True, blank=True)
+    week_of_month = models.SmallIntegerField(
+        choices=WeekOfMonth.choices, null=True, blank=True, help_text="Monthly cadences: which weekday of the month."
+    )
+    time_of_day = models.TimeField(help_text="Local time in the organization's time zone.")
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    agenda = models.TextField(blank=True, max_length=4000, help_text="The agenda each generated session starts with.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    objects = OrgManager()
+
+    class Meta:
+        ordering = ["unit__path", "kind", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6),
+                name="cadence_has_weekday",
+                violation_error_message="Choose the weekday the sessions fall on.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(frequency="monthly") | Q(week_of_month__in=[1, 2, 3, 4, -1]),
+                name="cadence_monthly_has_week",
+                violation_error_message="A monthly cadence needs the week of the month (1st to 4th, or last).",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="cadence_ends_after_start",
+                violation_error_message="The cadence cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.unit}"
+
+    @property
+    def rule_text(self) -> str:
+        """ "Every two weeks on Thursday at 14:00", "Monthly on the last Wednesday at 10:00"."""
+        day = Weekday(self.weekday).label if self.weekday is not None else "?"
+        at = f"{self.time_of_day:%H:%M}" if self.time_of_day else "?"
+        if self.frequency == CadenceFrequency.MONTHLY:
+            week = WeekOfMonth(self.week_of_month).label.lower() if self.week_of_month is not None else "?"
+            return f"Monthly on the {week} {day} at {at}"
+        if self.frequency == CadenceFrequency.BIWEEKLY:
+            return f"Every two weeks on {day} at {at}"
+        return f"Weekly on {day} at {at}"
 
 
 @pghistory.track(
@@ -49,17 +135,35 @@ class CoachingSession(models.Model):
     wins = models.TextField(blank=True, max_length=4000)
     challenges = models.TextField(blank=True, max_length=4000)
     created_at = models.DateTimeField(auto_now_add=True)
+    cadence = models.ForeignKey(
+        Cadence, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions",
+        help_text="The cadence that generated the session.",
+    )  # fmt: skip
+    occurrence = models.DateField(
+        null=True, blank=True, help_text="The cadence date this session stands for; kept when the session is moved."
+    )
+    moved = models.BooleanField(default=False, help_text="Moved away from its cadence's time by hand.")
 
     objects = OrgManager()
 
     class Meta:
         ordering = ["-scheduled_at", "-id"]
-        indexes = [models.Index(fields=["organization", "unit", "scheduled_at"], name="session_org_unit_time")]
+        indexes = [
+            models.Index(fields=["organization", "unit", "scheduled_at"], name="session_org_unit_time"),
+            models.Index(fields=["organization", "scheduled_at"], name="session_org_time"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="held") | Q(held_at__isnull=False),
                 name="session_held_has_time",
                 violation_error_message="A held session needs the time it was held.",
+            ),
+            # One session per cadence date: generating again (or concurrently) adds nothing, and a moved or
+            # cancelled occurrence keeps its date, so it is never generated a second time.
+            models.UniqueConstraint(
+                fields=["cadence", "occurrence"],
+                name="session_one_per_cadence_occurrence",
+                violation_error_message="The cadence already has a session for this date.",
             ),
         ]
 
@@ -160,3 +264,27 @@ class ActionItem(models.Model):
 
     def is_overdue(self, today) -> bool:
         return self.status == ActionItemStatus.OPEN and self.due_date < today
+
+
+class CalendarFeed(models.Model):
+    """A member's subscription to their coaching sessions as an .ics feed.
+
+    No secret is stored: the feed's URL carries an HMAC of (id, version) under SECRET_KEY, so the page can
+    show the link again at any time, and "reset" bumps `version`, which turns every earlier link into a 404.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="calendar_feeds")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reset_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrgManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="calendarfeed_one_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user} in {self.organization_id}"

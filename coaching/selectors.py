@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -14,8 +15,21 @@ from django.utils import timezone
 from bsc.models import Membership, Organization, OrgUnit, Role, User
 from bsc.permissions import scoped_unit_ids
 from bsc.tenancy import organization_scope
-from coaching.models import ActionItem, ActionItemStatus, CoachingSession, SessionStatus
+from coaching.models import ActionItem, ActionItemStatus, Cadence, CoachingSession, SessionStatus
 from kpis.selectors import month_shift
+
+
+def _readable(rows: QuerySet, membership: Membership) -> QuerySet:
+    """Coaching rows (sessions, cadences) this member may read: admins and executives all, department heads
+    those of their units, coaches their own, viewers none."""
+    role = membership.role
+    if role in (Role.ADMIN, Role.EXECUTIVE):
+        return rows
+    if role == Role.DEPARTMENT_HEAD:
+        return rows.filter(unit__in=scoped_unit_ids(membership))
+    if role == Role.COACH:
+        return rows.filter(coach=membership.user_id)
+    return rows.none()
 
 
 def session_list(*, organization: Organization, membership: Membership) -> QuerySet[CoachingSession]:
@@ -23,17 +37,60 @@ def session_list(*, organization: Organization, membership: Membership) -> Query
     units, coaches their own, viewers none."""
     sessions = (
         CoachingSession.objects.for_organization(organization)
-        .select_related("unit", "coach")
+        .select_related("unit", "coach", "cadence")
         .prefetch_related("participants")
     )
-    role = membership.role
-    if role in (Role.ADMIN, Role.EXECUTIVE):
-        return sessions
-    if role == Role.DEPARTMENT_HEAD:
-        return sessions.filter(unit__in=scoped_unit_ids(membership))
-    if role == Role.COACH:
-        return sessions.filter(coach=membership.user_id)
-    return sessions.none()
+    return _readable(sessions, membership)
+
+
+def cadence_list(*, organization: Organization, membership: Membership) -> QuerySet[Cadence]:
+    """The cadences this member may read (as for sessions), with the upcoming session of each."""
+    cadences = (
+        Cadence.objects.for_organization(organization)
+        .select_related("unit", "coach")
+        .prefetch_related("participants")
+        .order_by("-active", "unit__path", "kind", "id")
+    )
+    return _readable(cadences, membership)
+
+
+def cadence_sessions(*, cadence: Cadence) -> QuerySet[CoachingSession]:
+    return (
+        CoachingSession.objects.for_organization(cadence.organization_id)
+        .filter(cadence=cadence)
+        .select_related("unit", "coach")
+        .order_by("scheduled_at", "id")
+    )
+
+
+@dataclass
+class CalendarDay:
+    day: date
+    in_month: bool
+    is_today: bool
+    sessions: list[CoachingSession] = field(default_factory=list)
+
+
+def session_calendar_month(
+    *, organization: Organization, membership: Membership, month: date, today: date
+) -> list[list[CalendarDay]]:
+    """The month as weeks (Monday first, with the days of the neighbouring months that fill the first and
+    last week), each day with the sessions this member may read, by local start time."""
+    tz = ZoneInfo(organization.time_zone)
+    first = month.replace(day=1)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    start = first - timedelta(days=first.weekday())
+    end = last + timedelta(days=6 - last.weekday())
+    days = {start + timedelta(days=i): None for i in range((end - start).days + 1)}
+    grid = {d: CalendarDay(d, d.month == first.month, d == today) for d in days}
+    sessions = session_list(organization=organization, membership=membership).filter(
+        scheduled_at__gte=datetime.combine(start, time(0), tzinfo=tz),
+        scheduled_at__lt=datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz),
+    )
+    for session in sessions.order_by("scheduled_at", "id"):
+        grid[timezone.localtime(session.scheduled_at, tz).date()].sessions.append(session)
+    ordered = list(grid.values())
+    return [ordered[i : i + 7] for i in range(0, len(ordered), 7)]
 
 
 def session_upcoming_and_recent(*, organization: Organization, membership: Membership, recent: int = 20):

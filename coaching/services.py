@@ -204,6 +204,24 @@ def _snapshot(session: CoachingSession, organization: Organization, kpis: list[K
 
 
 @transaction.atomic
+def session_move(*, session: CoachingSession, scheduled_at: datetime) -> CoachingSession:
+    """Move an upcoming session to another (future) time. A cadence's occurrence keeps the date it stands
+    for and is marked moved, so regenerating the cadence neither recreates nor re-times it."""
+    session = CoachingSession.objects.for_organization(session.organization_id).select_for_update().get(pk=session.pk)
+    if session.status != SessionStatus.SCHEDULED:
+        raise ValidationError(
+            f"This session is already {session.get_status_display().lower()}; only a scheduled session can be moved."
+        )
+    if scheduled_at <= timezone.now():
+        local = timezone.localtime(scheduled_at, ZoneInfo(session.unit.organization.time_zone))
+        raise ValidationError({"scheduled_at": f"{local:%d %b %Y %H:%M} is in the past; choose a future time."})
+    session.scheduled_at = scheduled_at
+    session.moved = session.cadence_id is not None
+    _save(session)
+    return session
+
+
+@transaction.atomic
 def session_cancel(*, session: CoachingSession) -> CoachingSession:
     if session.status != SessionStatus.SCHEDULED:
         raise ValidationError(f"This session is already {session.get_status_display().lower()}.")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from coaching import views
+from coaching import views, views_calendar
 
 urlpatterns = [
     path("coaching/", views.coaching_index, name="coaching_index"),
@@ -13,6 +13,16 @@ urlpatterns = [
     path("coaching/sessions/<int:pk>/attendance/", views.session_attendance, name="coaching_session_attendance"),
     path("coaching/sessions/<int:pk>/cancel/", views.session_cancel, name="coaching_session_cancel"),
     path("coaching/sessions/<int:pk>/actions/", views.session_action_add, name="coaching_session_action_add"),
+    path("coaching/sessions/<int:pk>/move/", views_calendar.session_move, name="coaching_session_move"),
+    path("coaching/cadences/", views_calendar.cadence_index, name="coaching_cadences"),
+    path("coaching/cadences/new/", views_calendar.cadence_create, name="coaching_cadence_create"),
+    path("coaching/cadences/<int:pk>/", views_calendar.cadence_detail, name="coaching_cadence"),
+    path(
+        "coaching/cadences/<int:pk>/deactivate/", views_calendar.cadence_deactivate, name="coaching_cadence_deactivate"
+    ),
+    path("coaching/cadences/<int:pk>/activate/", views_calendar.cadence_activate, name="coaching_cadence_activate"),
+    path("coaching/calendar/", views_calendar.calendar_month, name="coaching_calendar"),
+    path("coaching/calendar/feed/", views_calendar.calendar_feed_reset, name="coaching_calendar_feed_reset"),
     path("coaching/actions/", views.action_board, name="coaching_actions"),
     path("coaching/actions/<int:pk>/status/", views.action_item_status, name="coaching_action_status"),
 ]

@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from bsc.api import maps, views
+from coaching import api as coaching_api
 from kpis import api as kpi_api
 
 router = SimpleRouter(use_regex_path=False)
@@ -17,6 +18,9 @@ router.register("initiatives", maps.InitiativeViewSet, basename="api_initiative"
 router.register("kpis", kpi_api.KpiViewSet, basename="api_kpi")
 router.register("targets", kpi_api.TargetViewSet, basename="api_target")
 router.register("measurements", kpi_api.MeasurementViewSet, basename="api_measurement")
+router.register("sessions", coaching_api.SessionViewSet, basename="api_session")
+router.register("action-items", coaching_api.ActionItemViewSet, basename="api_action_item")
+router.register("cadences", coaching_api.CadenceViewSet, basename="api_cadence")
 
 org_patterns = [
     path("", views.OrganizationDetailApi.as_view(), name="api_organization"),

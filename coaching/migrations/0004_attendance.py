@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('bsc', '0003_organization_data_entry_day'),
-        ('coaching', '0001_coaching_sessions_action_items'),
+        ('coaching', '0002_cadences'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

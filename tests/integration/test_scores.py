@@ -333,7 +333,9 @@ def test_reweighting_or_realigning_on_the_map_recomputes_the_unit_and_its_ancest
         return ObjectiveScore.objects.get(objective=parent, period_kind="month", period=MARCH).score
 
     assert parent_score() == Decimal("0.7")
-    run_now = mock.patch("kpis.tasks.scores_recompute_units.delay", side_effect=lambda **kw: scores_recompute_units(**kw))
+    run_now = mock.patch(
+        "kpis.tasks.scores_recompute_units.delay", side_effect=lambda **kw: scores_recompute_units(**kw)
+    )
     with run_now, django_capture_on_commit_callbacks(execute=True):
         strategy.objective_update(objective=other, weight=Decimal(3))
     assert parent_score() == Decimal("0.55")  # (1 x 1 + 3 x 0.4) / 4

@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from bsc.models import CauseEffectLink, Initiative, Membership, Objective, OrgUnit, User
 from bsc.tenancy import dangerously_unscoped
+from coaching.models import ActionItem, Cadence, CoachingSession, SessionKpiSnapshot
 from kpis.models import Kpi, KpiScore, Measurement, TargetRecalibration
 
 
@@ -12,8 +13,11 @@ def counts():
     with dangerously_unscoped():
         return {
             model.__name__: model.objects.count()
-            for model in (User, Membership, OrgUnit, Objective, CauseEffectLink, Initiative, Kpi, Measurement)
-        }
+            for model in (
+                User, Membership, OrgUnit, Objective, CauseEffectLink, Initiative, Kpi, Measurement, Cadence,
+                CoachingSession, SessionKpiSnapshot, ActionItem,
+            )
+        }  # fmt: skip
 
 
 def test_the_demo_is_seeded_once_with_every_persona_and_an_aligned_map(db):
@@ -47,3 +51,37 @@ def test_the_demo_is_seeded_once_with_every_persona_and_an_aligned_map(db):
         statuses = set(KpiScore.objects.filter(period_kind="month").values_list("status", flat=True))
         assert {"green", "amber", "red"} <= statuses
         assert not Kpi.objects.filter(objective__isnull=True).exists()
+
+        assert_coaching_demo()
+
+
+def assert_coaching_demo():
+    """A year of coaching: three cadences, held sessions with notes and KPI snapshots, upcoming generated
+    sessions, and action items done on time, done late and open past their due date."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    assert sorted(Cadence.objects.values_list("unit__name", "kind", "frequency")) == [
+        ("Assembly", "check_in", "biweekly"),
+        ("Operations", "monthly_review", "monthly"),
+        ("Operations", "workshop", "monthly"),
+    ]
+    held = CoachingSession.objects.filter(status="held")
+    assert held.filter(kind="monthly_review").count() in (12, 13)
+    assert held.filter(scheduled_at__lt=timezone.now() - timedelta(days=330)).exists()
+    assert not held.filter(notes="").exists() and not held.filter(wins="").exists()
+    assert "## Discussed" in held.first().notes
+    assert SessionKpiSnapshot.objects.filter(session__in=held).values("session").distinct().count() == held.count()
+    assert CoachingSession.objects.filter(status="cancelled").exists()
+    upcoming = CoachingSession.objects.filter(status="scheduled", scheduled_at__gt=timezone.now())
+    assert set(upcoming.values_list("cadence__kind", flat=True)) == {"monthly_review", "check_in", "workshop"}
+    assert not CoachingSession.objects.filter(status="scheduled", scheduled_at__lt=timezone.now()).exists()
+    items = list(ActionItem.objects.all())
+    on_time = [i for i in items if i.status == "done" and i.completed_at.date() <= i.due_date]
+    late = [i for i in items if i.status == "done" and i.completed_at.date() > i.due_date]
+    overdue = [i for i in items if i.is_overdue(today)]
+    assert len(on_time) > 10 and len(late) > 5 and len(overdue) >= 3
+    assert any(i.owner.email == "ops.head@northwind.example" for i in overdue)
+    assert all(i.created_at <= i.completed_at for i in on_time + late)

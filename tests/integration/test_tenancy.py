@@ -104,6 +104,7 @@ def _globex_data(world, b_unit, b_member):
 
     from bsc import strategy
     from bsc.models import Perspective
+    from coaching import cadences, calendar_feed
     from coaching import services as coaching
     from kpis import services as kpis
 
@@ -130,6 +131,12 @@ def _globex_data(world, b_unit, b_member):
             participants=[world.member_b, b_member.user],
         )  # fmt: skip
         coaching.session_hold(session=held, attendees=[world.member_b])
+        cadences.cadence_create(
+            unit=b_unit, coach=world.member_b, kind="check_in", frequency="weekly", weekday=2,
+            time_of_day=timezone.now().time().replace(microsecond=0), starts_on=timezone.localdate(),
+            participants=[b_member.user],
+        )  # fmt: skip
+        calendar_feed.calendar_feed_reset(organization=world.org_b, user=world.member_b)
 
 
 def _requests_for(name: str, kwarg_names: tuple[str, ...], world, foreign_ids):
@@ -155,7 +162,8 @@ def test_the_walk_covers_the_organization_pages_and_api(world):
         "org_overview", "admin_members", "admin_unit_edit", "admin_unit_delete", "personal_token_revoke",
         "strategy_map", "strategy_map_svg", "kpi_detail", "kpi_edit", "target_recalibrate", "scorecard_detail",
         "scorecard_export_csv", "data_entry_row_save", "kpi_import_batch", "coaching_session",
-        "coaching_session_hold", "coaching_action_status", "coaching_session_attendance",
+        "coaching_session_hold", "coaching_action_status", "coaching_session_attendance", "coaching_cadence",
+        "coaching_cadence_deactivate", "coaching_session_move", "calendar_feed",
     } <= names  # fmt: skip
     assert any("unit" in name and "api" in name or name.startswith("unit") for name in names), names
 

@@ -1,10 +1,12 @@
 """Seed the demo organization: a manufacturing company with divisions, departments, one user per persona,
-and a strategy map cascaded to two units. Each part is added only when missing, so running it again
-changes nothing."""
+a strategy map cascaded to two units, KPIs with two years of values, and a year of coaching (cadences, held
+sessions with notes and KPI snapshots, action items done on time, late or still open). Each part is added
+only when missing, so running it again changes nothing."""
 
 import random
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -12,18 +14,24 @@ from django.utils import timezone
 
 from bsc import services, strategy
 from bsc.demo import (
+    DEMO_ACTIONS,
     DEMO_ALIGNED_UNITS,
+    DEMO_CADENCES,
+    DEMO_CHALLENGES,
+    DEMO_COACHING_MONTHS,
     DEMO_COMPANY_LINKS,
     DEMO_COMPANY_OBJECTIVES,
     DEMO_INITIATIVES,
     DEMO_KPIS,
     DEMO_MONTHS,
+    DEMO_NOTE_TOPICS,
     DEMO_PASSWORD,
     DEMO_RECALIBRATIONS,
     DEMO_SLUG,
     DEMO_TREE,
     DEMO_UNIT_OBJECTIVES,
     DEMO_USERS,
+    DEMO_WINS,
 )
 from bsc.models import Objective, Organization, OrgUnit, Perspective, Role, Scorecard, User
 from bsc.tenancy import organization_scope
@@ -42,6 +50,7 @@ class Command(BaseCommand):
         with organization_scope(organization):
             self.seed_strategy_maps(organization)
             self.seed_kpis(organization)
+            self.seed_coaching(organization)
 
     def seed_organization(self) -> Organization:
         users = {}
@@ -164,3 +173,148 @@ class Command(BaseCommand):
             )
         scores_recompute(organization=organization, unit_ids=set(units[n].pk for n in units), months=set(months))
         self.stdout.write(self.style.SUCCESS(f"Demo KPIs created: {len(DEMO_KPIS)} KPIs, {len(months)} months."))
+
+    def seed_coaching(self, organization: Organization) -> None:
+        """Three cadences started a year ago: their upcoming sessions come from the cadence service, the past
+        ones (held, a few cancelled) with notes, KPI snapshots and action items are written in bulk."""
+        from coaching import cadences
+        from coaching.models import ActionItem, Cadence, CoachingSession, SessionKpiSnapshot, SessionStatus
+        from kpis.models import Kpi, KpiScore
+        from kpis.selectors import month_shift
+
+        if Cadence.objects.exists():
+            self.stdout.write("Demo coaching already present.")
+            return
+        rng = random.Random(2027)
+        tz = ZoneInfo(organization.time_zone)
+        now = timezone.now()
+        today = timezone.localtime(now, tz).date()
+        start = month_shift(today.replace(day=1), -DEMO_COACHING_MONTHS)
+        units = {u.name: u for u in OrgUnit.objects.all()}
+        users = {u.email: u for u in User.objects.filter(memberships__organization=organization)}
+        coach, head, ceo = (users[e] for e in ("coach@northwind.example", "ops.head@northwind.example",
+                                                "ceo@northwind.example"))  # fmt: skip
+        kpis = list(Kpi.objects.filter(unit__in=[units[c[0]] for c in DEMO_CADENCES], archived_at__isnull=True))
+        scores = {
+            (s.kpi_id, s.period): s
+            for s in KpiScore.objects.filter(kpi__in=kpis, period_kind="month", period__gte=month_shift(start, -1))
+        }
+        sessions: list[CoachingSession] = []
+        participants: dict[int, list] = {}
+        for unit_name, kind, frequency, weekday, week, at, emails, agenda in DEMO_CADENCES:
+            cadence = cadences.cadence_create(
+                unit=units[unit_name], coach=coach, kind=kind, frequency=frequency, weekday=weekday,
+                week_of_month=week, time_of_day=time.fromisoformat(at), starts_on=start,
+                participants=[users[e] for e in emails], agenda=agenda, created_by=coach,
+            )  # fmt: skip
+            for day in cadences.occurrence_dates(cadence, start, today):
+                when = cadences.occurrence_time(cadence, day, tz)
+                if when >= now:
+                    continue
+                session = CoachingSession(
+                    organization=organization, unit=cadence.unit, coach=coach, kind=kind, scheduled_at=when,
+                    agenda=agenda, cadence=cadence, occurrence=day,
+                )  # fmt: skip
+                if kind != "monthly_review" and rng.random() < 0.1:
+                    session.status = SessionStatus.CANCELLED
+                else:
+                    session.status, session.held_at = SessionStatus.HELD, when + timedelta(minutes=55)
+                sessions.append(session)
+                participants[id(session)] = [users[e] for e in emails]
+        unit_kpis: dict[int, list] = {}
+        for kpi in kpis:
+            unit_kpis.setdefault(kpi.unit_id, []).append(kpi)
+        snapshots, items = [], []
+        for session in sessions:
+            if session.status != SessionStatus.HELD:
+                continue
+            period = month_shift(session.occurrence.replace(day=1), -1)
+            discussed = [(kpi, scores.get((kpi.pk, period))) for kpi in unit_kpis.get(session.unit_id, [])]
+            red = [kpi for kpi, score in discussed if score is not None and score.status == "red"]
+            self._write_notes(session, rng, red)
+            snapshots += [
+                SessionKpiSnapshot(
+                    organization=organization,
+                    session=session,
+                    kpi=kpi,
+                    period=period,
+                    actual=score.actual if score else None,
+                    target=score.target if score else None,
+                    score=score.score if score else None,
+                    status=score.status if score else "grey",
+                )  # fmt: skip
+                for kpi, score in discussed
+            ]
+            count = {"monthly_review": 3, "workshop": 2}.get(session.kind, 1)
+            for index in range(count):
+                items.append(self._demo_item(session, rng, today, tz, now, owners=(head, head, head, coach, ceo),
+                                             kpi=red[0] if red and index == 0 else None))  # fmt: skip
+        # Whatever the dice said, the department head has a few overdue items to chase.
+        late = sorted((i for i in items if i.due_date < today and i.owner == head), key=lambda i: i.due_date)[-3:]
+        for item in late:
+            item.status, item.completed_at = "open", None
+        CoachingSession.objects.bulk_create(sessions)
+        through = CoachingSession.participants.through
+        through.objects.bulk_create(
+            [through(coachingsession_id=s.pk, user_id=u.pk) for s in sessions for u in participants[id(s)]]
+        )
+        for snapshot in snapshots:
+            snapshot.session_id = snapshot.session.pk
+        SessionKpiSnapshot.objects.bulk_create(snapshots)
+        for item in items:
+            item.session_id = item.session.pk
+        ActionItem.objects.bulk_create(items)
+        # auto_now_add stamped today: date them as of the sessions they came from.
+        from django.db.models import F, OuterRef, Subquery
+
+        past = CoachingSession.objects.filter(pk__in=[s.pk for s in sessions])
+        past.update(created_at=F("scheduled_at") - timedelta(days=28))
+        held_at = CoachingSession.objects.filter(pk=OuterRef("session_id")).values("held_at")[:1]
+        ActionItem.objects.filter(pk__in=[i.pk for i in items]).update(created_at=Subquery(held_at))
+        upcoming = CoachingSession.objects.filter(status="scheduled").count()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo coaching created: {len(DEMO_CADENCES)} cadences, {len(sessions)} past and {upcoming} "
+                f"upcoming sessions, {len(items)} action items."
+            )
+        )
+
+    @staticmethod
+    def _write_notes(session, rng: random.Random, red: list) -> None:
+        first, second = rng.sample(DEMO_NOTE_TOPICS, 2)
+        lines = ["## Discussed", ""]
+        if red:
+            lines.append("- **Red:** " + ", ".join(f"{kpi.code} ({kpi.name.lower()})" for kpi in red[:3]))
+        lines += [f"- {first.capitalize()}", f"- {second.capitalize()}", "",
+                  f"Agreed to come back to *{first}* next time."]  # fmt: skip
+        session.notes = "\n".join(lines)
+        session.wins = rng.choice(DEMO_WINS)
+        session.challenges = rng.choice(DEMO_CHALLENGES)
+
+    @staticmethod
+    def _demo_item(session, rng: random.Random, today: date, tz, now, *, owners, kpi):
+        """Items of older sessions are mostly closed (on time or late); recent ones may be open and overdue."""
+        from coaching.models import ActionItem
+
+        held_day = session.occurrence
+        due = held_day + timedelta(days=rng.choice([7, 14, 14, 21, 28]))
+        item = ActionItem(
+            organization_id=session.organization_id, title=rng.choice(DEMO_ACTIONS), owner=rng.choice(owners),
+            unit_id=session.unit_id, due_date=due, created_by=session.coach, session=session, kpi=kpi,
+        )  # fmt: skip
+        if due >= today:
+            return item  # still open, not yet due
+        roll = rng.random()
+        recent = (today - due).days < 75
+        if roll < 0.55:
+            done_on = due - timedelta(days=rng.randint(0, 5))
+        elif roll < 0.8 or not recent:
+            done_on = due + timedelta(days=rng.randint(2, 15))
+        elif roll < 0.85:
+            item.status = "dropped"
+            return item
+        else:
+            return item  # open and overdue
+        item.status = "done"
+        item.completed_at = min(datetime.combine(max(done_on, held_day), time(16, 30), tzinfo=tz), now)
+        return item
