@@ -1,4 +1,4 @@
-"""The one door to coaching sessions and action items for views and the API: 404 for another
+"""The one door to coaching sessions, action items and notifications for views and the API: 404 for another
 organization's id, 403 for a role that may not read or change it."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from bsc.permissions import Action, require
-from coaching.models import ActionItem, CoachingSession
+from coaching.models import ActionItem, CoachingSession, Notification
 
 
 def get_session_for_member(request, pk: int, *, write: bool = False) -> CoachingSession:
@@ -34,3 +34,13 @@ def get_action_item_for_member(request, pk: int, *, action: Action = Action.WRIT
         raise Http404("No such action item.")
     require(request.membership, action, unit=item.unit_id, owner_id=item.owner_id)
     return item
+
+
+def get_notification_for_member(request, pk: int) -> Notification:
+    """One of the user's own notifications in this organization (anyone else's is a 404)."""
+    notification = (
+        Notification.objects.for_organization(request.organization).filter(pk=pk, recipient=request.user).first()
+    )
+    if notification is None:
+        raise Http404("No such notification.")
+    return notification

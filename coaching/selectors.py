@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from bsc.models import Membership, Organization, Role, User
 from bsc.permissions import scoped_unit_ids
-from coaching.models import ActionItem, ActionItemStatus, CoachingSession, SessionStatus
+from coaching.models import ActionItem, ActionItemStatus, CoachingSession, Notification, SessionStatus
 
 
 def session_list(*, organization: Organization, membership: Membership) -> QuerySet[CoachingSession]:
@@ -100,3 +100,18 @@ def action_item_board(
         group.items.append(item)
         group.overdue += item.overdue
     return sorted(groups.values(), key=lambda g: g.label.lower())
+
+
+# --- Notifications ---------------------------------------------------------------------------------------
+
+
+def notification_list(*, organization: Organization, user: User, unread_only: bool = False) -> QuerySet[Notification]:
+    """The user's inbox in one organization, newest first."""
+    notifications = Notification.objects.for_organization(organization).filter(recipient=user)
+    if unread_only:
+        notifications = notifications.filter(read_at__isnull=True)
+    return notifications.order_by("-created_at", "-id")
+
+
+def notification_unread_count(*, organization: Organization, user: User) -> int:
+    return notification_list(organization=organization, user=user, unread_only=True).count()
