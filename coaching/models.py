@@ -145,10 +145,10 @@ class ActionItem(models.Model):
 
 
 class NotificationKind(models.TextChoices):
-    KPI_DIGEST = "kpi_digest", "KPI values due and overdue (daily digest)"
-    ACTION_DIGEST = "action_digest", "Action items due and overdue (daily digest)"
-    SESSION_SOON = "session_soon", "Coaching sessions coming up, with a calendar invite"
-    COACH_WEEKLY = "coach_weekly", "Weekly coach digest (Mondays)"
+    KPI_DIGEST = "kpi_digest", "KPI values digest"
+    ACTION_DIGEST = "action_digest", "Action items digest"
+    SESSION_SOON = "session_soon", "Session reminder"
+    COACH_WEEKLY = "coach_weekly", "Weekly coach digest"
 
 
 class NotificationChannel(models.TextChoices):

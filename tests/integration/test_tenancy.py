@@ -95,8 +95,8 @@ def foreign_ids(world):
 
 
 def _globex_data(world, b_unit, b_member):
-    """Organization B's map, KPI, measurement, target, session and action item, so that every kind of
-    object has an id of B's to ask for."""
+    """Organization B's map, KPI, measurement, target, session, action item, notification and notification
+    preference, so that every kind of object has an id of B's to ask for."""
     from datetime import date, timedelta
     from decimal import Decimal
 
@@ -125,6 +125,17 @@ def _globex_data(world, b_unit, b_member):
             organization=world.org_b, title="Globex action", owner=b_member.user, created_by=world.member_b,
             due_date=timezone.localdate() + timedelta(days=5), session=session, unit=b_unit,
         )  # fmt: skip
+        from coaching.models import Notification
+        from coaching.notifications import notification_settings_update
+
+        Notification.objects.create(
+            organization=world.org_b, recipient=world.member_b, kind="kpi_digest", subject="Globex digest",
+            body="Globex KPI values due", dedupe_key="globex-digest", channel="email", link="/o/globex/data-entry/",
+        )  # fmt: skip
+        notification_settings_update(
+            membership=b_member, time_zone="", email_kpi_data=False, email_action_items=True, email_sessions=True,
+            email_coach_weekly=True,
+        )  # fmt: skip
 
 
 def _requests_for(name: str, kwarg_names: tuple[str, ...], world, foreign_ids):
@@ -150,7 +161,7 @@ def test_the_walk_covers_the_organization_pages_and_api(world):
         "org_overview", "admin_members", "admin_unit_edit", "admin_unit_delete", "personal_token_revoke",
         "strategy_map", "strategy_map_svg", "kpi_detail", "kpi_edit", "target_recalibrate", "scorecard_detail",
         "scorecard_export_csv", "data_entry_row_save", "kpi_import_batch", "coaching_session",
-        "coaching_session_hold", "coaching_action_status",
+        "coaching_session_hold", "coaching_action_status", "inbox", "notification_read",
     } <= names  # fmt: skip
     assert any("unit" in name and "api" in name or name.startswith("unit") for name in names), names
 
