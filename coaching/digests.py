@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -31,6 +32,12 @@ class Rendered:
     ics: str = ""
 
 
+@functools.lru_cache(maxsize=4096)
+def page(name: str, slug: str) -> str:
+    """The path of an organization's page (a tick renders thousands of digests: reverse once per slug)."""
+    return reverse(name, args=[slug])
+
+
 def absolute(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
@@ -39,12 +46,17 @@ def site_host() -> str:
     return urlparse(settings.SITE_URL).hostname or "localhost"
 
 
+@functools.lru_cache(maxsize=1024)
+def _day(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
 def _plural(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else (plural or noun + 's')}"
 
 
 def _footer(slug: str, why: str) -> tuple[str, str]:
-    url = absolute(reverse("notification_settings", args=[slug]))
+    url = absolute(page("notification_settings", slug))
     text = f"\n-- \n{why} Choose which reminders you also get by email: {url}\n"
     markup = (
         f'<p style="color:#667;font-size:small">{html.escape(why)} '
@@ -70,27 +82,30 @@ class KpiItem:
     is_due: bool
 
 
+@functools.lru_cache(maxsize=4096)
+def _period(frequency: str, period: date, fiscal_start: int) -> tuple[str, str]:
+    """The period's label ('Feb 2026', 'Q4 2025') and its data-entry query ('2026-02')."""
+    return period_label(KINDS[frequency], period, fiscal_start), f"{period.year}-{period.month:02d}"
+
+
 def kpi_digest(*, person: str, org_name: str, slug: str, fiscal_start: int, items: list[KpiItem]) -> Rendered:
-    """One KPI owner's daily digest: the values due now and those overdue, one line per KPI."""
-    link = reverse("data_entry", args=[slug])
-    due = [i for i in items if i.is_due]
-    overdue: dict[tuple[str, str, str], list[KpiItem]] = {}
+    """One KPI owner's daily digest: the values due now and those overdue, one line per KPI. (Codes, period
+    labels and our own URLs need no HTML escaping; names do.)"""
+    link = page("data_entry", slug)
+    entry = absolute(link)
+    due: list[tuple[KpiItem, tuple[str, str]]] = []
+    overdue: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
     for item in items:
-        if not item.is_due:
-            overdue.setdefault((item.code, item.name, item.unit), []).append(item)
-    parts = []
-    if due:
-        parts.append(f"{_plural(len(due), 'KPI value')} due")
-    overdue_count = sum(len(v) for v in overdue.values())
+        period = _period(item.frequency, item.period, fiscal_start)
+        if item.is_due:
+            due.append((item, period))
+        else:
+            overdue.setdefault((item.code, item.name, item.unit), []).append(period)
+    overdue_count = len(items) - len(due)
+    parts = [f"{_plural(len(due), 'KPI value')} due"] if due else []
     if overdue_count:
         parts.append(f"{overdue_count} overdue" if due else f"{_plural(overdue_count, 'KPI value')} overdue")
     subject = f"{org_name}: {', '.join(parts)}"
-
-    def label(item: KpiItem) -> str:
-        return period_label(KINDS[item.frequency], item.period, fiscal_start)
-
-    def entry_url(item: KpiItem) -> str:
-        return absolute(f"{link}?period={item.period:%Y-%m}")
 
     text = [f"Hello {person},", "", f"These KPI values of {org_name} are waiting for you."]
     markup = [
@@ -98,34 +113,34 @@ def kpi_digest(*, person: str, org_name: str, slug: str, fiscal_start: int, item
         f"<p>These KPI values of {html.escape(org_name)} are waiting for you.</p>",
     ]
     if due:
-        text += ["", "Due now:"] + [f"- {i.code} · {i.name} ({i.unit}): {label(i)}" for i in due]
+        text += ["", "Due now:"] + [f"- {i.code} · {i.name} ({i.unit}): {label}" for i, (label, _) in due]
         markup.append("<h3>Due now</h3>")
         markup.append(
             _html_list(
                 [
-                    f"<strong>{html.escape(i.code)}</strong> · {html.escape(i.name)} ({html.escape(i.unit)}): "
-                    f'<a href="{html.escape(entry_url(i))}">{html.escape(label(i))}</a>'
-                    for i in due
+                    f"<strong>{i.code}</strong> · {html.escape(i.name)} ({html.escape(i.unit)}): "
+                    f'<a href="{entry}?period={query}">{label}</a>'
+                    for i, (label, query) in due
                 ]
             )
         )
     if overdue:
         text += ["", "Overdue:"] + [
-            f"- {code} · {name} ({unit}): {', '.join(label(i) for i in periods)}"
+            f"- {code} · {name} ({unit}): {', '.join(label for label, _ in periods)}"
             for (code, name, unit), periods in overdue.items()
         ]
         markup.append("<h3>Overdue</h3>")
         markup.append(
             _html_list(
                 [
-                    f"<strong>{html.escape(code)}</strong> · {html.escape(name)} ({html.escape(unit)}): "
-                    + ", ".join(f'<a href="{html.escape(entry_url(i))}">{html.escape(label(i))}</a>' for i in periods)
+                    f"<strong>{code}</strong> · {html.escape(name)} ({html.escape(unit)}): "
+                    + ", ".join(f'<a href="{entry}?period={query}">{label}</a>' for label, query in periods)
                     for (code, name, unit), periods in overdue.items()
                 ]
             )
         )
-    text += ["", f"Enter them here: {absolute(link)}"]
-    markup.append(f'<p><a href="{html.escape(absolute(link))}">Open data entry</a></p>')
+    text += ["", f"Enter them here: {entry}"]
+    markup.append(f'<p><a href="{entry}">Open data entry</a></p>')
     foot_text, foot_html = _footer(slug, "You get this because these KPIs name you as their owner.")
     return Rendered(subject, "\n".join(text) + "\n" + foot_text, "\n".join(markup) + foot_html, link)
 
@@ -141,7 +156,7 @@ class ActionItemLine:
 
 
 def action_digest(*, person: str, org_name: str, slug: str, today: date, items: list[ActionItemLine]) -> Rendered:
-    link = reverse("coaching_actions", args=[slug])
+    link = page("coaching_actions", slug)
     groups = {
         "Overdue": [i for i in items if i.due_date < today],
         "Due today": [i for i in items if i.due_date == today],
@@ -155,7 +170,7 @@ def action_digest(*, person: str, org_name: str, slug: str, today: date, items: 
 
     def line(item: ActionItemLine) -> str:
         where = f" ({item.unit})" if item.unit else ""
-        return f"{item.title}{where}, due {item.due_date:%a} {item.due_date.day} {item.due_date:%b %Y}"
+        return f"{item.title}{where}, due {_day(item.due_date)}"
 
     text = [f"Hello {person},", "", f"Your open action items in {org_name}:"]
     markup = [f"<p>Hello {html.escape(person)},</p>", f"<p>Your open action items in {html.escape(org_name)}:</p>"]
@@ -183,10 +198,15 @@ class SessionInfo:
     participants: list[tuple[str, str]]
 
 
+def session_link(slug: str, session_id: int) -> str:
+    return reverse("coaching_session", args=[slug, session_id])
+
+
 def session_reminder(
-    *, person: str, time_zone: str, org_name: str, slug: str, session: SessionInfo, stamp: datetime
+    *, person: str, time_zone: str, org_name: str, slug: str, session: SessionInfo, ics: str
 ) -> Rendered:
-    link = reverse("coaching_session", args=[slug, session.id])
+    """The reminder for one person; `ics` is the session's invite (the same for every person)."""
+    link = session_link(slug, session.id)
     local = session.scheduled_at.astimezone(ZoneInfo(time_zone))
     kind = SESSION_KINDS.get(session.kind, session.kind)
     when = f"{local:%a} {local.day} {local:%b %Y} at {local:%H:%M} ({time_zone})"
@@ -217,7 +237,7 @@ def session_reminder(
         "\n".join(text) + "\n" + foot_text,
         "\n".join(markup) + foot_html,
         link,
-        ics=session_invite(session=session, link=absolute(link), stamp=stamp),
+        ics=ics,
     )
 
 
@@ -269,7 +289,7 @@ SECTION_TITLES = {"red": "Red KPIs", "missing": "Missing data", "overdue": "Over
 def coach_weekly(
     *, person: str, org_name: str, slug: str, week: str, due_month: date, findings: list[Finding]
 ) -> Rendered:
-    link = reverse("coaching_index", args=[slug])
+    link = page("coaching_index", slug)
     units: dict[str, dict[str, list[Finding]]] = {}
     for finding in findings:
         units.setdefault(finding.unit, {}).setdefault(finding.what, []).append(finding)

@@ -165,14 +165,15 @@ class Notification(models.Model):
     transaction."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    # Indexed by notification_inbox (recipient first); no index of its own to keep a tick's inserts cheap.
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications", db_index=False)
     kind = models.CharField(max_length=16, choices=NotificationKind.choices)
     subject = models.CharField(max_length=255)
     body = models.TextField(help_text="Plain text.")
     html = models.TextField(blank=True, help_text="HTML alternative of the mail, optional.")
     ics = models.TextField(blank=True, help_text="A calendar invite (.ics) attached to the mail, optional.")
     link = models.CharField(max_length=500, blank=True, help_text="Path of the page to act on.")
-    dedupe_key = models.CharField(max_length=200, unique=True)
+    dedupe_key = models.CharField(max_length=200)  # unique: see Meta (a constraint, without a LIKE index)
     channel = models.CharField(max_length=8, choices=NotificationChannel.choices)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -200,6 +201,7 @@ class Notification(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], name="notification_unique_dedupe_key"),
             models.CheckConstraint(
                 condition=Q(channel="email") | Q(sent_at__isnull=True), name="notification_only_email_is_sent"
             ),

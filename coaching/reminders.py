@@ -2,9 +2,10 @@
 
 Each rule is one set-based query over every organization (a beat tick serves them all): whose local time has
 passed the organization's reminder hour, and what they have due. Every join carries `organization_id`, so a
-digest lists only its own organization's items. The digests are rendered in Python (coaching/digests.py)
-and written by one `INSERT ... SELECT ... ON CONFLICT (dedupe_key) DO NOTHING` in the same transaction as
-the queries: a repeated tick, a second beat or a retried task finds the key taken and writes nothing.
+digest lists only its own organization's items. The digests are rendered in Python (coaching/digests.py),
+copied to a temporary table and written by one `INSERT ... SELECT ... ON CONFLICT (dedupe_key) DO NOTHING`
+in the same transaction as the queries: a repeated tick, a second beat or a retried task finds the key taken
+and writes nothing.
 Mail is sent later by `coaching.notifications.notifications_send` (docs/reminders.md).
 
 Local times come from Python's zoneinfo (the zones the forms validate), passed to SQL as a small table, so
@@ -13,7 +14,6 @@ PostgreSQL's own time zone list never has to know the zone.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -64,10 +64,16 @@ owner AS (
     FROM recipient r
     WHERE extract(hour FROM r.local_now) >= r.reminder_hour
       AND r.role IN ('admin', 'executive', 'department_head')  -- the roles that may enter values
+      AND NOT EXISTS (
+          SELECT 1 FROM coaching_notification n
+          WHERE n.dedupe_key = 'kpi-digest:' || r.user_id || ':' || r.organization_id || ':'
+                               || to_char(r.local_now, 'YYYY-MM-DD'))
 ),
 item AS (
-    SELECT o.organization_id, o.user_id, k.code, k.name, un.name AS unit_name, k.frequency,
-           (mo.m - make_interval(months => s.step - 1))::date AS period, mo.m::date = o.due_month AS is_due
+    SELECT o.organization_id, o.user_id,
+           json_agg(json_build_array(k.code, k.name, un.name, k.frequency,
+                                     (mo.m - make_interval(months => s.step - 1))::date, mo.m::date = o.due_month)
+                    ORDER BY k.code, mo.m) AS items
     FROM owner o
     JOIN kpis_kpi k ON k.organization_id = o.organization_id AND k.owner_id = o.user_id
                    AND k.archived_at IS NULL AND k.source = 'manual'
@@ -81,13 +87,11 @@ item AS (
     WHERE ((extract(month FROM mo.m)::int - o.fiscal_start + 12) %% 12) %% s.step = s.step - 1
       AND NOT EXISTS (SELECT 1 FROM kpis_measurement me
                       WHERE me.kpi_id = k.id AND me.period = (mo.m - make_interval(months => s.step - 1))::date)
-      AND NOT EXISTS (SELECT 1 FROM coaching_notification n WHERE n.dedupe_key = o.dedupe_key)
+    GROUP BY o.organization_id, o.user_id
 )
 SELECT o.organization_id, o.user_id, o.person, o.slug, o.org_name, o.fiscal_start, o.dedupe_key, o.email_kpi_data,
-       json_agg(json_build_array(i.code, i.name, i.unit_name, i.frequency, i.period, i.is_due)
-                ORDER BY i.code, i.period)
+       i.items
 FROM owner o JOIN item i ON i.organization_id = o.organization_id AND i.user_id = o.user_id
-GROUP BY o.organization_id, o.user_id, o.person, o.slug, o.org_name, o.fiscal_start, o.dedupe_key, o.email_kpi_data
 """
 
 ACTION_DIGESTS = f"""
@@ -98,15 +102,20 @@ owner AS (
                AS dedupe_key
     FROM recipient r
     WHERE extract(hour FROM r.local_now) >= r.reminder_hour
+),
+item AS (
+    SELECT o.organization_id, o.user_id,
+           json_agg(json_build_array(a.title, un.name, a.due_date) ORDER BY a.due_date, a.id) AS items
+    FROM owner o
+    JOIN coaching_actionitem a ON a.organization_id = o.organization_id AND a.owner_id = o.user_id
+                              AND a.status = 'open' AND a.due_date <= o.today + 1
+    LEFT JOIN bsc_orgunit un ON un.id = a.unit_id
+    WHERE NOT EXISTS (SELECT 1 FROM coaching_notification n WHERE n.dedupe_key = o.dedupe_key)
+    GROUP BY o.organization_id, o.user_id
 )
 SELECT o.organization_id, o.user_id, o.person, o.slug, o.org_name, o.today, o.dedupe_key, o.email_action_items,
-       json_agg(json_build_array(a.title, un.name, a.due_date) ORDER BY a.due_date, a.id)
-FROM owner o
-JOIN coaching_actionitem a ON a.organization_id = o.organization_id AND a.owner_id = o.user_id
-                          AND a.status = 'open' AND a.due_date <= o.today + 1
-LEFT JOIN bsc_orgunit un ON un.id = a.unit_id
-WHERE NOT EXISTS (SELECT 1 FROM coaching_notification n WHERE n.dedupe_key = o.dedupe_key)
-GROUP BY o.organization_id, o.user_id, o.person, o.slug, o.org_name, o.today, o.dedupe_key, o.email_action_items
+       i.items
+FROM owner o JOIN item i ON i.organization_id = o.organization_id AND i.user_id = o.user_id
 """
 
 # Sessions within 24 hours go out on the next tick whatever the hour: a reminder for a 9:00 meeting
@@ -141,11 +150,12 @@ WHERE NOT EXISTS (SELECT 1 FROM coaching_notification n WHERE n.dedupe_key = 'se
 # month now due and overdue action items. Only coaches with something to look at get one.
 COACH_WEEKLIES = f"""
 WITH {RECIPIENTS},
-coach AS (
+coach AS MATERIALIZED (
     SELECT r.*, r.local_now::date AS today,
            'coach-weekly:' || r.user_id || ':' || r.organization_id || ':' || to_char(r.local_now, 'IYYY-"W"IW')
                AS dedupe_key
-    FROM recipient r
+    FROM (SELECT DISTINCT organization_id, coach_id FROM coaching_coachingsession WHERE status <> 'cancelled') sc
+    JOIN recipient r ON r.organization_id = sc.organization_id AND r.user_id = sc.coach_id
     WHERE extract(isodow FROM r.local_now) = 1 AND extract(hour FROM r.local_now) >= r.reminder_hour
 ),
 coached AS (
@@ -191,17 +201,21 @@ GROUP BY c.organization_id, c.user_id, c.person, c.slug, c.org_name, c.dedupe_ke
          c.local_now, c.due_month
 """
 
-RECORD = """
-INSERT INTO coaching_notification
-    (organization_id, recipient_id, kind, subject, body, html, ics, link, dedupe_key, channel, created_at,
-     attempts, last_error)
-SELECT t.organization_id, t.recipient_id, t.kind, t.subject, t.body, t.html, t.ics, t.link, t.dedupe_key,
-       t.channel, %(now)s, 0, ''
-FROM unnest(%(organization_ids)s::bigint[], %(recipient_ids)s::bigint[], %(kinds)s::text[], %(subjects)s::text[],
-            %(bodies)s::text[], %(htmls)s::text[], %(icss)s::text[], %(links)s::text[], %(keys)s::text[],
-            %(channels)s::text[])
-    AS t(organization_id, recipient_id, kind, subject, body, html, ics, link, dedupe_key, channel)
-ORDER BY t.dedupe_key  -- two ticks at once take the keys in one order: the second waits, never deadlocks
+# The rows to record go to a temporary table by COPY (quicker than parameters for thousands of long texts),
+# then into the notifications in one statement; a key already taken is skipped.
+STAGING = """
+CREATE TEMPORARY TABLE IF NOT EXISTS notification_staging (
+    organization_id bigint, recipient_id bigint, kind text, subject text, body text, html text, ics text,
+    link text, dedupe_key text, channel text
+) ON COMMIT DELETE ROWS
+"""
+STAGING_COLUMNS = "organization_id, recipient_id, kind, subject, body, html, ics, link, dedupe_key, channel"
+
+RECORD = f"""
+INSERT INTO coaching_notification ({STAGING_COLUMNS}, created_at, attempts, last_error)
+SELECT {STAGING_COLUMNS}, %(now)s, 0, ''
+FROM notification_staging
+ORDER BY dedupe_key  -- two ticks at once take the keys in one order: the second waits, never deadlocks
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING kind, channel
 """
@@ -249,7 +263,6 @@ def _kpi_digests(cursor, params) -> list[_Row]:
     cursor.execute(KPI_DIGESTS, params)
     rows = []
     for org_id, user_id, person, slug, org_name, fiscal_start, key, email_on, items in cursor.fetchall():
-        items = json.loads(items) if isinstance(items, str) else items
         rendered = digests.kpi_digest(
             person=person, org_name=org_name, slug=slug, fiscal_start=fiscal_start,
             items=[
@@ -265,7 +278,6 @@ def _action_digests(cursor, params) -> list[_Row]:
     cursor.execute(ACTION_DIGESTS, params)
     rows = []
     for org_id, user_id, person, slug, org_name, today, key, email_on, items in cursor.fetchall():
-        items = json.loads(items) if isinstance(items, str) else items
         rendered = digests.action_digest(
             person=person, org_name=org_name, slug=slug, today=today,
             items=[digests.ActionItemLine(title, unit, date.fromisoformat(due)) for title, unit, due in items],
@@ -277,17 +289,20 @@ def _action_digests(cursor, params) -> list[_Row]:
 def _session_reminders(cursor, params) -> list[_Row]:
     cursor.execute(SESSION_REMINDERS, params)
     rows = []
+    invites: dict[int, str] = {}  # one invite per session, whoever it goes to
     for (
         org_id, user_id, person, slug, org_name, tz, key, email_on,
         session_id, kind, unit, scheduled_at, agenda, coach_email, coach_name, participants,
     ) in cursor.fetchall():  # fmt: skip
-        participants = json.loads(participants) if isinstance(participants, str) else participants
         session = digests.SessionInfo(
             id=session_id, kind=kind, unit=unit, scheduled_at=scheduled_at, agenda=agenda,
             coach=(coach_email, coach_name), participants=[tuple(p) for p in participants or []],
         )  # fmt: skip
+        if session_id not in invites:
+            link = digests.absolute(digests.session_link(slug, session_id))
+            invites[session_id] = digests.session_invite(session=session, link=link, stamp=params["now"])
         rendered = digests.session_reminder(
-            person=person, time_zone=tz, org_name=org_name, slug=slug, session=session, stamp=params["now"]
+            person=person, time_zone=tz, org_name=org_name, slug=slug, session=session, ics=invites[session_id]
         )
         rows.append(_Row(org_id, user_id, NotificationKind.SESSION_SOON, key, _channel(email_on), rendered))
     return rows
@@ -297,7 +312,6 @@ def _coach_weeklies(cursor, params) -> list[_Row]:
     cursor.execute(COACH_WEEKLIES, params)
     rows = []
     for org_id, user_id, person, slug, org_name, key, email_on, week, due_month, findings in cursor.fetchall():
-        findings = json.loads(findings) if isinstance(findings, str) else findings
         rendered = digests.coach_weekly(
             person=person, org_name=org_name, slug=slug, week=week, due_month=due_month,
             findings=[digests.Finding(*finding) for finding in findings],
@@ -312,22 +326,16 @@ RULES = (_kpi_digests, _action_digests, _session_reminders, _coach_weeklies)
 def _record(cursor, rows: list[_Row], now: datetime) -> list[tuple[str, str]]:
     if not rows:
         return []
-    cursor.execute(
-        RECORD,
-        {
-            "now": now,
-            "organization_ids": [r.organization_id for r in rows],
-            "recipient_ids": [r.recipient_id for r in rows],
-            "kinds": [str(r.kind) for r in rows],
-            "subjects": [r.rendered.subject[:255] for r in rows],
-            "bodies": [r.rendered.body for r in rows],
-            "htmls": [r.rendered.html for r in rows],
-            "icss": [r.rendered.ics for r in rows],
-            "links": [r.rendered.link for r in rows],
-            "keys": [r.dedupe_key for r in rows],
-            "channels": [str(r.channel) for r in rows],
-        },
-    )
+    cursor.execute(STAGING)
+    cursor.execute("TRUNCATE notification_staging")  # within an enclosing transaction it may hold older rows
+    with cursor.cursor.copy(f"COPY notification_staging ({STAGING_COLUMNS}) FROM STDIN") as copy:
+        for r in rows:
+            rendered = r.rendered
+            copy.write_row((
+                r.organization_id, r.recipient_id, str(r.kind), rendered.subject[:255], rendered.body, rendered.html,
+                rendered.ics, rendered.link, r.dedupe_key, str(r.channel),
+            ))  # fmt: skip
+    cursor.execute(RECORD, {"now": now})
     return cursor.fetchall()
 
 
