@@ -316,3 +316,18 @@ def personal_token_create(*, user: User, name: str) -> tuple[PersonalToken, str]
 
 def personal_token_revoke(*, token: PersonalToken) -> None:
     token.delete()
+
+
+# --- Users -------------------------------------------------------------------------------------------
+
+
+def user_set_time_zone(*, user: User, time_zone: str) -> User:
+    """The person's own time zone for reminders (empty: each organization's)."""
+    value = (time_zone or "").strip()
+    try:
+        User._meta.get_field("time_zone").clean(value, user)
+    except ValidationError as error:
+        raise ValidationError({"time_zone": error.messages}) from error
+    user.time_zone = value
+    user.save(update_fields=["time_zone"])
+    return user

@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "bsc.context_processors.navigation",
+                "coaching.context_processors.inbox",
             ],
         },
     },
@@ -141,6 +142,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "coaching.tasks.cadences_generate_ahead",
         "schedule": crontab(hour=1, minute=15),
     },
+    # Reminders are decided from PostgreSQL on every tick (never scheduled with an ETA); the unique dedupe
+    # key makes a second beat or a repeated tick harmless (docs/reminders.md).
+    "reminders-tick": {
+        "task": "coaching.tasks.reminders_tick",
+        "schedule": crontab(minute="*/15"),
+    },
+    # The tick queues a send after it commits; this repairs a lost publish and retries failed mails.
+    "notifications-send": {
+        "task": "coaching.tasks.notifications_send",
+        "schedule": crontab(minute="*"),
+    },
 }
 
 # --- Auth --------------------------------------------------------------------------------------------
@@ -176,6 +188,10 @@ EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Scorecard <scorecard@localhost>")
+# A hung SMTP server must not hold a notification's row lock for ever (docs/reminders.md).
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "30")
+# A reminder mail that failed is tried again after this many seconds, doubling each time (at most 6 h).
+REMINDER_RETRY_SECONDS = envint("REMINDER_RETRY_SECONDS", "60")
 # Without an SMTP host, mail is printed to the console so development needs no mail server.
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"

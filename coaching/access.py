@@ -1,12 +1,12 @@
-"""The one door to coaching sessions, cadences and action items for views and the API: 404 for another
-organization's id, 403 for a role that may not read or change it."""
+"""The one door to coaching sessions, cadences, action items and notifications for views and the API: 404
+for another organization's id, 403 for a role that may not read or change it."""
 
 from __future__ import annotations
 
 from django.http import Http404
 
 from bsc.permissions import Action, require
-from coaching.models import ActionItem, Cadence, CoachingSession
+from coaching.models import ActionItem, Cadence, CoachingSession, Notification
 
 
 def get_session_for_member(request, pk: int, *, write: bool = False) -> CoachingSession:
@@ -48,3 +48,13 @@ def get_cadence_for_member(request, pk: int, *, write: bool = False) -> Cadence:
     action = Action.WRITE_COACHING if write else Action.READ_COACHING
     require(request.membership, action, unit=cadence.unit_id, coach_id=cadence.coach_id)
     return cadence
+
+
+def get_notification_for_member(request, pk: int) -> Notification:
+    """One of the user's own notifications in this organization (anyone else's is a 404)."""
+    notification = (
+        Notification.objects.for_organization(request.organization).filter(pk=pk, recipient=request.user).first()
+    )
+    if notification is None:
+        raise Http404("No such notification.")
+    return notification

@@ -1,13 +1,15 @@
 """Coaching sessions (with the KPI values captured when they are held), the cadences that generate them,
-action items, and the per-member calendar feeds."""
+action items, the per-member calendar feeds, and the notifications (reminders and digests) with each
+member's preferences."""
 
 from __future__ import annotations
 
 import pghistory
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
-from bsc.models import Initiative, Objective, Organization, OrgUnit, User
+from bsc.models import Initiative, Membership, Objective, Organization, OrgUnit, User
 from bsc.tenancy import OrgManager
 from kpis.models import Kpi
 
@@ -288,3 +290,101 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user} in {self.organization_id}"
+
+
+# --- Notifications -----------------------------------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    KPI_DIGEST = "kpi_digest", "KPI values digest"
+    ACTION_DIGEST = "action_digest", "Action items digest"
+    SESSION_SOON = "session_soon", "Session reminder"
+    COACH_WEEKLY = "coach_weekly", "Weekly coach digest"
+
+
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", "Email and inbox"
+    IN_APP = "in_app", "Inbox only"
+
+
+class Notification(models.Model):
+    """One reminder or digest for one person: shown in their inbox, and mailed when `channel` is email.
+
+    `dedupe_key` names the reminder (`kpi-digest:<user>:<org>:<local date>` ...); its unique constraint is
+    what makes each reminder exist once, whatever the number of beat ticks and workers (docs/reminders.md).
+    Email rows are the outbox: a sender claims an unsent row, mails it and sets `sent_at` in one
+    transaction."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # Indexed by notification_inbox (recipient first); no index of its own to keep a tick's inserts cheap.
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications", db_index=False)
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    subject = models.CharField(max_length=255)
+    body = models.TextField(help_text="Plain text.")
+    html = models.TextField(blank=True, help_text="HTML alternative of the mail, optional.")
+    ics = models.TextField(blank=True, help_text="A calendar invite (.ics) attached to the mail, optional.")
+    link = models.CharField(max_length=500, blank=True, help_text="Path of the page to act on.")
+    dedupe_key = models.CharField(max_length=200)  # unique: see Meta (a constraint, without a LIKE index)
+    channel = models.CharField(max_length=8, choices=NotificationChannel.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="After a failed attempt: not before.")
+    failed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Given up: refused for good, or too many attempts."
+    )
+    last_error = models.TextField(blank=True)
+
+    objects = OrgManager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "organization", "-created_at"], name="notification_inbox"),
+            models.Index(
+                fields=["recipient", "organization"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
+            models.Index(
+                fields=["id"],
+                condition=Q(channel="email", sent_at__isnull=True, failed_at__isnull=True),
+                name="notification_outbox",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], name="notification_unique_dedupe_key"),
+            models.CheckConstraint(
+                condition=Q(channel="email") | Q(sent_at__isnull=True), name="notification_only_email_is_sent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.recipient_id}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """Which reminders a member also gets by email (the inbox always shows them)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="notification_preference")
+    email_kpi_data = models.BooleanField("KPI values due and overdue (daily digest)", default=True)
+    email_action_items = models.BooleanField("Action items due and overdue (daily digest)", default=True)
+    email_sessions = models.BooleanField("Coaching sessions coming up, with a calendar invite", default=True)
+    email_coach_weekly = models.BooleanField("Weekly coach digest (Mondays)", default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrgManager()
+
+    EMAIL_FIELDS = {
+        NotificationKind.KPI_DIGEST: "email_kpi_data",
+        NotificationKind.ACTION_DIGEST: "email_action_items",
+        NotificationKind.SESSION_SOON: "email_sessions",
+        NotificationKind.COACH_WEEKLY: "email_coach_weekly",
+    }
+
+    def __str__(self) -> str:
+        return f"Notification preferences of membership {self.membership_id}"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from bsc.models import Membership, Organization, OrgUnit, Role, User
 from bsc.permissions import scoped_unit_ids
 from bsc.tenancy import organization_scope
-from coaching.models import ActionItem, ActionItemStatus, Cadence, CoachingSession, SessionStatus
+from coaching.models import ActionItem, ActionItemStatus, Cadence, CoachingSession, Notification, SessionStatus
 from kpis.selectors import month_shift
 
 
@@ -396,3 +396,18 @@ FROM (
 """
     + _GROUPING
 )
+
+
+# --- Notifications ---------------------------------------------------------------------------------------
+
+
+def notification_list(*, organization: Organization, user: User, unread_only: bool = False) -> QuerySet[Notification]:
+    """The user's inbox in one organization, newest first."""
+    notifications = Notification.objects.for_organization(organization).filter(recipient=user)
+    if unread_only:
+        notifications = notifications.filter(read_at__isnull=True)
+    return notifications.order_by("-created_at", "-id")
+
+
+def notification_unread_count(*, organization: Organization, user: User) -> int:
+    return notification_list(organization=organization, user=user, unread_only=True).count()

@@ -1,8 +1,8 @@
-"""Organization-scoped coaching pages (under /o/<slug>/)."""
+"""Organization-scoped coaching pages and the inbox (under /o/<slug>/)."""
 
 from django.urls import path
 
-from coaching import views, views_calendar
+from coaching import views, views_calendar, views_inbox
 
 urlpatterns = [
     path("coaching/", views.coaching_index, name="coaching_index"),
@@ -25,4 +25,8 @@ urlpatterns = [
     path("coaching/calendar/feed/", views_calendar.calendar_feed_reset, name="coaching_calendar_feed_reset"),
     path("coaching/actions/", views.action_board, name="coaching_actions"),
     path("coaching/actions/<int:pk>/status/", views.action_item_status, name="coaching_action_status"),
+    path("inbox/", views_inbox.inbox, name="inbox"),
+    path("inbox/<int:pk>/read/", views_inbox.notification_read, name="notification_read"),
+    path("inbox/read-all/", views_inbox.notifications_read_all, name="notifications_read_all"),
+    path("inbox/settings/", views_inbox.notification_settings, name="notification_settings"),
 ]

@@ -1,13 +1,16 @@
-"""The shared test world and the real-stack fixtures: a Celery worker process, a local SMTP server,
-and Chromium driven by Playwright."""
+"""The shared test world and the real-stack fixtures: Celery worker processes, a local SMTP server, and
+Chromium driven by Playwright."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,9 +88,23 @@ def member_of_role(world):
 # --- Local SMTP server -----------------------------------------------------------------------------
 
 
+class SmtpHold:
+    """Keeps the next message waiting at the end of DATA (not accepted) until released; then answers 451,
+    as a server that never accepted it would."""
+
+    def __init__(self):
+        self.arrived = threading.Event()
+        self.released = threading.Event()
+
+    def release(self):
+        self.released.set()
+
+
 @pytest.fixture
 def smtp_server():
-    """An aiosmtpd server on loopback that keeps every message it receives."""
+    """An aiosmtpd server on loopback that keeps every message it accepts (`.messages`). A test can make it
+    answer "451 try again later" to the next messages (`.fail_next(n)`), refuse a recipient for good
+    (`.refuse(address)`), or hold the next message (`.hold_next()`) to kill a sender mid-send."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Message
 
@@ -95,6 +112,30 @@ def smtp_server():
         def __init__(self):
             super().__init__()
             self.messages = []
+            self.failures_left = 0
+            self.hold = None
+            self.refused: set[str] = set()
+            self.lock = threading.Lock()
+
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+            if address in self.refused:
+                return "550 5.1.1 No such mailbox"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+            with self.lock:
+                hold, self.hold = self.hold, None
+                fail = self.failures_left > 0
+                self.failures_left -= fail
+            if hold is not None:
+                hold.arrived.set()
+                while not hold.released.is_set():
+                    await asyncio.sleep(0.05)
+                return "451 4.3.0 Held by the test; not accepted"
+            if fail:
+                return "451 4.3.0 Try again later"
+            return await super().handle_DATA(server, session, envelope)
 
         def handle_message(self, message):
             self.messages.append(message)
@@ -106,9 +147,25 @@ def smtp_server():
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     controller.messages = handler.messages
+
+    def fail_next(count: int) -> None:
+        with handler.lock:
+            handler.failures_left = count
+
+    def hold_next() -> SmtpHold:
+        hold = SmtpHold()
+        with handler.lock:
+            handler.hold = hold
+        return hold
+
+    controller.fail_next = fail_next
+    controller.refuse = handler.refused.add
+    controller.hold_next = hold_next
     try:
         yield controller
     finally:
+        if handler.hold is not None:
+            handler.hold.release()
         controller.stop()
 
 
@@ -122,45 +179,78 @@ def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: 
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
-# --- A real Celery worker process ------------------------------------------------------------------
+# --- Real Celery worker processes -----------------------------------------------------------------
+
+
+def _stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return  # already gone (a test may have killed it)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, smtp_server):
-    """Start `celery worker` as a separate process on the test database and the test Redis; the
-    queue is emptied first so tasks of earlier runs never leak into this one."""
+def celery_workers(transactional_db, smtp_server, tmp_path):
+    """Start real `celery worker` processes on the test database and the test Redis: `start(name, **env)`
+    returns the process once it answers ping (its log in `process.log_path`). The queue is emptied first so
+    tasks of earlier runs never leak into this test; every worker still running is stopped at the end."""
     from bsc.celery import app
 
     app.control.purge()
-    env = {
-        **os.environ,
-        "BSC_DATABASE_NAME": settings.DATABASES["default"]["NAME"],
-        "REDIS_URL": settings.REDIS_URL,
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_server.port),
-    }
-    hostname = f"test-{os.getpid()}@localhost"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "bsc", "worker", "--pool", "solo", "--loglevel", "INFO",
-         "--hostname", hostname, "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=PROJECT_DIR,
-        env=env,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        wait_for(
-            lambda: app.control.ping(destination=[hostname], timeout=0.5),
-            timeout=60,
-            message="the Celery worker to answer ping",
-        )
-        yield process
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
+    started: list[subprocess.Popen] = []
+
+    def start(name: str = "w", **extra_env: str) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "BSC_DATABASE_NAME": settings.DATABASES["default"]["NAME"],
+            "REDIS_URL": settings.REDIS_URL,
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp_server.port),
+            **extra_env,
+        }
+        hostname = f"test-{os.getpid()}-{name}-{len(started)}@localhost"
+        log_path = tmp_path / f"worker-{name}-{len(started)}.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "bsc", "worker", "--pool", "solo", "--loglevel", "INFO",
+                 "--hostname", hostname, "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                cwd=PROJECT_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        process.log_path = log_path
+        process.hostname = hostname
+        started.append(process)
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            wait_for(
+                lambda: app.control.ping(destination=[hostname], timeout=0.5),
+                timeout=60,
+                message=f"the Celery worker {name} to answer ping",
+            )
+        except AssertionError:
+            print(log_path.read_text(errors="replace")[-4000:])
+            raise
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            _stop_worker(process)
+
+
+@pytest.fixture
+def celery_worker_process(celery_workers):
+    """One real Celery worker process."""
+    return celery_workers()
 
 
 # --- Chromium through Playwright -------------------------------------------------------------------

@@ -95,8 +95,9 @@ def foreign_ids(world):
 
 
 def _globex_data(world, b_unit, b_member):
-    """Organization B's map, KPI, measurement, target, sessions (one held, with attendance) and action item,
-    so that every kind of object has an id of B's to ask for."""
+    """Organization B's map, KPI, measurement, target, sessions (one held, with attendance), cadence, calendar
+    feed, action item, notification and notification preference, so that every kind of object has an id of
+    B's to ask for."""
     from datetime import date, timedelta
     from decimal import Decimal
 
@@ -137,6 +138,17 @@ def _globex_data(world, b_unit, b_member):
             participants=[b_member.user],
         )  # fmt: skip
         calendar_feed.calendar_feed_reset(organization=world.org_b, user=world.member_b)
+        from coaching.models import Notification
+        from coaching.notifications import notification_settings_update
+
+        Notification.objects.create(
+            organization=world.org_b, recipient=world.member_b, kind="kpi_digest", subject="Globex digest",
+            body="Globex KPI values due", dedupe_key="globex-digest", channel="email", link="/o/globex/data-entry/",
+        )  # fmt: skip
+        notification_settings_update(
+            membership=b_member, time_zone="", email_kpi_data=False, email_action_items=True, email_sessions=True,
+            email_coach_weekly=True,
+        )  # fmt: skip
 
 
 def _requests_for(name: str, kwarg_names: tuple[str, ...], world, foreign_ids):
@@ -163,7 +175,7 @@ def test_the_walk_covers_the_organization_pages_and_api(world):
         "strategy_map", "strategy_map_svg", "kpi_detail", "kpi_edit", "target_recalibrate", "scorecard_detail",
         "scorecard_export_csv", "data_entry_row_save", "kpi_import_batch", "coaching_session",
         "coaching_session_hold", "coaching_action_status", "coaching_session_attendance", "coaching_cadence",
-        "coaching_cadence_deactivate", "coaching_session_move", "calendar_feed",
+        "coaching_cadence_deactivate", "coaching_session_move", "calendar_feed", "inbox", "notification_read",
     } <= names  # fmt: skip
     assert any("unit" in name and "api" in name or name.startswith("unit") for name in names), names
 

@@ -1,0 +1,321 @@
+"""The words of each reminder: subject, plain text and HTML of the digests and session reminders, and the
+.ics invite. Plain string building (no template engine): a tick renders thousands of digests at once."""
+
+from __future__ import annotations
+
+import functools
+import html
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+import icalendar
+from django.conf import settings
+from django.urls import reverse
+
+from coaching.models import SessionKind
+from kpis.models import PeriodKind
+from kpis.scorecard_display import period_label
+
+SESSION_MINUTES = 60  # sessions have no end time; invites block an hour
+KINDS = {"monthly": PeriodKind.MONTH, "quarterly": PeriodKind.QUARTER, "annual": PeriodKind.YEAR}
+SESSION_KINDS = dict(SessionKind.choices)
+
+
+@dataclass
+class Rendered:
+    subject: str
+    body: str
+    html: str
+    link: str  # path of the page to act on
+    ics: str = ""
+
+
+@functools.lru_cache(maxsize=4096)
+def page(name: str, slug: str) -> str:
+    """The path of an organization's page (a tick renders thousands of digests: reverse once per slug)."""
+    return reverse(name, args=[slug])
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def site_host() -> str:
+    return urlparse(settings.SITE_URL).hostname or "localhost"
+
+
+@functools.lru_cache(maxsize=1024)
+def _day(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _plural(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else (plural or noun + 's')}"
+
+
+def _footer(slug: str, why: str) -> tuple[str, str]:
+    url = absolute(page("notification_settings", slug))
+    text = f"\n-- \n{why} Choose which reminders you also get by email: {url}\n"
+    markup = (
+        f'<p style="color:#667;font-size:small">{html.escape(why)} '
+        f'<a href="{html.escape(url)}">Choose which reminders you also get by email</a>.</p>'
+    )
+    return text, markup
+
+
+def _html_list(items: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
+
+
+# --- KPI values due and overdue ------------------------------------------------------------------------
+
+
+@dataclass
+class KpiItem:
+    code: str
+    name: str
+    unit: str
+    frequency: str
+    period: date
+    is_due: bool
+
+
+@functools.lru_cache(maxsize=4096)
+def _period(frequency: str, period: date, fiscal_start: int) -> tuple[str, str]:
+    """The period's label ('Feb 2026', 'Q4 2025') and its data-entry query ('2026-02')."""
+    return period_label(KINDS[frequency], period, fiscal_start), f"{period.year}-{period.month:02d}"
+
+
+def kpi_digest(*, person: str, org_name: str, slug: str, fiscal_start: int, items: list[KpiItem]) -> Rendered:
+    """One KPI owner's daily digest: the values due now and those overdue, one line per KPI. (Codes, period
+    labels and our own URLs need no HTML escaping; names do.)"""
+    link = page("data_entry", slug)
+    entry = absolute(link)
+    due: list[tuple[KpiItem, tuple[str, str]]] = []
+    overdue: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+    for item in items:
+        period = _period(item.frequency, item.period, fiscal_start)
+        if item.is_due:
+            due.append((item, period))
+        else:
+            overdue.setdefault((item.code, item.name, item.unit), []).append(period)
+    overdue_count = len(items) - len(due)
+    parts = [f"{_plural(len(due), 'KPI value')} due"] if due else []
+    if overdue_count:
+        parts.append(f"{overdue_count} overdue" if due else f"{_plural(overdue_count, 'KPI value')} overdue")
+    subject = f"{org_name}: {', '.join(parts)}"
+
+    text = [f"Hello {person},", "", f"These KPI values of {org_name} are waiting for you."]
+    markup = [
+        f"<p>Hello {html.escape(person)},</p>",
+        f"<p>These KPI values of {html.escape(org_name)} are waiting for you.</p>",
+    ]
+    if due:
+        text += ["", "Due now:"] + [f"- {i.code} · {i.name} ({i.unit}): {label}" for i, (label, _) in due]
+        markup.append("<h3>Due now</h3>")
+        markup.append(
+            _html_list(
+                [
+                    f"<strong>{i.code}</strong> · {html.escape(i.name)} ({html.escape(i.unit)}): "
+                    f'<a href="{entry}?period={query}">{label}</a>'
+                    for i, (label, query) in due
+                ]
+            )
+        )
+    if overdue:
+        text += ["", "Overdue:"] + [
+            f"- {code} · {name} ({unit}): {', '.join(label for label, _ in periods)}"
+            for (code, name, unit), periods in overdue.items()
+        ]
+        markup.append("<h3>Overdue</h3>")
+        markup.append(
+            _html_list(
+                [
+                    f"<strong>{code}</strong> · {html.escape(name)} ({html.escape(unit)}): "
+                    + ", ".join(f'<a href="{entry}?period={query}">{label}</a>' for label, query in periods)
+                    for (code, name, unit), periods in overdue.items()
+                ]
+            )
+        )
+    text += ["", f"Enter them here: {entry}"]
+    markup.append(f'<p><a href="{entry}">Open data entry</a></p>')
+    foot_text, foot_html = _footer(slug, "You get this because these KPIs name you as their owner.")
+    return Rendered(subject, "\n".join(text) + "\n" + foot_text, "\n".join(markup) + foot_html, link)
+
+
+# --- Action items due and overdue ----------------------------------------------------------------------
+
+
+@dataclass
+class ActionItemLine:
+    title: str
+    unit: str | None
+    due_date: date
+
+
+def action_digest(*, person: str, org_name: str, slug: str, today: date, items: list[ActionItemLine]) -> Rendered:
+    link = page("coaching_actions", slug)
+    groups = {
+        "Overdue": [i for i in items if i.due_date < today],
+        "Due today": [i for i in items if i.due_date == today],
+        "Due tomorrow": [i for i in items if i.due_date == today + timedelta(days=1)],
+    }
+    counts = [(label, len(group)) for label, group in groups.items() if group]
+    first, *rest = counts
+    subject = f"{org_name}: {_plural(first[1], 'action item')} {first[0].lower()}" + "".join(
+        f", {count} {label.lower()}" for label, count in rest
+    )
+
+    def line(item: ActionItemLine) -> str:
+        where = f" ({item.unit})" if item.unit else ""
+        return f"{item.title}{where}, due {_day(item.due_date)}"
+
+    text = [f"Hello {person},", "", f"Your open action items in {org_name}:"]
+    markup = [f"<p>Hello {html.escape(person)},</p>", f"<p>Your open action items in {html.escape(org_name)}:</p>"]
+    for label, group in groups.items():
+        if group:
+            text += ["", f"{label}:"] + [f"- {line(i)}" for i in group]
+            markup += [f"<h3>{label}</h3>", _html_list([html.escape(line(i)) for i in group])]
+    text += ["", f"Mark them done here: {absolute(link)}"]
+    markup.append(f'<p><a href="{html.escape(absolute(link))}">Open the action items</a></p>')
+    foot_text, foot_html = _footer(slug, "You get this because you own these action items.")
+    return Rendered(subject, "\n".join(text) + "\n" + foot_text, "\n".join(markup) + foot_html, link)
+
+
+# --- Sessions coming up --------------------------------------------------------------------------------
+
+
+@dataclass
+class SessionInfo:
+    id: int
+    kind: str
+    unit: str
+    scheduled_at: datetime
+    agenda: str
+    coach: tuple[str, str]  # (email, name)
+    participants: list[tuple[str, str]]
+
+
+def session_link(slug: str, session_id: int) -> str:
+    return reverse("coaching_session", args=[slug, session_id])
+
+
+def session_reminder(
+    *, person: str, time_zone: str, org_name: str, slug: str, session: SessionInfo, ics: str
+) -> Rendered:
+    """The reminder for one person; `ics` is the session's invite (the same for every person)."""
+    link = session_link(slug, session.id)
+    local = session.scheduled_at.astimezone(ZoneInfo(time_zone))
+    kind = SESSION_KINDS.get(session.kind, session.kind)
+    when = f"{local:%a} {local.day} {local:%b %Y} at {local:%H:%M} ({time_zone})"
+    subject = f"Coming up: {kind} of {session.unit}, {local:%a} {local.day} {local:%b} {local:%H:%M} {local:%Z}"
+    people = ", ".join(name for _, name in session.participants) or "nobody else yet"
+    text = [
+        f"Hello {person},",
+        "",
+        f"A {kind.lower()} of {session.unit} ({org_name}) is coming up on {when}.",
+        f"Coach: {session.coach[1]}",
+        f"Participants: {people}",
+    ]
+    if session.agenda:
+        text += ["", "Agenda:", session.agenda]
+    text += ["", f"Session page: {absolute(link)}", "The attached invite (invite.ics) adds it to your calendar."]
+    markup = [
+        f"<p>Hello {html.escape(person)},</p>",
+        f"<p>A {html.escape(kind.lower())} of <strong>{html.escape(session.unit)}</strong> "
+        f"({html.escape(org_name)}) is coming up on <strong>{html.escape(when)}</strong>.</p>",
+        f"<p>Coach: {html.escape(session.coach[1])}<br>Participants: {html.escape(people)}</p>",
+    ]
+    if session.agenda:
+        markup.append(f'<h3>Agenda</h3><p style="white-space:pre-line">{html.escape(session.agenda)}</p>')
+    markup.append(f'<p><a href="{html.escape(absolute(link))}">Open the session</a></p>')
+    foot_text, foot_html = _footer(slug, "You get this because you take part in this coaching session.")
+    return Rendered(
+        subject,
+        "\n".join(text) + "\n" + foot_text,
+        "\n".join(markup) + foot_html,
+        link,
+        ics=ics,
+    )
+
+
+def session_invite(*, session: SessionInfo, link: str, stamp: datetime) -> str:
+    """An iTIP REQUEST for the session (RFC 5546), with a stable UID so calendars update one event."""
+    kind = SESSION_KINDS.get(session.kind, session.kind)
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Scorecard//Coaching sessions//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    event = icalendar.Event()
+    event.add("uid", f"coaching-session-{session.id}@{site_host()}")
+    event.add("dtstamp", stamp.astimezone(ZoneInfo("UTC")).replace(microsecond=0))
+    start = session.scheduled_at.astimezone(ZoneInfo("UTC"))
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(minutes=SESSION_MINUTES))
+    event.add("summary", f"{kind} · {session.unit}")
+    event.add("description", "\n\n".join(part for part in (session.agenda, link) if part))
+    event.add("url", link)
+    event.add("sequence", 0)
+    event.add("status", "CONFIRMED")
+    organizer = icalendar.vCalAddress(f"mailto:{session.coach[0]}")
+    organizer.params["cn"] = icalendar.vText(session.coach[1])
+    event.add("organizer", organizer)
+    for email, name in session.participants:
+        attendee = icalendar.vCalAddress(f"mailto:{email}")
+        attendee.params["cn"] = icalendar.vText(name)
+        attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
+        attendee.params["partstat"] = icalendar.vText("NEEDS-ACTION")
+        event.add("attendee", attendee, encode=0)
+    calendar.add_component(event)
+    return calendar.to_ical().decode()
+
+
+# --- Weekly coach digest -------------------------------------------------------------------------------
+
+
+@dataclass
+class Finding:
+    unit: str
+    what: str  # "red", "missing" or "overdue"
+    label: str
+    detail: str
+
+
+SECTION_TITLES = {"red": "Red KPIs", "missing": "Missing data", "overdue": "Overdue action items"}
+
+
+def coach_weekly(
+    *, person: str, org_name: str, slug: str, week: str, due_month: date, findings: list[Finding]
+) -> Rendered:
+    link = page("coaching_index", slug)
+    units: dict[str, dict[str, list[Finding]]] = {}
+    for finding in findings:
+        units.setdefault(finding.unit, {}).setdefault(finding.what, []).append(finding)
+    subject = f"{org_name}: weekly coaching digest ({week}), {_plural(len(units), 'unit')} to look at"
+    month = f"{due_month:%B %Y}"
+    text = [
+        f"Hello {person},",
+        "",
+        f"What needs attention in the units you coach in {org_name} ({month} is the month now due):",
+    ]
+    markup = [
+        f"<p>Hello {html.escape(person)},</p>",
+        f"<p>What needs attention in the units you coach in {html.escape(org_name)} "
+        f"({html.escape(month)} is the month now due):</p>",
+    ]
+    for unit, sections in units.items():
+        text += ["", unit, "=" * len(unit)]
+        markup.append(f"<h2>{html.escape(unit)}</h2>")
+        for what in ("red", "missing", "overdue"):
+            found = sections.get(what)
+            if not found:
+                continue
+            lines = [f"{f.label}: {f.detail}" if f.detail else f.label for f in found]
+            text += [f"{SECTION_TITLES[what]}:"] + [f"- {line}" for line in lines]
+            markup += [f"<h3>{SECTION_TITLES[what]}</h3>", _html_list([html.escape(line) for line in lines])]
+    text += ["", f"Coaching: {absolute(link)}"]
+    markup.append(f'<p><a href="{html.escape(absolute(link))}">Open coaching</a></p>')
+    foot_text, foot_html = _footer(slug, "You get this because you coach these units.")
+    return Rendered(subject, "\n".join(text) + "\n" + foot_text, "\n".join(markup) + foot_html, link)
