@@ -178,7 +178,14 @@ class Command(BaseCommand):
         """Three cadences started a year ago: their upcoming sessions come from the cadence service, the past
         ones (held, a few cancelled) with notes, KPI snapshots and action items are written in bulk."""
         from coaching import cadences
-        from coaching.models import ActionItem, Cadence, CoachingSession, SessionKpiSnapshot, SessionStatus
+        from coaching.models import (
+            ActionItem,
+            Cadence,
+            CoachingSession,
+            SessionAttendance,
+            SessionKpiSnapshot,
+            SessionStatus,
+        )
         from kpis.models import Kpi, KpiScore
         from kpis.selectors import month_shift
 
@@ -257,6 +264,13 @@ class Command(BaseCommand):
         through = CoachingSession.participants.through
         through.objects.bulk_create(
             [through(coachingsession_id=s.pk, user_id=u.pk) for s in sessions for u in participants[id(s)]]
+        )
+        # Attendance taken at every held session: now and then someone is away.
+        SessionAttendance.objects.bulk_create(
+            SessionAttendance(organization=organization, session=s, user=u, attended=rng.random() < 0.85)
+            for s in sessions
+            if s.status == SessionStatus.HELD
+            for u in participants[id(s)]
         )
         for snapshot in snapshots:
             snapshot.session_id = snapshot.session.pk
