@@ -125,42 +125,86 @@ def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: 
 # --- A real Celery worker process ------------------------------------------------------------------
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, smtp_server):
-    """Start `celery worker` as a separate process on the test database and the test Redis; the
-    queue is emptied first so tasks of earlier runs never leak into this one."""
-    from bsc.celery import app
+class CeleryWorkers:
+    """Starts real `celery worker` processes on the test database and the test Redis, each in its own
+    process group (so a test can SIGKILL a worker with its pool), and stops them all at teardown."""
 
-    app.control.purge()
-    env = {
-        **os.environ,
-        "BSC_DATABASE_NAME": settings.DATABASES["default"]["NAME"],
-        "REDIS_URL": settings.REDIS_URL,
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_server.port),
-    }
-    hostname = f"test-{os.getpid()}@localhost"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "bsc", "worker", "--pool", "solo", "--loglevel", "INFO",
-         "--hostname", hostname, "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=PROJECT_DIR,
-        env=env,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.started: list[subprocess.Popen] = []
+
+    def start(
+        self, *, pool: str = "solo", concurrency: int = 1, visibility_timeout: int | None = None, name: str = ""
+    ) -> subprocess.Popen:
+        from bsc.celery import app
+
+        hostname = f"test-{os.getpid()}-{len(self.started)}{name}@localhost"
+        env = dict(self.env)
+        if visibility_timeout is not None:  # seconds before Redis hands an unacknowledged task out again
+            env["CELERY_VISIBILITY_TIMEOUT"] = str(visibility_timeout)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "bsc", "worker", "--pool", pool, "--concurrency", str(concurrency),
+             "--loglevel", "INFO", "--hostname", hostname, "--without-gossip", "--without-mingle",
+             "--without-heartbeat"],
+            cwd=PROJECT_DIR,
+            env=env,
+            start_new_session=True,
+        )  # fmt: skip
+        process.hostname = hostname
+        self.started.append(process)
         wait_for(
             lambda: app.control.ping(destination=[hostname], timeout=0.5),
             timeout=60,
-            message="the Celery worker to answer ping",
+            message=f"the Celery worker {hostname} to answer ping",
         )
-        yield process
+        return process
+
+    def kill(self, process: subprocess.Popen) -> None:
+        """SIGKILL the worker's whole process group (main process and pool), as a crash or the OOM killer would."""
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=20)
+
+    def stop_all(self) -> None:
+        for process in self.started:
+            if process.poll() is not None:
+                continue
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+@pytest.fixture
+def celery_workers(transactional_db, smtp_server):
+    """A factory of real Celery worker processes (`celery_workers.start(...)`); the queue, and any task
+    left unacknowledged by an earlier test's killed worker, are emptied first."""
+    import redis
+
+    from bsc.celery import app
+
+    app.control.purge()
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("unacked", "unacked_index", "unacked_mutex")
+    workers = CeleryWorkers(
+        {
+            **os.environ,
+            "BSC_DATABASE_NAME": settings.DATABASES["default"]["NAME"],
+            "REDIS_URL": settings.REDIS_URL,
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp_server.port),
+        }
+    )
+    try:
+        yield workers
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        workers.stop_all()
+
+
+@pytest.fixture
+def celery_worker_process(celery_workers):
+    """One real Celery worker process (solo pool) for the test."""
+    return celery_workers.start()
 
 
 # --- Chromium through Playwright -------------------------------------------------------------------
