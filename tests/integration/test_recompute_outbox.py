@@ -153,7 +153,10 @@ def test_the_sweep_takes_only_old_requests_of_organizations_not_recomputing_now(
 # --- "Recomputing…" on the pages ---------------------------------------------------------------------------
 
 
-BADGE = 'aria-label="Recomputing: the scores shown may be out of date; they refresh by themselves in a moment"'
+BADGE = (
+    'Recomputing…<span class="visually-hidden">: the scores shown may be out of date; they refresh by themselves '
+    "in a moment.</span>"
+)
 
 
 def page(client, name, *args):
