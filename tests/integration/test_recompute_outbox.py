@@ -147,7 +147,8 @@ def test_the_sweep_takes_only_old_requests_of_organizations_not_recomputing_now(
     with other_connection() as running:  # a recompute of the organization holds its lock
         running.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, world.org_a.pk])
         assert outbox.organizations_to_sweep() == []
-    assert outbox.organizations_to_sweep() == [world.org_a.pk]
+        running.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, world.org_a.pk])
+        assert outbox.organizations_to_sweep() == [world.org_a.pk]
 
 
 # --- "Recomputing…" on the pages ---------------------------------------------------------------------------
