@@ -134,6 +134,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", "3600")}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
+    "scores-recompute-sweep": {  # repairs recomputes whose task was lost (the outbox keeps their requests)
+        "task": "kpis.tasks.scores_recompute_sweep",
+        "schedule": 60.0,
+    },
     "scores-recompute-nightly": {
         "task": "kpis.tasks.scores_recompute_nightly",
         "schedule": crontab(hour=2, minute=30),

@@ -482,13 +482,6 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         return errors
 
     def schedule_recompute(self, saved: list[Measurement]) -> None:
-        from kpis.tasks import scores_recompute
+        from kpis.outbox import scores_recompute_request
 
-        if not saved:
-            return
-        organization_id = self.organization.pk
-        kpi_ids = sorted({m.kpi_id for m in saved})
-        periods = sorted({m.period.isoformat() for m in saved})
-        transaction.on_commit(
-            lambda: scores_recompute.delay(organization_id=organization_id, kpi_ids=kpi_ids, periods=periods)
-        )
+        scores_recompute_request(organization_id=self.organization.pk, changes=[(m.kpi_id, m.period) for m in saved])

@@ -303,10 +303,6 @@ def data_entry_save(*, organization: Organization, rows: list[EntryRow], by, req
 
 
 def _schedule_recompute(organization: Organization, measurements: list[Measurement]) -> None:
-    from kpis.tasks import scores_recompute
+    from kpis.outbox import scores_recompute_request
 
-    kpi_ids = sorted({m.kpi_id for m in measurements})
-    periods = sorted({m.period.isoformat() for m in measurements})
-    transaction.on_commit(
-        lambda: scores_recompute.delay(organization_id=organization.pk, kpi_ids=kpi_ids, periods=periods)
-    )
+    scores_recompute_request(organization_id=organization.pk, changes=[(m.kpi_id, m.period) for m in measurements])

@@ -29,6 +29,7 @@ from pghistory.models import Context
 from bsc.models import Membership, Organization, User
 from bsc.permissions import Action, can
 from kpis.models import Frequency, ImportBatch, ImportStatus, Kpi, Measurement, Source
+from kpis.outbox import scores_recompute_request_from
 from kpis.services import check_period, parse_number, parse_period
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -511,14 +512,10 @@ def _write(batch: ImportBatch, organization: Organization, by: User, progress: _
         ImportBatch.objects.for_organization(organization).filter(pk=batch.pk).update(
             status=ImportStatus.DONE, written_rows=written, progress=len(rows), finished_at=timezone.now()
         )
-        kpi_ids = sorted({row[0] for row in rows})
-        periods = sorted({row[1] for row in rows})
-        if rows:
-            from kpis.tasks import scores_recompute
-
-            transaction.on_commit(
-                lambda: scores_recompute.delay(organization_id=organization.pk, kpi_ids=kpi_ids, periods=periods)
-            )
+        # The recompute requests, set-based from the staged rows, in this transaction (kpis/outbox.py).
+        scores_recompute_request_from(
+            cursor, organization_id=organization.pk, select_sql="SELECT kpi_id, period FROM import_staging"
+        )
     return written
 
 

@@ -8,6 +8,7 @@ import pghistory
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 
 from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard, User
 from bsc.tenancy import OrgManager
@@ -277,6 +278,26 @@ class ScorecardScore(ScoreBase):
             models.UniqueConstraint(fields=["scorecard", "period_kind", "period"], name="scorecardscore_unique_period"),
         ]
         indexes = [models.Index(fields=["organization", "period_kind", "period"], name="scorecardscore_org_period")]
+
+
+class PendingRecompute(models.Model):
+    """The recompute outbox: a KPI-period whose stored scores wait to be recomputed. A change writes its
+    rows in its own transaction; the task that recomputes them deletes exactly the rows it claimed, in the
+    transaction that writes the new scores. Append-only (no unique KPI-period): a change committed while
+    a recompute runs adds a row of its own, which that recompute's delete cannot take away."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="+")
+    period = models.DateField()
+    created_at = models.DateTimeField(db_default=Now())
+
+    objects = OrgManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "created_at"], name="pendingrecompute_org_created")]
+
+    def __str__(self) -> str:
+        return f"Recompute {self.kpi_id} {self.period:%Y-%m}"
 
 
 class ImportStatus(models.TextChoices):

@@ -317,3 +317,20 @@ def contribution_lines(kpi, contributions: list[Contribution]) -> list[Contribut
         )
         for c in contributions
     ]
+
+
+@dataclass
+class Recomputing:
+    """The "Recomputing…" badge of a page: shown while the outbox holds requests for its scores; it polls
+    `url` every 2 s (kpis/includes/recomputing.html)."""
+
+    pending: bool
+    url: str
+
+
+def recomputing_badge(*, organization, pending: bool, unit=None) -> Recomputing:
+    from django.urls import reverse
+
+    if unit is None:
+        return Recomputing(pending, reverse("scores_recomputing", args=[organization.slug]))
+    return Recomputing(pending, reverse("scores_recomputing_unit", args=[organization.slug, unit.pk]))

@@ -10,7 +10,17 @@ from decimal import Decimal
 from django.db.models import F, FilteredRelation, Q, QuerySet
 
 from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard
-from kpis.models import Kpi, KpiScore, Measurement, ObjectiveScore, PeriodKind, PerspectiveScore, ScorecardScore, Target
+from kpis.models import (
+    Kpi,
+    KpiScore,
+    Measurement,
+    ObjectiveScore,
+    PendingRecompute,
+    PeriodKind,
+    PerspectiveScore,
+    ScorecardScore,
+    Target,
+)
 from kpis.recompute import windows_for
 
 
@@ -304,3 +314,27 @@ def rollup_contributions(*, kpi: Kpi, until: date) -> tuple[date | None, list[Co
         .order_by("unit__name", "code")
     )
     return period, [Contribution(child, child.stored_actual if period else None) for child in children]
+
+
+# --- Scores being recomputed ------------------------------------------------------------------------------
+
+
+def scores_recomputing(*, organization: Organization, unit: OrgUnit | None = None) -> bool:
+    """Whether the recompute outbox holds requests that change the unit's stored scores: for its own KPIs
+    or its descendants' (they roll up into it); without a unit, anywhere in the organization. One EXISTS."""
+    pending = PendingRecompute.objects.for_organization(organization)
+    if unit is not None:
+        pending = pending.filter(kpi__unit__path__startswith=unit.path)
+    return pending.exists()
+
+
+def units_recomputing(*, organization: Organization) -> set[int]:
+    """The units whose stored scores wait for a recompute: those with requested KPIs and their ancestors
+    (from the materialized paths, in one query)."""
+    paths = (
+        PendingRecompute.objects.for_organization(organization)
+        .order_by()
+        .values_list("kpi__unit__path", flat=True)
+        .distinct()
+    )
+    return {int(part) for path in paths for part in path.strip("/").split("/") if part}

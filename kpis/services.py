@@ -1,5 +1,5 @@
 """KPI services: definitions, targets and recalibrations, measurements. Every write goes through here and
-schedules the score recompute after the transaction commits."""
+notes the score recompute it needs in the recompute outbox, in the same transaction."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bsc.models import Membership, Organization, OrgUnit, User
 from bsc.tenancy import organization_scope
 from bsc.validation import validated_save as _save
 from kpis import formula as formulas
+from kpis import outbox
 from kpis.models import Direction, Frequency, Kpi, Measurement, Source, Target, TargetRecalibration
 
 KPI_FIELDS = {
@@ -39,29 +40,9 @@ class StaleMeasurementError(ValidationError):
 
 
 def _schedule_recompute(kpi: Kpi, periods: list[date]) -> None:
-    """Recompute after commit; every change of one transaction goes out as one task per organization."""
-    from kpis.tasks import scores_recompute
-
-    connection = transaction.get_connection()
-    batch = connection.__dict__.get("bsc_recompute_batch")
-    registered = batch is not None and any(entry[1] is batch["publish"] for entry in connection.run_on_commit)
-    if not registered:  # first change of this transaction (a rolled-back one left nothing registered)
-
-        def publish():
-            for organization_id, (kpi_ids, months) in new_batch["pending"].items():
-                scores_recompute.delay(
-                    organization_id=organization_id,
-                    kpi_ids=sorted(kpi_ids),
-                    periods=[month.isoformat() for month in sorted(months)],
-                )
-
-        new_batch = {"pending": {}, "publish": publish}
-        connection.__dict__["bsc_recompute_batch"] = batch = new_batch
-    kpi_ids, months = batch["pending"].setdefault(kpi.organization_id, (set(), set()))
-    kpi_ids.add(kpi.pk)
-    months.update(periods)
-    if not registered:
-        transaction.on_commit(batch["publish"])
+    """Note the KPI-periods in the recompute outbox, in this transaction; one task per organization goes
+    out when it commits (kpis/outbox.py)."""
+    outbox.scores_recompute_request(organization_id=kpi.organization_id, changes=[(kpi.pk, p) for p in periods])
 
 
 # --- Periods -----------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from kpis import services
 from kpis.access import get_kpi_for_member, get_target_for_editor
 from kpis.forms import KpiForm, TargetRecalibrationForm, TargetYearForm
 from kpis.kpi_display import fiscal_year_end, fiscal_year_of, kpi_page, this_month
-from kpis.selectors import kpi_list
+from kpis.scorecard_display import recomputing_badge
+from kpis.selectors import kpi_list, scores_recomputing
 from kpis.services import parse_period
 
 # --- KPI definitions, the KPI page and its targets ------------------------------------------------------
@@ -141,6 +142,11 @@ def _kpi_page(request, kpi, *, year_form=None, recalibration=None):
         "kpi": kpi,
         "editor": editor,
         "year_form": year_form or TargetYearForm(kpi=kpi, periods=periods, initial={"fiscal_year": fiscal_year}),
+        "recomputing": recomputing_badge(
+            organization=organization,
+            unit=kpi.unit,
+            pending=scores_recomputing(organization=organization, unit=kpi.unit),
+        ),
     }
     return render(request, "kpis/kpi_detail.html", context)
 

@@ -1,20 +1,31 @@
 """The scorecard pages: every unit's scorecard score for a month, and one unit's scorecard (perspectives,
-objectives, KPIs) for a month, fiscal quarter or fiscal year, read from the stored scores."""
+objectives, KPIs) for a month, fiscal quarter or fiscal year, read from the stored scores; and the
+"Recomputing…" badge those pages poll while a change is being worked into the scores."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from django_htmx.http import trigger_client_event
 
 from bsc.access import get_org_unit_for_member, member_view
 from bsc.selectors import org_unit_tree
 from kpis import selectors
 from kpis.models import PeriodKind, ScorecardScore
-from kpis.scorecard_display import cascade_display, light, percent, period_label, period_nav, scorecard_display
-from kpis.selectors import due_month, month_shift, scorecard_rows
+from kpis.scorecard_display import (
+    cascade_display,
+    light,
+    percent,
+    period_label,
+    period_nav,
+    recomputing_badge,
+    scorecard_display,
+)
+from kpis.selectors import due_month, month_shift, scorecard_rows, units_recomputing
 from kpis.services import parse_period
 
 
@@ -37,6 +48,7 @@ def scorecard_index(request):
         .filter(period_kind=PeriodKind.MONTH, period=month)
         .values_list("scorecard__unit_id", "score", "status", "coverage")
     }
+    recomputing = units_recomputing(organization=organization)
     rows = []
     for unit in org_unit_tree(organization=organization):
         score, status, coverage = scores.get(unit.pk, (None, "grey", None))
@@ -46,6 +58,7 @@ def scorecard_index(request):
                 "score": percent(score),
                 "light": light(status),
                 "coverage": percent(coverage) if score is not None else "",
+                "recomputing": unit.pk in recomputing,
             }
         )
     context = {
@@ -56,6 +69,7 @@ def scorecard_index(request):
         "previous_label": f"{month_shift(month, -1):%b %Y}",
         "next": f"?period={month_shift(month, 1):%Y-%m}",
         "next_label": f"{month_shift(month, 1):%b %Y}",
+        "recomputing": recomputing_badge(organization=organization, pending=bool(recomputing)),
     }
     return render(request, "kpis/scorecard_index.html", context)
 
@@ -75,6 +89,11 @@ def scorecard_detail(request, unit_id: int):
         "kind": kind,
         "card": scorecard_display(view, kind=kind),
         "nav": period_nav(kind, month, organization.fiscal_year_start_month),
+        "recomputing": recomputing_badge(
+            organization=organization,
+            unit=unit,
+            pending=selectors.scores_recomputing(organization=organization, unit=unit),
+        ),
     }
     return render(request, "kpis/scorecard_detail.html", context)
 
@@ -89,10 +108,27 @@ def scorecard_cascade(request):
         kind = PeriodKind.MONTH
     month = _chosen_month(request)
     nodes = selectors.scorecard_cascade(organization=organization, kind=kind, month=month)
+    recomputing = units_recomputing(organization=organization)
     context = {
         "kind": kind,
         "month": month,
         "tree": cascade_display(nodes),
         "nav": period_nav(kind, month, organization.fiscal_year_start_month),
+        "recomputing_units": recomputing,
+        "recomputing": recomputing_badge(organization=organization, pending=bool(recomputing)),
     }
     return render(request, "kpis/scorecard_cascade.html", context)
+
+
+@require_GET
+@member_view
+def scores_recomputing(request, unit_id: int | None = None):
+    """What a page's "Recomputing…" badge asks every 2 s: the badge again while the outbox holds requests
+    for the unit's scores (or the organization's, without a unit); once they are done, nothing (the badge
+    goes) and a `scoresRecomputed` event, on which the page reloads its scores."""
+    organization = request.organization
+    unit = get_org_unit_for_member(request, unit_id) if unit_id is not None else None
+    if selectors.scores_recomputing(organization=organization, unit=unit):
+        badge = recomputing_badge(organization=organization, unit=unit, pending=True)
+        return render(request, "kpis/includes/recomputing.html", {"recomputing": badge})
+    return trigger_client_event(HttpResponse(""), "scoresRecomputed")

@@ -195,62 +195,101 @@ def _stop_worker(process: subprocess.Popen) -> None:
         process.wait()
 
 
-@pytest.fixture
-def celery_workers(transactional_db, smtp_server, tmp_path):
-    """Start real `celery worker` processes on the test database and the test Redis: `start(name, **env)`
-    returns the process once it answers ping (its log in `process.log_path`). The queue is emptied first so
-    tasks of earlier runs never leak into this test; every worker still running is stopped at the end."""
-    from bsc.celery import app
+class CeleryWorkers:
+    """Starts real `celery worker` processes on the test database and the test Redis, each in its own
+    process group (so a test can SIGKILL a worker with its pool) and with its log in the test's tmp dir,
+    and stops them all at teardown. `celery_workers(name, **env)` is `start(name=name, env=env)`."""
 
-    app.control.purge()
-    started: list[subprocess.Popen] = []
+    def __init__(self, env: dict[str, str], log_dir):
+        self.env = env
+        self.log_dir = log_dir
+        self.started: list[subprocess.Popen] = []
 
-    def start(name: str = "w", **extra_env: str) -> subprocess.Popen:
-        env = {
-            **os.environ,
-            "BSC_DATABASE_NAME": settings.DATABASES["default"]["NAME"],
-            "REDIS_URL": settings.REDIS_URL,
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(smtp_server.port),
-            **extra_env,
-        }
-        hostname = f"test-{os.getpid()}-{name}-{len(started)}@localhost"
-        log_path = tmp_path / f"worker-{name}-{len(started)}.log"
+    def __call__(self, name: str = "w", **extra_env: str) -> subprocess.Popen:
+        return self.start(name=name, env=extra_env)
+
+    def start(
+        self,
+        *,
+        pool: str = "solo",
+        concurrency: int = 1,
+        visibility_timeout: int | None = None,
+        name: str = "w",
+        env: dict[str, str] | None = None,
+    ) -> subprocess.Popen:
+        from bsc.celery import app
+
+        hostname = f"test-{os.getpid()}-{name}-{len(self.started)}@localhost"
+        process_env = {**self.env, **(env or {})}
+        if visibility_timeout is not None:  # seconds before Redis hands an unacknowledged task out again
+            process_env["CELERY_VISIBILITY_TIMEOUT"] = str(visibility_timeout)
+        log_path = self.log_dir / f"worker-{name}-{len(self.started)}.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "bsc", "worker", "--pool", "solo", "--loglevel", "INFO",
-                 "--hostname", hostname, "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                [sys.executable, "-m", "celery", "-A", "bsc", "worker", "--pool", pool, "--concurrency",
+                 str(concurrency), "--loglevel", "INFO", "--hostname", hostname, "--without-gossip",
+                 "--without-mingle", "--without-heartbeat"],
                 cwd=PROJECT_DIR,
-                env=env,
+                env=process_env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
-        process.log_path = log_path
         process.hostname = hostname
-        started.append(process)
+        process.log_path = log_path
+        self.started.append(process)
         try:
             wait_for(
                 lambda: app.control.ping(destination=[hostname], timeout=0.5),
                 timeout=60,
-                message=f"the Celery worker {name} to answer ping",
+                message=f"the Celery worker {hostname} to answer ping",
             )
         except AssertionError:
             print(log_path.read_text(errors="replace")[-4000:])
             raise
         return process
 
-    try:
-        yield start
-    finally:
-        for process in started:
+    def kill(self, process: subprocess.Popen) -> None:
+        """SIGKILL the worker's whole process group (main process and pool), as a crash or the OOM killer would."""
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=20)
+
+    def stop_all(self) -> None:
+        for process in self.started:
             _stop_worker(process)
 
 
 @pytest.fixture
+def celery_workers(transactional_db, smtp_server, tmp_path):
+    """A factory of real Celery worker processes (`celery_workers.start(...)` or `celery_workers(name,
+    **env)`); the queue, and any task left unacknowledged by an earlier test's killed worker, are emptied
+    first."""
+    import redis
+
+    from bsc.celery import app
+
+    app.control.purge()
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("unacked", "unacked_index", "unacked_mutex")
+    workers = CeleryWorkers(
+        {
+            **os.environ,
+            "BSC_DATABASE_NAME": settings.DATABASES["default"]["NAME"],
+            "REDIS_URL": settings.REDIS_URL,
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp_server.port),
+        },
+        tmp_path,
+    )
+    try:
+        yield workers
+    finally:
+        workers.stop_all()
+
+
+@pytest.fixture
 def celery_worker_process(celery_workers):
-    """One real Celery worker process."""
-    return celery_workers()
+    """One real Celery worker process (solo pool) for the test."""
+    return celery_workers.start()
 
 
 # --- Chromium through Playwright -------------------------------------------------------------------

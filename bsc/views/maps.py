@@ -10,6 +10,8 @@ from bsc import map_svg
 from bsc.access import member_view
 from bsc.permissions import Action, can
 from bsc.selectors import org_unit_tree, parent_objectives, scorecard_for_unit, strategy_map
+from kpis.scorecard_display import recomputing_badge
+from kpis.selectors import scores_recomputing
 
 
 def _scorecard_or_404(request, unit_id: int):
@@ -44,6 +46,11 @@ def strategy_map_page(request, unit_id: int):
         },
         "svg": map_svg.render(data),
         "can_edit": can_edit,
+        "recomputing": recomputing_badge(
+            organization=request.organization,
+            unit=scorecard.unit,
+            pending=scores_recomputing(organization=request.organization, unit=scorecard.unit),
+        ),
     }
     return render(request, "bsc/strategy_map.html", context)
 

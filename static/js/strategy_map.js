@@ -315,6 +315,19 @@
     else closePanel();
   }
 
+  // Once a pending score recompute is done (the "Recomputing…" badge fires scoresRecomputed), take the
+  // objectives' new status colours, leaving everything else (and any move still being saved) alone.
+  document.body.addEventListener("scoresRecomputed", async () => {
+    const result = await request("GET", `scorecards/${state.scorecard}/`);
+    if (!result.ok || !result.data.objectives) return;
+    const fresh = new Map(result.data.objectives.map((o) => [o.id, o]));
+    state.map.objectives.forEach((o) => {
+      const now = fresh.get(o.id);
+      if (now) Object.assign(o, { status: now.status, score: now.score });
+    });
+    render();
+  });
+
   function mergeObjective(data) {
     const existing = objective(data.id);
     const fields = {

@@ -15,7 +15,7 @@ from bsc import strategy
 from bsc.models import Perspective
 from bsc.tenancy import organization_scope
 from kpis import services
-from kpis.recompute import scores_recompute_full
+from kpis.outbox import scores_rebuild
 from tests import factories
 
 MARCH = date(2026, 3, 1)
@@ -95,7 +95,7 @@ def rolled_up(world):
         kpi(paint, "PNT", aligned_to=mid, target=50)
         record(asm, 40, admin)
         record(sal, 50, admin)
-        scores_recompute_full(organization=world.org_a)
+        scores_rebuild(organization=world.org_a)
     return {"top": top, "mid": mid, "sal": sal, "asm": asm, "sales": sales, "paint": paint}
 
 
@@ -204,7 +204,7 @@ def test_a_weighted_average_rollup_shows_weighted_shares(client, world, rolled_u
     client.force_login(world.viewer_a)
     with organization_scope(world.org_a):
         services.kpi_update(kpi=rolled_up["top"], rollup_method="weighted_average")
-        scores_recompute_full(organization=world.org_a)
+        scores_rebuild(organization=world.org_a)
 
     rows = drivers(client, rolled_up["top"])
 

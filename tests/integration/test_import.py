@@ -19,7 +19,7 @@ from bsc import strategy
 from bsc.models import Perspective, Role
 from bsc.tenancy import organization_scope
 from kpis import services
-from kpis.models import ImportBatch, ImportStatus, KpiScore, Measurement
+from kpis.models import ImportBatch, ImportStatus, KpiScore, Measurement, PendingRecompute
 from kpis.recompute import scores_recompute
 from tests import factories
 from tests.conftest import wait_for
@@ -189,6 +189,10 @@ def test_importing_the_valid_rows_writes_exactly_them_with_history(
         response = client.post(reverse("kpi_import_confirm", args=[world.org_a.slug, batch.pk]))
     assert response.status_code == 302
     assert len(callbacks) == 1  # one recompute for all touched KPIs and periods
+    with organization_scope(world.org_a):  # what to recompute, written set-based with the rows
+        assert sorted(PendingRecompute.objects.values_list("kpi__code", "period")) == [
+            ("OTD", JAN), ("OTD", FEB), ("SCRAP", JAN)
+        ]  # fmt: skip
 
     assert values(world.org_a) == {
         ("OTD", "2026-01"): (Decimal(92), "Recount", 2),

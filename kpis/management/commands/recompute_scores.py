@@ -5,7 +5,7 @@ from tqdm import tqdm
 
 from bsc.models import Organization
 from bsc.tenancy import organization_scope
-from kpis.recompute import scores_recompute_full
+from kpis.outbox import scores_rebuild
 
 
 class Command(BaseCommand):
@@ -29,5 +29,5 @@ class Command(BaseCommand):
                     bar.update(done - bar.n)
 
                 with organization_scope(org):
-                    count = scores_recompute_full(organization=org, progress=advance)
+                    count = scores_rebuild(organization=org, progress=advance)
             self.stdout.write(f"{org.slug}: {count} unit-periods recomputed.")
