@@ -18,6 +18,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from bsc.models import Membership, Organization, User
 from bsc.tenancy import dangerously_unscoped
+from coaching.digests import session_uid
 from coaching.models import CalendarFeed, CoachingSession, SessionStatus
 
 _SALT = "coaching.calendar_feed"
@@ -83,11 +84,6 @@ def feed_sessions(*, feed: CalendarFeed, now=None) -> list[CoachingSession]:
     )
 
 
-def session_uid(session: CoachingSession) -> str:
-    """Stable across regenerations and moves: the session row's id."""
-    return f"coaching-session-{session.pk}-org-{session.organization_id}@bsc-scorecard"
-
-
 def feed_ics(*, feed: CalendarFeed, sessions: list[CoachingSession], link_for) -> bytes:
     """The VCALENDAR of the sessions; `link_for(session)` gives each session page's absolute URL."""
     calendar = icalendar.Calendar()
@@ -99,7 +95,7 @@ def feed_ics(*, feed: CalendarFeed, sessions: list[CoachingSession], link_for) -
     stamp = timezone.now().astimezone(UTC)
     for session in sessions:
         event = icalendar.Event()
-        event.add("uid", session_uid(session))
+        event.add("uid", session_uid(session.pk))  # stable across regenerations and moves
         event.add("dtstamp", stamp)
         event.add("dtstart", session.scheduled_at.astimezone(UTC))
         event.add("duration", SESSION_LENGTH)

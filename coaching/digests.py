@@ -46,6 +46,12 @@ def site_host() -> str:
     return urlparse(settings.SITE_URL).hostname or "localhost"
 
 
+def session_uid(session_id: int) -> str:
+    """A session's calendar UID, the same in the .ics feed and in mailed invites, so a calendar that has
+    both shows one event (and updates it when the session moves)."""
+    return f"coaching-session-{session_id}@{site_host()}"
+
+
 @functools.lru_cache(maxsize=1024)
 def _day(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b %Y}"
@@ -249,7 +255,7 @@ def session_invite(*, session: SessionInfo, link: str, stamp: datetime) -> str:
     calendar.add("version", "2.0")
     calendar.add("method", "REQUEST")
     event = icalendar.Event()
-    event.add("uid", f"coaching-session-{session.id}@{site_host()}")
+    event.add("uid", session_uid(session.id))
     event.add("dtstamp", stamp.astimezone(ZoneInfo("UTC")).replace(microsecond=0))
     start = session.scheduled_at.astimezone(ZoneInfo("UTC"))
     event.add("dtstart", start)
