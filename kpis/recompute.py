@@ -453,7 +453,7 @@ class _Pass:
         self.cursor.execute(_MONTH_VALUES_SQL, {"months": self.months})
         self.cursor.execute("ANALYZE rc_month")
         self.cursor.execute(_AGGREGATE_SQL)
-        self.cursor.execute("CREATE INDEX ON rc_agg (kpi_id, kind, start); ANALYZE rc_agg")
+        self.cursor.execute("ANALYZE rc_agg")  # joined by hash: no index to build
         self.cursor.execute("SELECT DISTINCT depth FROM rc_obj ORDER BY depth DESC")
         depths = [row[0] for row in self.cursor.fetchall()]
         levels = sorted(set(self.strata.values()))
@@ -591,6 +591,9 @@ def _delete_windows(cursor, organization_id: int, windows: list[Window]) -> None
 def _lock(cursor, organization: Organization) -> None:
     # One recompute per organization at a time: concurrent runs queue here instead of racing upserts.
     cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, organization.pk])
+    # For this transaction only: room for the pass's hash joins and aggregates in memory, and no merge joins
+    # (on the temporary tables the planner would merge on the KPI alone and filter window pairs afterwards).
+    cursor.execute("SET LOCAL work_mem = '64MB'; SET LOCAL enable_mergejoin = off")
 
 
 # --- Entry points ----------------------------------------------------------------------------------------
