@@ -393,9 +393,17 @@ def measurement_delete(*, measurement: Measurement, by: User, expected_version: 
 
 def scores_schedule_units(*, organization_id: int, unit_ids: list[int]) -> None:
     """After a change to what units score with (objectives, perspectives, their weights or alignment), recompute
-    those units and their ancestors in every period with data, once the transaction commits."""
-    from kpis.tasks import scores_recompute_units
+    those units and their ancestors in every period with data once the transaction commits: one task per
+    organization for all the units the transaction changed (building a map is many changes). Every call
+    registers a callback; the first to run at commit publishes what is pending, the others find nothing."""
+    pending = transaction.get_connection().__dict__.setdefault("bsc_unit_rescore_pending", {})
+    pending.setdefault(organization_id, set()).update(unit_ids)
 
-    transaction.on_commit(
-        lambda: scores_recompute_units.delay(organization_id=organization_id, unit_ids=sorted(set(unit_ids)))
-    )
+    def publish():
+        from kpis.tasks import scores_recompute_units
+
+        while pending:
+            pending_org, units = pending.popitem()
+            scores_recompute_units.delay(organization_id=pending_org, unit_ids=sorted(units))
+
+    transaction.on_commit(publish)

@@ -347,3 +347,21 @@ def test_reweighting_or_realigning_on_the_map_recomputes_the_unit_and_its_ancest
     with run_now, django_capture_on_commit_callbacks(execute=True) as callbacks:
         strategy.objective_update(objective=other, x=40, y=80)  # a move on the map changes no score
     assert callbacks == []
+
+
+def test_map_changes_of_one_transaction_rescore_in_one_task(world, scope_a, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from django.db import transaction
+
+    with (
+        mock.patch("kpis.tasks.scores_recompute_units.delay") as publish,
+        django_capture_on_commit_callbacks(execute=True),
+        transaction.atomic(),
+    ):
+        for name in ("One", "Two", "Three"):
+            strategy.objective_create(perspective=band(world.company_a), name=name)
+        strategy.objective_create(perspective=band(world.division_a), name="Four")
+    publish.assert_called_once_with(
+        organization_id=world.org_a.pk, unit_ids=sorted([world.company_a.pk, world.division_a.pk])
+    )
