@@ -75,7 +75,7 @@ def _html_list(items: list[str]) -> str:
     return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
 
 
-# --- KPI values due and overdue ------------------------------------------------------------------------
+# --- Daily digest: KPI values and action items due and overdue ------------------------------------------
 
 
 @dataclass
@@ -88,17 +88,34 @@ class KpiItem:
     is_due: bool
 
 
+@dataclass
+class ActionItemLine:
+    title: str
+    unit: str | None
+    due_date: date
+
+
+@dataclass
+class _Section:
+    summary: str  # for the subject: "3 KPI values due, 3 overdue"
+    text: list[str]
+    markup: list[str]
+
+
+KPI_SECTION = "KPI values due / overdue"
+ACTION_SECTION = "Action items due / overdue"
+
+
 @functools.lru_cache(maxsize=4096)
 def _period(frequency: str, period: date, fiscal_start: int) -> tuple[str, str]:
     """The period's label ('Feb 2026', 'Q4 2025') and its data-entry query ('2026-02')."""
     return period_label(KINDS[frequency], period, fiscal_start), f"{period.year}-{period.month:02d}"
 
 
-def kpi_digest(*, person: str, org_name: str, slug: str, fiscal_start: int, items: list[KpiItem]) -> Rendered:
-    """One KPI owner's daily digest: the values due now and those overdue, one line per KPI. (Codes, period
-    labels and our own URLs need no HTML escaping; names do.)"""
-    link = page("data_entry", slug)
-    entry = absolute(link)
+def _kpi_section(*, slug: str, fiscal_start: int, items: list[KpiItem]) -> _Section:
+    """The values due now and those overdue, one line per KPI. (Codes, period labels and our own URLs need
+    no HTML escaping; names do.)"""
+    entry = absolute(page("data_entry", slug))
     due: list[tuple[KpiItem, tuple[str, str]]] = []
     overdue: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
     for item in items:
@@ -111,12 +128,11 @@ def kpi_digest(*, person: str, org_name: str, slug: str, fiscal_start: int, item
     parts = [f"{_plural(len(due), 'KPI value')} due"] if due else []
     if overdue_count:
         parts.append(f"{overdue_count} overdue" if due else f"{_plural(overdue_count, 'KPI value')} overdue")
-    subject = f"{org_name}: {', '.join(parts)}"
 
-    text = [f"Hello {person},", "", f"These KPI values of {org_name} are waiting for you."]
+    text = [KPI_SECTION, "-" * len(KPI_SECTION), "These KPI values are waiting for you, as their owner."]
     markup = [
-        f"<p>Hello {html.escape(person)},</p>",
-        f"<p>These KPI values of {html.escape(org_name)} are waiting for you.</p>",
+        f"<h2>{KPI_SECTION}</h2>",
+        "<p>These KPI values are waiting for you, as their owner.</p>",
     ]
     if due:
         text += ["", "Due now:"] + [f"- {i.code} · {i.name} ({i.unit}): {label}" for i, (label, _) in due]
@@ -147,22 +163,11 @@ def kpi_digest(*, person: str, org_name: str, slug: str, fiscal_start: int, item
         )
     text += ["", f"Enter them here: {entry}"]
     markup.append(f'<p><a href="{entry}">Open data entry</a></p>')
-    foot_text, foot_html = _footer(slug, "You get this because these KPIs name you as their owner.")
-    return Rendered(subject, "\n".join(text) + "\n" + foot_text, "\n".join(markup) + foot_html, link)
+    return _Section(", ".join(parts), text, markup)
 
 
-# --- Action items due and overdue ----------------------------------------------------------------------
-
-
-@dataclass
-class ActionItemLine:
-    title: str
-    unit: str | None
-    due_date: date
-
-
-def action_digest(*, person: str, org_name: str, slug: str, today: date, items: list[ActionItemLine]) -> Rendered:
-    link = page("coaching_actions", slug)
+def _action_section(*, slug: str, today: date, items: list[ActionItemLine]) -> _Section:
+    actions = absolute(page("coaching_actions", slug))
     groups = {
         "Overdue": [i for i in items if i.due_date < today],
         "Due today": [i for i in items if i.due_date == today],
@@ -170,7 +175,7 @@ def action_digest(*, person: str, org_name: str, slug: str, today: date, items: 
     }
     counts = [(label, len(group)) for label, group in groups.items() if group]
     first, *rest = counts
-    subject = f"{org_name}: {_plural(first[1], 'action item')} {first[0].lower()}" + "".join(
+    summary = f"{_plural(first[1], 'action item')} {first[0].lower()}" + "".join(
         f", {count} {label.lower()}" for label, count in rest
     )
 
@@ -178,15 +183,48 @@ def action_digest(*, person: str, org_name: str, slug: str, today: date, items: 
         where = f" ({item.unit})" if item.unit else ""
         return f"{item.title}{where}, due {_day(item.due_date)}"
 
-    text = [f"Hello {person},", "", f"Your open action items in {org_name}:"]
-    markup = [f"<p>Hello {html.escape(person)},</p>", f"<p>Your open action items in {html.escape(org_name)}:</p>"]
+    text = [ACTION_SECTION, "-" * len(ACTION_SECTION), "Your open action items:"]
+    markup = [f"<h2>{ACTION_SECTION}</h2>", "<p>Your open action items:</p>"]
     for label, group in groups.items():
         if group:
             text += ["", f"{label}:"] + [f"- {line(i)}" for i in group]
             markup += [f"<h3>{label}</h3>", _html_list([html.escape(line(i)) for i in group])]
-    text += ["", f"Mark them done here: {absolute(link)}"]
-    markup.append(f'<p><a href="{html.escape(absolute(link))}">Open the action items</a></p>')
-    foot_text, foot_html = _footer(slug, "You get this because you own these action items.")
+    text += ["", f"Mark them done here: {actions}"]
+    markup.append(f'<p><a href="{html.escape(actions)}">Open the action items</a></p>')
+    return _Section(summary, text, markup)
+
+
+def daily_digest(
+    *,
+    person: str,
+    org_name: str,
+    slug: str,
+    fiscal_start: int,
+    today: date,
+    kpi_items: list[KpiItem],
+    action_items: list[ActionItemLine],
+) -> Rendered:
+    """A person's one daily digest in an organization: a section for the KPI values they own that are due or
+    overdue, and one for their action items due today, tomorrow or overdue; each only when it has lines.
+    It links to data entry when KPI values are waiting, else to the action items."""
+    sections = []
+    if kpi_items:
+        sections.append(_kpi_section(slug=slug, fiscal_start=fiscal_start, items=kpi_items))
+    if action_items:
+        sections.append(_action_section(slug=slug, today=today, items=action_items))
+    subject = f"{org_name}: " + ", ".join(section.summary for section in sections)
+    text = [f"Hello {person},", "", f"Your daily digest of {org_name}."]
+    markup = [f"<p>Hello {html.escape(person)},</p>", f"<p>Your daily digest of {html.escape(org_name)}.</p>"]
+    for section in sections:
+        text += [""] + section.text
+        markup += section.markup
+    why = {
+        (True, False): "You get this because these KPIs name you as their owner.",
+        (False, True): "You get this because you own these action items.",
+        (True, True): "You get this because you own these KPIs and action items.",
+    }[bool(kpi_items), bool(action_items)]
+    foot_text, foot_html = _footer(slug, why)
+    link = page("data_entry" if kpi_items else "coaching_actions", slug)
     return Rendered(subject, "\n".join(text) + "\n" + foot_text, "\n".join(markup) + foot_html, link)
 
 

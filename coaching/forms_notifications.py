@@ -10,14 +10,13 @@ from coaching.models import NotificationPreference
 
 
 class NotificationSettingsForm(forms.Form):
-    email_kpi_data = forms.BooleanField(required=False)
-    email_action_items = forms.BooleanField(required=False)
+    email_daily_digest = forms.BooleanField(required=False)
     email_sessions = forms.BooleanField(required=False)
     email_coach_weekly = forms.BooleanField(required=False)
     time_zone = forms.ChoiceField(
         required=False,
         label="Your time zone",
-        help_text="Daily digests reach you at the organization's reminder hour in this time zone. "
+        help_text="The daily digest and the weekly coach digest reach you at the organization's reminder hour in this time zone. "
         "It applies to all your organizations.",
     )
 

@@ -296,8 +296,7 @@ class CalendarFeed(models.Model):
 
 
 class NotificationKind(models.TextChoices):
-    KPI_DIGEST = "kpi_digest", "KPI values digest"
-    ACTION_DIGEST = "action_digest", "Action items digest"
+    DAILY_DIGEST = "daily_digest", "Daily digest"
     SESSION_SOON = "session_soon", "Session reminder"
     COACH_WEEKLY = "coach_weekly", "Weekly coach digest"
 
@@ -310,7 +309,7 @@ class NotificationChannel(models.TextChoices):
 class Notification(models.Model):
     """One reminder or digest for one person: shown in their inbox, and mailed when `channel` is email.
 
-    `dedupe_key` names the reminder (`kpi-digest:<user>:<org>:<local date>` ...); its unique constraint is
+    `dedupe_key` names the reminder (`daily-digest:<user>:<org>:<local date>` ...); its unique constraint is
     what makes each reminder exist once, whatever the number of beat ticks and workers (docs/reminders.md).
     Email rows are the outbox: a sender claims an unsent row, mails it and sets `sent_at` in one
     transaction."""
@@ -371,8 +370,7 @@ class NotificationPreference(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="notification_preference")
-    email_kpi_data = models.BooleanField("KPI values due and overdue (daily digest)", default=True)
-    email_action_items = models.BooleanField("Action items due and overdue (daily digest)", default=True)
+    email_daily_digest = models.BooleanField("Daily digest: KPI values and action items due and overdue", default=True)
     email_sessions = models.BooleanField("Coaching sessions coming up, with a calendar invite", default=True)
     email_coach_weekly = models.BooleanField("Weekly coach digest (Mondays)", default=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -380,8 +378,7 @@ class NotificationPreference(models.Model):
     objects = OrgManager()
 
     EMAIL_FIELDS = {
-        NotificationKind.KPI_DIGEST: "email_kpi_data",
-        NotificationKind.ACTION_DIGEST: "email_action_items",
+        NotificationKind.DAILY_DIGEST: "email_daily_digest",
         NotificationKind.SESSION_SOON: "email_sessions",
         NotificationKind.COACH_WEEKLY: "email_coach_weekly",
     }

@@ -187,8 +187,7 @@ def notification_settings_update(
     *,
     membership: Membership,
     time_zone: str,
-    email_kpi_data: bool,
-    email_action_items: bool,
+    email_daily_digest: bool,
     email_sessions: bool,
     email_coach_weekly: bool,
 ) -> NotificationPreference:
@@ -198,8 +197,7 @@ def notification_settings_update(
     preference, _ = NotificationPreference.objects.for_organization(membership.organization_id).get_or_create(
         membership=membership, defaults={"organization_id": membership.organization_id}
     )
-    preference.email_kpi_data = email_kpi_data
-    preference.email_action_items = email_action_items
+    preference.email_daily_digest = email_daily_digest
     preference.email_sessions = email_sessions
     preference.email_coach_weekly = email_coach_weekly
     validated_save(preference)

@@ -39,8 +39,7 @@ recipient AS (
            uz.name AS tz, uz.local_now,
            oz.utc_offset AS org_offset,
            (date_trunc('month', oz.local_now) - interval '1 month')::date AS due_month,
-           COALESCE(p.email_kpi_data, true) AS email_kpi_data,
-           COALESCE(p.email_action_items, true) AS email_action_items,
+           COALESCE(p.email_daily_digest, true) AS email_daily_digest,
            COALESCE(p.email_sessions, true) AS email_sessions,
            COALESCE(p.email_coach_weekly, true) AS email_coach_weekly
     FROM bsc_membership m
@@ -56,20 +55,23 @@ recipient AS (
 # (m - fiscal start) mod 12 mod step = step - 1 (kpis.data_entry.entry_period).
 STEP = "CASE k.frequency WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 3 ELSE 12 END"
 
-KPI_DIGESTS = f"""
+# One digest per person, organization and local date: the KPI values they own that are due or overdue
+# (roles that may enter values only) and their open action items due today, tomorrow or overdue, each
+# aggregated per person; people with neither get none.
+DAILY_DIGESTS = f"""
 WITH {RECIPIENTS},
-owner AS (
-    SELECT r.*, 'kpi-digest:' || r.user_id || ':' || r.organization_id || ':' || to_char(r.local_now, 'YYYY-MM-DD')
+owner AS MATERIALIZED (
+    SELECT r.*, r.local_now::date AS today,
+           'daily-digest:' || r.user_id || ':' || r.organization_id || ':' || to_char(r.local_now, 'YYYY-MM-DD')
                AS dedupe_key
     FROM recipient r
     WHERE extract(hour FROM r.local_now) >= r.reminder_hour
-      AND r.role IN ('admin', 'executive', 'department_head')  -- the roles that may enter values
       AND NOT EXISTS (
           SELECT 1 FROM coaching_notification n
-          WHERE n.dedupe_key = 'kpi-digest:' || r.user_id || ':' || r.organization_id || ':'
+          WHERE n.dedupe_key = 'daily-digest:' || r.user_id || ':' || r.organization_id || ':'
                                || to_char(r.local_now, 'YYYY-MM-DD'))
 ),
-item AS (
+kpi_item AS (
     SELECT o.organization_id, o.user_id,
            json_agg(json_build_array(k.code, k.name, un.name, k.frequency,
                                      (mo.m - make_interval(months => s.step - 1))::date, mo.m::date = o.due_month)
@@ -84,38 +86,27 @@ item AS (
         GREATEST(o.due_month - interval '12 months',
                  date_trunc('month', k.created_at + o.org_offset) - interval '1 month'),
         o.due_month, interval '1 month') AS mo(m)
-    WHERE ((extract(month FROM mo.m)::int - o.fiscal_start + 12) %% 12) %% s.step = s.step - 1
+    WHERE o.role IN ('admin', 'executive', 'department_head')  -- the roles that may enter values
+      AND ((extract(month FROM mo.m)::int - o.fiscal_start + 12) %% 12) %% s.step = s.step - 1
       AND NOT EXISTS (SELECT 1 FROM kpis_measurement me
                       WHERE me.kpi_id = k.id AND me.period = (mo.m - make_interval(months => s.step - 1))::date)
     GROUP BY o.organization_id, o.user_id
-)
-SELECT o.organization_id, o.user_id, o.person, o.slug, o.org_name, o.fiscal_start, o.dedupe_key, o.email_kpi_data,
-       i.items
-FROM owner o JOIN item i ON i.organization_id = o.organization_id AND i.user_id = o.user_id
-"""
-
-ACTION_DIGESTS = f"""
-WITH {RECIPIENTS},
-owner AS (
-    SELECT r.*, r.local_now::date AS today,
-           'action-digest:' || r.user_id || ':' || r.organization_id || ':' || to_char(r.local_now, 'YYYY-MM-DD')
-               AS dedupe_key
-    FROM recipient r
-    WHERE extract(hour FROM r.local_now) >= r.reminder_hour
 ),
-item AS (
+action_item AS (
     SELECT o.organization_id, o.user_id,
            json_agg(json_build_array(a.title, un.name, a.due_date) ORDER BY a.due_date, a.id) AS items
     FROM owner o
     JOIN coaching_actionitem a ON a.organization_id = o.organization_id AND a.owner_id = o.user_id
                               AND a.status = 'open' AND a.due_date <= o.today + 1
     LEFT JOIN bsc_orgunit un ON un.id = a.unit_id
-    WHERE NOT EXISTS (SELECT 1 FROM coaching_notification n WHERE n.dedupe_key = o.dedupe_key)
     GROUP BY o.organization_id, o.user_id
 )
-SELECT o.organization_id, o.user_id, o.person, o.slug, o.org_name, o.today, o.dedupe_key, o.email_action_items,
-       i.items
-FROM owner o JOIN item i ON i.organization_id = o.organization_id AND i.user_id = o.user_id
+SELECT o.organization_id, o.user_id, o.person, o.slug, o.org_name, o.fiscal_start, o.today, o.dedupe_key,
+       o.email_daily_digest, ki.items, ai.items
+FROM owner o
+LEFT JOIN kpi_item ki ON ki.organization_id = o.organization_id AND ki.user_id = o.user_id
+LEFT JOIN action_item ai ON ai.organization_id = o.organization_id AND ai.user_id = o.user_id
+WHERE ki.items IS NOT NULL OR ai.items IS NOT NULL
 """
 
 # Sessions within 24 hours go out on the next tick whatever the hour: a reminder for a 9:00 meeting
@@ -259,30 +250,21 @@ def _zones(cursor, now: datetime) -> dict:
     }
 
 
-def _kpi_digests(cursor, params) -> list[_Row]:
-    cursor.execute(KPI_DIGESTS, params)
+def _daily_digests(cursor, params) -> list[_Row]:
+    cursor.execute(DAILY_DIGESTS, params)
     rows = []
-    for org_id, user_id, person, slug, org_name, fiscal_start, key, email_on, items in cursor.fetchall():
-        rendered = digests.kpi_digest(
-            person=person, org_name=org_name, slug=slug, fiscal_start=fiscal_start,
-            items=[
+    for org_id, user_id, person, slug, org_name, fiscal_start, today, key, email_on, kpis, actions in cursor.fetchall():
+        rendered = digests.daily_digest(
+            person=person, org_name=org_name, slug=slug, fiscal_start=fiscal_start, today=today,
+            kpi_items=[
                 digests.KpiItem(code, name, unit, frequency, date.fromisoformat(period), is_due)
-                for code, name, unit, frequency, period, is_due in items
+                for code, name, unit, frequency, period, is_due in kpis or ()
+            ],
+            action_items=[
+                digests.ActionItemLine(title, unit, date.fromisoformat(due)) for title, unit, due in actions or ()
             ],
         )  # fmt: skip
-        rows.append(_Row(org_id, user_id, NotificationKind.KPI_DIGEST, key, _channel(email_on), rendered))
-    return rows
-
-
-def _action_digests(cursor, params) -> list[_Row]:
-    cursor.execute(ACTION_DIGESTS, params)
-    rows = []
-    for org_id, user_id, person, slug, org_name, today, key, email_on, items in cursor.fetchall():
-        rendered = digests.action_digest(
-            person=person, org_name=org_name, slug=slug, today=today,
-            items=[digests.ActionItemLine(title, unit, date.fromisoformat(due)) for title, unit, due in items],
-        )  # fmt: skip
-        rows.append(_Row(org_id, user_id, NotificationKind.ACTION_DIGEST, key, _channel(email_on), rendered))
+        rows.append(_Row(org_id, user_id, NotificationKind.DAILY_DIGEST, key, _channel(email_on), rendered))
     return rows
 
 
@@ -320,7 +302,7 @@ def _coach_weeklies(cursor, params) -> list[_Row]:
     return rows
 
 
-RULES = (_kpi_digests, _action_digests, _session_reminders, _coach_weeklies)
+RULES = (_daily_digests, _session_reminders, _coach_weeklies)
 
 
 def _record(cursor, rows: list[_Row], now: datetime) -> list[tuple[str, str]]:

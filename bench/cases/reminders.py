@@ -1,6 +1,7 @@
 """Deciding and recording every reminder due for 10,000 people with 50,000 due items (40,000 missing KPI
 values, 9,000 open action items due or overdue, 1,000 session-person pairs within a day) in four
-organizations, on a Monday (so the weekly coach digests are decided too): digests built, notification rows
+organizations, on a Monday (so the weekly coach digests are decided too): one daily digest per person
+(KPI values and action items in one), session reminders and coach digests built, notification rows
 written, sending queued, SMTP excluded. The baseline is one `INSERT ... SELECT ... ON CONFLICT` writing a
 row per due item into a scratch table with a unique key, in the same run. Then the tick runs twice more
 and the duplicates are counted (must be 0)."""
@@ -184,7 +185,7 @@ def run() -> dict:
     with dangerously_unscoped():
         kinds = {
             kind: Notification.objects.filter(kind=kind).count()
-            for kind in ("kpi_digest", "action_digest", "session_soon", "coach_weekly")
+            for kind in ("daily_digest", "session_soon", "coach_weekly")
         }
         emails = Notification.objects.filter(channel="email", sent_at__isnull=True).count()
     app.control.purge()  # the queued send tasks: no worker runs here, and SMTP is not measured

@@ -19,8 +19,7 @@ class Migration(migrations.Migration):
             name='NotificationPreference',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email_kpi_data', models.BooleanField(default=True, verbose_name='KPI values due and overdue (daily digest)')),
-                ('email_action_items', models.BooleanField(default=True, verbose_name='Action items due and overdue (daily digest)')),
+                ('email_daily_digest', models.BooleanField(default=True, verbose_name='Daily digest: KPI values and action items due and overdue')),
                 ('email_sessions', models.BooleanField(default=True, verbose_name='Coaching sessions coming up, with a calendar invite')),
                 ('email_coach_weekly', models.BooleanField(default=True, verbose_name='Weekly coach digest (Mondays)')),
                 ('updated_at', models.DateTimeField(auto_now=True)),
@@ -32,7 +31,7 @@ class Migration(migrations.Migration):
             name='Notification',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('kpi_digest', 'KPI values digest'), ('action_digest', 'Action items digest'), ('session_soon', 'Session reminder'), ('coach_weekly', 'Weekly coach digest')], max_length=16)),
+                ('kind', models.CharField(choices=[('daily_digest', 'Daily digest'), ('session_soon', 'Session reminder'), ('coach_weekly', 'Weekly coach digest')], max_length=16)),
                 ('subject', models.CharField(max_length=255)),
                 ('body', models.TextField(help_text='Plain text.')),
                 ('html', models.TextField(blank=True, help_text='HTML alternative of the mail, optional.')),

@@ -1,5 +1,6 @@
 """A department head finds the morning's reminders in the inbox (the badge in the navigation counts them),
-reads one, marks one read and then all, and turns off the action-item emails."""
+reads the daily digest (KPI values and action items in one), marks it read and then all, and turns off the
+digest emails."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -43,26 +44,31 @@ def test_a_department_head_reads_and_clears_the_inbox(world, page):
             unit=world.division_a, coach=coach, kind="monthly_review", participants=[head],
             scheduled_at=timezone.now() + timedelta(hours=6), agenda="OTD trend\nOpen items",
         )  # fmt: skip
-    assert reminders_decide(queue_sending=False).written == {"kpi_digest": 1, "action_digest": 1, "session_soon": 2}
+    assert reminders_decide(queue_sending=False).written == {"daily_digest": 1, "session_soon": 2}
 
     log_in(page, head.email)
     page.goto(reverse("org_overview", args=["acme"]))
-    inbox_link = page.get_by_role("link", name="Inbox 3 unread")
+    inbox_link = page.get_by_role("link", name="Inbox 2 unread")
     expect(inbox_link).to_be_visible()
     inbox_link.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Inbox")
     rows = page.locator("ul.inbox > li")
-    expect(rows).to_have_count(3)
-    expect(page.locator("ul.inbox > li.is-unread")).to_have_count(3)
-    digest = rows.filter(has_text="KPI values due")
+    expect(rows).to_have_count(2)
+    expect(page.locator("ul.inbox > li.is-unread")).to_have_count(2)
+    digest = rows.filter(has_text="Acme Manufacturing: 2 KPI values due, 1 action item due today")
+    expect(digest.locator(".meta")).to_contain_text("Daily digest")
     digest.locator("summary").click()
-    expect(digest.locator(".notification-body")).to_contain_text("- OTD · On-time delivery (Assembly):")
+    body = digest.locator(".notification-body")
+    expect(body).to_contain_text("KPI values due / overdue")
+    expect(body).to_contain_text("- OTD · On-time delivery (Assembly):")
+    expect(body).to_contain_text("Action items due / overdue")
+    expect(body).to_contain_text("- Call the press supplier (Assembly), due ")
     screenshot(page, "inbox")
 
     digest.get_by_role("button", name="Mark read").click()
     expect(digest).to_have_class("notification is-read")
-    expect(page.get_by_role("link", name="Inbox 2 unread")).to_be_visible()
-    expect(page.locator("#inbox-summary")).to_have_text("2 unread")
+    expect(page.get_by_role("link", name="Inbox 1 unread")).to_be_visible()
+    expect(page.locator("#inbox-summary")).to_have_text("1 unread")
     expect(digest.get_by_role("button", name="Mark read")).to_have_count(0)
 
     page.get_by_role("button", name="Mark all read").click()
@@ -73,12 +79,12 @@ def test_a_department_head_reads_and_clears_the_inbox(world, page):
     assert not Notification.objects.for_organization(org).filter(recipient=head, read_at__isnull=True).exists()
 
     page.get_by_role("link", name="Notification settings").first.click()
-    page.get_by_label("Action items due and overdue (daily digest)").uncheck()
+    page.get_by_label("Daily digest: KPI values and action items due and overdue").uncheck()
     page.get_by_label("Your time zone").select_option("Asia/Tokyo")
     screenshot(page, "notification_settings")
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_role("status")).to_have_text("Notification settings saved.")
     preference = NotificationPreference.objects.for_organization(org).get(membership__user=head)
-    assert (preference.email_kpi_data, preference.email_action_items) == (True, False)
+    assert (preference.email_daily_digest, preference.email_sessions) == (False, True)
     head.refresh_from_db()
     assert head.time_zone == "Asia/Tokyo"

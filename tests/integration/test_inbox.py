@@ -23,7 +23,7 @@ def url(name: str, org: str = "acme", **kwargs) -> str:
 def notify(org, user, subject: str, *, minutes_ago: int = 0, read: bool = False, **fields) -> Notification:
     moment = timezone.now() - timedelta(minutes=minutes_ago)
     return Notification.objects.for_organization(org).create(
-        organization=org, recipient=user, kind=fields.pop("kind", "action_digest"), subject=subject,
+        organization=org, recipient=user, kind=fields.pop("kind", "daily_digest"), subject=subject,
         body=fields.pop("body", f"Body of {subject}"), dedupe_key=f"test:{org.pk}:{user.pk}:{subject}",
         channel=fields.pop("channel", "email"), created_at=moment, read_at=moment if read else None,
         link=fields.pop("link", "/o/acme/coaching/actions/"), **fields,
@@ -38,7 +38,7 @@ def inbox(world):
     return {
         "old": notify(org, world.admin_a, "Old digest", minutes_ago=300, read=True),
         "mid": notify(org, world.admin_a, "Session coming up", minutes_ago=60, kind="session_soon"),
-        "new": notify(org, world.admin_a, "KPI values due", minutes_ago=5, kind="kpi_digest", channel="in_app"),
+        "new": notify(org, world.admin_a, "KPI values due", minutes_ago=5, kind="daily_digest", channel="in_app"),
         "viewer": notify(org, world.viewer_a, "Viewer's own"),
         "globex": notify(world.org_b, world.admin_a, "Globex digest", link="/o/globex/data-entry/"),
     }
@@ -130,26 +130,28 @@ def test_the_settings_page_saves_email_choices_and_the_time_zone(client, world, 
     html = page.content.decode()
     assert '<option value="" selected>The organization&#x27;s: UTC</option>' in html
     assert 'name="email_sessions" id="id_email_sessions" checked' in html
+    assert 'name="email_daily_digest" id="id_email_daily_digest" checked' in html
+    assert "Daily digest: KPI values and action items due and overdue" in html
+    assert "email_kpi_data" not in html and "email_action_items" not in html
 
     response = client.post(
         url("notification_settings"),
-        {"email_kpi_data": "on", "email_sessions": "on", "time_zone": "Asia/Tokyo"},
+        {"email_sessions": "on", "time_zone": "Asia/Tokyo"},
     )
     assert response.status_code == 302
     world.viewer_a.refresh_from_db()
     assert world.viewer_a.time_zone == "Asia/Tokyo"
     preference = NotificationPreference.objects.for_organization(world.org_a).get()
     assert preference.membership.user == world.viewer_a
-    assert (
-        preference.email_kpi_data, preference.email_action_items, preference.email_sessions,
-        preference.email_coach_weekly,
-    ) == (True, False, True, False)  # fmt: skip
+    assert (preference.email_daily_digest, preference.email_sessions, preference.email_coach_weekly) == (
+        False, True, False,
+    )  # fmt: skip
     assert 'value="Asia/Tokyo" selected' in client.get(url("notification_settings")).content.decode()
 
 
 def test_an_unknown_time_zone_is_refused_and_nothing_changes(client, world):
     client.force_login(world.viewer_a)
-    response = client.post(url("notification_settings"), {"email_kpi_data": "on", "time_zone": "Mars/Olympus"})
+    response = client.post(url("notification_settings"), {"email_daily_digest": "on", "time_zone": "Mars/Olympus"})
     assert response.status_code == 200
     assert response.context["form"].errors == {
         "time_zone": ["Select a valid choice. Mars/Olympus is not one of the available choices."]
@@ -167,7 +169,7 @@ def test_the_service_refuses_an_unknown_time_zone_with_a_clear_message(world):
     membership = factories.membership_of(world.viewer_a, world.org_a)
     with pytest.raises(ValidationError) as error:
         notification_settings_update(
-            membership=membership, time_zone="Mars/Olympus", email_kpi_data=False, email_action_items=False,
+            membership=membership, time_zone="Mars/Olympus", email_daily_digest=False,
             email_sessions=False, email_coach_weekly=False,
         )  # fmt: skip
     assert error.value.message_dict == {

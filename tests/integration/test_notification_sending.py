@@ -57,7 +57,7 @@ def owner_with_work(world, name: str, *, email_on: bool = True):
         )
     if not email_on:
         NotificationPreference.objects.for_organization(world.org_a).create(
-            organization=world.org_a, membership=membership, email_kpi_data=False, email_action_items=False
+            organization=world.org_a, membership=membership, email_daily_digest=False
         )
     return user
 
@@ -86,25 +86,28 @@ def test_the_mails_arrive_as_written_with_the_invite_attached(world, smtp_settin
     reminders_decide(queue_sending=False)
     rows = {(n.recipient.email, n.kind): n for n in email_rows()}
     assert set(rows) == {
-        ("hugo@acme.example.com", "kpi_digest"), ("hugo@acme.example.com", "action_digest"),
-        ("hugo@acme.example.com", "session_soon"), ("carla@acme.example.com", "session_soon"),
+        ("hugo@acme.example.com", "daily_digest"), ("hugo@acme.example.com", "session_soon"),
+        ("carla@acme.example.com", "session_soon"),
     }  # fmt: skip
 
     report = notifications_send()
 
-    assert (report.sent, report.failed) == (4, 0)
+    assert (report.sent, report.failed) == (3, 0)
     received = {(m["X-RcptTo"], m["Message-ID"]): m for m in smtp_server.messages}
-    assert len(received) == 4
-    digest = rows[("hugo@acme.example.com", "kpi_digest")]
+    assert len(received) == 3
+    digest = rows[("hugo@acme.example.com", "daily_digest")]
     mail = received[("hugo@acme.example.com", message_id(digest))]
     assert mail["To"] == "Hugo <hugo@acme.example.com>"
     assert mail["From"] == "Scorecard <scorecard@localhost>"
-    assert mail["Subject"] == "Acme Manufacturing: 1 KPI value due"
+    assert mail["Subject"] == "Acme Manufacturing: 1 KPI value due, 1 action item due today"
     assert mail["Auto-Submitted"] == "auto-generated"
     body = parts(mail)
     assert body["text/plain"].get_payload(decode=True).decode().replace("\r\n", "\n") == digest.body
+    assert "KPI values due / overdue\n" in digest.body and "Action items due / overdue\n" in digest.body
     assert "- HUGO · Hugo's KPI (Assembly): " in digest.body
-    assert "<strong>HUGO</strong>" in body["text/html"].get_payload(decode=True).decode()
+    assert "- Hugo's task, due " in digest.body
+    markup = body["text/html"].get_payload(decode=True).decode()
+    assert "<strong>HUGO</strong>" in markup and "Hugo&#x27;s task" in markup
 
     invite_row = rows[("hugo@acme.example.com", "session_soon")]
     invite_mail = received[("hugo@acme.example.com", message_id(invite_row))]
@@ -121,7 +124,7 @@ def test_the_mails_arrive_as_written_with_the_invite_attached(world, smtp_settin
 
     assert all(n.sent_at is not None and n.attempts == 1 for n in email_rows())
     assert notifications_send().sent == 0
-    assert len(smtp_server.messages) == 4
+    assert len(smtp_server.messages) == 3
 
 
 def test_a_temporary_failure_is_tried_again_later_and_a_refused_mailbox_is_given_up(world, smtp_settings, smtp_server):
@@ -129,31 +132,32 @@ def test_a_temporary_failure_is_tried_again_later_and_a_refused_mailbox_is_given
     smtp_settings.REMINDER_RETRY_SECONDS = 60
     owner_with_work(world, "Hugo")
     owner_with_work(world, "Nora")
+    owner_with_work(world, "Ada")
     smtp_server.refuse("nora@acme.example.com")
     smtp_server.fail_next(1)
     reminders_decide(queue_sending=False)
 
     report = notifications_send()
 
-    assert (report.sent, report.failed) == (1, 3)
+    assert (report.sent, report.failed) == (1, 2)
     rows = {(n.recipient.email, n.kind): n for n in email_rows()}
     [retried] = [n for n in rows.values() if n.last_error.startswith("SMTPDataError")]
     assert retried.recipient.email == "hugo@acme.example.com"
     assert retried.last_error == "SMTPDataError: (451, b'4.3.0 Try again later')"
     assert (retried.attempts, retried.sent_at, retried.failed_at) == (1, None, None)
     assert timedelta(seconds=55) < retried.next_attempt_at - timezone.now() <= timedelta(seconds=60)
-    for kind in ("kpi_digest", "action_digest"):
-        refused = rows[("nora@acme.example.com", kind)]
-        assert refused.failed_at is not None and refused.sent_at is None and refused.attempts == 1
-        assert refused.last_error == (
-            "SMTPRecipientsRefused: {'Nora <nora@acme.example.com>': (550, b'5.1.1 No such mailbox')}"
-        )
+    refused = rows[("nora@acme.example.com", "daily_digest")]
+    assert refused.failed_at is not None and refused.sent_at is None and refused.attempts == 1
+    assert refused.last_error == (
+        "SMTPRecipientsRefused: {'Nora <nora@acme.example.com>': (550, b'5.1.1 No such mailbox')}"
+    )
+    assert rows[("ada@acme.example.com", "daily_digest")].sent_at is not None
 
     assert notifications_send().sent == 0  # not before its time
     with dangerously_unscoped():
         Notification.objects.filter(pk=retried.pk).update(next_attempt_at=timezone.now())
     assert notifications_send().sent == 1
-    assert sorted(m["X-RcptTo"] for m in smtp_server.messages) == ["hugo@acme.example.com"] * 2
+    assert sorted(m["X-RcptTo"] for m in smtp_server.messages) == ["ada@acme.example.com", "hugo@acme.example.com"]
 
 
 # --- Real workers ---------------------------------------------------------------------------------------
@@ -198,13 +202,13 @@ def test_ticks_on_two_workers_with_retries_send_each_reminder_exactly_once(world
             break
 
     rows = all_notifications()
-    assert Counter(n.kind for n in rows) == {"kpi_digest": 6, "action_digest": 6, "session_soon": 3}
-    assert Counter(n.channel for n in rows) == {"email": 13, "in_app": 2}
+    assert Counter(n.kind for n in rows) == {"daily_digest": 6, "session_soon": 3}  # one digest per person
+    assert Counter(n.channel for n in rows) == {"email": 8, "in_app": 1}
     assert {n.recipient for n in rows if n.channel == "in_app"} == {quiet}
     wait_for(lambda: all(n.sent_at for n in email_rows()), timeout=30, message="every mail sent")
     sent_once(smtp_server)
-    assert len(smtp_server.messages) == 13
-    assert sum(n.attempts for n in email_rows()) == 13 + 4  # the four temporary failures were tried again
+    assert len(smtp_server.messages) == 8
+    assert sum(n.attempts for n in email_rows()) == 8 + 4  # the four temporary failures were tried again
     for worker in workers:
         log = worker.log_path.read_text(errors="replace")
         assert "coaching.tasks.reminders_tick[" in log and "succeeded" in log, f"{worker.hostname} did no tick"
@@ -223,10 +227,10 @@ def test_a_worker_killed_while_sending_loses_no_reminder_and_sends_none_twice(wo
     reminders_tick.delay()
     assert hold.arrived.wait(60), "the first mail never reached the SMTP server"
     held_at = time.monotonic()
-    assert [n.sent_at for n in email_rows()] == [None] * 6
+    assert [n.sent_at for n in email_rows()] == [None] * 3  # one daily digest each
     with transaction.atomic(), connection.cursor() as cursor:  # the worker's open transaction locks one row
         cursor.execute("SELECT id FROM coaching_notification WHERE sent_at IS NULL FOR UPDATE SKIP LOCKED")
-        assert len(cursor.fetchall()) == 5
+        assert len(cursor.fetchall()) == 2
 
     os.kill(first.pid, signal.SIGKILL)
     first.wait(timeout=10)
@@ -239,5 +243,5 @@ def test_a_worker_killed_while_sending_loses_no_reminder_and_sends_none_twice(wo
     celery_workers("successor", CELERY_VISIBILITY_TIMEOUT="5")
     wait_for(lambda: all(n.sent_at for n in email_rows()), timeout=60, message="the successor to send every mail")
     sent_once(smtp_server)
-    assert len(smtp_server.messages) == 6
-    assert sorted(n.attempts for n in email_rows()) == [1] * 6  # the killed attempt left no trace
+    assert len(smtp_server.messages) == 3
+    assert sorted(n.attempts for n in email_rows()) == [1] * 3  # the killed attempt left no trace

@@ -104,7 +104,7 @@ def session_at(unit, coach, when: datetime, *, participants=(), kind="monthly_re
     return session
 
 
-# --- KPI values due and overdue --------------------------------------------------------------------------
+# --- The daily digest: KPI values due and overdue ---------------------------------------------------------
 
 
 def test_a_kpi_owner_gets_one_digest_a_day_listing_values_due_and_overdue(world, head):
@@ -125,12 +125,15 @@ def test_a_kpi_owner_gets_one_digest_a_day_listing_values_due_and_overdue(world,
     decision = reminders_decide(now=MONDAY)
 
     [digest] = notifications(world.org_a, recipient=head)
-    assert digest.dedupe_key == f"kpi-digest:{head.pk}:{world.org_a.pk}:2026-03-09"
-    assert (digest.kind, digest.channel, digest.link) == ("kpi_digest", "email", "/o/acme/data-entry/")
+    assert digest.dedupe_key == f"daily-digest:{head.pk}:{world.org_a.pk}:2026-03-09"
+    assert (digest.kind, digest.channel, digest.link) == ("daily_digest", "email", "/o/acme/data-entry/")
     assert digest.subject == "Acme Manufacturing: 3 KPI values due, 3 overdue"
     assert digest.body.startswith(
         "Hello Hugo Head,\n\n"
-        "These KPI values of Acme Manufacturing are waiting for you.\n\n"
+        "Your daily digest of Acme Manufacturing.\n\n"
+        "KPI values due / overdue\n"
+        "------------------------\n"
+        "These KPI values are waiting for you, as their owner.\n\n"
         "Due now:\n"
         "- NEW · NEW name (Assembly): Feb 2026\n"
         "- OTD · On-time delivery (Assembly): Feb 2026\n"
@@ -139,9 +142,12 @@ def test_a_kpi_owner_gets_one_digest_a_day_listing_values_due_and_overdue(world,
         "- NPS · Net promoter score (Operations): Q4 2025\n"
         "- OTD · On-time delivery (Assembly): Dec 2025, Jan 2026\n\n"
         "Enter them here: http://127.0.0.1:8000/o/acme/data-entry/\n"
+        "\n-- \nYou get this because these KPIs name you as their owner."
     )
+    assert "Action items due / overdue" not in digest.body
+    assert "<h2>KPI values due / overdue</h2>" in digest.html and "Action items" not in digest.html
     assert 'href="http://127.0.0.1:8000/o/acme/data-entry/?period=2025-12"' in digest.html
-    assert decision.written == {"kpi_digest": 2}  # Hugo's and the admin's
+    assert decision.written == {"daily_digest": 2}  # Hugo's and the admin's
     assert {n.recipient for n in notifications(world.org_a)} == {head, world.admin_a}
 
 
@@ -155,13 +161,17 @@ def test_overdue_values_reach_back_twelve_months_at_most(world, head):
 
 def test_a_second_tick_records_nothing_and_the_next_day_records_again(world, head):
     make_kpi(world.department_a, "OTD", head)
-    assert reminders_decide(now=MONDAY).written["kpi_digest"] == 1
+    action_item(world.org_a, head, "Retrain shift B", date(2026, 3, 9))
+    assert reminders_decide(now=MONDAY).written == {"daily_digest": 1}
     assert reminders_decide(now=MONDAY + timedelta(minutes=15)).total == 0
+    # A new action item due today adds nothing to the day: the day's digest went out.
+    action_item(world.org_a, head, "Order gloves", date(2026, 3, 9))
     assert reminders_decide(now=MONDAY + timedelta(hours=14)).total == 0  # 23:30, still Monday
-    assert reminders_decide(now=MONDAY + timedelta(days=1)).written["kpi_digest"] == 1
+    assert reminders_decide(now=MONDAY + timedelta(days=1)).written == {"daily_digest": 1}
+    assert reminders_decide(now=MONDAY + timedelta(days=1, minutes=15)).total == 0
     assert [n.dedupe_key for n in notifications(world.org_a, recipient=head)] == [
-        f"kpi-digest:{head.pk}:{world.org_a.pk}:2026-03-09",
-        f"kpi-digest:{head.pk}:{world.org_a.pk}:2026-03-10",
+        f"daily-digest:{head.pk}:{world.org_a.pk}:2026-03-09",
+        f"daily-digest:{head.pk}:{world.org_a.pk}:2026-03-10",
     ]
 
 
@@ -170,7 +180,7 @@ def test_nothing_goes_out_before_the_organizations_reminder_hour(world, head):
     world.org_a.reminder_hour = 10
     world.org_a.save()
     assert reminders_decide(now=MONDAY).total == 0  # 9:30
-    assert reminders_decide(now=MONDAY + timedelta(minutes=30)).written["kpi_digest"] == 1
+    assert reminders_decide(now=MONDAY + timedelta(minutes=30)).written["daily_digest"] == 1
 
 
 def test_a_user_in_tokyo_gets_the_digest_at_the_reminder_hour_of_tokyo(world, head):
@@ -185,7 +195,7 @@ def test_a_user_in_tokyo_gets_the_digest_at_the_reminder_hour_of_tokyo(world, he
     assert notifications(world.org_a, recipient=head) == []
     reminders_decide(now=sunday_night + timedelta(hours=1))  # Tokyo: Monday 08:30
     [digest] = notifications(world.org_a, recipient=head)
-    assert digest.dedupe_key == f"kpi-digest:{head.pk}:{world.org_a.pk}:2026-03-09"
+    assert digest.dedupe_key == f"daily-digest:{head.pk}:{world.org_a.pk}:2026-03-09"
     [admin_digest] = notifications(world.org_a, recipient=world.admin_a)
     assert admin_digest.dedupe_key.endswith(":2026-03-08")
 
@@ -199,10 +209,15 @@ def test_a_time_zone_postgresql_does_not_know_still_works(world, head):
     assert len(notifications(world.org_a, recipient=head)) == 1
 
 
-def test_members_who_may_not_enter_values_get_no_kpi_digest(world, coach):
+def test_members_who_may_not_enter_values_get_no_kpi_section(world, coach):
     make_kpi(world.department_a, "OTD", world.viewer_a)
     make_kpi(world.department_a, "CCH", coach)
     assert reminders_decide(now=MONDAY).total == 0
+    action_item(world.org_a, coach, "Prepare the review", date(2026, 3, 10))
+    reminders_decide(now=MONDAY + timedelta(minutes=15))
+    [digest] = notifications(world.org_a, recipient=coach)
+    assert digest.subject == "Acme Manufacturing: 1 action item due tomorrow"
+    assert "KPI values" not in digest.body and "CCH" not in digest.body
 
 
 def test_an_inactive_user_gets_nothing(world, head):
@@ -212,7 +227,7 @@ def test_an_inactive_user_gets_nothing(world, head):
     assert reminders_decide(now=MONDAY).total == 0
 
 
-# --- Action items --------------------------------------------------------------------------------------
+# --- The daily digest: action items --------------------------------------------------------------------
 
 
 def test_action_items_due_today_tomorrow_and_overdue_reach_their_owner_in_one_digest(world, head):
@@ -228,11 +243,15 @@ def test_action_items_due_today_tomorrow_and_overdue_reach_their_owner_in_one_di
     reminders_decide(now=MONDAY)
 
     [digest] = notifications(org, recipient=head)
-    assert digest.dedupe_key == f"action-digest:{head.pk}:{org.pk}:2026-03-09"
+    assert digest.dedupe_key == f"daily-digest:{head.pk}:{org.pk}:2026-03-09"
+    assert digest.kind == "daily_digest"
     assert digest.subject == "Acme Manufacturing: 1 action item overdue, 1 due today, 1 due tomorrow"
     assert digest.body.startswith(
         "Hello Hugo Head,\n\n"
-        "Your open action items in Acme Manufacturing:\n\n"
+        "Your daily digest of Acme Manufacturing.\n\n"
+        "Action items due / overdue\n"
+        "--------------------------\n"
+        "Your open action items:\n\n"
         "Overdue:\n"
         "- Call the press supplier (Assembly), due Mon 2 Mar 2026\n\n"
         "Due today:\n"
@@ -240,11 +259,57 @@ def test_action_items_due_today_tomorrow_and_overdue_reach_their_owner_in_one_di
         "Due tomorrow:\n"
         "- Order gloves (Operations), due Tue 10 Mar 2026\n\n"
         "Mark them done here: http://127.0.0.1:8000/o/acme/coaching/actions/\n"
+        "\n-- \nYou get this because you own these action items."
     )
+    assert "KPI values due / overdue" not in digest.body and "KPI values" not in digest.html
     assert digest.link == "/o/acme/coaching/actions/"
     assert [n.subject for n in notifications(org, recipient=world.admin_a)] == [
         "Acme Manufacturing: 1 action item due today"
     ]
+
+
+def test_kpi_values_and_action_items_come_in_one_digest_with_both_sections(world, head):
+    org = world.org_a
+    otd = make_kpi(world.department_a, "OTD", head, name="On-time delivery")
+    enter(otd, head, *months(date(2025, 5, 1), date(2025, 12, 1)))  # January overdue, February due
+    action_item(org, head, "Call the press supplier", date(2026, 3, 2), unit=world.department_a)
+    action_item(org, head, "Retrain shift B", date(2026, 3, 9))
+
+    decision = reminders_decide(now=MONDAY)
+
+    assert decision.written == {"daily_digest": 1}
+    [digest] = notifications(org, recipient=head)
+    assert (digest.kind, digest.channel) == ("daily_digest", "email")
+    assert digest.dedupe_key == f"daily-digest:{head.pk}:{org.pk}:2026-03-09"
+    assert digest.subject == ("Acme Manufacturing: 1 KPI value due, 1 overdue, 1 action item overdue, 1 due today")
+    assert digest.link == "/o/acme/data-entry/"
+    assert digest.body.startswith(
+        "Hello Hugo Head,\n\n"
+        "Your daily digest of Acme Manufacturing.\n\n"
+        "KPI values due / overdue\n"
+        "------------------------\n"
+        "These KPI values are waiting for you, as their owner.\n\n"
+        "Due now:\n"
+        "- OTD · On-time delivery (Assembly): Feb 2026\n\n"
+        "Overdue:\n"
+        "- OTD · On-time delivery (Assembly): Jan 2026\n\n"
+        "Enter them here: http://127.0.0.1:8000/o/acme/data-entry/\n\n"
+        "Action items due / overdue\n"
+        "--------------------------\n"
+        "Your open action items:\n\n"
+        "Overdue:\n"
+        "- Call the press supplier (Assembly), due Mon 2 Mar 2026\n\n"
+        "Due today:\n"
+        "- Retrain shift B, due Mon 9 Mar 2026\n\n"
+        "Mark them done here: http://127.0.0.1:8000/o/acme/coaching/actions/\n"
+        "\n-- \nYou get this because you own these KPIs and action items."
+    )
+    html = digest.html
+    assert html.index("<h2>KPI values due / overdue</h2>") < html.index("<h2>Action items due / overdue</h2>")
+    assert 'href="http://127.0.0.1:8000/o/acme/data-entry/?period=2026-01"' in html
+    assert 'href="http://127.0.0.1:8000/o/acme/coaching/actions/"' in html
+    assert reminders_decide(now=MONDAY + timedelta(minutes=15)).total == 0
+    assert len(notifications(org, recipient=head)) == 1
 
 
 # --- Sessions coming up --------------------------------------------------------------------------------
@@ -339,19 +404,23 @@ def test_the_weekly_coach_digest_lists_red_kpis_missing_values_and_overdue_items
 # --- Preferences and tenancy ----------------------------------------------------------------------------
 
 
-def test_with_email_off_a_reminder_goes_to_the_inbox_only(world, head):
+def test_with_email_off_a_reminder_goes_to_the_inbox_only(world, head, coach):
     membership = factories.membership_of(head, world.org_a)
     NotificationPreference.objects.for_organization(world.org_a).create(
-        organization=world.org_a, membership=membership, email_kpi_data=False
+        organization=world.org_a, membership=membership, email_daily_digest=False
     )
     make_kpi(world.department_a, "OTD", head)
     action_item(world.org_a, head, "Retrain shift B", date(2026, 3, 9))
+    session_at(world.division_a, coach, MONDAY + timedelta(hours=3), participants=[head])
 
     decision = reminders_decide(now=MONDAY)
 
     channels = {n.kind: n.channel for n in notifications(world.org_a, recipient=head)}
-    assert channels == {"kpi_digest": NotificationChannel.IN_APP, "action_digest": NotificationChannel.EMAIL}
-    assert (decision.total, decision.emails) == (2, 1)
+    assert channels == {"daily_digest": NotificationChannel.IN_APP, "session_soon": NotificationChannel.EMAIL}
+    [digest] = notifications(world.org_a, recipient=head, kind="daily_digest")
+    assert "KPI values due / overdue" in digest.body and "Action items due / overdue" in digest.body
+    assert digest.sent_at is None
+    assert (decision.total, decision.emails) == (3, 2)  # the coach's session reminder is mailed too
 
 
 def test_digests_never_mix_organizations(world, head):
@@ -365,8 +434,9 @@ def test_digests_never_mix_organizations(world, head):
 
     acme = notifications(world.org_a, recipient=head)
     globex = notifications(world.org_b, recipient=head)
-    assert [n.kind for n in acme] == ["action_digest", "kpi_digest"]
-    assert [n.kind for n in globex] == ["action_digest", "kpi_digest"]
+    assert [n.kind for n in acme] == ["daily_digest"]
+    assert [n.kind for n in globex] == ["daily_digest"]
+    assert acme[0].dedupe_key != globex[0].dedupe_key
     acme_text = " ".join(n.subject + n.body + n.html for n in acme)
     globex_text = " ".join(n.subject + n.body + n.html for n in globex)
     assert "ACME1" in acme_text and "Acme thing" in acme_text
@@ -412,6 +482,6 @@ def test_two_ticks_at_once_record_each_reminder_once(world, head):
             cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
             assert cursor.fetchone()[0] >= 1
     thread.join(timeout=10)
-    assert first.total == 2
+    assert first.total == 1  # one digest with both sections
     assert second["decision"].total == 0
-    assert len(notifications(world.org_a)) == 2
+    assert len(notifications(world.org_a)) == 1

@@ -142,11 +142,11 @@ def _globex_data(world, b_unit, b_member):
         from coaching.notifications import notification_settings_update
 
         Notification.objects.create(
-            organization=world.org_b, recipient=world.member_b, kind="kpi_digest", subject="Globex digest",
+            organization=world.org_b, recipient=world.member_b, kind="daily_digest", subject="Globex digest",
             body="Globex KPI values due", dedupe_key="globex-digest", channel="email", link="/o/globex/data-entry/",
         )  # fmt: skip
         notification_settings_update(
-            membership=b_member, time_zone="", email_kpi_data=False, email_action_items=True, email_sessions=True,
+            membership=b_member, time_zone="", email_daily_digest=False, email_sessions=True,
             email_coach_weekly=True,
         )  # fmt: skip
 
