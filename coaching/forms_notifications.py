@@ -16,8 +16,8 @@ class NotificationSettingsForm(forms.Form):
     time_zone = forms.ChoiceField(
         required=False,
         label="Your time zone",
-        help_text="The daily digest and the weekly coach digest reach you at the organization's reminder hour in this time zone. "
-        "It applies to all your organizations.",
+        help_text="The daily digest and the weekly coach digest reach you at the organization's reminder hour "
+        "in this time zone. It applies to all your organizations.",
     )
 
     def __init__(self, *args, membership: Membership, preference: NotificationPreference, **kwargs):
