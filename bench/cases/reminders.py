@@ -21,9 +21,8 @@ from coaching.models import Notification
 from coaching.reminders import reminders_decide
 
 NAME = "reminders"
-TARGET = (
-    12  # measured 7.3x on the loaded 2-core machine (one daily digest per person); rendering in Python is most of it
-)
+# Measured 7.3x on the loaded 2-core machine (one daily digest per person); rendering in Python is most of it.
+TARGET = 12
 USERS = 10_000
 ORGANIZATIONS = [("bench-utc", "UTC"), ("bench-berlin", "Europe/Berlin"), ("bench-ny", "America/New_York"),
                  ("bench-tokyo", "Asia/Tokyo")]  # fmt: skip
