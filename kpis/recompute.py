@@ -465,7 +465,7 @@ class _Pass:
             if progress is not None:
                 progress(step, steps)
 
-        by_code = {n.code: n.id for n in self.nodes.values()}
+        ids_by_code = self.reference_ids()
         for level in levels:
             sources = defaultdict(list)
             for kpi_id, stratum in self.strata.items():
@@ -480,7 +480,7 @@ class _Pass:
                 self.analyze(KpiScore)
             for kpi_id in sorted(sources[Source.FORMULA]):
                 parsed = self.nodes[kpi_id].formula
-                cte, params = _formula_values(kpi_id, parsed, self.reference_ids(parsed, by_code))
+                cte, params = _formula_values(kpi_id, parsed, ids_by_code)
                 self.run(_kpi_score_sql("r.id = %(formula_kpi)s", cte), params)
             advance()
         thresholds = {"green": self.organization.green_threshold, "amber": self.organization.amber_threshold}
@@ -501,14 +501,14 @@ class _Pass:
         if self.whole:
             self.cursor.execute(f"ANALYZE {_SCORE_TABLES[model][0]}")
 
-    def reference_ids(self, parsed: formulas.Formula, in_scope: dict[str, int]) -> dict[str, int]:
-        """Active KPIs by the codes a formula refers to (in scope or not)."""
-        missing = [c for c in parsed.codes if c not in in_scope]
-        ids = {c: in_scope[c] for c in parsed.codes if c in in_scope}
+    def reference_ids(self) -> dict[str, int]:
+        """Active KPIs by code for every code the formulas in scope refer to (in scope or not): one query."""
+        ids = {n.code: n.id for n in self.nodes.values()}
+        missing = {c for n in self.nodes.values() if n.formula is not None for c in n.formula.codes} - ids.keys()
         if missing:
             self.cursor.execute(
                 f"SELECT code, id FROM {_KPI} WHERE organization_id = %s AND code = ANY(%s) AND archived_at IS NULL",
-                [self.organization.pk, missing],
+                [self.organization.pk, sorted(missing)],
             )
             ids.update(dict(self.cursor.fetchall()))
         return ids
