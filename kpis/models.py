@@ -220,8 +220,12 @@ class ScoreBase(models.Model):
     """A computed score, stored (not recomputed per page view), with the coverage of the data behind it."""
 
     # No index of its own: every read goes through the owner's unique (owner, period_kind, period) index, and
-    # each index costs the set-based recompute on every row it writes.
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # each index costs the set-based recompute on every row it writes. No foreign-key constraint either: these
+    # rows are derived, deleted with their owner by Django's cascade and by the full recompute when their source
+    # is gone, and a constraint would check each of the two million rows of a rebuild one by one at commit.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     period_kind = models.CharField(max_length=7, choices=PeriodKind.choices, default=PeriodKind.MONTH)
     period = models.DateField()
     score = models.DecimalField(max_digits=9, decimal_places=4, null=True)
@@ -239,7 +243,9 @@ class ScoreBase(models.Model):
 
 
 class KpiScore(ScoreBase):
-    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="scores", db_index=False)
+    kpi = models.ForeignKey(
+        Kpi, on_delete=models.CASCADE, related_name="scores", db_index=False, db_constraint=False
+    )
     actual = models.DecimalField(max_digits=20, decimal_places=6, null=True)
     target = models.DecimalField(max_digits=20, decimal_places=6, null=True)
     progress = models.DecimalField(max_digits=12, decimal_places=4, null=True)
@@ -251,7 +257,9 @@ class KpiScore(ScoreBase):
 
 
 class ObjectiveScore(ScoreBase):
-    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="scores", db_index=False)
+    objective = models.ForeignKey(
+        Objective, on_delete=models.CASCADE, related_name="scores", db_index=False, db_constraint=False
+    )
 
     class Meta:
         constraints = [
@@ -260,7 +268,9 @@ class ObjectiveScore(ScoreBase):
 
 
 class PerspectiveScore(ScoreBase):
-    perspective = models.ForeignKey(Perspective, on_delete=models.CASCADE, related_name="scores", db_index=False)
+    perspective = models.ForeignKey(
+        Perspective, on_delete=models.CASCADE, related_name="scores", db_index=False, db_constraint=False
+    )
 
     class Meta:
         constraints = [
@@ -271,7 +281,9 @@ class PerspectiveScore(ScoreBase):
 
 
 class ScorecardScore(ScoreBase):
-    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="scores", db_index=False)
+    scorecard = models.ForeignKey(
+        Scorecard, on_delete=models.CASCADE, related_name="scores", db_index=False, db_constraint=False
+    )
 
     class Meta:
         constraints = [

@@ -66,6 +66,27 @@ _SCORE_TABLES = {  # model -> (table, owner column)
 
 
 @dataclass(frozen=True)
+class _Store:
+    """Where a pass reads and writes scores. The incremental pass works on the score tables themselves and
+    upserts; the full pass writes plain inserts into temporary tables of the same columns (no index, no
+    constraint, no WAL), reads the children's values back from them, and merges them into the score tables
+    at the end (`_merge`), so that a rebuild from empty tables costs one ordered insert per row."""
+
+    tables: tuple[tuple[type, str], ...]
+    upsert: bool
+
+    def __getitem__(self, model) -> str:
+        return dict(self.tables)[model]
+
+    def tail(self, model, columns: list[str]) -> str:
+        return _upsert(model, columns) if self.upsert else ""
+
+
+_STORED = _Store(tuple((model, table) for model, (table, _) in _SCORE_TABLES.items()), upsert=True)
+_STAGED = _Store(tuple((model, f"rc_{table}") for model, (table, _) in _SCORE_TABLES.items()), upsert=False)
+
+
+@dataclass(frozen=True)
 class Window:
     """A period of a score: its kind, first month, and the months it spans."""
 
@@ -100,18 +121,6 @@ def _windows(months: Iterable[date], fiscal_start: int) -> list[Window]:
 # (id, depth, scorecard_id) and rc_obj (id, depth).
 
 
-def _aggregate(column: str) -> str:
-    """A KPI's values over a window's months, by its time aggregation (months without data are skipped)."""
-    value = f"s.{column}"
-    return f"""CASE k.time_aggregation
-        WHEN 'sum' THEN sum({value})
-        WHEN 'average' THEN sum({value}) / NULLIF(count({value}), 0)
-        WHEN 'min' THEN min({value})
-        WHEN 'max' THEN max({value})
-        ELSE (max(ARRAY[(s.period - DATE '2000-01-01')::numeric, {value}]) FILTER (WHERE {value} IS NOT NULL))[2]
-    END"""
-
-
 # The month's actual (manual KPIs) and target side by side, for every month of the windows.
 _MONTH_VALUES_SQL = f"""
 CREATE TEMP TABLE rc_month ON COMMIT DROP AS
@@ -127,40 +136,59 @@ FULL JOIN (
 ) t ON t.kpi_id = m.kpi_id AND t.period = m.period
 """
 
-# Window values: a month window takes the month's row as it is; quarters and years aggregate their months.
+
+def _aggregate(column: str) -> str:
+    """A KPI's values over a window's months by its time aggregation (months without data are skipped), for
+    the KPIs that take a minimum, a maximum or the last value: each aggregate only takes the rows of the KPIs
+    that use it (FILTER)."""
+    value, method = f"s.{column}", "k.time_aggregation"
+    return f"""CASE {method}
+        WHEN 'min' THEN min({value}) FILTER (WHERE {method} = 'min')
+        WHEN 'max' THEN max({value}) FILTER (WHERE {method} = 'max')
+        ELSE (max(ARRAY[(s.period - DATE '2000-01-01')::numeric, {value}])
+            FILTER (WHERE {method} = 'last' AND {value} IS NOT NULL))[2]
+    END"""
+
+
+def _sum_or_average(column: str) -> str:
+    value = f"s.{column}"
+    return f"CASE k.time_aggregation WHEN 'sum' THEN sum({value}) ELSE sum({value}) / NULLIF(count({value}), 0) END"
+
+
+# Window values: a month window takes the month's row as it is; quarters and years aggregate their months,
+# sums and averages (the common case, two small states per group) apart from the others.
 _AGGREGATE_SQL = f"""
 CREATE TEMP TABLE rc_agg ON COMMIT DROP AS
 SELECT s.kpi_id, w.kind, w.start, s.actual, s.target
 FROM rc_month s JOIN rc_win w ON w.kind = 'month' AND w.start = s.period
 UNION ALL
+SELECT s.kpi_id, w.kind, w.start, {_sum_or_average("actual")}, {_sum_or_average("target")}
+FROM rc_month s JOIN rc_win_month w ON w.kind <> 'month' AND w.month = s.period JOIN {_KPI} k ON k.id = s.kpi_id
+WHERE k.time_aggregation IN ('sum', 'average')
+GROUP BY s.kpi_id, w.kind, w.start, k.time_aggregation
+UNION ALL
 SELECT s.kpi_id, w.kind, w.start, {_aggregate("actual")}, {_aggregate("target")}
 FROM rc_month s JOIN rc_win_month w ON w.kind <> 'month' AND w.month = s.period JOIN {_KPI} k ON k.id = s.kpi_id
+WHERE k.time_aggregation NOT IN ('sum', 'average')
 GROUP BY s.kpi_id, w.kind, w.start, k.time_aggregation
 """
 
-# Computed once per row (OFFSET 0 keeps PostgreSQL from copying the expressions into every use).
-_PROGRESS_PARTS = """CROSS JOIN LATERAL (SELECT
-    CASE WHEN k.direction = 'band' THEN CASE WHEN {a} < k.band_low THEN k.band_low - {a}
-        WHEN {a} > k.band_high THEN {a} - k.band_high ELSE 0 END END AS distance,
-    CASE WHEN k.direction <> 'band' AND g.target <> k.baseline
-        THEN ({a} - k.baseline) / (g.target - k.baseline) END AS ratio
-    OFFSET 0) x"""
 
-
-def _progress(a: str) -> str:
-    """DESIGN.md section 5 in SQL (kpis.scoring.kpi_progress): `a` is the actual; k is the KPI row, g.target
-    the window's target, x the parts from _PROGRESS_PARTS. Unclamped, rounded half-even to 4 places."""
-    return f"""CASE
-        WHEN k.direction = 'band' THEN CASE
-            WHEN {a} IS NULL OR k.band_low IS NULL OR k.band_high IS NULL THEN NULL
-            WHEN x.distance = 0 THEN 1
-            WHEN COALESCE(k.band_tolerance, 0) = 0 OR x.distance >= k.band_tolerance THEN 0
-            ELSE kpis_round_half_even(1 - x.distance / k.band_tolerance, 4) END
-        WHEN {a} IS NULL OR k.baseline IS NULL OR g.target IS NULL THEN NULL
-        WHEN g.target = k.baseline THEN CASE
-            WHEN (k.direction = 'increase' AND {a} >= g.target) OR (k.direction = 'decrease' AND {a} <= g.target)
+def _progress() -> str:
+    """DESIGN.md section 5 in SQL (kpis.scoring.kpi_progress) over a row giving the KPI's direction, baseline
+    and band, the window's actual and target, and the parts `distance` (band) and `ratio` (increase or
+    decrease). Unclamped, rounded half-even to 4 places."""
+    return """CASE
+        WHEN direction = 'band' THEN CASE
+            WHEN actual IS NULL OR band_low IS NULL OR band_high IS NULL THEN NULL
+            WHEN distance = 0 THEN 1
+            WHEN COALESCE(band_tolerance, 0) = 0 OR distance >= band_tolerance THEN 0
+            ELSE kpis_round_half_even(1 - distance / band_tolerance, 4) END
+        WHEN actual IS NULL OR baseline IS NULL OR target IS NULL THEN NULL
+        WHEN target = baseline THEN CASE
+            WHEN (direction = 'increase' AND actual >= target) OR (direction = 'decrease' AND actual <= target)
             THEN 1 ELSE 0 END
-        ELSE kpis_round_half_even(x.ratio, 4)
+        ELSE kpis_round_half_even(ratio, 4)
     END"""
 
 
@@ -185,46 +213,59 @@ _KPI_COLUMNS = [
 ]  # fmt: skip
 
 
-def _kpi_score_sql(where: str, values_cte: str | None = None) -> str:
+def _kpi_score_sql(store: _Store, where: str, values_cte: str | None = None) -> str:
     """Write the KPI scores of the rc_kpi rows matching `where`, for every window. Actuals come from
     `values_cte` (a CTE named v giving kpi_id, kind, start, actual and the roll-up coverage `cov`), or for
-    manual KPIs straight from the window aggregates in rc_agg."""
+    manual KPIs straight from the window aggregates in rc_agg.
+
+    Each layer is a subquery kept apart by OFFSET 0, so that every value is computed once per row: flattened,
+    PostgreSQL would copy the progress expression into each place that reads it (a dozen per row)."""
     if values_cte is None:
         actual, cov, with_values, join_values = "g.actual", "NULL::numeric", "", ""
     else:
-        actual, cov, with_values = "v.actual", "v.cov", f"{values_cte},"
+        actual, cov, with_values = "v.actual", "v.cov", f"WITH {values_cte}"
         join_values = "LEFT JOIN v ON v.kpi_id = k.id AND v.kind = w.kind AND v.start = w.start"
     return f"""
-WITH {with_values}
-scored AS (
-    SELECT k.id AS kpi_id, w.kind, w.start, {actual} AS actual, g.target, {_progress(actual)} AS raw, k.source,
-        {cov} AS cov, COALESCE(k.green_threshold, o.green_threshold) AS green,
-        COALESCE(k.amber_threshold, o.amber_threshold) AS amber
-    FROM rc_kpi r JOIN {_KPI} k ON k.id = r.id JOIN bsc_organization o ON o.id = k.organization_id
-    CROSS JOIN rc_win w
-    {join_values}
-    LEFT JOIN rc_agg g ON g.kpi_id = k.id AND g.kind = w.kind AND g.start = w.start
-    {_PROGRESS_PARTS.format(a=actual)}
-    WHERE {where}
-), final AS (
+{with_values}
+INSERT INTO {store[KpiScore]} ({", ".join(_KPI_COLUMNS)})
+SELECT %(org)s, kpi_id, kind, start, actual, target, progress, score, {_status("score", "green", "amber")},
+    CASE WHEN score IS NULL THEN 0 WHEN source = 'rollup' THEN COALESCE(cov, 0) ELSE 1 END, now()
+FROM (
     -- GREATEST and LEAST skip NULLs: the CASE keeps "no data" NULL
     SELECT kpi_id, kind, start, actual, target, source, cov, green, amber,
         CASE WHEN raw IS NOT NULL THEN GREATEST(LEAST(raw, {PROGRESS_LIMIT}), -{PROGRESS_LIMIT}) END AS progress,
         CASE WHEN raw IS NOT NULL THEN GREATEST(LEAST(raw, 1), 0) END AS score
-    FROM scored
-)
-INSERT INTO {_SCORE_TABLES[KpiScore][0]} ({", ".join(_KPI_COLUMNS)})
-SELECT %(org)s, kpi_id, kind, start, actual, target, progress, score, {_status("score", "green", "amber")},
-    CASE WHEN score IS NULL THEN 0 WHEN source = 'rollup' THEN COALESCE(cov, 0) ELSE 1 END, now()
-FROM final
-{_upsert(KpiScore, _KPI_COLUMNS)}
+    FROM (
+        SELECT *, {_progress()} AS raw
+        FROM (
+            SELECT k.id AS kpi_id, w.kind, w.start, {actual} AS actual, g.target, k.source, {cov} AS cov,
+                COALESCE(k.green_threshold, o.green_threshold) AS green,
+                COALESCE(k.amber_threshold, o.amber_threshold) AS amber,
+                k.direction, k.baseline, k.band_low, k.band_high, k.band_tolerance,
+                CASE WHEN k.direction = 'band' THEN CASE WHEN {actual} < k.band_low THEN k.band_low - {actual}
+                    WHEN {actual} > k.band_high THEN {actual} - k.band_high ELSE 0 END END AS distance,
+                CASE WHEN k.direction <> 'band' AND g.target <> k.baseline
+                    THEN ({actual} - k.baseline) / (g.target - k.baseline) END AS ratio
+            FROM rc_kpi r JOIN {_KPI} k ON k.id = r.id JOIN bsc_organization o ON o.id = k.organization_id
+            CROSS JOIN rc_win w
+            {join_values}
+            LEFT JOIN rc_agg g ON g.kpi_id = k.id AND g.kind = w.kind AND g.start = w.start
+            WHERE {where}
+            OFFSET 0
+        ) parts
+        OFFSET 0
+    ) scored
+    OFFSET 0
+) final
+{store.tail(KpiScore, _KPI_COLUMNS)}
 """
 
 
 # A roll-up aggregates the stored actuals of the active child-unit KPIs aligned to it (already written, as
 # they sit in a lower stratum or outside the scope). With no weight at all, every child counts the same.
 # Coverage: weight of children with data over the weight of all of them, rounded down.
-_ROLLUP_VALUES = f"""v AS (
+def _rollup_values(store: _Store) -> str:
+    return f"""v AS (
     SELECT kpi_id, kind, start,
         CASE method
             WHEN 'sum' THEN total
@@ -235,23 +276,31 @@ _ROLLUP_VALUES = f"""v AS (
         END AS actual,
         CASE WHEN weight_with_data > 0 THEN trunc(weight_with_data / weight_all, 4) ELSE 0 END AS cov
     FROM (
-        SELECT p.id AS kpi_id, w.kind, w.start, p.rollup_method AS method,
-            sum(s.actual) AS total, count(s.actual) AS n, min(s.actual) AS low, max(s.actual) AS high,
-            CASE WHEN sum(c.weight) = 0 THEN sum(s.actual) ELSE sum(s.actual * c.weight) END AS weighted,
-            CASE WHEN sum(c.weight) = 0 THEN count(s.actual)
+        SELECT p.id AS kpi_id, w.kind, w.start, p.method,
+            sum(s.actual) AS total, count(s.actual) AS n,
+            min(s.actual) FILTER (WHERE p.method = 'min') AS low,
+            max(s.actual) FILTER (WHERE p.method = 'max') AS high,
+            CASE WHEN p.weight_all = 0 THEN sum(s.actual)
+                ELSE sum(s.actual * c.weight) FILTER (WHERE p.method = 'weighted_average') END AS weighted,
+            CASE WHEN p.weight_all = 0 THEN count(s.actual)
                 ELSE COALESCE(sum(c.weight) FILTER (WHERE s.actual IS NOT NULL), 0) END AS weight_with_data,
-            CASE WHEN sum(c.weight) = 0 THEN count(*) ELSE sum(c.weight) END AS weight_all
-        FROM rc_kpi r JOIN {_KPI} p ON p.id = r.id
+            CASE WHEN p.weight_all = 0 THEN p.children ELSE p.weight_all END AS weight_all
+        FROM (  -- each roll-up with the weight and number of its children, whatever the window
+            SELECT p.id, p.rollup_method AS method, sum(c.weight) AS weight_all, count(*) AS children
+            FROM rc_kpi r JOIN {_KPI} p ON p.id = r.id
+            JOIN {_KPI} c ON c.aligned_to_id = p.id AND c.archived_at IS NULL
+            WHERE r.source = 'rollup' AND r.stratum = %(stratum)s
+            GROUP BY p.id, p.rollup_method
+        ) p
         JOIN {_KPI} c ON c.aligned_to_id = p.id AND c.archived_at IS NULL
         CROSS JOIN rc_win w
-        LEFT JOIN {_SCORE_TABLES[KpiScore][0]} s ON s.kpi_id = c.id AND s.period_kind = w.kind AND s.period = w.start
-        WHERE r.source = 'rollup' AND r.stratum = %(stratum)s
-        GROUP BY p.id, w.kind, w.start, p.rollup_method
+        LEFT JOIN {store[KpiScore]} s ON s.kpi_id = c.id AND s.period_kind = w.kind AND s.period = w.start
+        GROUP BY p.id, w.kind, w.start, p.method, p.weight_all, p.children
     ) children
 )"""
 
 
-def _formula_values(kpi_id: int, parsed: formulas.Formula, ref_ids: dict[str, int]) -> tuple[str, dict]:
+def _formula_values(store: _Store, kpi_id: int, parsed: formulas.Formula, ref_ids: dict[str, int]) -> tuple[str, dict]:
     """A formula KPI's value per window, its expression compiled to SQL over the stored actuals of the KPIs
     it refers to (a code without an active KPI has no value; so has a division by zero)."""
     params: dict = {"formula_kpi": kpi_id}
@@ -261,7 +310,7 @@ def _formula_values(kpi_id: int, parsed: formulas.Formula, ref_ids: dict[str, in
         alias = aliases[code] = f"ref{index}"
         params[alias] = ref_ids.get(code, 0)  # id 0 matches nothing: no value
         joins.append(
-            f"LEFT JOIN {_SCORE_TABLES[KpiScore][0]} {alias} ON {alias}.kpi_id = %({alias})s "
+            f"LEFT JOIN {store[KpiScore]} {alias} ON {alias}.kpi_id = %({alias})s "
             f"AND {alias}.period_kind = w.kind AND {alias}.period = w.start"
         )
 
@@ -287,26 +336,34 @@ def _formula_values(kpi_id: int, parsed: formulas.Formula, ref_ids: dict[str, in
     return cte, params
 
 
-def _weighted(items_sql: str, owner: str) -> str:
-    """Weighted mean with coverage (kpis.scoring.weighted_score) of `items_sql` rows (owner, kind, start,
-    weight, score): items without data are left out and the weights renormalised."""
+def _weighted(parts_sql: str, owner: str) -> str:
+    """Weighted mean with coverage (kpis.scoring.weighted_score) over `parts_sql` rows (owner, kind, start,
+    total, with_data, weighted: sums over some of the owner's items, see `_item`): items without data are left
+    out and the weights renormalised."""
     return f"""SELECT {owner}, kind, start,
         CASE WHEN with_data > 0 THEN kpis_round_half_even(weighted / with_data, 4) END AS score,
         CASE WHEN with_data > 0 THEN trunc(with_data / total, 4) ELSE 0 END AS coverage
     FROM (
-        SELECT {owner}, kind, start, sum(weight) AS total,
-            COALESCE(sum(weight) FILTER (WHERE score IS NOT NULL), 0) AS with_data,
-            sum(weight * score) FILTER (WHERE score IS NOT NULL) AS weighted
-        FROM ({items_sql}) items GROUP BY {owner}, kind, start
-    ) sums"""
+        SELECT {owner}, kind, start, sum(total) AS total, sum(with_data) AS with_data, sum(weighted) AS weighted
+        FROM ({parts_sql}) parts GROUP BY {owner}, kind, start
+    ) sums
+    OFFSET 0"""
+
+
+def _item(weight: str, score: str) -> str:
+    """One item's part of a weighted mean: its weight, its weight again if it has data, and weight x score."""
+    return (
+        f"{weight} AS total, CASE WHEN {score} IS NOT NULL THEN {weight} ELSE 0 END AS with_data, "
+        f"{weight} * {score} AS weighted"
+    )
 
 
 _SCORE_COLUMNS = ["organization_id", "period_kind", "period", "score", "status", "coverage", "computed_at"]
 
 
-def _store_sql(model, owners_sql: str, weighted_sql: str) -> str:
+def _store_sql(store: _Store, model, owners_sql: str, weighted_sql: str) -> str:
     """Write a score row for every owner of `owners_sql` and every window (grey where there is no data)."""
-    table, owner = _SCORE_TABLES[model]
+    table, owner = store[model], _SCORE_TABLES[model][1]
     columns = [owner, *_SCORE_COLUMNS]
     return f"""
 WITH scored AS ({weighted_sql})
@@ -315,46 +372,77 @@ SELECT x.id, %(org)s, w.kind, w.start, s.score, {_status("s.score", "%(green)s",
     COALESCE(s.coverage, 0), now()
 FROM ({owners_sql}) x CROSS JOIN rc_win w
 LEFT JOIN scored s ON s.{owner} = x.id AND s.kind = w.kind AND s.start = w.start
-{_upsert(model, columns)}
+{store.tail(model, columns)}
 """
 
 
-_OBJECTIVE_ITEMS = f"""
-    SELECT o.id AS objective_id, w.kind, w.start, k.weight, s.score
+def _objective_kpis_sql(store: _Store) -> str:
+    """The KPI part of every objective's weighted mean, per window, in one pass (the objectives' own KPIs do
+    not depend on unit depth; only the child objectives aligned to them do)."""
+    return f"""
+CREATE TEMP TABLE rc_obj_kpi ON COMMIT DROP AS
+SELECT objective_id, kind, start, sum(total) AS total, sum(with_data) AS with_data, sum(weighted) AS weighted
+FROM (
+    SELECT o.id AS objective_id, w.kind, w.start, {_item("k.weight", "s.score")}
     FROM rc_obj o JOIN {_KPI} k ON k.objective_id = o.id AND k.archived_at IS NULL CROSS JOIN rc_win w
-    LEFT JOIN {_SCORE_TABLES[KpiScore][0]} s ON s.kpi_id = k.id AND s.period_kind = w.kind AND s.period = w.start
-    WHERE o.depth = %(depth)s
-    UNION ALL
-    SELECT o.id, w.kind, w.start, c.weight, s.score
-    FROM rc_obj o JOIN {_OBJECTIVE} c ON c.aligned_to_id = o.id CROSS JOIN rc_win w
-    LEFT JOIN {_SCORE_TABLES[ObjectiveScore][0]} s
-        ON s.objective_id = c.id AND s.period_kind = w.kind AND s.period = w.start
-    WHERE o.depth = %(depth)s"""
-_OBJECTIVES_SQL = _store_sql(
-    ObjectiveScore, "SELECT id FROM rc_obj WHERE depth = %(depth)s", _weighted(_OBJECTIVE_ITEMS, "objective_id")
-)
-_PERSPECTIVES_SQL = _store_sql(
-    PerspectiveScore,
-    f"SELECT p.id FROM {_PERSPECTIVE} p JOIN rc_unit u ON u.scorecard_id = p.scorecard_id",
-    _weighted(
-        f"""SELECT o.perspective_id, w.kind, w.start, o.weight, s.score
+    LEFT JOIN {store[KpiScore]} s ON s.kpi_id = k.id AND s.period_kind = w.kind AND s.period = w.start
+) items
+GROUP BY objective_id, kind, start
+"""
+
+
+def _objectives_sql(store: _Store) -> str:
+    parts = f"""
+        SELECT p.* FROM rc_obj_kpi p JOIN rc_obj o ON o.id = p.objective_id WHERE o.depth = %(depth)s
+        UNION ALL
+        SELECT o.id, w.kind, w.start, {_item("c.weight", "s.score")}
+        FROM rc_obj o JOIN {_OBJECTIVE} c ON c.aligned_to_id = o.id CROSS JOIN rc_win w
+        LEFT JOIN {store[ObjectiveScore]} s ON s.objective_id = c.id AND s.period_kind = w.kind AND s.period = w.start
+        WHERE o.depth = %(depth)s"""
+    return _store_sql(
+        store, ObjectiveScore, "SELECT id FROM rc_obj WHERE depth = %(depth)s", _weighted(parts, "objective_id")
+    )
+
+
+def _perspectives_sql(store: _Store) -> str:
+    parts = f"""SELECT o.perspective_id, w.kind, w.start, {_item("o.weight", "s.score")}
         FROM rc_unit u JOIN {_OBJECTIVE} o ON o.scorecard_id = u.scorecard_id CROSS JOIN rc_win w
-        LEFT JOIN {_SCORE_TABLES[ObjectiveScore][0]} s
-            ON s.objective_id = o.id AND s.period_kind = w.kind AND s.period = w.start""",
-        "perspective_id",
-    ),
-)
-_SCORECARDS_SQL = _store_sql(
-    ScorecardScore,
-    "SELECT scorecard_id AS id FROM rc_unit",
-    _weighted(
-        f"""SELECT p.scorecard_id, w.kind, w.start, p.weight, s.score
+        LEFT JOIN {store[ObjectiveScore]} s ON s.objective_id = o.id AND s.period_kind = w.kind AND s.period = w.start"""
+    owners = f"SELECT p.id FROM {_PERSPECTIVE} p JOIN rc_unit u ON u.scorecard_id = p.scorecard_id"
+    return _store_sql(store, PerspectiveScore, owners, _weighted(parts, "perspective_id"))
+
+
+def _scorecards_sql(store: _Store) -> str:
+    parts = f"""SELECT p.scorecard_id, w.kind, w.start, {_item("p.weight", "s.score")}
         FROM rc_unit u JOIN {_PERSPECTIVE} p ON p.scorecard_id = u.scorecard_id CROSS JOIN rc_win w
-        LEFT JOIN {_SCORE_TABLES[PerspectiveScore][0]} s
-            ON s.perspective_id = p.id AND s.period_kind = w.kind AND s.period = w.start""",
-        "scorecard_id",
-    ),
-)
+        LEFT JOIN {store[PerspectiveScore]} s
+            ON s.perspective_id = p.id AND s.period_kind = w.kind AND s.period = w.start"""
+    return _store_sql(store, ScorecardScore, "SELECT scorecard_id AS id FROM rc_unit", _weighted(parts, "scorecard_id"))
+
+
+def _merge_columns(model) -> list[str]:
+    owner = _SCORE_TABLES[model][1]
+    return [owner, *(_KPI_COLUMNS[2:] if model is KpiScore else _SCORE_COLUMNS[1:]), "organization_id"]
+
+
+def _merge_sql(model) -> list[str]:
+    """The full pass's staged rows into the score tables: rows without a staged row go (archived KPIs,
+    windows without data), changed rows are updated, new rows inserted in key order; unchanged rows are left
+    alone, so a rebuild that finds nothing new writes nothing."""
+    table, owner = _SCORE_TABLES[model]
+    staged = _STAGED[model]
+    columns = _merge_columns(model)
+    values = [c for c in columns if c not in {owner, "period_kind", "period", "organization_id", "computed_at"}]
+    same_key = f"t.{owner} = s.{owner} AND t.period_kind = s.period_kind AND t.period = s.period"
+    return [
+        f"""DELETE FROM {table} s WHERE s.organization_id = %(org)s
+            AND NOT EXISTS (SELECT 1 FROM {staged} t WHERE {same_key})""",
+        f"""UPDATE {table} s SET {", ".join(f"{c} = t.{c}" for c in values)}, computed_at = t.computed_at
+            FROM {staged} t WHERE {same_key} AND s.organization_id = %(org)s
+            AND ({", ".join(f"s.{c}" for c in values)}) IS DISTINCT FROM ({", ".join(f"t.{c}" for c in values)})""",
+        f"""INSERT INTO {table} ({", ".join(columns)}) SELECT {", ".join(f"t.{c}" for c in columns)} FROM {staged} t
+            WHERE NOT EXISTS (SELECT 1 FROM {table} s WHERE {same_key}) ORDER BY t.{owner}, t.period_kind, t.period""",
+    ]
 
 
 # --- One pass --------------------------------------------------------------------------------------------
@@ -396,9 +484,10 @@ def _strata(nodes: dict[int, _KpiNode]) -> dict[int, int]:
 class _Pass:
     """One recompute over a scope of KPIs and units and a set of windows, inside the caller's transaction."""
 
-    def __init__(self, cursor, organization: Organization):
+    def __init__(self, cursor, organization: Organization, store: _Store = _STORED):
         self.cursor = cursor
         self.organization = organization
+        self.store = store
         self.rows = 0  # score rows inserted or changed
 
     def run(self, sql: str, params: dict | None = None) -> None:
@@ -408,7 +497,17 @@ class _Pass:
     def prepare(self, windows: list[Window], nodes: dict[int, _KpiNode], unit_ids: set[int] | None) -> None:
         """Fill the temporary tables: windows, KPIs with their strata, units (None: all) and objectives."""
         cursor = self.cursor
-        cursor.execute("DROP TABLE IF EXISTS rc_win, rc_win_month, rc_kpi, rc_month, rc_agg, rc_unit, rc_obj")
+        cursor.execute(
+            "DROP TABLE IF EXISTS rc_win, rc_win_month, rc_kpi, rc_month, rc_agg, rc_unit, rc_obj, rc_obj_kpi"
+        )
+        if not self.store.upsert:
+            for model, staged in self.store.tables:
+                columns = ", ".join(_merge_columns(model))
+                cursor.execute(f"DROP TABLE IF EXISTS {staged}")
+                cursor.execute(
+                    f"CREATE TEMP TABLE {staged} ON COMMIT DROP AS SELECT {columns} FROM {_SCORE_TABLES[model][0]} "
+                    "WITH NO DATA"
+                )
         cursor.execute(
             "CREATE TEMP TABLE rc_win (kind varchar(7), start date, PRIMARY KEY (kind, start)) ON COMMIT DROP"
         )
@@ -472,34 +571,44 @@ class _Pass:
                 if stratum == level:
                     sources[self.nodes[kpi_id].source].append(kpi_id)
             if sources[Source.MANUAL]:
-                self.run(_kpi_score_sql("r.source = 'manual'"))
+                self.run(_kpi_score_sql(self.store, "r.source = 'manual'"))
             if sources[Source.ROLLUP]:
                 where = "r.source = 'rollup' AND r.stratum = %(stratum)s"
-                self.run(_kpi_score_sql(where, _ROLLUP_VALUES), {"stratum": level})
+                self.run(_kpi_score_sql(self.store, where, _rollup_values(self.store)), {"stratum": level})
             if level == levels[0]:
                 self.analyze(KpiScore)
             for kpi_id in sorted(sources[Source.FORMULA]):
                 parsed = self.nodes[kpi_id].formula
-                cte, params = _formula_values(kpi_id, parsed, ids_by_code)
-                self.run(_kpi_score_sql("r.id = %(formula_kpi)s", cte), params)
+                cte, params = _formula_values(self.store, kpi_id, parsed, ids_by_code)
+                self.run(_kpi_score_sql(self.store, "r.id = %(formula_kpi)s", cte), params)
             advance()
         thresholds = {"green": self.organization.green_threshold, "amber": self.organization.amber_threshold}
+        self.cursor.execute(_objective_kpis_sql(self.store))
+        self.cursor.execute("ANALYZE rc_obj_kpi")
         for depth in depths:
-            self.run(_OBJECTIVES_SQL, {"depth": depth, **thresholds})
+            self.run(_objectives_sql(self.store), {"depth": depth, **thresholds})
             if depth == depths[0]:
                 self.analyze(ObjectiveScore)
             advance()
-        self.run(_PERSPECTIVES_SQL, thresholds)
+        self.run(_perspectives_sql(self.store), thresholds)
         self.analyze(PerspectiveScore)
         advance()
-        self.run(_SCORECARDS_SQL, thresholds)
+        self.run(_scorecards_sql(self.store), thresholds)
+        self.analyze(ScorecardScore)
         advance()
+
+    def merge(self) -> None:
+        """Move the staged rows of a full pass into the score tables (only what differs)."""
+        self.rows = 0
+        for model in _SCORE_TABLES:
+            for sql in _merge_sql(model):
+                self.run(sql)
 
     def analyze(self, model) -> None:
         """After the first large write of a whole-organization pass, refresh the table's statistics: the
         next statements read it back, and a plan made for an empty table would look rows up one by one."""
         if self.whole:
-            self.cursor.execute(f"ANALYZE {_SCORE_TABLES[model][0]}")
+            self.cursor.execute(f"ANALYZE {self.store[model]}")
 
     def reference_ids(self) -> dict[str, int]:
         """Active KPIs by code for every code the formulas in scope refer to (in scope or not): one query."""
@@ -593,7 +702,7 @@ def _lock(cursor, organization: Organization) -> None:
     cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, organization.pk])
     # For this transaction only: room for the pass's hash joins and aggregates in memory, and no merge joins
     # (on the temporary tables the planner would merge on the KPI alone and filter window pairs afterwards).
-    cursor.execute("SET LOCAL work_mem = '64MB'; SET LOCAL enable_mergejoin = off")
+    cursor.execute("SET LOCAL work_mem = '128MB'; SET LOCAL enable_mergejoin = off")
 
 
 # --- Entry points ----------------------------------------------------------------------------------------
@@ -606,17 +715,10 @@ def scores_recompute_full(*, organization: Organization, progress: Callable[[int
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(cursor, organization)
         windows = _windows(_data_months(cursor, organization.pk), organization.fiscal_year_start_month)
-        run = _Pass(cursor, organization)
+        run = _Pass(cursor, organization, _STAGED)
         run.prepare(windows, _kpi_nodes(cursor, organization.pk, None), unit_ids=None)
         run.compute(progress)
-        for model, (table, _) in _SCORE_TABLES.items():  # rows of archived KPIs and windows without data
-            archived = "OR NOT EXISTS (SELECT 1 FROM rc_kpi r WHERE r.id = s.kpi_id)" if model is KpiScore else ""
-            cursor.execute(
-                f"""DELETE FROM {table} s WHERE s.organization_id = %(org)s AND (NOT EXISTS (
-                    SELECT 1 FROM rc_win w WHERE w.kind = s.period_kind AND w.start = s.period) {archived})""",
-                {"org": organization.pk},
-            )
-            run.rows += cursor.rowcount
+        run.merge()
     return run.rows
 
 
