@@ -261,10 +261,24 @@ FROM (
 """
 
 
-# A roll-up aggregates the stored actuals of the active child-unit KPIs aligned to it (already written, as
-# they sit in a lower stratum or outside the scope). With no weight at all, every child counts the same.
-# Coverage: weight of children with data over the weight of all of them, rounded down.
-def _rollup_values(store: _Store) -> str:
+# A roll-up aggregates the actuals of the active child-unit KPIs aligned to it (already computed, as they sit
+# in a lower stratum or outside the scope). With no weight at all, every child counts the same. Coverage:
+# weight of children with data over the weight of all of them, rounded down. The children's values come in
+# as sums (`_PARTIALS`), so that they can be added up in one go (incremental pass) or in pieces (full pass).
+_PARTIALS = "total, n, low, high, weighted, with_weight"
+
+
+def _partials(actual: str, weight: str, method: str) -> str:
+    """The sums a roll-up needs over some of its children (see `_rollup_actual`), in `_PARTIALS` order."""
+    return f"""sum({actual}) AS total, count({actual}) AS n,
+        min({actual}) FILTER (WHERE {method} = 'min') AS low, max({actual}) FILTER (WHERE {method} = 'max') AS high,
+        sum({actual} * {weight}) FILTER (WHERE {method} = 'weighted_average') AS weighted,
+        sum({weight}) FILTER (WHERE {actual} IS NOT NULL) AS with_weight"""
+
+
+def _rollup_actual(children_sql: str) -> str:
+    """The CTE v of roll-up values from `children_sql` rows: kpi_id, kind, start, the roll-up's method, the
+    weight and number of all its children (`weight_all`, `children`) and the `_PARTIALS` of its children."""
     return f"""v AS (
     SELECT kpi_id, kind, start,
         CASE method
@@ -276,28 +290,62 @@ def _rollup_values(store: _Store) -> str:
         END AS actual,
         CASE WHEN weight_with_data > 0 THEN trunc(weight_with_data / weight_all, 4) ELSE 0 END AS cov
     FROM (
-        SELECT p.id AS kpi_id, w.kind, w.start, p.method,
-            sum(s.actual) AS total, count(s.actual) AS n,
-            min(s.actual) FILTER (WHERE p.method = 'min') AS low,
-            max(s.actual) FILTER (WHERE p.method = 'max') AS high,
-            CASE WHEN p.weight_all = 0 THEN sum(s.actual)
-                ELSE sum(s.actual * c.weight) FILTER (WHERE p.method = 'weighted_average') END AS weighted,
-            CASE WHEN p.weight_all = 0 THEN count(s.actual)
-                ELSE COALESCE(sum(c.weight) FILTER (WHERE s.actual IS NOT NULL), 0) END AS weight_with_data,
-            CASE WHEN p.weight_all = 0 THEN p.children ELSE p.weight_all END AS weight_all
-        FROM (  -- each roll-up with the weight and number of its children, whatever the window
-            SELECT p.id, p.rollup_method AS method, sum(c.weight) AS weight_all, count(*) AS children
-            FROM rc_kpi r JOIN {_KPI} p ON p.id = r.id
-            JOIN {_KPI} c ON c.aligned_to_id = p.id AND c.archived_at IS NULL
-            WHERE r.source = 'rollup' AND r.stratum = %(stratum)s
-            GROUP BY p.id, p.rollup_method
-        ) p
-        JOIN {_KPI} c ON c.aligned_to_id = p.id AND c.archived_at IS NULL
-        CROSS JOIN rc_win w
-        LEFT JOIN {store[KpiScore]} s ON s.kpi_id = c.id AND s.period_kind = w.kind AND s.period = w.start
-        GROUP BY p.id, w.kind, w.start, p.method, p.weight_all, p.children
-    ) children
+        SELECT kpi_id, kind, start, method, total, n, low, high,
+            CASE WHEN weight_all = 0 THEN total ELSE weighted END AS weighted,
+            CASE WHEN weight_all = 0 THEN n ELSE COALESCE(with_weight, 0) END AS weight_with_data,
+            CASE WHEN weight_all = 0 THEN children ELSE weight_all END AS weight_all
+        FROM ({children_sql}) children
+    ) sums
 )"""
+
+
+# Each roll-up of the stratum with the weight and number of its children, whatever the window.
+_ROLLUPS_OF_STRATUM = f"""
+    SELECT p.id, p.rollup_method AS method, sum(c.weight) AS weight_all, count(*) AS children
+    FROM rc_kpi r JOIN {_KPI} p ON p.id = r.id
+    JOIN {_KPI} c ON c.aligned_to_id = p.id AND c.archived_at IS NULL
+    WHERE r.source = 'rollup' AND r.stratum = %(stratum)s
+    GROUP BY p.id, p.rollup_method"""
+
+
+def _rollup_values(store: _Store) -> str:
+    """Roll-up values of a stratum: the incremental pass adds up the children's rows in the score table
+    (read through its index: in or out of scope, they are there); the full pass adds up the sums pushed to
+    rc_roll by the strata below (`_PUSH_SQL`), so no stratum reads the whole staged table again."""
+    if store.upsert:
+        children = f"""
+            SELECT p.id AS kpi_id, w.kind, w.start, p.method, p.weight_all, p.children,
+                {_partials("s.actual", "c.weight", "p.method")}
+            FROM ({_ROLLUPS_OF_STRATUM}) p
+            JOIN {_KPI} c ON c.aligned_to_id = p.id AND c.archived_at IS NULL
+            CROSS JOIN rc_win w
+            LEFT JOIN {store[KpiScore]} s ON s.kpi_id = c.id AND s.period_kind = w.kind AND s.period = w.start
+            GROUP BY p.id, w.kind, w.start, p.method, p.weight_all, p.children"""
+    else:
+        children = f"""
+            SELECT p.id AS kpi_id, w.kind, w.start, p.method, p.weight_all, p.children,
+                x.total, x.n, x.low, x.high, x.weighted, x.with_weight
+            FROM ({_ROLLUPS_OF_STRATUM}) p CROSS JOIN rc_win w
+            LEFT JOIN (
+                SELECT kpi_id, kind, start, sum(total) AS total, sum(n) AS n, min(low) AS low, max(high) AS high,
+                    sum(weighted) AS weighted, sum(with_weight) AS with_weight
+                FROM rc_roll WHERE kpi_id IN (SELECT id FROM rc_kpi WHERE stratum = %(stratum)s)
+                GROUP BY kpi_id, kind, start
+            ) x ON x.kpi_id = p.id AND x.kind = w.kind AND x.start = w.start"""
+    return _rollup_actual(children)
+
+
+# Full pass: once a stratum is staged, its KPIs' values go up to the roll-ups they are aligned to, as sums
+# per roll-up and window (every KPI in scope has a staged row for every window, grey ones included).
+_PUSH_SQL = f"""
+INSERT INTO rc_roll (kpi_id, kind, start, {_PARTIALS})
+SELECT p.id, s.period_kind, s.period, {_partials("s.actual", "c.weight", "p.rollup_method")}
+FROM rc_kpi r JOIN {_KPI} c ON c.id = r.id AND c.archived_at IS NULL
+JOIN rc_kpi pr ON pr.id = c.aligned_to_id AND pr.source = 'rollup' JOIN {_KPI} p ON p.id = pr.id
+JOIN {_STAGED[KpiScore]} s ON s.kpi_id = c.id
+WHERE r.stratum = %(stratum)s
+GROUP BY p.id, s.period_kind, s.period
+"""
 
 
 def _formula_values(store: _Store, kpi_id: int, parsed: formulas.Formula, ref_ids: dict[str, int]) -> tuple[str, dict]:
@@ -378,15 +426,20 @@ LEFT JOIN scored s ON s.{owner} = x.id AND s.kind = w.kind AND s.start = w.start
 
 def _objective_kpis_sql(store: _Store) -> str:
     """The KPI part of every objective's weighted mean, per window, in one pass (the objectives' own KPIs do
-    not depend on unit depth; only the child objectives aligned to them do)."""
+    not depend on unit depth; only the child objectives aligned to them do). The full pass reads the staged
+    rows straight through (every KPI in scope has one per window); the incremental pass looks up the KPI
+    rows of the objectives in scope."""
+    if store.upsert:
+        items = f"""SELECT o.id AS objective_id, w.kind, w.start, {_item("k.weight", "s.score")}
+            FROM rc_obj o JOIN {_KPI} k ON k.objective_id = o.id AND k.archived_at IS NULL CROSS JOIN rc_win w
+            LEFT JOIN {store[KpiScore]} s ON s.kpi_id = k.id AND s.period_kind = w.kind AND s.period = w.start"""
+    else:
+        items = f"""SELECT o.id AS objective_id, s.period_kind AS kind, s.period AS start, {_item("k.weight", "s.score")}
+            FROM {store[KpiScore]} s JOIN {_KPI} k ON k.id = s.kpi_id JOIN rc_obj o ON o.id = k.objective_id"""
     return f"""
 CREATE TEMP TABLE rc_obj_kpi ON COMMIT DROP AS
 SELECT objective_id, kind, start, sum(total) AS total, sum(with_data) AS with_data, sum(weighted) AS weighted
-FROM (
-    SELECT o.id AS objective_id, w.kind, w.start, {_item("k.weight", "s.score")}
-    FROM rc_obj o JOIN {_KPI} k ON k.objective_id = o.id AND k.archived_at IS NULL CROSS JOIN rc_win w
-    LEFT JOIN {store[KpiScore]} s ON s.kpi_id = k.id AND s.period_kind = w.kind AND s.period = w.start
-) items
+FROM ({items}) items
 GROUP BY objective_id, kind, start
 """
 
@@ -508,6 +561,11 @@ class _Pass:
                     f"CREATE TEMP TABLE {staged} ON COMMIT DROP AS SELECT {columns} FROM {_SCORE_TABLES[model][0]} "
                     "WITH NO DATA"
                 )
+            cursor.execute("DROP TABLE IF EXISTS rc_roll")
+            cursor.execute(
+                """CREATE TEMP TABLE rc_roll (kpi_id bigint, kind varchar(7), start date, total numeric, n bigint,
+                low numeric, high numeric, weighted numeric, with_weight numeric) ON COMMIT DROP"""
+            )
         cursor.execute(
             "CREATE TEMP TABLE rc_win (kind varchar(7), start date, PRIMARY KEY (kind, start)) ON COMMIT DROP"
         )
@@ -577,10 +635,16 @@ class _Pass:
                 self.run(_kpi_score_sql(self.store, where, _rollup_values(self.store)), {"stratum": level})
             if level == levels[0]:
                 self.analyze(KpiScore)
+            if sources[Source.FORMULA] and not self.store.upsert:  # formulas look their references up by KPI
+                self.cursor.execute(f"CREATE INDEX IF NOT EXISTS rc_staged_kpi ON {self.store[KpiScore]} (kpi_id)")
             for kpi_id in sorted(sources[Source.FORMULA]):
                 parsed = self.nodes[kpi_id].formula
                 cte, params = _formula_values(self.store, kpi_id, parsed, ids_by_code)
                 self.run(_kpi_score_sql(self.store, "r.id = %(formula_kpi)s", cte), params)
+            if not self.store.upsert and level != levels[-1]:
+                self.cursor.execute(_PUSH_SQL, {"stratum": level})
+                if level == levels[0]:
+                    self.cursor.execute("ANALYZE rc_roll")
             advance()
         thresholds = {"green": self.organization.green_threshold, "amber": self.organization.amber_threshold}
         self.cursor.execute(_objective_kpis_sql(self.store))
@@ -600,6 +664,10 @@ class _Pass:
     def merge(self) -> None:
         """Move the staged rows of a full pass into the score tables (only what differs)."""
         self.rows = 0
+        # Fresh statistics of the staged tables, and never a nested loop: each side is the whole organization,
+        # and a nested loop over a table without index would read it once per row.
+        self.cursor.execute("ANALYZE " + ", ".join(table for _, table in self.store.tables))
+        self.cursor.execute("SET LOCAL enable_nestloop = off")
         for model in _SCORE_TABLES:
             for sql in _merge_sql(model):
                 self.run(sql)
@@ -700,9 +768,10 @@ def _delete_windows(cursor, organization_id: int, windows: list[Window]) -> None
 def _lock(cursor, organization: Organization) -> None:
     # One recompute per organization at a time: concurrent runs queue here instead of racing upserts.
     cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, organization.pk])
-    # For this transaction only: room for the pass's hash joins and aggregates in memory, and no merge joins
-    # (on the temporary tables the planner would merge on the KPI alone and filter window pairs afterwards).
-    cursor.execute("SET LOCAL work_mem = '128MB'; SET LOCAL enable_mergejoin = off")
+    # For this transaction only: room for the pass's hash joins and aggregates in memory, no merge joins (on
+    # the temporary tables the planner would merge on the KPI alone and filter window pairs afterwards), and no
+    # JIT compilation (each large statement would spend longer compiling its expressions than it saves).
+    cursor.execute("SET LOCAL work_mem = '128MB'; SET LOCAL enable_mergejoin = off; SET LOCAL jit = off")
 
 
 # --- Entry points ----------------------------------------------------------------------------------------
