@@ -605,7 +605,9 @@ class _Pass:
         self.months = sorted({m for _, _, m in months})
 
     def compute(self, progress: Callable[[int, int], None] | None = None) -> None:
-        if not self.months:
+        if not self.months:  # no data at all: a full pass still clears what is stored
+            if not self.store.upsert:
+                self.merge()
             return
         self.cursor.execute(_MONTH_VALUES_SQL, {"months": self.months})
         self.cursor.execute("ANALYZE rc_month")
@@ -614,7 +616,8 @@ class _Pass:
         self.cursor.execute("SELECT DISTINCT depth FROM rc_obj ORDER BY depth DESC")
         depths = [row[0] for row in self.cursor.fetchall()]
         levels = sorted(set(self.strata.values()))
-        steps, step = len(levels) + len(depths) + 2, 0
+        # One step per KPI stratum and objective depth, perspectives, scorecards, and the merge of a full pass.
+        steps, step = len(levels) + len(depths) + 2 + (0 if self.store.upsert else 1), 0
 
         def advance():
             nonlocal step
@@ -660,6 +663,9 @@ class _Pass:
         self.run(_scorecards_sql(self.store), thresholds)
         self.analyze(ScorecardScore)
         advance()
+        if not self.store.upsert:
+            self.merge()
+            advance()
 
     def merge(self) -> None:
         """Move the staged rows of a full pass into the score tables (only what differs)."""
@@ -787,7 +793,6 @@ def scores_recompute_full(*, organization: Organization, progress: Callable[[int
         run = _Pass(cursor, organization, _STAGED)
         run.prepare(windows, _kpi_nodes(cursor, organization.pk, None), unit_ids=None)
         run.compute(progress)
-        run.merge()
     return run.rows
 
 

@@ -137,3 +137,32 @@ def test_a_grandchild_edit_recomputes_the_grandparents_rollup_incrementally(worl
     assert month_score(top).score == Decimal("0.8")
     year = KpiScore.objects.get(kpi=top, period_kind="year", period=date(2026, 1, 1))
     assert year.actual == 160
+
+
+def test_a_full_recompute_of_an_organization_left_without_data_clears_its_scores(world, scope_a):
+    from kpis.models import ObjectiveScore, ScorecardScore, Target
+
+    top, mid, sal, asm, pnt = three_levels(world)
+    m = record(asm, 40, world.admin_a)
+    scores_recompute_full(organization=world.org_a)
+    assert KpiScore.objects.filter(kpi=top).exists()
+    services.measurement_delete(measurement=m, by=world.admin_a, expected_version=m.version)
+    Target.objects.for_organization(world.org_a).delete()
+    scores_recompute_full(organization=world.org_a)
+    for model in (KpiScore, ObjectiveScore, ScorecardScore):
+        assert not model.objects.for_organization(world.org_a).exists(), model.__name__
+
+
+def test_a_full_recompute_rewrites_only_the_rows_that_changed(world, scope_a):
+    top, mid, sal, asm, pnt = three_levels(world)
+    record(asm, 40, world.admin_a)
+    record(pnt, 20, world.admin_a)
+    scores_recompute_full(organization=world.org_a)
+    assert scores_recompute_full(organization=world.org_a) == 0
+    services.measurement_record(
+        kpi=pnt, period=MARCH, value=Decimal(30), by=world.admin_a, expected_version=1, schedule=False
+    )
+    # PNT, MID and TOP for the month, its quarter and year; the objectives, perspectives and scorecards
+    # are those of KPIs without an objective here, so nothing else changes.
+    assert scores_recompute_full(organization=world.org_a) == 9
+    assert (month_score(mid).actual, month_score(top).actual) == (70, 70)  # 40 + 30, SAL without data

@@ -22,7 +22,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"No organization with the slug {organization!r}.")
                 raise SystemExit(2)
         for org in organizations:
-            with tqdm(desc=org.slug, unit="month", file=self.stdout, disable=options["verbosity"] == 0) as bar:
+            with tqdm(desc=org.slug, unit="step", file=self.stdout, disable=options["verbosity"] == 0) as bar:
 
                 def advance(done, total, bar=bar):
                     bar.total = total
@@ -30,4 +30,4 @@ class Command(BaseCommand):
 
                 with organization_scope(org):
                     count = scores_rebuild(organization=org, progress=advance)
-            self.stdout.write(f"{org.slug}: {count} unit-periods recomputed.")
+            self.stdout.write(f"{org.slug}: {count} score rows written or changed.")
