@@ -8,20 +8,23 @@ A pass has a scope (KPIs, units) and a set of windows (a month, or the fiscal qu
    their objectives go into temporary tables;
 2. one statement aggregates measurements and targets over each window's months by each KPI's time
    aggregation;
-3. stratum by stratum, one statement writes the KPI scores of its manual KPIs or roll-ups (aggregating the
-   children's stored actuals just written), and one statement per formula KPI (its expression compiled to
-   SQL, a division by zero giving no value);
-4. unit depth by unit depth, deepest first, one statement writes objective scores (their KPIs and the
-   child-unit objectives aligned to them); then one statement each for perspectives and scorecards.
+3. stratum by stratum, one statement writes the KPI scores of its manual KPIs or roll-ups (aggregating
+   the children's actuals), and one statement per formula KPI (its expression compiled to SQL, a division
+   by zero giving no value);
+4. one statement sums each objective's own KPIs; then unit depth by unit depth, deepest first, one statement
+   writes objective scores (adding the child-unit objectives aligned to them); then one statement each for
+   perspectives and scorecards.
 
-Every write is an upsert that leaves an unchanged row alone (`IS DISTINCT FROM`), so a pass that finds
-nothing new writes nothing, and running it twice, or two at once (they queue on an advisory lock per
-organization), ends in the same rows. The full recompute is the same pass with every KPI, unit and window
-of the organization, then deletes rows that no longer have a source. The incremental pass scopes the touched
-KPIs plus everything that depends on them (the roll-ups they are aligned to, up to the root, and formulas
-that refer to any of these), the units of those KPIs and their ancestors, and the windows of the touched
-months; a window that has no stored rows yet is computed for the whole organization, and a window left
-without any measurement or target is deleted, so incremental and full always agree (tests prove it).
+The incremental pass scopes the touched KPIs plus everything that depends on them (the roll-ups they are
+aligned to, up to the root, and formulas that refer to any of these), the units of those KPIs and their
+ancestors, and the windows of the touched months; it writes upserts that leave an unchanged row alone
+(`IS DISTINCT FROM`). A window that has no stored rows yet is computed for the whole organization, and a
+window left without any measurement or target is deleted, so incremental and full always agree (tests
+prove it). The full pass takes every KPI, unit and window of the organization and works staged (`_Store`):
+plain inserts into temporary tables, each stratum's values pushed once to their roll-ups as sums, and a
+merge into the score tables at the end that deletes rows without a source, updates rows that differ and
+inserts new ones, so a pass that finds nothing new writes nothing. Running a pass twice, or two at once
+(they queue on an advisory lock per organization), ends in the same rows.
 
 Rounding follows kpis/scoring.py: progress and scores half-even to 4 places (`kpis_round_half_even`, created
 by migration), coverage rounded down. docs/scoring.md describes the contract.
