@@ -216,10 +216,11 @@ _KPI_COLUMNS = [
 ]  # fmt: skip
 
 
-def _kpi_score_sql(store: _Store, where: str, values_cte: str | None = None) -> str:
+def _kpi_score_sql(store: _Store, where: str, values_cte: str | None = None, targets: str = "rc_agg") -> str:
     """Write the KPI scores of the rc_kpi rows matching `where`, for every window. Actuals come from
     `values_cte` (a CTE named v giving kpi_id, kind, start, actual and the roll-up coverage `cov`), or for
-    manual KPIs straight from the window aggregates in rc_agg.
+    manual KPIs straight from the window aggregates in rc_agg; targets from `targets` (rc_agg, or its
+    roll-up rows rc_agg_rollup).
 
     Each layer is a subquery kept apart by OFFSET 0, so that every value is computed once per row: flattened,
     PostgreSQL would copy the progress expression into each place that reads it (a dozen per row)."""
@@ -252,7 +253,7 @@ FROM (
             FROM rc_kpi r JOIN {_KPI} k ON k.id = r.id JOIN bsc_organization o ON o.id = k.organization_id
             CROSS JOIN rc_win w
             {join_values}
-            LEFT JOIN rc_agg g ON g.kpi_id = k.id AND g.kind = w.kind AND g.start = w.start
+            LEFT JOIN {targets} g ON g.kpi_id = k.id AND g.kind = w.kind AND g.start = w.start
             WHERE {where}
             OFFSET 0
         ) parts
@@ -554,7 +555,8 @@ class _Pass:
         """Fill the temporary tables: windows, KPIs with their strata, units (None: all) and objectives."""
         cursor = self.cursor
         cursor.execute(
-            "DROP TABLE IF EXISTS rc_win, rc_win_month, rc_kpi, rc_month, rc_agg, rc_unit, rc_obj, rc_obj_kpi"
+            "DROP TABLE IF EXISTS rc_win, rc_win_month, rc_kpi, rc_month, rc_agg, rc_agg_rollup, rc_unit, rc_obj, "
+            "rc_obj_kpi"
         )
         if not self.store.upsert:
             for model, staged in self.store.tables:
@@ -616,6 +618,12 @@ class _Pass:
         self.cursor.execute("ANALYZE rc_month")
         self.cursor.execute(_AGGREGATE_SQL)
         self.cursor.execute("ANALYZE rc_agg")  # joined by hash: no index to build
+        # The roll-ups' own rows apart: each roll-up stratum looks its targets up there, not among every KPI's.
+        self.cursor.execute(
+            """CREATE TEMP TABLE rc_agg_rollup ON COMMIT DROP AS
+            SELECT g.* FROM rc_agg g JOIN rc_kpi r ON r.id = g.kpi_id AND r.source = 'rollup'"""
+        )
+        self.cursor.execute("ANALYZE rc_agg_rollup")
         self.cursor.execute("SELECT DISTINCT depth FROM rc_obj ORDER BY depth DESC")
         depths = [row[0] for row in self.cursor.fetchall()]
         levels = sorted(set(self.strata.values()))
@@ -638,7 +646,8 @@ class _Pass:
                 self.run(_kpi_score_sql(self.store, "r.source = 'manual'"))
             if sources[Source.ROLLUP]:
                 where = "r.source = 'rollup' AND r.stratum = %(stratum)s"
-                self.run(_kpi_score_sql(self.store, where, _rollup_values(self.store)), {"stratum": level})
+                sql = _kpi_score_sql(self.store, where, _rollup_values(self.store), targets="rc_agg_rollup")
+                self.run(sql, {"stratum": level})
             if level == levels[0]:
                 self.analyze(KpiScore)
             if sources[Source.FORMULA] and not self.store.upsert:  # formulas look their references up by KPI
@@ -680,6 +689,7 @@ class _Pass:
         for model in _SCORE_TABLES:
             for sql in _merge_sql(model):
                 self.run(sql)
+        self.cursor.execute("SET LOCAL enable_nestloop = DEFAULT")  # for what else the transaction does
 
     def analyze(self, model) -> None:
         """After the first large write of a whole-organization pass, refresh the table's statistics: the
