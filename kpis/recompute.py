@@ -759,13 +759,21 @@ def _units_with_ancestors(cursor, organization_id: int, unit_ids: set[int]) -> s
 
 
 def _data_months(cursor, organization_id: int, months: Iterable[date] | None = None) -> set[date]:
-    """The months (of those given, or all) in which the organization has any measurement or target."""
-    where = "" if months is None else "AND period = ANY(%(months)s)"
-    cursor.execute(
-        f"""SELECT DISTINCT period FROM {_MEASUREMENT} WHERE organization_id = %(org)s {where}
-        UNION SELECT DISTINCT period FROM {_TARGET} WHERE organization_id = %(org)s {where}""",
-        {"org": organization_id, "months": list(months or ())},
-    )
+    """The months (of those given, or all) in which the organization has any measurement or target. Given
+    months are probed one by one through the (organization, period) indexes: one row found is enough."""
+    if months is None:
+        cursor.execute(
+            f"""SELECT DISTINCT period FROM {_MEASUREMENT} WHERE organization_id = %(org)s
+            UNION SELECT DISTINCT period FROM {_TARGET} WHERE organization_id = %(org)s""",
+            {"org": organization_id},
+        )
+    else:
+        cursor.execute(
+            f"""SELECT month FROM unnest(%(months)s::date[]) AS month
+            WHERE EXISTS (SELECT 1 FROM {_MEASUREMENT} WHERE organization_id = %(org)s AND period = month)
+                OR EXISTS (SELECT 1 FROM {_TARGET} WHERE organization_id = %(org)s AND period = month)""",
+            {"org": organization_id, "months": sorted(set(months))},
+        )
     return {row[0] for row in cursor.fetchall()}
 
 
