@@ -296,10 +296,14 @@ class PendingRecompute(models.Model):
     """The recompute outbox: a KPI-period whose stored scores wait to be recomputed. A change writes its
     rows in its own transaction; the task that recomputes them deletes exactly the rows it claimed, in the
     transaction that writes the new scores. Append-only (no unique KPI-period): a change committed while
-    a recompute runs adds a row of its own, which that recompute's delete cannot take away."""
+    a recompute runs adds a row of its own, which that recompute's delete cannot take away.
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="+")
+    No foreign-key constraint and no KPI index: an import notes thousands of rows at once, each of which a
+    constraint would check at commit; the rows live for seconds, are read by organization, and Django's
+    cascade still deletes a deleted KPI's rows (a recompute of an unknown KPI finds nothing to do)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
     period = models.DateField()
     created_at = models.DateTimeField(db_default=Now())
 
