@@ -243,9 +243,7 @@ class ScoreBase(models.Model):
 
 
 class KpiScore(ScoreBase):
-    kpi = models.ForeignKey(
-        Kpi, on_delete=models.CASCADE, related_name="scores", db_index=False, db_constraint=False
-    )
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="scores", db_index=False, db_constraint=False)
     actual = models.DecimalField(max_digits=20, decimal_places=6, null=True)
     target = models.DecimalField(max_digits=20, decimal_places=6, null=True)
     progress = models.DecimalField(max_digits=12, decimal_places=4, null=True)
