@@ -798,7 +798,7 @@ def _lock(cursor, organization: Organization) -> None:
     # For this transaction only: room for the pass's hash joins and aggregates in memory, no merge joins (on
     # the temporary tables the planner would merge on the KPI alone and filter window pairs afterwards), and no
     # JIT compilation (each large statement would spend longer compiling its expressions than it saves).
-    cursor.execute("SET LOCAL work_mem = '128MB'; SET LOCAL enable_mergejoin = off; SET LOCAL jit = off")
+    cursor.execute("SET LOCAL work_mem = '64MB'; SET LOCAL enable_mergejoin = off; SET LOCAL jit = off")
 
 
 # --- Entry points ----------------------------------------------------------------------------------------
