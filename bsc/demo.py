@@ -58,8 +58,14 @@ DEMO_INITIATIVES = [
     ("Connect shop-floor data", "MES roll-out, phase 1", "ops.head@northwind.example", "planned", 0),
     ("Win key accounts", "Key-account management playbook", "ceo@northwind.example", "on_track", 60),
 ]
-# Units whose map starts as a copy of their parent's (aligned objective by objective).
-DEMO_ALIGNED_UNITS = ["Operations", "Assembly"]
+# Units whose map starts as a copy of their parent's (aligned objective by objective), keeping the objectives
+# of these perspectives (None: all of them).
+DEMO_ALIGNED_UNITS = {
+    "Operations": None,
+    "Assembly": ["Internal Process", "Learning & Growth"],
+    "Sales & Marketing": ["Financial", "Customer"],
+    "Finance & People": ["Financial", "Learning & Growth"],
+}
 
 # Demo KPIs: (unit, objective served, code, name, measurement unit, direction, baseline, year-end target,
 # performance: the share of the way to target the actuals reach, giving a mix of green, amber and red)
@@ -205,7 +211,30 @@ DEMO_KPIS = [
     ("Finance", None, "FIN-CLOSE", "Days to close the books", "days", "decrease", 10, 5, 0.9),
     ("Human Resources", None, "HR-HIRE", "Time to hire", "days", "decrease", 60, 40, 0.6),
     ("Human Resources", None, "HR-ENG", "Employee engagement", "index", "increase", 62, 72, 0.5),
+    ("Inside Sales", None, "IS-PIPE", "Pipeline from inbound quotes", "kEUR", "increase", 600, 1000, 0.75),
+    ("Marketing", None, "MKT-PIPE", "Marketing-sourced pipeline", "kEUR", "increase", 400, 900, 0.6),
+    ("Quality Assurance", None, "QA-REWORK", "Rework hours from supplier defects", "h", "decrease", 140, 80, 0.55),
+    ("Maintenance", None, "MNT-REWORK", "Rework hours after breakdowns", "h", "decrease", 90, 50, 0.8),
 ]
+# Roll-up KPIs, parents before children: (unit, objective served, code, name, measurement unit, direction,
+# method). Their baseline and targets are the sums of their children's; their values are computed.
+DEMO_ROLLUPS = [
+    ("Northwind Manufacturing", "Win key accounts", "PIPE", "Qualified pipeline", "kEUR", "increase", "sum"),
+    ("Northwind Manufacturing", "Reduce scrap and rework", "REWORK", "Rework hours", "h", "decrease", "sum"),
+    ("Sales & Marketing", "Win key accounts", "SM-PIPE", "Qualified pipeline (sales)", "kEUR", "increase", "sum"),
+    ("Operations", "Reduce scrap and rework", "OPS-REWORK", "Rework hours (plants)", "h", "decrease", "sum"),
+]
+# Which roll-up each KPI is aligned to (child code: parent code).
+DEMO_KPI_ALIGNMENT = {
+    "SM-PIPE": "PIPE",
+    "FS-PIPE": "SM-PIPE",
+    "IS-PIPE": "SM-PIPE",
+    "MKT-PIPE": "SM-PIPE",
+    "OPS-REWORK": "REWORK",
+    "ASM-REWORK": "OPS-REWORK",
+    "QA-REWORK": "OPS-REWORK",
+    "MNT-REWORK": "OPS-REWORK",
+}
 DEMO_MONTHS = 24
 # (code, month offset from the first demo month, new target factor, reason)
 DEMO_RECALIBRATIONS = [
@@ -214,15 +243,15 @@ DEMO_RECALIBRATIONS = [
     ("MES", 22, "0.85", "MES vendor switch pushed phase 2 to next year."),
 ]
 # Objectives of departments whose KPIs serve no company objective: (unit, perspective, name, aligned to on
-# the parent unit's map or None)
+# the parent unit's map)
 DEMO_UNIT_OBJECTIVES = [
     ("Quality Assurance", "Internal Process", "Assure supplier quality", "Be the quality benchmark"),
     ("Maintenance", "Internal Process", "Keep machines running", "Lower cost per unit"),
-    ("Inside Sales", "Customer", "Answer customers fast", None),
-    ("Field Sales", "Customer", "Grow the pipeline", None),
-    ("Marketing", "Customer", "Generate qualified demand", None),
-    ("Finance", "Internal Process", "Run a fast, clean close", None),
-    ("Human Resources", "Learning & Growth", "Hire and engage the right people", None),
+    ("Inside Sales", "Customer", "Answer customers fast", "Deliver on time, every time"),
+    ("Field Sales", "Customer", "Grow the pipeline", "Win key accounts"),
+    ("Marketing", "Customer", "Generate qualified demand", "Win key accounts"),
+    ("Finance", "Financial", "Run a fast, clean close", "Improve operating margin"),
+    ("Human Resources", "Learning & Growth", "Hire and engage the right people", "Keep key talent"),
 ]
 
 # Coaching cadences: (unit, kind, frequency, weekday 0=Monday, week of the month for monthly (-1: last),

@@ -1,12 +1,12 @@
 """The demo data: a manufacturing company with three levels of units, a user per persona, a strategy
-map cascaded to two units; seeding twice adds nothing."""
+map cascaded to the divisions and a department, roll-up KPIs reaching the top; seeding twice adds nothing."""
 
 from django.core.management import call_command
 
 from bsc.models import CauseEffectLink, Initiative, Membership, Objective, OrgUnit, User
 from bsc.tenancy import dangerously_unscoped
 from coaching.models import ActionItem, Cadence, CoachingSession, SessionKpiSnapshot
-from kpis.models import Kpi, KpiScore, Measurement, TargetRecalibration
+from kpis.models import Kpi, KpiScore, Measurement, ScorecardScore, TargetRecalibration
 
 
 def counts():
@@ -45,14 +45,37 @@ def test_the_demo_is_seeded_once_with_every_persona_and_an_aligned_map(db):
         assert assembly.count() == 7
         assert all(o.aligned_to.scorecard.unit.name == "Operations" for o in assembly)
         assert Initiative.objects.count() == 4
-        assert Kpi.objects.count() == 41
-        assert Measurement.objects.count() == 41 * 24
+        assert Kpi.objects.count() == 49
+        assert Measurement.objects.count() == 45 * 24  # the four roll-ups have computed values only
+        assert_rollups_reach_the_top()
         assert TargetRecalibration.objects.count() == 3
         statuses = set(KpiScore.objects.filter(period_kind="month").values_list("status", flat=True))
         assert {"green", "amber", "red"} <= statuses
         assert not Kpi.objects.filter(objective__isnull=True).exists()
 
         assert_coaching_demo()
+
+
+def assert_rollups_reach_the_top():
+    """The pipeline of three sales departments adds up in their division and at the company; every unit
+    with scored KPIs below it has a scorecard score."""
+    from django.db.models import Sum
+
+    last = Measurement.objects.order_by("-period").values_list("period", flat=True)[0]
+    departments = Measurement.objects.filter(kpi__code__in=["FS-PIPE", "IS-PIPE", "MKT-PIPE"], period=last)
+    total = departments.aggregate(total=Sum("value"))["total"]
+    for code in ("SM-PIPE", "PIPE"):
+        score = KpiScore.objects.get(kpi__code=code, period_kind="month", period=last)
+        assert (score.actual, score.coverage) == (total, 1), code
+    rework = KpiScore.objects.get(kpi__code="REWORK", period_kind="month", period=last)
+    assert (
+        rework.actual
+        == Measurement.objects.filter(kpi__code__in=["ASM-REWORK", "QA-REWORK", "MNT-REWORK"], period=last).aggregate(
+            total=Sum("value")
+        )["total"]
+    )
+    scored = ScorecardScore.objects.filter(period_kind="month", period=last, score__isnull=False)
+    assert scored.count() == OrgUnit.objects.count()
 
 
 def assert_coaching_demo():

@@ -1,5 +1,5 @@
 """Seed the demo organization: a manufacturing company with divisions, departments, one user per persona,
-a strategy map cascaded to two units, KPIs with two years of values, and a year of coaching (cadences, held
+a strategy map cascaded to the divisions and a department, KPIs with two years of values and roll-ups, and a year of coaching (cadences, held
 sessions with notes and KPI snapshots, action items done on time, late or still open). Each part is added
 only when missing, so running it again changes nothing."""
 
@@ -22,11 +22,13 @@ from bsc.demo import (
     DEMO_COMPANY_LINKS,
     DEMO_COMPANY_OBJECTIVES,
     DEMO_INITIATIVES,
+    DEMO_KPI_ALIGNMENT,
     DEMO_KPIS,
     DEMO_MONTHS,
     DEMO_NOTE_TOPICS,
     DEMO_PASSWORD,
     DEMO_RECALIBRATIONS,
+    DEMO_ROLLUPS,
     DEMO_SLUG,
     DEMO_TREE,
     DEMO_UNIT_OBJECTIVES,
@@ -110,9 +112,10 @@ class Command(BaseCommand):
         for unit_name in DEMO_ALIGNED_UNITS:
             unit = OrgUnit.objects.get(name=unit_name)
             strategy.scorecard_copy_parent_structure(scorecard=Scorecard.objects.get(unit=unit))
-        # The department keeps only what it serves: the operational objectives.
-        assembly = Objective.objects.filter(scorecard__unit__name="Assembly")
-        assembly.exclude(perspective__name__in=["Internal Process", "Learning & Growth"]).delete()
+        # Each unit keeps only the objectives it serves (Assembly: the operational ones).
+        for unit_name, kept in DEMO_ALIGNED_UNITS.items():
+            if kept is not None:
+                Objective.objects.filter(scorecard__unit__name=unit_name).exclude(perspective__name__in=kept).delete()
         self.stdout.write(self.style.SUCCESS("Demo strategy maps created."))
 
     def seed_kpis(self, organization: Organization) -> None:
@@ -141,22 +144,42 @@ class Command(BaseCommand):
                 perspective=Perspective.objects.get(scorecard__unit=unit, name=band), name=name, x=30, y=50,
                 aligned_to=aligned,
             )  # fmt: skip
-        for unit_name, objective_name, code, name, label, direction, baseline, year_end, performance in DEMO_KPIS:
-            unit = units[unit_name]
-            objective = (
-                Objective.objects.filter(scorecard__unit=unit, name=objective_name).first()
-                if objective_name
-                else unit_objectives.get(unit_name)
-            )
-            kpi = kpi_services.kpi_create(
-                unit=unit, name=name, code=code, measurement_unit=label, direction=direction,
-                baseline=Decimal(str(baseline)), objective=objective,
-                owner=ops if unit.pk in ops_units else ceo, time_aggregation="average",
-            )  # fmt: skip
-            b, end = Decimal(str(baseline)), Decimal(str(year_end))
+
+        def served(unit_name, objective_name):
+            if objective_name is None:
+                return unit_objectives.get(unit_name)
+            return Objective.objects.filter(scorecard__unit=units[unit_name], name=objective_name).first()
+
+        def set_targets(kpi, b: Decimal, end: Decimal):
             for fiscal_year, share in ((months[0].year, "0.3"), (months[0].year + 1, "0.7"), (months[0].year + 2, "1")):
                 value = (b + (end - b) * Decimal(share)).quantize(Decimal("0.1"))
                 kpi_services.target_set_year(kpi=kpi, fiscal_year=fiscal_year, mode="same", value=value, by=admin)
+
+        # Roll-ups first (parents before children), their baseline and year-end the sums of their children's.
+        ranges = {code: (Decimal(str(b)), Decimal(str(end))) for _, _, code, _, _, _, b, end, _ in DEMO_KPIS}
+        for *_, code, _, _, _, _ in reversed(DEMO_ROLLUPS):
+            children = [c for c, parent in DEMO_KPI_ALIGNMENT.items() if parent == code]
+            ranges[code] = (sum(ranges[c][0] for c in children), sum(ranges[c][1] for c in children))
+        kpis = {}
+        for unit_name, objective_name, code, name, label, direction, method in DEMO_ROLLUPS:
+            unit = units[unit_name]
+            kpis[code] = kpi_services.kpi_create(
+                unit=unit, name=name, code=code, measurement_unit=label, direction=direction, source="rollup",
+                rollup_method=method, baseline=ranges[code][0], objective=served(unit_name, objective_name),
+                aligned_to=kpis.get(DEMO_KPI_ALIGNMENT.get(code)), owner=ops if unit.pk in ops_units else ceo,
+                time_aggregation="average",
+            )  # fmt: skip
+            set_targets(kpis[code], *ranges[code])
+        for unit_name, objective_name, code, name, label, direction, baseline, year_end, performance in DEMO_KPIS:
+            unit = units[unit_name]
+            kpi = kpi_services.kpi_create(
+                unit=unit, name=name, code=code, measurement_unit=label, direction=direction,
+                baseline=Decimal(str(baseline)), objective=served(unit_name, objective_name),
+                aligned_to=kpis.get(DEMO_KPI_ALIGNMENT.get(code)), owner=ops if unit.pk in ops_units else ceo,
+                time_aggregation="average",
+            )  # fmt: skip
+            b = Decimal(str(baseline))
+            set_targets(kpi, b, Decimal(str(year_end)))
             targets = {t.period: t.value for t in Target.objects.filter(kpi=kpi)}
             for index, month in enumerate(months):
                 drift = Decimal(str(performance + rng.uniform(-0.15, 0.12) + index * 0.004))
@@ -172,7 +195,11 @@ class Command(BaseCommand):
                 target=target, value=(target.value * Decimal(factor)).quantize(Decimal("0.1")), reason=reason, by=admin
             )
         scores_recompute(organization=organization, unit_ids=set(units[n].pk for n in units), months=set(months))
-        self.stdout.write(self.style.SUCCESS(f"Demo KPIs created: {len(DEMO_KPIS)} KPIs, {len(months)} months."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo KPIs created: {len(DEMO_KPIS)} KPIs and {len(DEMO_ROLLUPS)} roll-ups, {len(months)} months."
+            )
+        )
 
     def seed_coaching(self, organization: Organization) -> None:
         """Three cadences started a year ago: their upcoming sessions come from the cadence service, the past
