@@ -40,11 +40,22 @@ def organization_create(
     return organization
 
 
+# Every stored status depends on the thresholds, every stored quarter and year on the fiscal year start.
+SCORE_SETTINGS = ("green_threshold", "amber_threshold", "fiscal_year_start_month")
+
+
 @transaction.atomic
 def organization_update(*, organization: Organization, **fields) -> Organization:
+    """Change the organization's settings; a change to what stored scores depend on rebuilds them once it
+    commits (kpis owns the scores; imported here to keep bsc free of kpis at import time)."""
+    before = {name: getattr(organization, name) for name in SCORE_SETTINGS}
     for name, value in fields.items():
         setattr(organization, name, value)
     _save(organization)
+    if any(getattr(organization, name) != value for name, value in before.items()):
+        from kpis.services import scores_schedule_rebuild
+
+        scores_schedule_rebuild(organization_id=organization.pk)
     return organization
 
 

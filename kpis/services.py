@@ -391,6 +391,18 @@ def measurement_delete(*, measurement: Measurement, by: User, expected_version: 
     _schedule_recompute(measurement.kpi, [measurement.period])
 
 
+def scores_schedule_rebuild(*, organization_id: int) -> None:
+    """After a change to what every stored score depends on (the organization's thresholds or fiscal year
+    start), rebuild the organization's scores once the transaction commits."""
+
+    def publish():
+        from kpis.tasks import scores_rebuild
+
+        scores_rebuild.delay(organization_id=organization_id)
+
+    transaction.on_commit(publish)
+
+
 def scores_schedule_units(*, organization_id: int, unit_ids: list[int]) -> None:
     """After a change to what units score with (objectives, perspectives, their weights or alignment), recompute
     those units and their ancestors in every period with data once the transaction commits: one task per

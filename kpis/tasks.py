@@ -51,6 +51,17 @@ def scores_recompute_units(*, organization_id: int, unit_ids: list[int]) -> int:
         return scores_recompute(organization=organization, unit_ids=unit_ids, months=data_months(organization))
 
 
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def scores_rebuild(*, organization_id: int) -> int:
+    """Rebuild one organization's scores from the source rows: after a change to its thresholds or fiscal
+    year start, which every stored status or quarter and year depends on."""
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return 0
+    with organization_scope(organization):
+        return outbox.scores_rebuild(organization=organization)
+
+
 @shared_task(acks_late=True)
 def scores_recompute_nightly() -> int:
     """Beat, nightly: rebuild every organization's scores from the source rows, clearing the outbox rows

@@ -228,5 +228,7 @@ def settings_edit(request):
             organization.refresh_from_db()  # the service set the refused values on the instance
         else:
             messages.success(request, "Organization settings saved.")
+            if set(services.SCORE_SETTINGS) & set(form.changed_data):
+                messages.info(request, "Scores are being recomputed with the new thresholds and fiscal year.")
             return redirect("admin_settings", org_slug=organization.slug)
     return render(request, "bsc/admin/settings.html", {"form": form})

@@ -6,6 +6,7 @@ permission gets 403 and nothing changes.
 
 from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.contrib.messages import get_messages
@@ -538,8 +539,12 @@ def test_the_settings_form_shows_thresholds_as_percentages(admin_client):
     assert (form["green_threshold"].value(), form["amber_threshold"].value()) == (90, 60)
 
 
-def test_an_admin_changes_the_organization_settings(admin_client, world):
-    response = admin_client.post(url("admin_settings"), SETTINGS)
+def test_an_admin_changes_the_organization_settings(admin_client, world, django_capture_on_commit_callbacks):
+    with (
+        mock.patch("kpis.tasks.scores_rebuild.delay") as rebuild,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = admin_client.post(url("admin_settings"), SETTINGS)
     assert response.url == url("admin_settings")
     world.org_a.refresh_from_db()
     assert (
@@ -552,7 +557,25 @@ def test_an_admin_changes_the_organization_settings(admin_client, world):
         world.org_a.reminder_hour,
         world.org_a.data_entry_day,
     ) == ("Acme Group", "Europe/Berlin", 4, Decimal("0.850"), Decimal("0.625"), False, 7, 12)
+    assert flashes(response) == [
+        "Organization settings saved.",
+        "Scores are being recomputed with the new thresholds and fiscal year.",
+    ]
+    # every stored status depends on the thresholds: one rebuild of the organization, once it committed
+    assert rebuild.call_args_list == [mock.call(organization_id=world.org_a.pk)]
+
+
+def test_settings_that_scores_do_not_depend_on_rebuild_nothing(admin_client, world, django_capture_on_commit_callbacks):
+    unchanged = {**SETTINGS, "fiscal_year_start_month": "1", "green_threshold": "90", "amber_threshold": "60"}
+    with (
+        mock.patch("kpis.tasks.scores_rebuild.delay") as rebuild,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = admin_client.post(url("admin_settings"), unchanged)
     assert flashes(response) == ["Organization settings saved."]
+    world.org_a.refresh_from_db()
+    assert (world.org_a.name, world.org_a.reminder_hour) == ("Acme Group", 7)
+    assert rebuild.call_count == 0
 
 
 def test_amber_must_be_below_green(admin_client, world):

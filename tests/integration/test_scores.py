@@ -3,6 +3,7 @@ and scorecards, with worked numbers."""
 
 from datetime import date
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -365,3 +366,48 @@ def test_map_changes_of_one_transaction_rescore_in_one_task(world, scope_a, djan
     publish.assert_called_once_with(
         organization_id=world.org_a.pk, unit_ids=sorted([world.company_a.pk, world.division_a.pk])
     )
+
+
+def test_new_organization_thresholds_restatus_the_stored_scores_when_the_rebuild_task_runs(
+    world, scope_a, django_capture_on_commit_callbacks
+):
+    from bsc import services as org_services
+    from kpis import tasks
+
+    kpi = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(0))
+    target(kpi, 100, world.admin_a)
+    record(kpi, 85, world.admin_a)
+    scores_recompute(organization=world.org_a, kpi_ids={kpi.pk}, months={MARCH})
+    assert (kpi_score(kpi).score, kpi_score(kpi).status) == (Decimal("0.85"), "amber")  # green from 0.9
+
+    with (
+        mock.patch("kpis.tasks.scores_rebuild.delay") as rebuild,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        org_services.organization_update(organization=world.org_a, green_threshold=Decimal("0.8"))
+    assert kpi_score(kpi).status == "amber"  # stored scores change only when the task runs
+    assert rebuild.call_args_list == [mock.call(organization_id=world.org_a.pk)]
+
+    assert tasks.scores_rebuild(organization_id=world.org_a.pk) > 0  # what the worker runs
+    assert kpi_score(kpi).status == "green"
+    quarter = kpi_score(kpi, "quarter", date(2026, 1, 1))
+    assert (quarter.actual, quarter.status) == (85, "green")
+
+
+def test_a_new_fiscal_year_start_moves_the_stored_quarters_and_years_when_the_rebuild_task_runs(world, scope_a):
+    from bsc import services as org_services
+    from kpis import tasks
+
+    kpi = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(0))
+    target(kpi, 100, world.admin_a)
+    record(kpi, 85, world.admin_a)
+    scores_recompute(organization=world.org_a, kpi_ids={kpi.pk}, months={MARCH})
+    with mock.patch("kpis.tasks.scores_rebuild.delay"):
+        org_services.organization_update(organization=world.org_a, fiscal_year_start_month=2)
+    tasks.scores_rebuild(organization_id=world.org_a.pk)
+    windows = set(
+        KpiScore.objects.filter(kpi=kpi, period_kind__in=["quarter", "year"]).values_list("period_kind", "period")
+    )
+    # March 2026 now sits in the quarter February to April, and in the fiscal year from February 2026
+    assert {("quarter", date(2026, 2, 1)), ("year", date(2026, 2, 1))} <= windows
+    assert not windows & {("quarter", date(2026, 1, 1)), ("year", date(2026, 1, 1))}
