@@ -64,6 +64,16 @@ def org_unit_list(*, organization: Organization) -> QuerySet[OrgUnit]:
     )
 
 
+def org_unit_alignment_count(*, unit: OrgUnit) -> int:
+    """How many of the unit's objectives and KPIs cascade into its parent's map and roll-ups (moving the unit
+    under another parent releases them)."""
+    objectives = Objective.objects.for_organization(unit.organization_id).filter(
+        scorecard__unit=unit, aligned_to__isnull=False
+    )
+    kpis = unit.kpis.filter(aligned_to__isnull=False).count() if hasattr(unit, "kpis") else 0
+    return objectives.count() + kpis
+
+
 def org_unit_tree(*, organization: Organization) -> list[OrgUnit]:
     """Units in depth-first order, siblings by name, each with `.indent` for display."""
     units = list(org_unit_list(organization=organization))

@@ -123,6 +123,7 @@ def org_unit_move(*, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     if new_parent.depth + 1 + subtree_height >= OrgUnit.MAX_DEPTH:
         raise ValidationError({"parent": f"Units can be nested at most {OrgUnit.MAX_DEPTH} levels deep."})
     old_path, new_path = unit.path, f"{new_parent.path}{unit.pk}/"
+    old_parent_id = unit.parent_id
     depth_shift = new_parent.depth + 1 - unit.depth
     unit.parent = new_parent
     _save(unit)
@@ -132,7 +133,24 @@ def org_unit_move(*, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
         depth=F("depth") + depth_shift,
     )
     unit.refresh_from_db()
+    if old_parent_id != new_parent.pk:
+        _release_alignments(unit, old_parent_id)
     return unit
+
+
+def _release_alignments(unit: OrgUnit, old_parent_id: int) -> None:
+    """A moved unit's objectives and KPIs were aligned to its old parent's map and roll-ups, which are no
+    longer its parent's: they stop feeding them (the unit's own subtree keeps its alignments), and the old
+    branch is rescored once the move commits. kpis owns KPIs and scores; imported here to keep bsc free of
+    kpis at import time."""
+    from kpis.services import kpi_alignments_release, scores_schedule_units
+
+    objectives = Objective.objects.for_organization(unit.organization_id).filter(
+        scorecard__unit=unit, aligned_to__isnull=False
+    )
+    released = objectives.update(aligned_to=None) + kpi_alignments_release(unit=unit)
+    if released:
+        scores_schedule_units(organization_id=unit.organization_id, unit_ids=[old_parent_id, unit.pk])
 
 
 def _blockers(unit: OrgUnit) -> list[str]:

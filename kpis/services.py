@@ -391,6 +391,16 @@ def measurement_delete(*, measurement: Measurement, by: User, expected_version: 
     _schedule_recompute(measurement.kpi, [measurement.period])
 
 
+def kpi_alignments_release(*, unit: OrgUnit) -> int:
+    """The unit's KPIs no longer feed their old parent's roll-ups (after a move, DESIGN.md: a KPI is aligned
+    to a roll-up of the parent unit). Returns how many KPIs were aligned."""
+    return (
+        Kpi.objects.for_organization(unit.organization_id)
+        .filter(unit=unit, aligned_to__isnull=False)
+        .update(aligned_to=None)
+    )
+
+
 def scores_schedule_rebuild(*, organization_id: int) -> None:
     """After a change to what every stored score depends on (the organization's thresholds or fiscal year
     start), rebuild the organization's scores once the transaction commits."""

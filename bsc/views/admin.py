@@ -26,7 +26,7 @@ from bsc.forms import (
     OrgUnitMoveForm,
 )
 from bsc.models import Role
-from bsc.selectors import invitation_list_open, member_list, org_unit_tree
+from bsc.selectors import invitation_list_open, member_list, org_unit_alignment_count, org_unit_tree
 
 
 def _add_service_error(form, error: ValidationError) -> None:
@@ -188,6 +188,7 @@ def unit_move(request, pk):
     unit = get_org_unit_for_member(request, pk, write=True)
     form = OrgUnitMoveForm(request.POST, unit=unit)
     if form.is_valid():
+        old_parent, aligned = unit.parent, org_unit_alignment_count(unit=unit)
         try:
             services.org_unit_move(unit=unit, new_parent=form.cleaned_data["parent"])
         except ValidationError as error:
@@ -195,6 +196,12 @@ def unit_move(request, pk):
             unit.refresh_from_db()
         else:
             messages.success(request, f"Unit “{unit.name}” moved under “{unit.parent.name}”.")
+            if aligned and unit.parent != old_parent:
+                messages.info(
+                    request,
+                    f"Its {aligned} aligned objective(s) and KPI(s) no longer cascade into “{old_parent.name}”: "
+                    f"align them to “{unit.parent.name}” on its strategy map and KPI pages.",
+                )
             return redirect("admin_units", org_slug=request.organization.slug)
     return _unit_page(request, unit, move_form=form)
 

@@ -442,6 +442,45 @@ def test_an_admin_moves_a_unit_with_its_subtree(admin_client, world):
     assert flashes(response) == ["Unit “Assembly” moved under “Acme Manufacturing”."]
 
 
+def test_a_moved_unit_stops_cascading_into_its_old_parent(admin_client, world, django_capture_on_commit_callbacks):
+    from bsc import strategy
+    from bsc.models import Objective, Perspective
+    from kpis import services as kpi_services
+    from kpis.models import Kpi
+
+    with organization_scope(world.org_a):
+        band = Perspective.objects.get(scorecard__unit=world.division_a, name="Customer")
+        division_goal = strategy.objective_create(perspective=band, name="Ship on time")
+        goal = strategy.objective_create(
+            perspective=Perspective.objects.get(scorecard__unit=world.department_a, name="Customer"),
+            name="Assemble on time",
+            aligned_to=division_goal,
+        )
+        total = kpi_services.kpi_create(
+            unit=world.division_a, name="Output", code="OUT", source="rollup", rollup_method="sum", baseline=0
+        )
+        part = kpi_services.kpi_create(
+            unit=world.department_a, name="Output", code="ASM-OUT", baseline=0, aligned_to=total
+        )
+    with (
+        mock.patch("kpis.tasks.scores_recompute_units.delay") as rescore,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = admin_client.post(url("admin_unit_move", pk=world.department_a.pk), {"parent": world.company_a.pk})
+    assert flashes(response) == [
+        "Unit “Assembly” moved under “Acme Manufacturing”.",
+        "Its 2 aligned objective(s) and KPI(s) no longer cascade into “Operations”: align them to "
+        "“Acme Manufacturing” on its strategy map and KPI pages.",
+    ]
+    with organization_scope(world.org_a):
+        assert Objective.objects.get(pk=goal.pk).aligned_to is None
+        assert Kpi.objects.get(pk=part.pk).aligned_to is None
+    # the old branch is rescored: the division and the moved unit, and their ancestors, in every month
+    assert rescore.call_args_list == [
+        mock.call(organization_id=world.org_a.pk, unit_ids=sorted([world.division_a.pk, world.department_a.pk]))
+    ]
+
+
 def test_a_unit_cannot_move_under_its_own_descendant(admin_client, world):
     response = admin_client.post(url("admin_unit_move", pk=world.division_a.pk), {"parent": world.department_a.pk})
     assert response.status_code == 200

@@ -166,3 +166,26 @@ def test_a_full_recompute_rewrites_only_the_rows_that_changed(world, scope_a):
     # are those of KPIs without an objective here, so nothing else changes.
     assert scores_recompute_full(organization=world.org_a) == 9
     assert (month_score(mid).actual, month_score(top).actual) == (70, 70)  # 40 + 30, SAL without data
+
+
+def test_a_unit_moved_to_another_parent_leaves_its_old_parents_rollup(world, scope_a):
+    from unittest import mock
+
+    from bsc import services as org_services
+    from kpis import tasks
+
+    top, mid, sal, asm, pnt = three_levels(world)
+    record(asm, 40, world.admin_a)
+    record(pnt, 20, world.admin_a)
+    record(sal, 50, world.admin_a)
+    scores_recompute_full(organization=world.org_a)
+    assert month_score(mid).actual == 60
+
+    with mock.patch("kpis.tasks.scores_recompute_units.delay"):
+        org_services.org_unit_move(unit=world.department_a, new_parent=world.company_a)
+    asm.refresh_from_db()
+    assert asm.aligned_to is None  # MID is no longer its parent's roll-up
+    # what the worker runs once the move commits
+    tasks.scores_recompute_units(organization_id=world.org_a.pk, unit_ids=[world.division_a.pk, world.department_a.pk])
+    assert (month_score(mid).actual, month_score(top).actual) == (20, 70)  # PNT; MID + SAL
+    assert scores_recompute_full(organization=world.org_a) == 0  # the incremental path ended where a rebuild would
