@@ -291,18 +291,27 @@ class ScorecardScore(ScoreBase):
 
 
 class PendingRecompute(models.Model):
-    """The recompute outbox: a KPI-period whose stored scores wait to be recomputed. A change writes its
-    rows in its own transaction; the task that recomputes them deletes exactly the rows it claimed, in the
-    transaction that writes the new scores. Append-only (no unique KPI-period): a change committed while
-    a recompute runs adds a row of its own, which that recompute's delete cannot take away.
+    """The recompute outbox: scores waiting to be recomputed. A row asks for one of three things: a KPI-period
+    (a measurement or target changed: the KPI and what depends on it, in that month's windows), a unit (its
+    map changed: the unit and its ancestors in every month with data) or, with neither, the whole
+    organization (its thresholds or fiscal year changed). A change writes its rows in its own transaction;
+    the task that recomputes them deletes exactly the rows it claimed, in the transaction that writes the
+    new scores. Append-only (no unique key): a change committed while a recompute runs adds a row of its
+    own, which that recompute's delete cannot take away.
 
-    No foreign-key constraint and no KPI index: an import notes thousands of rows at once, each of which a
-    constraint would check at commit; the rows live for seconds, are read by organization, and Django's
-    cascade still deletes a deleted KPI's rows (a recompute of an unknown KPI finds nothing to do)."""
+    No foreign-key constraint and no KPI or unit index: an import notes thousands of rows at once, each of
+    which a constraint would check at commit; the rows live for seconds, are read by organization, and
+    Django's cascade still deletes a deleted KPI's or unit's rows (a recompute of an unknown KPI finds
+    nothing to do)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
-    period = models.DateField()
+    kpi = models.ForeignKey(
+        Kpi, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False, null=True
+    )
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False, null=True
+    )
+    period = models.DateField(null=True)
     created_at = models.DateTimeField(db_default=Now())
 
     objects = OrgManager()
@@ -311,7 +320,9 @@ class PendingRecompute(models.Model):
         indexes = [models.Index(fields=["organization", "created_at"], name="pendingrecompute_org_created")]
 
     def __str__(self) -> str:
-        return f"Recompute {self.kpi_id} {self.period:%Y-%m}"
+        if self.kpi_id is not None:
+            return f"Recompute KPI {self.kpi_id} {self.period:%Y-%m}"
+        return f"Recompute unit {self.unit_id}" if self.unit_id is not None else "Rebuild the organization"
 
 
 class ImportStatus(models.TextChoices):

@@ -1,5 +1,6 @@
-"""The recompute outbox: every change notes the KPI-periods it touched in its own transaction, and one task
-per organization, published on commit, recomputes them. A task lost between commit and publish, or with a
+"""The recompute outbox: every change notes what it touched in its own transaction (KPI-periods, units whose
+map changed, or the whole organization), and one task per organization, published on commit, recomputes
+them. A task lost between commit and publish, or with a
 worker killed under it, leaves its rows behind for the retry, the sweep (every minute) or the nightly full
 recompute: no change goes unrecomputed. See docs/recompute.md."""
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 from bsc.models import Organization
 from bsc.tenancy import dangerously_unscoped
 from kpis.models import PendingRecompute
-from kpis.recompute import LOCK_NAMESPACE, scores_recompute, scores_recompute_full
+from kpis.recompute import LOCK_NAMESPACE, data_months, scores_recompute, scores_recompute_full
 
 SWEEP_AFTER = timedelta(seconds=60)  # a request older than this has lost its task (or waits behind a long run)
 TABLE = PendingRecompute._meta.db_table
@@ -36,6 +37,27 @@ def scores_recompute_request(
         )
     if publish:
         _publish_on_commit(organization_id)
+
+
+def scores_recompute_request_units(*, organization_id: int, unit_ids: Iterable[int], publish: bool = True) -> None:
+    """Note that these units (their map changed) and their ancestors must be recomputed in every month with
+    data, in the caller's transaction, and publish the organization's recompute task when it commits."""
+    units = sorted(set(unit_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TABLE} (organization_id, unit_id) SELECT %s, u FROM unnest(%s::bigint[]) AS u",
+            [organization_id, units],
+        )
+    if publish:
+        _publish_on_commit(organization_id)
+
+
+def scores_rebuild_request(*, organization_id: int) -> None:
+    """Note that the organization's scores must be rebuilt (its thresholds or fiscal year changed), in the
+    caller's transaction, and publish its recompute task when it commits."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {TABLE} (organization_id) VALUES (%s)", [organization_id])
+    _publish_on_commit(organization_id)
 
 
 def scores_recompute_request_from(cursor, *, organization_id: int, select_sql: str, params=()) -> int:
@@ -63,6 +85,8 @@ def _publish_on_commit(organization_id: int) -> None:
         def publish():
             from kpis.tasks import scores_recompute as task
 
+            if conn.__dict__.get("bsc_recompute_batch") is new_batch:  # done: the next change starts a new one
+                del conn.__dict__["bsc_recompute_batch"]
             for pending_id in sorted(new_batch["organizations"]):
                 task.delay(organization_id=pending_id)
 
@@ -82,16 +106,27 @@ def scores_recompute_pending(*, organization: Organization) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         # Lock before claiming: runs queued behind this one then find the outbox empty instead of repeating it.
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, organization.pk])
-        cursor.execute(f"SELECT id, kpi_id, period FROM {TABLE} WHERE organization_id = %s", [organization.pk])
+        cursor.execute(f"SELECT id, kpi_id, period, unit_id FROM {TABLE} WHERE organization_id = %s", [organization.pk])
         claimed = cursor.fetchall()
         if not claimed:
             return 0
-        count = scores_recompute(
-            organization=organization,
-            kpi_ids={kpi_id for _, kpi_id, _ in claimed},
-            months={period for _, _, period in claimed},
-        )
-        cursor.execute(f"DELETE FROM {TABLE} WHERE id = ANY(%s)", [[pk for pk, _, _ in claimed]])
+        kpi_rows = [(kpi_id, period) for _, kpi_id, period, _ in claimed if kpi_id is not None]
+        unit_ids = {unit_id for _, kpi_id, _, unit_id in claimed if kpi_id is None and unit_id is not None}
+        if any(kpi_id is None and unit_id is None for _, kpi_id, _, unit_id in claimed):
+            count = scores_recompute_full(organization=organization)  # covers every other request too
+        else:
+            count = 0
+            if kpi_rows:
+                count += scores_recompute(
+                    organization=organization,
+                    kpi_ids={kpi_id for kpi_id, _ in kpi_rows},
+                    months={period for _, period in kpi_rows},
+                )
+            if unit_ids:
+                count += scores_recompute(
+                    organization=organization, unit_ids=unit_ids, months=data_months(organization)
+                )
+        cursor.execute(f"DELETE FROM {TABLE} WHERE id = ANY(%s)", [[row[0] for row in claimed]])
         return count
 
 

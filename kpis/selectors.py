@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard
 from kpis.models import (
@@ -321,20 +322,23 @@ def rollup_contributions(*, kpi: Kpi, until: date) -> tuple[date | None, list[Co
 
 def scores_recomputing(*, organization: Organization, unit: OrgUnit | None = None) -> bool:
     """Whether the recompute outbox holds requests that change the unit's stored scores: for its own KPIs
-    or its descendants' (they roll up into it); without a unit, anywhere in the organization. One EXISTS."""
+    or map, or its descendants' (they roll up into it), or a rebuild of the whole organization; without a
+    unit, anywhere in the organization. One EXISTS."""
     pending = PendingRecompute.objects.for_organization(organization)
     if unit is not None:
-        pending = pending.filter(kpi__unit__path__startswith=unit.path)
+        pending = pending.filter(
+            Q(kpi__unit__path__startswith=unit.path)
+            | Q(unit__path__startswith=unit.path)
+            | Q(kpi__isnull=True, unit__isnull=True)
+        )
     return pending.exists()
 
 
 def units_recomputing(*, organization: Organization) -> set[int]:
-    """The units whose stored scores wait for a recompute: those with requested KPIs and their ancestors
-    (from the materialized paths, in one query)."""
-    paths = (
-        PendingRecompute.objects.for_organization(organization)
-        .order_by()
-        .values_list("kpi__unit__path", flat=True)
-        .distinct()
-    )
+    """The units whose stored scores wait for a recompute: those with requested KPIs or maps and their
+    ancestors (from the materialized paths, in one query); every unit while the organization is rebuilt."""
+    requests = PendingRecompute.objects.for_organization(organization).order_by()
+    paths = set(requests.values_list(Coalesce("kpi__unit__path", "unit__path"), flat=True).distinct())
+    if None in paths:  # a rebuild of the whole organization
+        return set(OrgUnit.objects.for_organization(organization).values_list("id", flat=True))
     return {int(part) for path in paths for part in path.strip("/").split("/") if part}

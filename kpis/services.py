@@ -403,29 +403,13 @@ def kpi_alignments_release(*, unit: OrgUnit) -> int:
 
 def scores_schedule_rebuild(*, organization_id: int) -> None:
     """After a change to what every stored score depends on (the organization's thresholds or fiscal year
-    start), rebuild the organization's scores once the transaction commits."""
-
-    def publish():
-        from kpis.tasks import scores_rebuild
-
-        scores_rebuild.delay(organization_id=organization_id)
-
-    transaction.on_commit(publish)
+    start): rebuild the organization's scores, through the recompute outbox (pages show "Recomputing…"
+    until it is done)."""
+    outbox.scores_rebuild_request(organization_id=organization_id)
 
 
 def scores_schedule_units(*, organization_id: int, unit_ids: list[int]) -> None:
-    """After a change to what units score with (objectives, perspectives, their weights or alignment), recompute
-    those units and their ancestors in every period with data once the transaction commits: one task per
-    organization for all the units the transaction changed (building a map is many changes). Every call
-    registers a callback; the first to run at commit publishes what is pending, the others find nothing."""
-    pending = transaction.get_connection().__dict__.setdefault("bsc_unit_rescore_pending", {})
-    pending.setdefault(organization_id, set()).update(unit_ids)
-
-    def publish():
-        from kpis.tasks import scores_recompute_units
-
-        while pending:
-            pending_org, units = pending.popitem()
-            scores_recompute_units.delay(organization_id=pending_org, unit_ids=sorted(units))
-
-    transaction.on_commit(publish)
+    """After a change to what units score with (objectives, perspectives, their weights or alignment):
+    recompute those units and their ancestors in every period with data, through the recompute outbox (one
+    task per organization for everything the transaction changed; pages show "Recomputing…" meanwhile)."""
+    outbox.scores_recompute_request_units(organization_id=organization_id, unit_ids=unit_ids)

@@ -41,25 +41,14 @@ def scores_recompute_sweep() -> int:
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def scores_recompute_units(*, organization_id: int, unit_ids: list[int]) -> int:
-    """Recompute these units (every KPI and objective) and their ancestors in every month with data."""
-    from kpis.recompute import data_months, scores_recompute
-
+    """Only for messages published before map changes went through the outbox: the units are noted there,
+    then recomputed with everything else the outbox holds."""
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
         return 0
     with organization_scope(organization):
-        return scores_recompute(organization=organization, unit_ids=unit_ids, months=data_months(organization))
-
-
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def scores_rebuild(*, organization_id: int) -> int:
-    """Rebuild one organization's scores from the source rows: after a change to its thresholds or fiscal
-    year start, which every stored status or quarter and year depends on."""
-    organization = Organization.objects.filter(pk=organization_id).first()
-    if organization is None:
-        return 0
-    with organization_scope(organization):
-        return outbox.scores_rebuild(organization=organization)
+        outbox.scores_recompute_request_units(organization_id=organization_id, unit_ids=unit_ids, publish=False)
+        return outbox.scores_recompute_pending(organization=organization)
 
 
 @shared_task(acks_late=True)

@@ -73,6 +73,26 @@ def world(db) -> World:
 
 
 @pytest.fixture
+def as_committed(django_capture_on_commit_callbacks):
+    """A context manager for a test's set-up: when it ends, the set-up behaves as if it had committed and its
+    recompute had run elsewhere (its on-commit callbacks run, publishing nothing, and the recompute outbox is
+    emptied), so that what the test does next starts from a clean transaction."""
+    from unittest import mock
+
+    from bsc.tenancy import dangerously_unscoped
+    from kpis.models import PendingRecompute
+
+    @contextlib.contextmanager
+    def committed():
+        with mock.patch("kpis.tasks.scores_recompute.delay"), django_capture_on_commit_callbacks(execute=True):
+            yield
+        with dangerously_unscoped():
+            PendingRecompute.objects.all().delete()
+
+    return committed
+
+
+@pytest.fixture
 def member_of_role(world):
     """A user of organization A with the given role (department heads scoped to the division)."""
 

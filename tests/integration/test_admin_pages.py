@@ -442,13 +442,15 @@ def test_an_admin_moves_a_unit_with_its_subtree(admin_client, world):
     assert flashes(response) == ["Unit “Assembly” moved under “Acme Manufacturing”."]
 
 
-def test_a_moved_unit_stops_cascading_into_its_old_parent(admin_client, world, django_capture_on_commit_callbacks):
+def test_a_moved_unit_stops_cascading_into_its_old_parent(
+    admin_client, world, django_capture_on_commit_callbacks, as_committed
+):
     from bsc import strategy
     from bsc.models import Objective, Perspective
     from kpis import services as kpi_services
-    from kpis.models import Kpi
+    from kpis.models import Kpi, PendingRecompute
 
-    with organization_scope(world.org_a):
+    with organization_scope(world.org_a), as_committed():
         band = Perspective.objects.get(scorecard__unit=world.division_a, name="Customer")
         division_goal = strategy.objective_create(perspective=band, name="Ship on time")
         goal = strategy.objective_create(
@@ -463,7 +465,7 @@ def test_a_moved_unit_stops_cascading_into_its_old_parent(admin_client, world, d
             unit=world.department_a, name="Output", code="ASM-OUT", baseline=0, aligned_to=total
         )
     with (
-        mock.patch("kpis.tasks.scores_recompute_units.delay") as rescore,
+        mock.patch("kpis.tasks.scores_recompute.delay") as rescore,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = admin_client.post(url("admin_unit_move", pk=world.department_a.pk), {"parent": world.company_a.pk})
@@ -476,9 +478,10 @@ def test_a_moved_unit_stops_cascading_into_its_old_parent(admin_client, world, d
         assert Objective.objects.get(pk=goal.pk).aligned_to is None
         assert Kpi.objects.get(pk=part.pk).aligned_to is None
     # the old branch is rescored: the division and the moved unit, and their ancestors, in every month
-    assert rescore.call_args_list == [
-        mock.call(organization_id=world.org_a.pk, unit_ids=sorted([world.division_a.pk, world.department_a.pk]))
-    ]
+    assert rescore.call_args_list == [mock.call(organization_id=world.org_a.pk)]
+    with organization_scope(world.org_a):
+        requested = set(PendingRecompute.objects.values_list("unit_id", flat=True))
+    assert requested == {world.division_a.pk, world.department_a.pk}
 
 
 def test_a_unit_cannot_move_under_its_own_descendant(admin_client, world):
@@ -580,7 +583,7 @@ def test_the_settings_form_shows_thresholds_as_percentages(admin_client):
 
 def test_an_admin_changes_the_organization_settings(admin_client, world, django_capture_on_commit_callbacks):
     with (
-        mock.patch("kpis.tasks.scores_rebuild.delay") as rebuild,
+        mock.patch("kpis.tasks.scores_recompute.delay") as rebuild,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = admin_client.post(url("admin_settings"), SETTINGS)
@@ -607,7 +610,7 @@ def test_an_admin_changes_the_organization_settings(admin_client, world, django_
 def test_settings_that_scores_do_not_depend_on_rebuild_nothing(admin_client, world, django_capture_on_commit_callbacks):
     unchanged = {**SETTINGS, "fiscal_year_start_month": "1", "green_threshold": "90", "amber_threshold": "60"}
     with (
-        mock.patch("kpis.tasks.scores_rebuild.delay") as rebuild,
+        mock.patch("kpis.tasks.scores_recompute.delay") as rebuild,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = admin_client.post(url("admin_settings"), unchanged)

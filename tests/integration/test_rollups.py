@@ -181,11 +181,10 @@ def test_a_unit_moved_to_another_parent_leaves_its_old_parents_rollup(world, sco
     scores_recompute_full(organization=world.org_a)
     assert month_score(mid).actual == 60
 
-    with mock.patch("kpis.tasks.scores_recompute_units.delay"):
+    with mock.patch("kpis.tasks.scores_recompute.delay"):
         org_services.org_unit_move(unit=world.department_a, new_parent=world.company_a)
     asm.refresh_from_db()
     assert asm.aligned_to is None  # MID is no longer its parent's roll-up
-    # what the worker runs once the move commits
-    tasks.scores_recompute_units(organization_id=world.org_a.pk, unit_ids=[world.division_a.pk, world.department_a.pk])
+    tasks.scores_recompute(organization_id=world.org_a.pk)  # what the worker runs once the move commits
     assert (month_score(mid).actual, month_score(top).actual) == (20, 70)  # PNT; MID + SAL
     assert scores_recompute_full(organization=world.org_a) == 0  # the incremental path ended where a rebuild would

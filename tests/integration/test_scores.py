@@ -14,6 +14,7 @@ from bsc.tenancy import organization_scope
 from kpis import services
 from kpis.models import KpiScore, ObjectiveScore, PendingRecompute, PerspectiveScore, ScorecardScore
 from kpis.recompute import scores_recompute
+from kpis.selectors import scores_recomputing, units_recomputing
 from tests import factories
 
 MARCH = date(2026, 3, 1)
@@ -314,31 +315,34 @@ def test_archiving_a_kpi_recomputes_the_scores_it_fed(world, scope_a, django_cap
 
 
 def test_reweighting_or_realigning_on_the_map_recomputes_the_unit_and_its_ancestors(
-    world, scope_a, django_capture_on_commit_callbacks
+    world, scope_a, django_capture_on_commit_callbacks, as_committed
 ):
     from unittest import mock
 
-    from kpis.tasks import scores_recompute_units
+    from kpis.tasks import scores_recompute as task
 
-    admin = world.admin_a
-    parent = strategy.objective_create(perspective=band(world.company_a), name="Delight customers")
-    child = strategy.objective_create(perspective=band(world.division_a), name="Answer fast", aligned_to=parent)
-    other = strategy.objective_create(perspective=band(world.division_a), name="Answer well", aligned_to=parent)
-    fast = services.kpi_create(unit=world.division_a, name="Fast", code="FAST", baseline=Decimal(0), objective=child)
-    well = services.kpi_create(unit=world.division_a, name="Well", code="WELL", baseline=Decimal(0), objective=other)
-    target(fast, 100, admin)
-    target(well, 100, admin)
-    record(fast, 100, admin)  # score 1
-    record(well, 40, admin)  # score 0.4
-    scores_recompute(organization=world.org_a, kpi_ids={fast.pk, well.pk}, months={MARCH})
+    with as_committed():
+        admin = world.admin_a
+        parent = strategy.objective_create(perspective=band(world.company_a), name="Delight customers")
+        child = strategy.objective_create(perspective=band(world.division_a), name="Answer fast", aligned_to=parent)
+        other = strategy.objective_create(perspective=band(world.division_a), name="Answer well", aligned_to=parent)
+        fast = services.kpi_create(
+            unit=world.division_a, name="Fast", code="FAST", baseline=Decimal(0), objective=child
+        )
+        well = services.kpi_create(
+            unit=world.division_a, name="Well", code="WELL", baseline=Decimal(0), objective=other
+        )
+        target(fast, 100, admin)
+        target(well, 100, admin)
+        record(fast, 100, admin)  # score 1
+        record(well, 40, admin)  # score 0.4
+        scores_recompute(organization=world.org_a, kpi_ids={fast.pk, well.pk}, months={MARCH})
 
     def parent_score():
         return ObjectiveScore.objects.get(objective=parent, period_kind="month", period=MARCH).score
 
     assert parent_score() == Decimal("0.7")
-    run_now = mock.patch(
-        "kpis.tasks.scores_recompute_units.delay", side_effect=lambda **kw: scores_recompute_units(**kw)
-    )
+    run_now = mock.patch("kpis.tasks.scores_recompute.delay", side_effect=lambda **kw: task(**kw))
     with run_now, django_capture_on_commit_callbacks(execute=True):
         strategy.objective_update(objective=other, weight=Decimal(3))
     assert parent_score() == Decimal("0.55")  # (1 x 1 + 3 x 0.4) / 4
@@ -356,40 +360,49 @@ def test_map_changes_of_one_transaction_rescore_in_one_task(world, scope_a, djan
     from django.db import transaction
 
     with (
-        mock.patch("kpis.tasks.scores_recompute_units.delay") as publish,
+        mock.patch("kpis.tasks.scores_recompute.delay") as publish,
         django_capture_on_commit_callbacks(execute=True),
         transaction.atomic(),
     ):
         for name in ("One", "Two", "Three"):
             strategy.objective_create(perspective=band(world.company_a), name=name)
         strategy.objective_create(perspective=band(world.division_a), name="Four")
-    publish.assert_called_once_with(
-        organization_id=world.org_a.pk, unit_ids=sorted([world.company_a.pk, world.division_a.pk])
-    )
+    publish.assert_called_once_with(organization_id=world.org_a.pk)
+    requested = set(PendingRecompute.objects.values_list("unit_id", "kpi_id", "period"))
+    assert requested == {(world.company_a.pk, None, None), (world.division_a.pk, None, None)}
+    # until the task has run, the changed maps' units and their ancestors say "Recomputing…"; a unit below
+    # them scores as before
+    assert units_recomputing(organization=world.org_a) == {world.company_a.pk, world.division_a.pk}
+    assert scores_recomputing(organization=world.org_a, unit=world.company_a)
+    assert not scores_recomputing(organization=world.org_a, unit=world.department_a)
 
 
 def test_new_organization_thresholds_restatus_the_stored_scores_when_the_rebuild_task_runs(
-    world, scope_a, django_capture_on_commit_callbacks
+    world, scope_a, django_capture_on_commit_callbacks, as_committed
 ):
     from bsc import services as org_services
     from kpis import tasks
 
-    kpi = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(0))
-    target(kpi, 100, world.admin_a)
-    record(kpi, 85, world.admin_a)
-    scores_recompute(organization=world.org_a, kpi_ids={kpi.pk}, months={MARCH})
+    with as_committed():
+        kpi = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(0))
+        target(kpi, 100, world.admin_a)
+        record(kpi, 85, world.admin_a)
+        scores_recompute(organization=world.org_a, kpi_ids={kpi.pk}, months={MARCH})
     assert (kpi_score(kpi).score, kpi_score(kpi).status) == (Decimal("0.85"), "amber")  # green from 0.9
 
     with (
-        mock.patch("kpis.tasks.scores_rebuild.delay") as rebuild,
+        mock.patch("kpis.tasks.scores_recompute.delay") as publish,
         django_capture_on_commit_callbacks(execute=True),
     ):
         org_services.organization_update(organization=world.org_a, green_threshold=Decimal("0.8"))
     assert kpi_score(kpi).status == "amber"  # stored scores change only when the task runs
-    assert rebuild.call_args_list == [mock.call(organization_id=world.org_a.pk)]
+    assert publish.call_args_list == [mock.call(organization_id=world.org_a.pk)]
+    everyone = {world.company_a.pk, world.division_a.pk, world.department_a.pk}
+    assert units_recomputing(organization=world.org_a) == everyone  # "Recomputing…" on every page
 
-    assert tasks.scores_rebuild(organization_id=world.org_a.pk) > 0  # what the worker runs
+    assert tasks.scores_recompute(organization_id=world.org_a.pk) > 0  # what the worker runs
     assert kpi_score(kpi).status == "green"
+    assert not scores_recomputing(organization=world.org_a, unit=world.department_a)
     quarter = kpi_score(kpi, "quarter", date(2026, 1, 1))
     assert (quarter.actual, quarter.status) == (85, "green")
 
@@ -402,9 +415,9 @@ def test_a_new_fiscal_year_start_moves_the_stored_quarters_and_years_when_the_re
     target(kpi, 100, world.admin_a)
     record(kpi, 85, world.admin_a)
     scores_recompute(organization=world.org_a, kpi_ids={kpi.pk}, months={MARCH})
-    with mock.patch("kpis.tasks.scores_rebuild.delay"):
+    with mock.patch("kpis.tasks.scores_recompute.delay"):
         org_services.organization_update(organization=world.org_a, fiscal_year_start_month=2)
-    tasks.scores_rebuild(organization_id=world.org_a.pk)
+    tasks.scores_recompute(organization_id=world.org_a.pk)
     windows = set(
         KpiScore.objects.filter(kpi=kpi, period_kind__in=["quarter", "year"]).values_list("period_kind", "period")
     )
