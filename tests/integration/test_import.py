@@ -78,8 +78,8 @@ class Kpis:
 
 
 @pytest.fixture
-def kpis(world):
-    with organization_scope(world.org_a):
+def kpis(world, as_committed):
+    with organization_scope(world.org_a), as_committed():
         dept = world.department_a
         objective = strategy.objective_create(
             perspective=Perspective.objects.get(scorecard__unit=dept, name="Customer"), name="Deliver on time"
