@@ -474,9 +474,8 @@ def test_a_moved_unit_stops_cascading_into_its_old_parent(
         "Its 2 aligned objective(s) and KPI(s) no longer cascade into “Operations”: align them to "
         "“Acme Manufacturing” on its strategy map and KPI pages.",
     ]
-    with organization_scope(world.org_a):
-        assert Objective.objects.get(pk=goal.pk).aligned_to is None
-        assert Kpi.objects.get(pk=part.pk).aligned_to is None
+    assert Objective.objects.for_organization(world.org_a).get(pk=goal.pk).aligned_to is None
+    assert Kpi.objects.for_organization(world.org_a).get(pk=part.pk).aligned_to is None
     # the old branch is rescored: the division and the moved unit, and their ancestors, in every month
     assert rescore.call_args_list == [mock.call(organization_id=world.org_a.pk)]
     with organization_scope(world.org_a):
