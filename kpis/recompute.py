@@ -200,10 +200,16 @@ def _status(score: str, green: str, amber: str) -> str:
         WHEN {score} >= {amber} THEN 'amber' ELSE 'red' END"""
 
 
+def _value_columns(model, columns: list[str]) -> list[str]:
+    """The columns of a score row that a recompute compares (not its key, organization or timestamp)."""
+    owner = _SCORE_TABLES[model][1]
+    return [c for c in columns if c not in {owner, "period_kind", "period", "organization_id", "computed_at"}]
+
+
 def _upsert(model, columns: list[str]) -> str:
     """INSERT ... ON CONFLICT that rewrites a row only when one of its values changed."""
     table, owner = _SCORE_TABLES[model]
-    values = [c for c in columns if c not in {owner, "period_kind", "period", "organization_id", "computed_at"}]
+    values = _value_columns(model, columns)
     changed = ", ".join(f"{table}.{c}" for c in values), ", ".join(f"EXCLUDED.{c}" for c in values)
     return f"""ON CONFLICT ({owner}, period_kind, period) DO UPDATE SET
         {", ".join(f"{c} = EXCLUDED.{c}" for c in values)}, computed_at = EXCLUDED.computed_at
@@ -489,7 +495,7 @@ def _merge_sql(model) -> list[str]:
     table, owner = _SCORE_TABLES[model]
     staged = _STAGED[model]
     columns = _merge_columns(model)
-    values = [c for c in columns if c not in {owner, "period_kind", "period", "organization_id", "computed_at"}]
+    values = _value_columns(model, columns)
     same_key = f"t.{owner} = s.{owner} AND t.period_kind = s.period_kind AND t.period = s.period"
     return [
         f"""DELETE FROM {table} s WHERE s.organization_id = %(org)s

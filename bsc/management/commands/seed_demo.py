@@ -1,7 +1,7 @@
 """Seed the demo organization: a manufacturing company with divisions, departments, one user per persona,
-a strategy map cascaded to the divisions and a department, KPIs with two years of values and roll-ups, and a year of coaching (cadences, held
-sessions with notes and KPI snapshots, action items done on time, late or still open). Each part is added
-only when missing, so running it again changes nothing."""
+a strategy map cascaded to the divisions and a department, KPIs with two years of values and roll-ups, and
+a year of coaching (cadences, held sessions with notes and KPI snapshots, action items done on time, late or
+still open). Each part is added only when missing, so running it again changes nothing."""
 
 import random
 from datetime import date, datetime, time, timedelta
