@@ -162,8 +162,8 @@ def strategy_map(*, scorecard: Scorecard) -> dict:
 
 def objective_statuses(*, scorecard: Scorecard) -> dict[int, dict]:
     """Each objective's stored score and status for the month now due (the previous month), in one query."""
+    from bsc.org_calendar import due_month
     from kpis.models import ObjectiveScore, PeriodKind
-    from kpis.selectors import due_month
 
     due = due_month(scorecard.organization)
     rows = ObjectiveScore.objects.for_organization(scorecard.organization_id).filter(

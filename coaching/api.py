@@ -20,6 +20,7 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from bsc import org_calendar
 from bsc.api.base import OrganizationScopedMixin
 from bsc.api.serializers import OrganizationRelatedField
 from bsc.models import Initiative, Objective, OrgUnit, Role, User
@@ -340,7 +341,7 @@ class ActionItemViewSet(CoachingScopedMixin, viewsets.GenericViewSet):
         super().check_write_permission()
 
     def today(self) -> date:
-        return services.organization_today(self.organization)
+        return org_calendar.today(self.organization)
 
     def get_object(self) -> ActionItem:
         item = super().get_object()

@@ -22,12 +22,13 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bsc import org_calendar
 from coaching import digests
 from coaching.models import NotificationChannel, NotificationKind
 
 # Recipients: every active member with their time zone (their own, else the organization's), their local
 # time now, and their email preferences (no preference row: everything by email).
-RECIPIENTS = """
+RECIPIENTS = f"""
 zone AS (
     SELECT * FROM unnest(%(zones)s::text[], %(local_times)s::timestamp[], %(offsets)s::interval[])
         AS z(name, local_now, utc_offset)
@@ -38,7 +39,7 @@ recipient AS (
            o.slug, o.name AS org_name, o.fiscal_year_start_month AS fiscal_start, o.reminder_hour,
            uz.name AS tz, uz.local_now,
            oz.utc_offset AS org_offset,
-           (date_trunc('month', oz.local_now) - interval '1 month')::date AS due_month,
+           {org_calendar.sql_due_month("oz.local_now")} AS due_month,
            COALESCE(p.email_daily_digest, true) AS email_daily_digest,
            COALESCE(p.email_sessions, true) AS email_sessions,
            COALESCE(p.email_coach_weekly, true) AS email_coach_weekly
@@ -51,9 +52,7 @@ recipient AS (
 )
 """
 
-# Months are numbered from the fiscal year's start; a KPI's period ends in month m when
-# (m - fiscal start) mod 12 mod step = step - 1 (kpis.data_entry.entry_period).
-STEP = "CASE k.frequency WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 3 ELSE 12 END"
+STEP = org_calendar.sql_frequency_step("k.frequency")
 
 # One digest per person, organization and local date: the KPI values they own that are due or overdue
 # (roles that may enter values only) and their open action items due today, tomorrow or overdue, each
@@ -74,7 +73,8 @@ owner AS MATERIALIZED (
 kpi_item AS (
     SELECT o.organization_id, o.user_id,
            json_agg(json_build_array(k.code, k.name, un.name, k.frequency,
-                                     (mo.m - make_interval(months => s.step - 1))::date, mo.m::date = o.due_month)
+                                     {org_calendar.sql_period_ending_in("mo.m::date", "s.step")},
+                                     mo.m::date = o.due_month)
                     ORDER BY k.code, mo.m) AS items
     FROM owner o
     JOIN kpis_kpi k ON k.organization_id = o.organization_id AND k.owner_id = o.user_id
@@ -87,9 +87,9 @@ kpi_item AS (
                  date_trunc('month', k.created_at + o.org_offset) - interval '1 month'),
         o.due_month, interval '1 month') AS mo(m)
     WHERE o.role IN ('admin', 'executive', 'department_head')  -- the roles that may enter values
-      AND ((extract(month FROM mo.m)::int - o.fiscal_start + 12) %% 12) %% s.step = s.step - 1
+      AND {org_calendar.sql_period_ends_in("mo.m::date", "s.step", "o.fiscal_start")}
       AND NOT EXISTS (SELECT 1 FROM kpis_measurement me
-                      WHERE me.kpi_id = k.id AND me.period = (mo.m - make_interval(months => s.step - 1))::date)
+                      WHERE me.kpi_id = k.id AND me.period = {org_calendar.sql_period_ending_in("mo.m::date", "s.step")})
     GROUP BY o.organization_id, o.user_id
 ),
 action_item AS (
@@ -171,9 +171,9 @@ finding AS (
                    AND k.source = 'manual'
     LEFT JOIN bsc_user ow ON ow.id = k.owner_id
     CROSS JOIN LATERAL (SELECT {STEP} AS step) s
-    WHERE ((extract(month FROM c.due_month)::int - c.fiscal_start + 12) %% 12) %% s.step = s.step - 1
+    WHERE {org_calendar.sql_period_ends_in("c.due_month", "s.step", "c.fiscal_start")}
       AND NOT EXISTS (SELECT 1 FROM kpis_measurement me WHERE me.kpi_id = k.id
-                      AND me.period = (c.due_month - make_interval(months => s.step - 1))::date)
+                      AND me.period = {org_calendar.sql_period_ending_in("c.due_month", "s.step")})
     UNION ALL
     SELECT cu.organization_id, cu.user_id, cu.unit_id, 'overdue', a.title,
            COALESCE(NULLIF(ow.full_name, ''), ow.email) || ', due ' || to_char(a.due_date, 'FMDD Mon YYYY')

@@ -12,11 +12,12 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from bsc import org_calendar
 from bsc.models import Membership, Organization, OrgUnit, Role, User
+from bsc.org_calendar import month_shift
 from bsc.permissions import scoped_unit_ids
 from bsc.tenancy import organization_scope
 from coaching.models import ActionItem, ActionItemStatus, Cadence, CoachingSession, Notification, SessionStatus
-from kpis.selectors import month_shift
 
 
 def _readable(rows: QuerySet, membership: Membership) -> QuerySet:
@@ -120,7 +121,7 @@ def action_item_list(*, organization: Organization) -> QuerySet[ActionItem]:
 
 def action_item_open_for_user(*, organization: Organization, user: User) -> list[ActionItem]:
     """The user's open items by due date, each with `.overdue` (in the organization's time zone)."""
-    today = timezone.localtime(timezone.now(), ZoneInfo(organization.time_zone)).date()
+    today = org_calendar.today(organization)
     items = list(action_item_list(organization=organization).filter(owner=user, status=ActionItemStatus.OPEN))
     for item in items:
         item.overdue = item.is_overdue(today)
@@ -254,9 +255,9 @@ def accountability(
 ) -> Accountability:
     """The accountability figures the member may see, month by month (`now` fixes the clock for tests): three
     figure queries, the units and the people, and up to two for the member's units, whatever their number."""
-    now = now or timezone.now()
-    zone = ZoneInfo(organization.time_zone)
-    last = month_shift(timezone.localtime(now, zone).date().replace(day=1), -1)  # the month now due
+    now = now or org_calendar.now()
+    zone = org_calendar.zone(organization)
+    last = org_calendar.due_month(organization, now)
     months = [month_shift(last, i - ACCOUNTABILITY_MONTHS + 1) for i in range(ACCOUNTABILITY_MONTHS)]
     units = accountability_unit_scope(organization=organization, membership=membership)
     params = {
@@ -264,8 +265,8 @@ def accountability(
         "tz": organization.time_zone,
         "first": months[0],
         "end": month_shift(last, 1),
-        "start_at": datetime.combine(months[0], time(), zone),
-        "end_at": datetime.combine(month_shift(last, 1), time(), zone),
+        "start_at": org_calendar.local_midnight(months[0], organization),
+        "end_at": org_calendar.local_midnight(month_shift(last, 1), organization),
         "now": now,
         "day": organization.data_entry_day,
         "fiscal": organization.fiscal_year_start_month,
@@ -321,21 +322,21 @@ _GROUPING = """
 """
 
 _KPI_VALUES_SQL = (
-    """
+    f"""
 WITH months AS (
     SELECT m::date AS month FROM generate_series(%(first)s::date, %(end)s::date - 1, interval '1 month') AS m
 ),
 expected AS (
     SELECT k.id AS kpi_id, k.unit_id, k.owner_id AS person_id, months.month,
-           (months.month - make_interval(months => s.step - 1))::date AS period,
+           {org_calendar.sql_period_ending_in("months.month", "s.step")} AS period,
            ((months.month + make_interval(months => 1, days => %(day)s))::timestamp AT TIME ZONE %(tz)s) AS deadline,
            ((months.month + interval '1 month')::timestamp AT TIME ZONE %(tz)s) AS month_end,
            k.created_at, k.archived_at
     FROM kpis_kpi k
     CROSS JOIN LATERAL (
-        SELECT CASE k.frequency WHEN 'quarterly' THEN 3 WHEN 'annual' THEN 12 ELSE 1 END AS step
+        SELECT {org_calendar.sql_frequency_step("k.frequency")} AS step
     ) s
-    JOIN months ON ((extract(month FROM months.month)::int - %(fiscal)s + 12) %% 12) %% s.step = s.step - 1
+    JOIN months ON {org_calendar.sql_period_ends_in("months.month", "s.step", "%(fiscal)s")}
     WHERE k.organization_id = %(org)s AND k.source = 'manual'
       AND (%(all_units)s OR k.unit_id = ANY(%(units)s::bigint[]))
 ),

@@ -14,7 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from bsc import org_calendar
 from bsc.models import Initiative, Membership, Objective, Organization, OrgUnit, User
+from bsc.org_calendar import due_month
 from bsc.validation import validated_save as _save
 from coaching.models import (
     ActionItem,
@@ -25,13 +27,8 @@ from coaching.models import (
     SessionStatus,
 )
 from kpis.models import Kpi, KpiScore, Measurement, PeriodKind, Target
-from kpis.selectors import due_month
 
 SESSION_TEXT_FIELDS = ("agenda", "notes", "wins", "challenges")
-
-
-def organization_today(organization: Organization) -> date:
-    return timezone.localtime(timezone.now(), ZoneInfo(organization.time_zone)).date()
 
 
 def _members(organization_id: int, users: Iterable[User], field: str, noun: str) -> list[User]:
@@ -256,7 +253,7 @@ def action_item_create(
     objective: Objective | None = None,
     initiative: Initiative | None = None,
 ) -> ActionItem:
-    today = organization_today(organization)
+    today = org_calendar.today(organization)
     if due_date < today:
         raise ValidationError(
             {"due_date": f"The due date {due_date:%d %b %Y} is before today ({today:%d %b %Y}); choose today or later."}

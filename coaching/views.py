@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bsc import org_calendar
 from bsc.access import member_view
 from bsc.models import Role
 from bsc.permissions import Action, can, can_on_some, require, scoped_unit_ids
@@ -81,7 +82,7 @@ def session_schedule(request):
 
 def _session_actions_context(request, session, form=None):
     items = list(action_item_list(organization=request.organization).filter(session=session))
-    today = services.organization_today(request.organization)
+    today = org_calendar.today(request.organization)
     for item in items:
         item.overdue = item.is_overdue(today)
         item.may_set_status = can(
@@ -111,7 +112,7 @@ def session_detail(request, pk):
     session = get_session_for_member(request, pk)
     previous = session_previous(session=session)
     snapshots = list(session.snapshots.select_related("kpi").order_by("kpi__code"))
-    today = services.organization_today(request.organization)
+    today = org_calendar.today(request.organization)
     review = []
     if previous is not None:
         review = list(
@@ -286,7 +287,7 @@ def action_board(request):
     show_closed = request.GET.get("closed") == "1"
     groups = []
     if may_read:
-        today = services.organization_today(request.organization)
+        today = org_calendar.today(request.organization)
         groups = action_item_board(
             organization=request.organization, group_by=group_by, today=today, show_closed=show_closed,
             only_units=scoped_unit_ids(membership) if membership.role == Role.DEPARTMENT_HEAD else None,

@@ -13,8 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bsc import org_calendar
 from bsc.access import member_view
 from bsc.models import Role
+from bsc.org_calendar import month_shift
 from bsc.permissions import Action, can, can_on_some
 from bsc.tenancy import organization_scope
 from bsc.views.admin import _add_service_error
@@ -23,7 +25,6 @@ from coaching.access import get_cadence_for_member, get_session_for_member
 from coaching.forms import CadenceForm, SessionMoveForm
 from coaching.models import CoachingSession, SessionStatus
 from coaching.selectors import cadence_list, cadence_sessions, session_calendar_month
-from kpis.selectors import month_shift
 
 
 def _may_create_cadences(membership) -> bool:
@@ -70,7 +71,7 @@ def cadence_create(request):
     if not _may_create_cadences(request.membership):
         raise PermissionDenied("Only coaches and admins set up cadences.")
     may_choose_coach = request.membership.role == Role.ADMIN
-    initial = {"starts_on": timezone.localdate(), "coach": request.user.pk}
+    initial = {"starts_on": org_calendar.today(request.organization), "coach": request.user.pk}
     form = CadenceForm(
         request.POST or None, initial=initial, organization=request.organization, may_choose_coach=may_choose_coach
     )
@@ -195,7 +196,7 @@ def _month(request) -> date | None:
 @member_view
 def calendar_month(request):
     membership = request.membership
-    today = services.organization_today(request.organization)
+    today = org_calendar.today(request.organization)
     month = today.replace(day=1)
     if "month" in request.GET:
         month = _month(request)

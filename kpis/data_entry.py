@@ -13,20 +13,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
+from bsc import org_calendar
 from bsc.models import Membership, Organization, OrgUnit, Role
+from bsc.org_calendar import due_month, month_shift, period_label
 from bsc.permissions import Action, can, scoped_unit_ids
 from kpis import scoring, services
 from kpis.forms_data_entry import RowInput
-from kpis.models import Frequency, Kpi, Measurement, PeriodKind, Source, Target
-from kpis.scorecard_display import Light, light, number, percent, period_label
-from kpis.selectors import due_month, month_shift
+from kpis.models import Frequency, Kpi, Measurement, Source, Target
+from kpis.scorecard_display import Light, light, number, percent
 
-STEPS = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.ANNUAL: 12}
-KINDS = {
-    Frequency.MONTHLY: PeriodKind.MONTH,
-    Frequency.QUARTERLY: PeriodKind.QUARTER,
-    Frequency.ANNUAL: PeriodKind.YEAR,
-}
+STEPS = org_calendar.FREQUENCY_STEPS
+KINDS = org_calendar.FREQUENCY_KINDS
 RED_NEEDS_COMMENT = "Explain the red value."
 CANNOT_CLEAR = "Enter a number; a saved value cannot be cleared here."
 
@@ -34,10 +31,7 @@ CANNOT_CLEAR = "Enter a number; a saved value cannot be cleared here."
 def entry_period(kpi: Kpi, month: date, fiscal_start: int) -> date | None:
     """The KPI's period that ends with `month` (the month itself for monthly KPIs; the fiscal quarter or
     year for the others, entered once it is over), or None when none ends then."""
-    step = STEPS[kpi.frequency]
-    if (month.month - fiscal_start) % 12 % step != step - 1:
-        return None
-    return month_shift(month, -(step - 1))
+    return org_calendar.period_ending_in(month, STEPS[kpi.frequency], fiscal_start)
 
 
 def plain(value: Decimal | None, separator: str = ".") -> str:

@@ -10,8 +10,9 @@ from decimal import Decimal
 from django.db.models import F
 
 from bsc.models import Organization, OrgUnit
+from bsc.org_calendar import month_shift
 from kpis.models import KpiScore, Measurement, PeriodKind, Source, Target
-from kpis.selectors import kpi_list, month_shift
+from kpis.selectors import kpi_list
 
 HEADER = ["unit", "objective", "kpi code", "kpi name", "period", "actual", "target", "score", "status", "comment"]
 MONTHS = 24

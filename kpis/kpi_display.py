@@ -7,41 +7,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.utils import timezone
-
+from bsc import org_calendar
 from bsc.models import Organization, User
-from kpis.models import Direction, Frequency, Kpi, PeriodKind, Source, Target, TargetRecalibration
-from kpis.scorecard_display import ContributionLine, Light, contribution_lines, light, number, period_label
-from kpis.selectors import kpi_history, measurement_audit, month_shift, rollup_contributions
+from bsc.org_calendar import month_shift, period_label
+from kpis.models import Direction, Kpi, Source, Target, TargetRecalibration
+from kpis.scorecard_display import ContributionLine, Light, contribution_lines, light, number
+from kpis.selectors import kpi_history, measurement_audit, rollup_contributions
 
 MONTHS = 24
-STEPS = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.ANNUAL: 12}
-KINDS = {
-    Frequency.MONTHLY: PeriodKind.MONTH,
-    Frequency.QUARTERLY: PeriodKind.QUARTER,
-    Frequency.ANNUAL: PeriodKind.YEAR,
-}
+STEPS = org_calendar.FREQUENCY_STEPS
+KINDS = org_calendar.FREQUENCY_KINDS
 AUDIT_LABELS = {"insert": "Entered", "update": "Changed", "delete": "Deleted"}
-
-
-def this_month(organization: Organization) -> date:
-    return timezone.localtime(timezone.now(), ZoneInfo(organization.time_zone)).date().replace(day=1)
-
-
-def fiscal_year_of(month: date, organization: Organization) -> int:
-    """The fiscal year containing `month`, named by the calendar year it starts in."""
-    return month.year if month.month >= organization.fiscal_year_start_month else month.year - 1
-
-
-def fiscal_year_end(fiscal_year: int, organization: Organization) -> date:
-    return month_shift(date(fiscal_year, organization.fiscal_year_start_month, 1), 11)
 
 
 def default_until(organization: Organization) -> date:
     """The page shows the 24 months up to the end of the current fiscal year: its plan is visible ahead."""
-    return fiscal_year_end(fiscal_year_of(this_month(organization), organization), organization)
+    return org_calendar.fiscal_year_end(
+        org_calendar.current_fiscal_year(organization), organization.fiscal_year_start_month
+    )
 
 
 def thresholds(kpi: Kpi, organization: Organization) -> tuple[Decimal, Decimal]:
@@ -52,8 +36,7 @@ def thresholds(kpi: Kpi, organization: Organization) -> tuple[Decimal, Decimal]:
 
 
 def is_kpi_period(kpi: Kpi, period: date, organization: Organization) -> bool:
-    offset = (period.month - organization.fiscal_year_start_month) % 12
-    return offset % STEPS[kpi.frequency] == 0
+    return org_calendar.is_period_start(period, STEPS[kpi.frequency], organization.fiscal_year_start_month)
 
 
 # --- Zones --------------------------------------------------------------------------------------------

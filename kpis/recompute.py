@@ -39,6 +39,7 @@ from datetime import date
 
 from django.db import connection, transaction
 
+from bsc import org_calendar
 from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard
 from kpis import formula as formulas
 from kpis.models import (
@@ -46,7 +47,6 @@ from kpis.models import (
     KpiScore,
     Measurement,
     ObjectiveScore,
-    PeriodKind,
     PerspectiveScore,
     ScorecardScore,
     Source,
@@ -100,18 +100,11 @@ class Window:
 
 def windows_for(month: date, fiscal_start: int) -> list[Window]:
     """The month itself, and the fiscal quarter and fiscal year that contain it."""
-    offset = (month.month - fiscal_start) % 12
-    fy_start_year = month.year if month.month >= fiscal_start else month.year - 1
-    year_months = tuple(
-        date(fy_start_year + (fiscal_start - 1 + i) // 12, (fiscal_start - 1 + i) % 12 + 1, 1) for i in range(12)
-    )
-    quarter = offset // 3
-    quarter_months = year_months[quarter * 3 : quarter * 3 + 3]
-    return [
-        Window(PeriodKind.MONTH, month, (month,)),
-        Window(PeriodKind.QUARTER, quarter_months[0], quarter_months),
-        Window(PeriodKind.YEAR, year_months[0], year_months),
-    ]
+    windows = []
+    for kind in org_calendar.KINDS:
+        months = org_calendar.window_months(kind, month, fiscal_start)
+        windows.append(Window(kind, months[0], months))
+    return windows
 
 
 def _windows(months: Iterable[date], fiscal_start: int) -> list[Window]:

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from bsc.org_calendar import KIND_STEPS, month_shift, period_label, period_span, window_start
 from kpis.models import PeriodKind
-from kpis.selectors import CascadeNode, Contribution, KpiRow, ScorecardView, month_shift, window_start
+from kpis.selectors import CascadeNode, Contribution, KpiRow, ScorecardView
 
 STATUS_LABELS = {"green": "On track", "amber": "At risk", "red": "Off track", "grey": "No data"}
 STATUS_SHAPES = {"green": "●", "amber": "▲", "red": "■", "grey": "○"}  # the shape tells the status apart too
-KIND_STEPS = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12}
 KIND_NOUNS = {PeriodKind.MONTH: "months", PeriodKind.QUARTER: "quarters", PeriodKind.YEAR: "years"}
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 100, 26, 3
 MISSING = "—"
@@ -50,24 +50,6 @@ def percent(value: Decimal | None) -> str:
 
 def plural(count: int, singular: str, many: str | None = None) -> str:
     return singular if count == 1 else (many or singular + "s")
-
-
-def period_label(kind: str, start: date, fiscal_start: int) -> str:
-    """'Mar 2026', 'Q1 2026' (fiscal quarters), '2026' or 'FY 2025/26' when the fiscal year is not the calendar's."""
-    if kind == PeriodKind.MONTH:
-        return f"{start:%b %Y}"
-    year = f"{start.year}" if fiscal_start == 1 else f"FY {start.year}/{(start.year + 1) % 100:02d}"
-    if kind == PeriodKind.YEAR:
-        return year
-    quarter = ((start.month - fiscal_start) % 12) // 3 + 1
-    return f"Q{quarter} {year}"
-
-
-def period_span(kind: str, start: date) -> str:
-    if kind == PeriodKind.MONTH:
-        return ""  # the label says it all
-    end = month_shift(start, KIND_STEPS[kind] - 1)
-    return f"{start:%b %Y} – {end:%b %Y}"
 
 
 @dataclass

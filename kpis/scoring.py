@@ -1,5 +1,5 @@
 """The scoring contract of DESIGN.md section 5 as pure functions: KPI progress and score, status lights,
-weighted roll-ups with coverage, time aggregation, and the fiscal periods they are computed over.
+weighted roll-ups with coverage and time aggregation (the fiscal periods are bsc/org_calendar.py's).
 
 Numbers are Decimals (ints are accepted; floats are refused, since a binary float cannot hold most decimal
 values exactly). Progress, scores and coverage are quantized to 4 decimal places (``PLACES``); progress and
@@ -10,7 +10,6 @@ the services that store scores (kpis/recompute.py) call these functions.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
 from decimal import (
     ROUND_DOWN,
     ROUND_HALF_EVEN,
@@ -30,13 +29,11 @@ ONE = Decimal(1)
 
 DIRECTIONS = ("increase", "decrease", "band")
 AGGREGATIONS = ("sum", "average", "last", "min", "max")
-PERIOD_KINDS = ("month", "quarter", "year")
 GREEN, AMBER, RED, GREY = "green", "amber", "red", "grey"
 
 # Wide enough that sums and products of stored values (20 digits, 6 places) are exact before the final
 # rounding, so results do not depend on the caller's decimal context.
 _CONTEXT = Context(prec=50, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _decimal(value: Number | None, name: str) -> Decimal | None:
@@ -194,47 +191,3 @@ def aggregate_values(values: Sequence[Number | None], how: str) -> Decimal | Non
         return total
     with localcontext(Context(prec=28, rounding=ROUND_HALF_EVEN)):
         return total / len(present)
-
-
-# --- Fiscal periods --------------------------------------------------------------------------------
-# A fiscal year is named by the calendar year in which it starts: with an April start, FY2026 runs from
-# April 2026 to March 2027. Periods are the first day of a month.
-
-
-def _check_start_month(fiscal_start_month: int) -> None:
-    if not 1 <= fiscal_start_month <= 12:
-        raise ValueError(f"fiscal_start_month must be between 1 and 12, not {fiscal_start_month}.")
-
-
-def year_months(fiscal_year: int, fiscal_start_month: int) -> list[date]:
-    """The first day of each of the twelve months of a fiscal year, in order."""
-    _check_start_month(fiscal_start_month)
-    return [
-        date(fiscal_year + (fiscal_start_month - 1 + i) // 12, (fiscal_start_month - 1 + i) % 12 + 1, 1)
-        for i in range(12)
-    ]
-
-
-def quarter_months(year: int, quarter: int, fiscal_start_month: int) -> list[date]:
-    """The first day of each of the three months of quarter 1–4 of fiscal year ``year``."""
-    if quarter not in (1, 2, 3, 4):
-        raise ValueError(f"quarter must be 1, 2, 3 or 4, not {quarter}.")
-    return year_months(year, fiscal_start_month)[(quarter - 1) * 3 : quarter * 3]
-
-
-def fiscal_quarter_of(day: date, fiscal_start_month: int) -> tuple[int, int]:
-    """The (fiscal year, quarter 1–4) that contain a date."""
-    _check_start_month(fiscal_start_month)
-    fiscal_year = day.year if day.month >= fiscal_start_month else day.year - 1
-    return fiscal_year, (day.month - fiscal_start_month) % 12 // 3 + 1
-
-
-def period_label(day: date, kind: str, *, fiscal_start_month: int = 1) -> str:
-    """A period's name for people: "Mar 2026" for a month, "Q1 FY2026" for the fiscal quarter containing
-    the date, "FY2026" for the fiscal year containing it. Month names are English, whatever the locale."""
-    if kind == "month":
-        return f"{_MONTH_NAMES[day.month - 1]} {day.year}"
-    if kind not in PERIOD_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(PERIOD_KINDS)}, not {kind!r}.")
-    fiscal_year, quarter = fiscal_quarter_of(day, fiscal_start_month)
-    return f"Q{quarter} FY{fiscal_year}" if kind == "quarter" else f"FY{fiscal_year}"

@@ -11,6 +11,7 @@ from django.db.models import F, FilteredRelation, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard
+from bsc.org_calendar import KIND_STEPS, due_month, month_shift, window_start
 from kpis.models import (
     Kpi,
     KpiScore,
@@ -22,7 +23,6 @@ from kpis.models import (
     ScorecardScore,
     Target,
 )
-from kpis.recompute import windows_for
 
 
 def kpi_list(*, organization: Organization, unit: OrgUnit | None = None, archived: bool = False) -> QuerySet[Kpi]:
@@ -41,29 +41,9 @@ def kpi_get(*, organization: Organization, pk: int) -> Kpi | None:
     )
 
 
-def month_shift(month: date, months: int) -> date:
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def due_month(organization: Organization) -> date:
-    """The month now due: the previous month, today in the organization's time zone."""
-    from zoneinfo import ZoneInfo
-
-    from django.utils import timezone
-
-    today = timezone.localtime(timezone.now(), ZoneInfo(organization.time_zone)).date()
-    return month_shift(today.replace(day=1), -1)
-
-
-def window_start(kind: str, month: date, fiscal_start: int) -> date:
-    """The first month of the month, fiscal quarter or fiscal year containing `month`."""
-    return {w.kind: w.start for w in windows_for(month, fiscal_start)}[kind]
-
-
 def recent_windows(kind: str, month: date, fiscal_start: int, count: int = 12) -> list[date]:
     """The starts of the `count` windows of this kind ending with the one containing `month`."""
-    step = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12}[kind]
+    step = KIND_STEPS[kind]
     last = window_start(kind, month, fiscal_start)
     return [month_shift(last, -step * i) for i in range(count - 1, -1, -1)]
 

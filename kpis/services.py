@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from bsc import org_calendar
 from bsc.models import Membership, Organization, OrgUnit, User
 from bsc.tenancy import organization_scope
 from bsc.validation import validated_save as _save
@@ -66,13 +67,13 @@ def check_period(kpi: Kpi, period: date, organization: Organization) -> None:
     """A period must start a month that fits the KPI's frequency, and not lie in the future."""
     if period.day != 1:
         raise ValidationError({"period": "A period starts on the first day of a month."})
-    start = organization.fiscal_year_start_month
-    offset = (period.month - start) % 12
-    if kpi.frequency == Frequency.QUARTERLY and offset % 3:
+    step = org_calendar.FREQUENCY_STEPS[kpi.frequency]
+    starts = org_calendar.is_period_start(period, step, organization.fiscal_year_start_month)
+    if kpi.frequency == Frequency.QUARTERLY and not starts:
         raise ValidationError(
             {"period": f"{kpi.code} is quarterly: its periods start in the first month of a fiscal quarter."}
         )
-    if kpi.frequency == Frequency.ANNUAL and offset:
+    if kpi.frequency == Frequency.ANNUAL and not starts:
         raise ValidationError(
             {"period": f"{kpi.code} is annual: its period starts in the first month of the fiscal year."}
         )
@@ -212,10 +213,9 @@ def _check_target_value(kpi: Kpi, value: Decimal) -> None:
 
 def kpi_periods(kpi: Kpi, fiscal_year: int, organization: Organization) -> list[date]:
     """The periods of one fiscal year (named by the calendar year it starts in) at the KPI's frequency."""
-    start = organization.fiscal_year_start_month
-    months = [date(fiscal_year + (start - 1 + i) // 12, (start - 1 + i) % 12 + 1, 1) for i in range(12)]
-    step = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.ANNUAL: 12}[kpi.frequency]
-    return months[::step]
+    return org_calendar.fiscal_year_periods(
+        fiscal_year, org_calendar.FREQUENCY_STEPS[kpi.frequency], organization.fiscal_year_start_month
+    )
 
 
 @transaction.atomic

@@ -9,13 +9,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bsc import org_calendar
 from bsc.access import get_org_unit_for_member, get_organization_for_editor, member_view
 from bsc.permissions import Action, can
 from bsc.selectors import org_unit_tree
 from kpis import services
 from kpis.access import get_kpi_for_member, get_target_for_editor
 from kpis.forms import KpiForm, TargetRecalibrationForm, TargetYearForm
-from kpis.kpi_display import fiscal_year_end, fiscal_year_of, kpi_page, this_month
+from kpis.kpi_display import kpi_page
 from kpis.scorecard_display import recomputing_badge
 from kpis.selectors import kpi_list, scores_recomputing
 from kpis.services import parse_period
@@ -128,7 +129,7 @@ def _kpi_page(request, kpi, *, year_form=None, recalibration=None):
     organization = request.organization
     page = kpi_page(kpi=kpi, organization=organization, until=_until(request))
     editor = can(request.membership, Action.EDIT_STRATEGY)
-    fiscal_year = fiscal_year_of(this_month(organization), organization)
+    fiscal_year = org_calendar.current_fiscal_year(organization)
     periods = len(services.kpi_periods(kpi, fiscal_year, organization))
     if editor:
         for row in page.rows:
@@ -162,7 +163,7 @@ def kpi_detail(request, pk: int):
 def kpi_targets_set(request, pk: int):
     kpi = get_kpi_for_member(request, pk, write=True)
     organization = request.organization
-    periods = len(services.kpi_periods(kpi, fiscal_year_of(this_month(organization), organization), organization))
+    periods = len(services.kpi_periods(kpi, org_calendar.current_fiscal_year(organization), organization))
     form = TargetYearForm(request.POST, kpi=kpi, periods=periods)
     if form.is_valid():
         try:
@@ -172,7 +173,7 @@ def kpi_targets_set(request, pk: int):
         else:
             year = form.cleaned_data["fiscal_year"]
             messages.success(request, f"Targets for fiscal year {year} set: {len(targets)} periods.")
-            end = fiscal_year_end(year, organization)
+            end = org_calendar.fiscal_year_end(year, organization.fiscal_year_start_month)
             url = reverse("kpi_detail", kwargs={"org_slug": organization.slug, "pk": kpi.pk})
             return redirect(f"{url}?until={end:%Y-%m}#targets")
     return _kpi_page(request, kpi, year_form=form)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bsc.access import get_org_unit_for_member, member_view
 from bsc.models import OrgUnit
+from bsc.org_calendar import due_month
 from kpis.access import check_kpis_for_entry, get_kpi_for_entry
 from kpis.data_entry import (
     EntryRefused,
@@ -25,7 +26,6 @@ from kpis.data_entry import (
     entry_rows,
 )
 from kpis.forms_data_entry import SEPARATORS, read_kpi_ids, read_row, read_separator
-from kpis.selectors import due_month
 from kpis.services import parse_period
 
 TEMPLATE = "kpis/data_entry.html"

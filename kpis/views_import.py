@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bsc import org_calendar
 from bsc.access import get_org_unit_for_member, member_view
 from bsc.permissions import Action, can_on_some
 from kpis import exports, imports
@@ -111,8 +110,7 @@ def _export_month(request) -> date:
     try:
         return parse_period(request.GET["period"])
     except (KeyError, ValidationError):
-        zone = ZoneInfo(request.organization.time_zone)
-        return timezone.localtime(timezone.now(), zone).date().replace(day=1)
+        return org_calendar.this_month(request.organization)
 
 
 def _export(request, unit_id: int, extension: str) -> HttpResponse:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import trigger_client_event
 
 from bsc.access import get_org_unit_for_member, member_view
+from bsc.org_calendar import due_month, month_shift
 from bsc.selectors import org_unit_tree
 from kpis import selectors
 from kpis.models import PeriodKind, ScorecardScore
@@ -25,7 +26,7 @@ from kpis.scorecard_display import (
     recomputing_badge,
     scorecard_display,
 )
-from kpis.selectors import due_month, month_shift, scorecard_rows, units_recomputing
+from kpis.selectors import scorecard_rows, units_recomputing
 from kpis.services import parse_period
 
 

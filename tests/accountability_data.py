@@ -30,12 +30,12 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from bsc.models import Role, User
+from bsc.org_calendar import month_shift
 from bsc.tenancy import organization_scope
 from coaching import services as coaching
 from coaching.models import ActionItem, CoachingSession, SessionStatus
 from kpis import services as kpis
 from kpis.models import Kpi, Measurement
-from kpis.selectors import month_shift
 from tests import factories
 
 BERLIN = ZoneInfo("Europe/Berlin")

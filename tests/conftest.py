@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings
 
 from bsc.models import Membership, Organization, OrgUnit, Role, User
-from tests import factories
+from tests import clock, factories
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SCREENSHOTS = PROJECT_DIR / "tests" / "screenshots"
@@ -31,6 +31,14 @@ def pytest_unconfigure(config):
         from bsc import embedded
 
         embedded.stop()
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    """Every test starts at the suite's pinned instant (tests/clock.py) and the clock ticks on from there; a
+    test moves it with `pinned_clock.move_to(...)` or `pinned_clock.shift(...)`."""
+    with clock.travel() as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)
@@ -240,13 +248,13 @@ class CeleryWorkers:
         from bsc.celery import app
 
         hostname = f"test-{os.getpid()}-{name}-{len(self.started)}@localhost"
-        process_env = {**self.env, **(env or {})}
+        process_env = {**self.env, **clock.worker_env(), **(env or {})}
         if visibility_timeout is not None:  # seconds before Redis hands an unacknowledged task out again
             process_env["CELERY_VISIBILITY_TIMEOUT"] = str(visibility_timeout)
         log_path = self.log_dir / f"worker-{name}-{len(self.started)}.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "bsc", "worker", "--pool", pool, "--concurrency",
+                [sys.executable, "-m", "tests.celery_worker", "-A", "bsc", "worker", "--pool", pool, "--concurrency",
                  str(concurrency), "--loglevel", "INFO", "--hostname", hostname, "--without-gossip",
                  "--without-mingle", "--without-heartbeat"],
                 cwd=PROJECT_DIR,

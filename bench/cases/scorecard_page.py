@@ -19,9 +19,9 @@ from django.utils import timezone
 from bench.timing import interleaved_medians
 from bsc import services, strategy
 from bsc.models import OrgUnit, Perspective, User
+from bsc.org_calendar import month_shift
 from bsc.tenancy import organization_scope
 from kpis.models import Kpi, KpiScore, Measurement, Target
-from kpis.selectors import month_shift
 
 NAME = "scorecard_page"
 TARGET = 14  # DESIGN.md section 9: prepared display values got a 2,400-cell grid to 14x a bare JSON view

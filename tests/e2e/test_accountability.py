@@ -9,10 +9,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from bsc.models import Role
+from bsc.org_calendar import month_shift
 from bsc.tenancy import organization_scope
 from coaching import services as coaching
 from coaching.models import SessionAttendance
-from kpis.selectors import month_shift
 from tests import accountability_data, factories
 from tests.accountability_data import BERLIN
 from tests.conftest import log_in, screenshot

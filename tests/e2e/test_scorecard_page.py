@@ -9,11 +9,11 @@ from playwright.sync_api import expect
 
 from bsc import strategy
 from bsc.models import Perspective
+from bsc.org_calendar import month_shift
 from bsc.tenancy import organization_scope
 from kpis import services
 from kpis.models import PendingRecompute
 from kpis.recompute import scores_recompute
-from kpis.selectors import month_shift
 from tests.conftest import log_in, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -16,13 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bsc.models import Role
+from bsc.org_calendar import month_shift
 from bsc.tenancy import organization_scope
 from coaching import services as coaching
 from coaching.models import ActionItem, CoachingSession, SessionAttendance, SessionStatus
 from coaching.selectors import accountability
 from kpis import services as kpis
 from kpis.models import Measurement
-from kpis.selectors import month_shift
 from tests import accountability_data, factories
 from tests.accountability_data import BERLIN, at
 

@@ -123,7 +123,7 @@ def test_admins_see_every_kpi_and_can_filter_by_unit_and_the_units_below(client,
 
 
 def test_the_default_period_is_the_previous_month_in_the_organizations_time_zone(client, world, kpis):
-    from kpis.selectors import due_month, month_shift
+    from bsc.org_calendar import due_month, month_shift
 
     client.force_login(world.admin_a)
     page = client.get(reverse("data_entry", args=["acme"])).context["page"]

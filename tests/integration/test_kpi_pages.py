@@ -15,11 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bsc.models import Role
+from bsc.org_calendar import current_fiscal_year, month_shift, this_month
 from bsc.tenancy import organization_scope
 from kpis import services
-from kpis.kpi_display import chart_data, fiscal_year_of, kpi_page, this_month, zone_edges
+from kpis.kpi_display import chart_data, kpi_page, zone_edges
 from kpis.models import Kpi, Measurement, Target, TargetRecalibration
-from kpis.selectors import month_shift
 from tests import factories
 
 
@@ -77,7 +77,7 @@ def viewer_client(client, world):
 
 
 def fiscal_year(org) -> int:
-    return fiscal_year_of(this_month(org), org)
+    return current_fiscal_year(org)
 
 
 def set_targets(kpi, by, value=100):

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from bsc import strategy
 from bsc.models import Perspective
+from bsc.org_calendar import month_shift
 from bsc.tenancy import organization_scope
 from kpis import services
-from kpis.selectors import month_shift
 
 
 def test_it_lists_kpis_without_recent_data_or_objective_with_the_reasons(world, client):

@@ -214,7 +214,7 @@ def test_another_organizations_unit_is_not_found(client, world):
 def test_a_bad_kind_or_period_falls_back_to_the_month_now_due(client, world, worked_example):
     from django.utils import timezone
 
-    from kpis.selectors import month_shift
+    from bsc.org_calendar import month_shift
 
     client.force_login(world.viewer_a)
     today = timezone.localdate()

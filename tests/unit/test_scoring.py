@@ -1,6 +1,5 @@
 """The scoring contract of DESIGN.md section 5, pinned with worked numbers and checked with hypothesis."""
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -9,14 +8,10 @@ from hypothesis import strategies as st
 
 from kpis.scoring import (
     aggregate_values,
-    fiscal_quarter_of,
     kpi_progress,
     kpi_score,
-    period_label,
-    quarter_months,
     status_of,
     weighted_score,
-    year_months,
 )
 
 D = Decimal
@@ -293,51 +288,6 @@ def test_an_unknown_time_aggregation_is_refused_by_name():
         aggregate_values([D(1)], "median")
 
 
-# --- Fiscal periods --------------------------------------------------------------------------------
-
-
-def test_a_fiscal_year_starting_in_april_is_named_by_the_year_it_starts_in():
-    months = year_months(2026, 4)
-    assert months[0] == date(2026, 4, 1)
-    assert months[-1] == date(2027, 3, 1)
-    assert len(months) == 12
-
-
-def test_fiscal_quarters_with_an_april_start():
-    assert quarter_months(2026, 1, 4) == [date(2026, 4, 1), date(2026, 5, 1), date(2026, 6, 1)]
-    assert quarter_months(2026, 3, 4) == [date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)]
-    assert quarter_months(2026, 4, 4) == [date(2027, 1, 1), date(2027, 2, 1), date(2027, 3, 1)]
-
-
-def test_calendar_quarters_when_the_fiscal_year_starts_in_january():
-    assert quarter_months(2026, 1, 1) == [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
-    assert year_months(2026, 1)[-1] == date(2026, 12, 1)
-
-
-def test_the_fiscal_quarter_of_a_month_with_an_april_start():
-    assert fiscal_quarter_of(date(2026, 4, 1), 4) == (2026, 1)
-    assert fiscal_quarter_of(date(2027, 3, 31), 4) == (2026, 4)
-    assert fiscal_quarter_of(date(2026, 12, 15), 4) == (2026, 3)
-
-
-def test_period_labels_for_month_quarter_and_year():
-    assert period_label(date(2026, 3, 1), "month") == "Mar 2026"
-    assert period_label(date(2026, 3, 1), "quarter") == "Q1 FY2026"
-    assert period_label(date(2026, 3, 1), "year") == "FY2026"
-    assert period_label(date(2027, 2, 1), "month", fiscal_start_month=4) == "Feb 2027"
-    assert period_label(date(2027, 2, 1), "quarter", fiscal_start_month=4) == "Q4 FY2026"
-    assert period_label(date(2027, 2, 1), "year", fiscal_start_month=4) == "FY2026"
-
-
-def test_bad_period_arguments_are_refused_by_name():
-    with pytest.raises(ValueError, match=r"^quarter must be 1, 2, 3 or 4, not 5\.$"):
-        quarter_months(2026, 5, 4)
-    with pytest.raises(ValueError, match=r"^fiscal_start_month must be between 1 and 12, not 13\.$"):
-        year_months(2026, 13)
-    with pytest.raises(ValueError, match=r"^kind must be one of month, quarter, year, not 'week'\.$"):
-        period_label(date(2026, 3, 1), "week")
-
-
 # --- Invariants (hypothesis) -----------------------------------------------------------------------
 
 numbers = st.decimals(min_value=-(10**6), max_value=10**6, places=4, allow_nan=False, allow_infinity=False)
@@ -409,14 +359,3 @@ def test_the_average_lies_between_min_and_max_and_last_is_the_latest_value_with_
     assert low <= aggregate_values(values, "average") <= high
     assert aggregate_values(values, "last") == present[-1]
     assert aggregate_values(values, "sum") == sum(present)
-
-
-@given(fiscal_year=st.integers(1990, 2100), start=st.integers(1, 12))
-def test_the_four_quarters_make_up_the_fiscal_year_and_each_month_maps_back_to_its_quarter(fiscal_year, start):
-    quarters = [quarter_months(fiscal_year, q, start) for q in (1, 2, 3, 4)]
-    assert [m for q in quarters for m in q] == year_months(fiscal_year, start)
-    assert year_months(fiscal_year, start)[0] == date(fiscal_year, start, 1)
-    for number, months in enumerate(quarters, start=1):
-        for month in months:
-            assert fiscal_quarter_of(month, start) == (fiscal_year, number)
-            assert period_label(month, "quarter", fiscal_start_month=start) == f"Q{number} FY{fiscal_year}"

@@ -6,13 +6,11 @@ still open). Each part is added only when missing, so running it again changes n
 import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 
-from bsc import services, strategy
+from bsc import org_calendar, services, strategy
 from bsc.demo import (
     DEMO_ACTIONS,
     DEMO_ALIGNED_UNITS,
@@ -119,17 +117,16 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo strategy maps created."))
 
     def seed_kpis(self, organization: Organization) -> None:
+        from bsc.org_calendar import due_month, month_shift
         from kpis import services as kpi_services
         from kpis.models import Kpi, Target
         from kpis.recompute import scores_recompute
-        from kpis.selectors import month_shift
 
         if Kpi.objects.exists():
             self.stdout.write("Demo KPIs already present.")
             return
         rng = random.Random(2026)
-        today = timezone.localdate()
-        last = month_shift(date(today.year, today.month, 1), -1)
+        last = due_month(organization)
         months = [month_shift(last, -i) for i in range(DEMO_MONTHS - 1, -1, -1)]
         units = {u.name: u for u in OrgUnit.objects.all()}
         users = {u.email: u for u in User.objects.filter(memberships__organization=organization)}
@@ -204,6 +201,7 @@ class Command(BaseCommand):
     def seed_coaching(self, organization: Organization) -> None:
         """Three cadences started a year ago: their upcoming sessions come from the cadence service, the past
         ones (held, a few cancelled) with notes, KPI snapshots and action items are written in bulk."""
+        from bsc.org_calendar import month_shift
         from coaching import cadences
         from coaching.models import (
             ActionItem,
@@ -214,15 +212,14 @@ class Command(BaseCommand):
             SessionStatus,
         )
         from kpis.models import Kpi, KpiScore
-        from kpis.selectors import month_shift
 
         if Cadence.objects.exists():
             self.stdout.write("Demo coaching already present.")
             return
         rng = random.Random(2027)
-        tz = ZoneInfo(organization.time_zone)
-        now = timezone.now()
-        today = timezone.localtime(now, tz).date()
+        tz = org_calendar.zone(organization)
+        now = org_calendar.now()
+        today = org_calendar.today(organization, now)
         start = month_shift(today.replace(day=1), -DEMO_COACHING_MONTHS)
         units = {u.name: u for u in OrgUnit.objects.all()}
         users = {u.email: u for u in User.objects.filter(memberships__organization=organization)}
