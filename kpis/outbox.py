@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from bsc.models import Organization
 from bsc.tenancy import dangerously_unscoped
@@ -148,10 +147,10 @@ def organizations_to_sweep(*, older_than: timedelta = SWEEP_AFTER) -> list[int]:
     lost (between commit and publish, or a failed run), so the sweep publishes another."""
     with dangerously_unscoped(), connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT DISTINCT p.organization_id FROM {TABLE} p WHERE p.created_at < %s AND NOT EXISTS ("
+            f"SELECT DISTINCT p.organization_id FROM {TABLE} p WHERE p.created_at < now() - %s AND NOT EXISTS ("
             "SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
             "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
             "AND l.classid::bigint = %s AND l.objid::bigint = p.organization_id) ORDER BY 1",
-            [timezone.now() - older_than, LOCK_NAMESPACE],
+            [older_than, LOCK_NAMESPACE],  # the database's clock, which wrote created_at
         )
         return [organization_id for (organization_id,) in cursor.fetchall()]
