@@ -10,8 +10,8 @@ from unittest import mock
 
 import pytest
 from django.db import transaction
+from django.db.models.functions import Now
 from django.urls import reverse
-from django.utils import timezone
 
 from bsc.tenancy import organization_scope
 from kpis import outbox, services
@@ -143,7 +143,7 @@ def test_the_sweep_takes_only_old_requests_of_organizations_not_recomputing_now(
     change(world, rollups.speed, 51)
     assert outbox.organizations_to_sweep() == []  # its task is probably on its way
     with organization_scope(world.org_a):
-        PendingRecompute.objects.update(created_at=timezone.now() - timedelta(minutes=2))
+        PendingRecompute.objects.update(created_at=Now() - timedelta(minutes=2))  # the database's clock
     assert outbox.organizations_to_sweep() == [world.org_a.pk]
     with other_connection() as running:  # a recompute of the organization holds its lock
         running.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, world.org_a.pk])
