@@ -415,6 +415,9 @@ class CadenceSerializer(serializers.ModelSerializer):
         queryset_for=_members, required=False, help_text="A member; defaults to you. Only admins name another."
     )
     participants = OrganizationRelatedField(queryset_for=_members, many=True, required=False)
+    kind = serializers.ChoiceField(
+        choices=SessionKind.choices, default=SessionKind.MONTHLY_REVIEW, help_text="Monthly review when left out."
+    )
     frequency = serializers.ChoiceField(choices=CadenceFrequency.choices)
     weekday = serializers.IntegerField(
         required=False, allow_null=True, help_text="0 (Monday) to 6 (Sunday); required, the service says so."
