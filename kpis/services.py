@@ -46,6 +46,14 @@ def _schedule_recompute(kpi: Kpi, periods: list[date]) -> None:
     outbox.scores_recompute_request(organization_id=kpi.organization_id, changes=[(kpi.pk, p) for p in periods])
 
 
+def _schedule_definition(kpi: Kpi, unit_ids: set[int] = frozenset()) -> None:
+    """A KPI was created, edited, archived or restored: like a map change, its unit (and `unit_ids`) and
+    what depends on them are recomputed in every period with data, in this transaction's outbox. Its own rows
+    (grey where it has no data, none once archived), its objective's coverage and its roll-up's depend on the
+    definition in every period, not only where it has values (docs/recompute.md)."""
+    outbox.scores_recompute_request_units(organization_id=kpi.organization_id, unit_ids={kpi.unit_id, *unit_ids})
+
+
 # --- Periods -----------------------------------------------------------------------------------------
 
 
@@ -155,6 +163,7 @@ def kpi_create(*, unit: OrgUnit, name: str, code: str, **fields) -> Kpi:
     with organization_scope(unit.organization_id):
         _check_definition(kpi)
     _save(kpi)
+    _schedule_definition(kpi)
     return kpi
 
 
@@ -163,16 +172,27 @@ def kpi_update(*, kpi: Kpi, **fields) -> Kpi:
     unknown = set(fields) - KPI_FIELDS
     if unknown:
         raise ValidationError(f"Unknown KPI fields: {', '.join(sorted(unknown))}.")
+    code, aligned_to_id = kpi.code, kpi.aligned_to_id
     for field, value in fields.items():
         setattr(kpi, field, value.strip() if field in {"name", "code"} and isinstance(value, str) else value)
     with organization_scope(kpi.organization_id):
         _check_definition(kpi)
     _save(kpi)
-    periods = list(
-        Measurement.objects.for_organization(kpi.organization_id).filter(kpi=kpi).values_list("period", flat=True)
-    )
-    _schedule_recompute(kpi, periods)
+    _schedule_definition(kpi, _units_fed_before(kpi, code, aligned_to_id))
     return kpi
+
+
+def _units_fed_before(kpi: Kpi, code: str, aligned_to_id: int | None) -> set[int]:
+    """The units of what the KPI fed before an edit and may no longer feed: the roll-up it was aligned to, and
+    the formulas referring to its old code (what it feeds now is found from its new definition)."""
+    kpis = Kpi.objects.for_organization(kpi.organization_id)
+    units = set()
+    if aligned_to_id is not None and aligned_to_id != kpi.aligned_to_id:
+        units.update(kpis.filter(pk=aligned_to_id).values_list("unit_id", flat=True))
+    if code != kpi.code:
+        formula_kpis = kpis.filter(source=Source.FORMULA).values_list("unit_id", "formula")
+        units.update(unit_id for unit_id, text in formula_kpis if code in formulas.parse(text).codes)
+    return units
 
 
 @transaction.atomic
@@ -180,7 +200,7 @@ def kpi_archive(*, kpi: Kpi) -> Kpi:
     """Archive a KPI: it leaves the scores it fed, which are recomputed."""
     kpi.archived_at = timezone.now()
     kpi.save(update_fields=["archived_at"])
-    _schedule_recompute(kpi, _periods_with_data(kpi))
+    _schedule_definition(kpi)
     return kpi
 
 
@@ -188,16 +208,8 @@ def kpi_archive(*, kpi: Kpi) -> Kpi:
 def kpi_restore(*, kpi: Kpi) -> Kpi:
     kpi.archived_at = None
     kpi.save(update_fields=["archived_at"])
-    _schedule_recompute(kpi, _periods_with_data(kpi))
+    _schedule_definition(kpi)
     return kpi
-
-
-def _periods_with_data(kpi: Kpi) -> list[date]:
-    measured = (
-        Measurement.objects.for_organization(kpi.organization_id).filter(kpi=kpi).values_list("period", flat=True)
-    )
-    targeted = Target.objects.for_organization(kpi.organization_id).filter(kpi=kpi).values_list("period", flat=True)
-    return sorted(set(measured) | set(targeted))
 
 
 # --- Targets -----------------------------------------------------------------------------------------

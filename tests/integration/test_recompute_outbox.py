@@ -4,7 +4,7 @@ requests whose task was lost; and pages say "Recomputing…" while requests wait
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from unittest import mock
 
@@ -13,13 +13,21 @@ from django.db import transaction
 from django.db.models.functions import Now
 from django.urls import reverse
 
+from bsc.models import Objective
 from bsc.tenancy import organization_scope
 from kpis import outbox, services
 from kpis.models import PendingRecompute
-from kpis.recompute import LOCK_NAMESPACE
+from kpis.recompute import LOCK_NAMESPACE, scores_recompute_full
 from kpis.tasks import scores_recompute
 from tests import factories
-from tests.recompute_world import MONTHS, make_rollups, other_connection, pending_count, stored_scores
+from tests.recompute_world import (
+    MONTHS,
+    full_recompute_scores,
+    make_rollups,
+    other_connection,
+    pending_count,
+    stored_scores,
+)
 
 MARCH = MONTHS[-1]
 
@@ -232,3 +240,90 @@ def test_the_badge_of_another_organizations_unit_is_a_404(world, client):
     url = reverse("scores_recomputing_unit", args=[world.org_a.slug, world.unit_b.pk])
     assert client.get(url).status_code == 404
     assert client.get(reverse("scores_recomputing", args=[world.org_b.slug])).status_code == 404
+
+
+# --- KPI definitions: the incremental path leaves the full rebuild nothing to do --------------------------
+
+
+def full_rebuild_changes(world) -> int:
+    """Run the task for what the outbox holds (the incremental path), then the full rebuild over its rows:
+    the number of score rows the rebuild still had to write, change or delete (0 when the paths agree)."""
+    run_task(world)
+    assert pending_count(world.org_a) == 0
+    with organization_scope(world.org_a):
+        return scores_recompute_full(organization=world.org_a)
+
+
+def new_kpi(world, code, **fields):
+    with organization_scope(world.org_a):
+        goal = Objective.objects.get(name="Assemble well")
+        return services.kpi_create(
+            unit=world.department_a, name=code, code=code, baseline=Decimal(0), objective=goal, **fields
+        )
+
+
+def test_a_new_kpi_with_one_target_and_one_value_leaves_the_full_rebuild_nothing_to_change(
+    world, rollups, transactional_db
+):
+    full_recompute_scores(world.org_a)
+    kpi = new_kpi(world, "NEW", aligned_to=rollups.division_total)
+    with organization_scope(world.org_a):
+        services.target_create(kpi=kpi, period=MARCH, value=Decimal(80))
+        services.measurement_record(kpi=kpi, period=MARCH, value=Decimal(40), by=world.admin_a)
+    assert full_rebuild_changes(world) == 0
+    scores = stored_scores(world.org_a)
+    # Grey in the months without data (3 months, the quarter, the year), and the objective's coverage there
+    # counts the new KPI's weight (3 of 4: speed 2 and quality 1 report, the new KPI does not).
+    assert [scores[("KpiScore", kpi.pk, "month", m)]["status"] for m in MONTHS] == ["grey", "grey", "red"]
+    with organization_scope(world.org_a):
+        goal = Objective.objects.get(name="Assemble well")
+    assert scores[("ObjectiveScore", goal.pk, "month", MONTHS[0])]["coverage"] == Decimal("0.75")
+
+
+def test_a_new_kpi_without_data_leaves_the_full_rebuild_nothing_to_change(world, rollups, transactional_db):
+    full_recompute_scores(world.org_a)
+    kpi = new_kpi(world, "EMPTY")
+    assert full_rebuild_changes(world) == 0
+    assert ("KpiScore", kpi.pk, "year", date(2026, 1, 1)) in stored_scores(world.org_a)
+
+
+def test_an_archived_or_restored_kpi_leaves_the_full_rebuild_nothing_to_change(world, rollups, transactional_db):
+    full_recompute_scores(world.org_a)
+    empty = new_kpi(world, "EMPTY")
+    assert full_rebuild_changes(world) == 0
+    for kpi in (rollups.quality, empty):  # with values and targets, and without any data
+        with organization_scope(world.org_a):
+            services.kpi_archive(kpi=kpi)
+        assert full_rebuild_changes(world) == 0
+        assert not [key for key in stored_scores(world.org_a) if key[:2] == ("KpiScore", kpi.pk)]
+        with organization_scope(world.org_a):
+            services.kpi_restore(kpi=kpi)
+        assert full_rebuild_changes(world) == 0
+        assert ("KpiScore", kpi.pk, "month", MONTHS[0]) in stored_scores(world.org_a)
+
+
+def test_a_kpi_definition_change_leaves_the_full_rebuild_nothing_to_change(world, rollups, transactional_db):
+    full_recompute_scores(world.org_a)
+    empty = new_kpi(world, "EMPTY")
+    assert full_rebuild_changes(world) == 0
+    with organization_scope(world.org_a):
+        services.kpi_update(kpi=empty, frequency="quarterly")  # no data: the frequency may change
+    assert full_rebuild_changes(world) == 0
+    with organization_scope(world.org_a):  # a new weight changes the objective's coverage in every period
+        services.kpi_update(kpi=empty, weight=Decimal(3))
+    assert full_rebuild_changes(world) == 0
+    with organization_scope(world.org_a):  # the roll-up it leaves loses a child, the one it joins gains one
+        services.kpi_update(kpi=rollups.quality, aligned_to=None)
+    assert full_rebuild_changes(world) == 0
+    with organization_scope(world.org_a):  # a roll-up's baseline: it has no measurements of its own
+        services.kpi_update(kpi=rollups.division_total, baseline=Decimal(10))
+    assert full_rebuild_changes(world) == 0
+    with organization_scope(world.org_a):  # a formula referring to the old code loses its value
+        services.kpi_create(
+            unit=world.division_a, name="Formula", code="F", baseline=Decimal(0), source="formula",
+            formula="QLT + 1",
+        )  # fmt: skip
+    assert full_rebuild_changes(world) == 0
+    with organization_scope(world.org_a):
+        services.kpi_update(kpi=rollups.quality, code="QLT2")
+    assert full_rebuild_changes(world) == 0
