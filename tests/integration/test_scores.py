@@ -261,7 +261,9 @@ def test_the_full_recompute_agrees_with_the_incremental_path(world, scope_a):
     assert len(incremental) == 5 * (7 + 5 + 5)
 
 
-def test_changes_in_one_transaction_are_recomputed_by_one_task(world, scope_a, django_capture_on_commit_callbacks):
+def test_changes_in_one_transaction_are_recomputed_by_one_task(
+    world, scope_a, django_capture_on_commit_callbacks, as_committed
+):
     import json
 
     import redis
@@ -269,8 +271,9 @@ def test_changes_in_one_transaction_are_recomputed_by_one_task(world, scope_a, d
 
     from bsc.celery import app
 
-    k1 = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(0))
-    k2 = services.kpi_create(unit=world.division_a, name="On time", code="OTD", baseline=Decimal(0))
+    with as_committed():
+        k1 = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(0))
+        k2 = services.kpi_create(unit=world.division_a, name="On time", code="OTD", baseline=Decimal(0))
     app.control.purge()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.measurement_record(kpi=k1, period=MARCH, value=Decimal(1), by=world.admin_a)
@@ -291,7 +294,7 @@ def test_changes_in_one_transaction_are_recomputed_by_one_task(world, scope_a, d
     )
 
 
-def test_archiving_a_kpi_recomputes_the_scores_it_fed(world, scope_a, django_capture_on_commit_callbacks):
+def test_archiving_a_kpi_recomputes_the_scores_it_fed(world, scope_a, django_capture_on_commit_callbacks, as_committed):
     import base64
     import json
 
@@ -300,8 +303,9 @@ def test_archiving_a_kpi_recomputes_the_scores_it_fed(world, scope_a, django_cap
 
     from bsc.celery import app
 
-    k = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(0))
-    record(k, 5, world.admin_a)
+    with as_committed():
+        k = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(0))
+        record(k, 5, world.admin_a)
     app.control.purge()
     with django_capture_on_commit_callbacks(execute=True):
         services.kpi_archive(kpi=k)
@@ -311,7 +315,8 @@ def test_archiving_a_kpi_recomputes_the_scores_it_fed(world, scope_a, django_cap
     assert [m["headers"]["task"] for m in messages] == ["kpis.tasks.scores_recompute"]
     _, kwargs, _ = json.loads(base64.b64decode(messages[0]["body"]))
     assert kwargs == {"organization_id": world.org_a.pk}
-    assert list(PendingRecompute.objects.values_list("kpi_id", "period")) == [(k.pk, MARCH)]
+    # Its unit in every period with data: it leaves its objective's coverage and its roll-up's in every one.
+    assert list(PendingRecompute.objects.values_list("kpi_id", "unit_id", "period")) == [(None, k.unit_id, None)]
 
 
 def test_reweighting_or_realigning_on_the_map_recomputes_the_unit_and_its_ancestors(
