@@ -347,6 +347,8 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
                 kpi=kpi, period=period, value=value, comment=comment, by=self.request.user, expected_version=version
             )
         except services.StaleMeasurementError as error:
+            if error.version_missing:  # the caller's mistake, not a conflict: a 400 naming the version field
+                raise
             current = None if error.current is None else self.get_queryset().get(pk=error.current.pk)
             body = {
                 "detail": error.message_dict["value"][0],

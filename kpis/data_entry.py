@@ -278,7 +278,7 @@ def data_entry_save(*, organization: Organization, rows: list[EntryRow], by, req
                     expected_version=row.version, schedule=False,
                 )  # fmt: skip
             except services.StaleMeasurementError as error:
-                row.errors.extend(error.messages)
+                row.errors.append(error.changed_message)  # no version here means the person saw no value
                 row.measurement = error.current  # the newer value; saving again overwrites it knowingly
                 row.version = error.current.version if error.current else None
             except ValidationError as error:

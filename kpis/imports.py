@@ -26,6 +26,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from pghistory.models import Context
 
+from bsc import org_calendar
 from bsc.models import Membership, Organization, User
 from bsc.permissions import Action, can
 from kpis.models import Frequency, ImportBatch, ImportStatus, Kpi, Measurement, Source
@@ -431,6 +432,24 @@ def _conflicts(cursor) -> list[str]:
     return [f"{code} {period:%Y-%m}" for code, period in cursor.fetchall()]
 
 
+def _refuse_future(cursor, organization: Organization) -> None:
+    """The rule of `check_period` again, over the staged rows: no period after the organization's current
+    month (the preview checked each row; this holds even if the clock or the time zone moved since)."""
+    latest = org_calendar.this_month(organization)
+    cursor.execute(
+        "SELECT k.code, s.period FROM import_staging s JOIN kpis_kpi k ON k.id = s.kpi_id "
+        "WHERE s.period > %s ORDER BY s.seq LIMIT 11",
+        [latest],
+    )
+    future = [f"{code} {period:%Y-%m}" for code, period in cursor.fetchall()]
+    if future:
+        shown = ", ".join(future[:10]) + (" and more" if len(future) > 10 else "")
+        raise ImportRefused(
+            f"Some rows are for periods in the future ({shown}), so nothing was imported: values can be entered "
+            f"up to {org_calendar.month_label(latest)}. Upload the file again to check it."
+        )
+
+
 def _refuse_conflicts(names: list[str]) -> None:
     shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
     raise ImportRefused(
@@ -487,6 +506,7 @@ def _write(batch: ImportBatch, organization: Organization, by: User, progress: _
             for seq, (kpi_id, period, value, comment, version) in enumerate(rows):
                 copy.write_row((seq, kpi_id, period, value, comment, version))
         cursor.execute("ANALYZE import_staging")
+        _refuse_future(cursor, organization)
         conflicts = _conflicts(cursor)
         if conflicts:
             _refuse_conflicts(conflicts)

@@ -27,17 +27,35 @@ KPI_FIELDS = {
 
 
 class StaleMeasurementError(ValidationError):
-    """The value changed since the page was loaded; carries the newer value."""
+    """The value is not the one the caller saw: it changed (or was removed) since, or the period has a value
+    and the caller gave no version. Carries the current value, and `changed_message`, what a person who
+    loaded a page should read (the data-entry page shows it whatever the case)."""
 
-    def __init__(self, current: Measurement | None):
-        shown = "removed" if current is None else f"{current.value.normalize():f}"
-        who = f" by {current.entered_by.display_name}" if current is not None and current.entered_by else ""
-        super().__init__(
-            {"value": f"Someone else changed this value{who} since you loaded the page (now {shown}); "
-             "check it and save again."},
-            code="stale",
-        )  # fmt: skip
+    def __init__(self, current: Measurement | None, *, by: User, expected_version: int | None):
         self.current = current
+        self.changed_message = _changed_message(current, by)
+        self.version_missing = expected_version is None and current is not None
+        if self.version_missing:
+            message = {
+                "version": f"This period already has a value (version {current.version}); "
+                "send its version to change it."
+            }
+        else:
+            message = {"value": self.changed_message}
+        super().__init__(message, code="stale")
+
+
+def _changed_message(current: Measurement | None, by: User) -> str:
+    """Name who changed the value only when it was someone else."""
+    if current is None:
+        return "This value was removed since you loaded the page; check it and save again."
+    shown = f"{current.value.normalize():f}"
+    if current.entered_by_id is not None and current.entered_by_id != by.pk:
+        return (
+            f"{current.entered_by.display_name} changed this value since you loaded the page (now {shown}); "
+            "check it and save again."
+        )
+    return f"This value was changed since you loaded the page (now {shown}); check it and save again."
 
 
 def _schedule_recompute(kpi: Kpi, periods: list[date]) -> None:
@@ -71,8 +89,8 @@ def parse_period(text: str) -> date:
     return parsed
 
 
-def check_period(kpi: Kpi, period: date, organization: Organization) -> None:
-    """A period must start a month that fits the KPI's frequency, and not lie in the future."""
+def _check_frequency(kpi: Kpi, period: date, organization: Organization) -> None:
+    """A period must start a month that fits the KPI's frequency."""
     if period.day != 1:
         raise ValidationError({"period": "A period starts on the first day of a month."})
     step = org_calendar.FREQUENCY_STEPS[kpi.frequency]
@@ -85,6 +103,56 @@ def check_period(kpi: Kpi, period: date, organization: Organization) -> None:
         raise ValidationError(
             {"period": f"{kpi.code} is annual: its period starts in the first month of the fiscal year."}
         )
+
+
+def _label(kpi: Kpi, period: date, organization: Organization) -> str:
+    kind = org_calendar.FREQUENCY_KINDS[kpi.frequency]
+    return org_calendar.period_label(kind, period, organization.fiscal_year_start_month)
+
+
+def check_period(kpi: Kpi, period: date, organization: Organization) -> None:
+    """A measurement's period must start a month that fits the KPI's frequency, and not lie in the future:
+    it may start in the organization's current month at the latest (month-end actuals are often entered
+    early; a quarter or a year under way may be entered too). The import checks the same in SQL."""
+    _check_frequency(kpi, period, organization)
+    latest = org_calendar.this_month(organization)
+    if period > latest:
+        fiscal_start = organization.fiscal_year_start_month
+        current = org_calendar.window_start(org_calendar.FREQUENCY_KINDS[kpi.frequency], latest, fiscal_start)
+        raise ValidationError(
+            {"period": f"{_label(kpi, period, organization)} is in the future: values can be entered up to "
+             f"{_label(kpi, current, organization)}."}
+        )  # fmt: skip
+
+
+FIRST_TARGET_PERIOD = date(2000, 1, 1)
+TARGET_YEARS_AHEAD = 10
+
+
+def target_period_range(organization: Organization) -> tuple[date, date]:
+    """The first and last months a target may be set for: from January 2000 to the end of the fiscal year
+    ten years after the current one."""
+    last_year = org_calendar.current_fiscal_year(organization) + TARGET_YEARS_AHEAD
+    return FIRST_TARGET_PERIOD, org_calendar.fiscal_year_end(last_year, organization.fiscal_year_start_month)
+
+
+def _target_range_problem(label: str, period: date, organization: Organization) -> str | None:
+    first, last = target_period_range(organization)
+    if first <= period <= last:
+        return None
+    where = "too early" if period < first else "too far ahead"
+    return (
+        f"{label} is {where}: targets can be set for periods from {org_calendar.month_label(first)} "
+        f"to {org_calendar.month_label(last)}."
+    )
+
+
+def check_target_period(kpi: Kpi, period: date, organization: Organization) -> None:
+    """A target's period must fit the KPI's frequency and lie in the range of `target_period_range`."""
+    _check_frequency(kpi, period, organization)
+    problem = _target_range_problem(_label(kpi, period, organization), period, organization)
+    if problem:
+        raise ValidationError({"period": problem})
 
 
 def parse_number(text, *, field: str = "value", decimal_separator: str = ".") -> Decimal:
@@ -172,6 +240,8 @@ def kpi_update(*, kpi: Kpi, **fields) -> Kpi:
     unknown = set(fields) - KPI_FIELDS
     if unknown:
         raise ValidationError(f"Unknown KPI fields: {', '.join(sorted(unknown))}.")
+    if "frequency" in fields:
+        _check_frequency_change(kpi, fields["frequency"])
     code, aligned_to_id = kpi.code, kpi.aligned_to_id
     for field, value in fields.items():
         setattr(kpi, field, value.strip() if field in {"name", "code"} and isinstance(value, str) else value)
@@ -195,6 +265,36 @@ def _units_fed_before(kpi: Kpi, code: str, aligned_to_id: int | None) -> set[int
     return units
 
 
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _check_frequency_change(kpi: Kpi, frequency: str) -> None:
+    """A KPI's values and targets are stored per period of its frequency: a new frequency would reread them
+    as other periods (a quarter's value as its first month's, monthly values hidden from an annual KPI), so
+    the frequency changes only while the KPI holds none. The KPI row is locked so that no value arrives
+    meanwhile."""
+    stored = (
+        Kpi.objects.for_organization(kpi.organization_id)
+        .select_for_update(of=("self",))
+        .filter(pk=kpi.pk)
+        .values_list("frequency", flat=True)
+        .first()
+    )
+    if stored is None or stored == frequency:
+        return
+    values = Measurement.objects.for_organization(kpi.organization_id).filter(kpi_id=kpi.pk).count()
+    targets = Target.objects.for_organization(kpi.organization_id).filter(kpi_id=kpi.pk).count()
+    if not values and not targets:
+        return
+    held = [_counted(values, f"{stored} value")] if values else []
+    held += [_counted(targets, "target")] if targets else []
+    raise ValidationError(
+        {"frequency": f"{kpi.code} holds {' and '.join(held)}; its frequency cannot change while it has them. "
+         "Archive it and create a new KPI with the new frequency."}
+    )  # fmt: skip
+
+
 @transaction.atomic
 def kpi_archive(*, kpi: Kpi) -> Kpi:
     """Archive a KPI: it leaves the scores it fed, which are recomputed."""
@@ -213,14 +313,6 @@ def kpi_restore(*, kpi: Kpi) -> Kpi:
 
 
 # --- Targets -----------------------------------------------------------------------------------------
-
-
-def _check_target_value(kpi: Kpi, value: Decimal) -> None:
-    if kpi.direction != Direction.BAND and kpi.baseline is not None and value == kpi.baseline:
-        raise ValidationError(
-            {"value": f"The target equals the baseline ({kpi.baseline.normalize():f}): progress cannot be measured. "
-             "Change the target or the baseline."}
-        )  # fmt: skip
 
 
 def kpi_periods(kpi: Kpi, fiscal_year: int, organization: Organization) -> list[date]:
@@ -264,8 +356,13 @@ def target_set_year(
         planned = list(values)
     else:
         raise ValidationError({"mode": f"Unknown way to set targets: {mode!r}."})
-    for amount in planned:
-        _check_target_value(kpi, amount)
+    fiscal_start = organization.fiscal_year_start_month
+    for period in (periods[0], periods[-1]):
+        problem = _target_range_problem(
+            org_calendar.period_label(org_calendar.YEAR, period, fiscal_start), period, organization
+        )
+        if problem:
+            raise ValidationError({"fiscal_year": problem})
     existing = {
         t.period: t for t in Target.objects.for_organization(kpi.organization_id).filter(kpi=kpi, period__in=periods)
     }
@@ -287,8 +384,7 @@ def target_set_year(
 @transaction.atomic
 def target_create(*, kpi: Kpi, period: date, value: Decimal) -> Target:
     """Set the target of one period that has none yet (a changed target is a recalibration)."""
-    check_period(kpi, period, kpi.organization)
-    _check_target_value(kpi, value)
+    check_target_period(kpi, period, kpi.organization)
     if Target.objects.for_organization(kpi.organization_id).filter(kpi=kpi, period=period).exists():
         raise ValidationError(
             {"period": f"{kpi.code} already has a target for {period:%Y-%m}; recalibrate it to change it."}
@@ -300,7 +396,6 @@ def target_create(*, kpi: Kpi, period: date, value: Decimal) -> Target:
 
 
 def _recalibrate(target: Target, value: Decimal, reason: str, by: User) -> Target:
-    _check_target_value(target.kpi, value)
     TargetRecalibration.objects.for_organization(target.organization_id).create(
         organization_id=target.organization_id,
         target=target,
@@ -371,7 +466,7 @@ def measurement_record(
     )
     seen = None if current is None else current.version
     if seen != expected_version:
-        raise StaleMeasurementError(current)
+        raise StaleMeasurementError(current, by=by, expected_version=expected_version)
     if current is not None and current.value == value and current.comment == (comment or ""):
         return current
     measurement = current or Measurement(organization_id=kpi.organization_id, kpi=kpi, period=period)
@@ -392,12 +487,13 @@ def measurement_delete(*, measurement: Measurement, by: User, expected_version: 
     current = (
         Measurement.objects.for_organization(measurement.organization_id)
         .select_for_update(of=("self",))
+        .select_related("entered_by")
         .filter(pk=measurement.pk)
         .order_by()
         .first()
     )
     if current is None or current.version != expected_version:
-        raise StaleMeasurementError(current)
+        raise StaleMeasurementError(current, by=by, expected_version=expected_version)
     with pghistory.context(user=by.pk):
         current.delete()
     _schedule_recompute(measurement.kpi, [measurement.period])

@@ -8,11 +8,20 @@ from unittest import mock
 import pytest
 from django.core.exceptions import ValidationError
 
-from bsc import strategy
+from bsc import org_calendar, strategy
 from bsc.models import Perspective, Role
 from bsc.tenancy import organization_scope
 from kpis import services
-from kpis.models import KpiScore, ObjectiveScore, PendingRecompute, PerspectiveScore, ScorecardScore
+from kpis.models import (
+    Kpi,
+    KpiScore,
+    Measurement,
+    ObjectiveScore,
+    PendingRecompute,
+    PerspectiveScore,
+    ScorecardScore,
+    Target,
+)
 from kpis.recompute import scores_recompute
 from kpis.selectors import scores_recomputing, units_recomputing
 from tests import factories
@@ -152,25 +161,73 @@ def test_a_stale_measurement_save_is_refused_with_the_newer_value(world, scope_a
     k = services.kpi_create(unit=world.division_a, name="On time", code="OTD", baseline=Decimal(80))
     first = record(k, 90, world.admin_a)
     with pytest.raises(services.StaleMeasurementError) as error:
-        services.measurement_record(
-            kpi=k, period=MARCH, value=Decimal(95), by=head, expected_version=None, schedule=False
-        )
-    assert error.value.message_dict["value"] == [
-        "Someone else changed this value by Admin of acme since you loaded the page (now 90); check it and save again."
-    ]
+        services.measurement_record(kpi=k, period=MARCH, value=Decimal(95), by=head, expected_version=None)
+    assert error.value.message_dict == {
+        "version": ["This period already has a value (version 1); send its version to change it."]
+    }
+    assert error.value.changed_message == (
+        "Admin of acme changed this value since you loaded the page (now 90); check it and save again."
+    )
     second = services.measurement_record(
         kpi=k, period=MARCH, value=Decimal(95), by=head, expected_version=first.version, schedule=False
     )
     assert (second.value, second.version) == (95, 2)
+    with pytest.raises(services.StaleMeasurementError) as error:
+        services.measurement_record(kpi=k, period=MARCH, value=Decimal(96), by=head, expected_version=first.version)
+    assert error.value.message_dict == {
+        "value": ["This value was changed since you loaded the page (now 95); check it and save again."]
+    }
+    with pytest.raises(services.StaleMeasurementError) as error:
+        services.measurement_delete(measurement=second, by=world.admin_a, expected_version=first.version)
+    assert error.value.message_dict == {
+        "value": [
+            f"{head.display_name} changed this value since you loaded the page (now 95); check it and save again."
+        ]
+    }
+    assert Measurement.objects.get(kpi=k).version == 2
 
 
-def test_a_target_equal_to_the_baseline_is_refused(world, scope_a):
+def test_a_target_equal_to_the_baseline_scores_one_when_met_in_the_kpis_direction_else_zero(world, scope_a):
+    admin = world.admin_a
+    accidents = services.kpi_create(
+        unit=world.company_a, name="Lost-time accidents", code="LTA", baseline=Decimal(0), direction="decrease",
+        time_aggregation="sum",
+    )  # fmt: skip
+    uptime = services.kpi_create(unit=world.company_a, name="Uptime", code="UP", baseline=Decimal(95))
+    services.target_set_year(kpi=accidents, fiscal_year=2026, mode="same", value=Decimal(0), by=admin)
+    services.target_create(kpi=uptime, period=MARCH, value=Decimal(95))
+    record(accidents, 0, admin, period=date(2026, 1, 1))
+    record(accidents, 2, admin, period=date(2026, 2, 1))
+    record(accidents, 0, admin, period=MARCH)
+    record(uptime, "94.9", admin)
+    quarter = {date(2026, month, 1) for month in (1, 2, 3)}
+    scores_recompute(organization=world.org_a, unit_ids={world.company_a.pk}, months=quarter)
+
+    scored = {
+        (s.kpi.code, s.period_kind, s.period): (s.actual, s.target, s.progress, s.score, s.status)
+        for s in KpiScore.objects.select_related("kpi")
+    }
+    assert scored[("LTA", "month", date(2026, 1, 1))] == (0, 0, 1, 1, "green")
+    assert scored[("LTA", "month", date(2026, 2, 1))] == (2, 0, 0, 0, "red")
+    assert scored[("LTA", "month", MARCH)] == (0, 0, 1, 1, "green")
+    assert scored[("LTA", "quarter", date(2026, 1, 1))] == (2, 0, 0, 0, "red")  # summed: 2 accidents, target 0
+    assert scored[("UP", "month", MARCH)] == (Decimal("94.9"), 95, 0, 0, "red")
+    services.measurement_record(
+        kpi=uptime, period=MARCH, value=Decimal(95), by=admin, expected_version=1, schedule=False
+    )
+    scores_recompute(organization=world.org_a, kpi_ids={uptime.pk}, months={MARCH})
+    s = kpi_score(uptime)
+    assert (s.progress, s.score, s.status) == (1, 1, "green")
+
+
+def test_a_baseline_or_a_recalibration_may_equal_the_target(world, scope_a):
     k = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(100))
-    with pytest.raises(ValidationError) as error:
-        services.target_set_year(kpi=k, fiscal_year=2026, mode="same", value=Decimal(100), by=world.admin_a)
-    assert error.value.message_dict["value"] == [
-        "The target equals the baseline (100): progress cannot be measured. Change the target or the baseline."
-    ]
+    targets = services.target_set_year(kpi=k, fiscal_year=2026, mode="same", value=Decimal(120), by=world.admin_a)
+    changed = services.target_recalibrate(target=targets[0], value=Decimal(100), reason="Flat year", by=world.admin_a)
+    assert (changed.value, changed.original_value) == (100, 120)
+    services.kpi_update(kpi=k, baseline=Decimal(120))
+    k.refresh_from_db()
+    assert k.baseline == 120
 
 
 def test_a_recalibration_keeps_the_original_target_who_when_and_why(world, scope_a):
@@ -194,6 +251,90 @@ def test_periods_must_fit_the_kpis_frequency(world, scope_a):
     assert error.value.message_dict["period"] == [
         "AUD is quarterly: its periods start in the first month of a fiscal quarter."
     ]
+
+
+@pytest.mark.dates
+@pytest.mark.parametrize("time_zone", ["Europe/Berlin", "America/New_York"])
+def test_values_may_be_entered_up_to_the_current_period_in_the_organizations_zone(world, scope_a, time_zone):
+    world.org_a.time_zone = time_zone
+    world.org_a.save(update_fields=["time_zone"])
+    monthly = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(0))
+    yearly = services.kpi_create(
+        unit=world.company_a, name="Audit", code="AUD", baseline=Decimal(0), frequency="annual"
+    )
+    month = org_calendar.this_month(world.org_a)
+    next_month = org_calendar.month_shift(month, 1)
+    this_year = org_calendar.window_start("year", month, 1)
+    next_year = org_calendar.month_shift(this_year, 12)
+
+    assert record(monthly, 5, world.admin_a, period=month).period == month  # month-end actuals, entered early
+    assert record(yearly, 5, world.admin_a, period=this_year).period == this_year  # the year under way
+    for kpi, period, message in (
+        (monthly, next_month, f"{org_calendar.month_label(next_month)} is in the future: values can be entered up to "
+                              f"{org_calendar.month_label(month)}."),
+        (yearly, next_year, f"{next_year.year} is in the future: values can be entered up to {this_year.year}."),
+    ):  # fmt: skip
+        with pytest.raises(ValidationError) as error:
+            record(kpi, 5, world.admin_a, period=period)
+        assert error.value.message_dict == {"period": [message]}
+    assert Measurement.objects.filter(period__gt=month).count() == 0
+
+
+@pytest.mark.dates
+def test_targets_may_be_set_from_2000_to_ten_fiscal_years_ahead(world, scope_a):
+    k = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(0))
+    year = org_calendar.current_fiscal_year(world.org_a)
+    last = date(year + 10, 12, 1)
+    allowed = f"targets can be set for periods from Jan 2000 to Dec {year + 10}."
+
+    assert services.target_create(kpi=k, period=date(2000, 1, 1), value=Decimal(1)).period == date(2000, 1, 1)
+    assert services.target_create(kpi=k, period=last, value=Decimal(1)).period == last
+    refused = {
+        date(1900, 1, 1): f"Jan 1900 is too early: {allowed}",
+        date(1999, 12, 1): f"Dec 1999 is too early: {allowed}",
+        org_calendar.month_shift(last, 1): f"Jan {year + 11} is too far ahead: {allowed}",
+    }
+    for period, message in refused.items():
+        with pytest.raises(ValidationError) as error:
+            services.target_create(kpi=k, period=period, value=Decimal(1))
+        assert error.value.message_dict == {"period": [message]}
+    with pytest.raises(ValidationError) as error:
+        services.target_set_year(kpi=k, fiscal_year=year + 11, mode="same", value=Decimal(1), by=world.admin_a)
+    assert error.value.message_dict == {"fiscal_year": [f"{year + 11} is too far ahead: {allowed}"]}
+    assert len(services.target_set_year(kpi=k, fiscal_year=year + 10, mode="same", value=Decimal(1),
+                                        by=world.admin_a, reason="Plan")) == 12  # fmt: skip
+    assert sorted(Target.objects.filter(kpi=k).values_list("period", flat=True)) == [
+        date(2000, 1, 1),
+        *org_calendar.fiscal_year_months(year + 10, 1),
+    ]
+
+
+def test_a_kpi_holding_values_or_targets_keeps_its_frequency(world, scope_a):
+    k = services.kpi_create(unit=world.company_a, name="On-time delivery", code="OTD", baseline=Decimal(80))
+    services.target_set_year(kpi=k, fiscal_year=2026, mode="same", value=Decimal(95), by=world.admin_a)
+    for month in range(1, 10):
+        record(k, 90, world.admin_a, period=date(2026, month, 1))
+    empty = services.kpi_create(unit=world.company_a, name="New", code="NEW", baseline=Decimal(0))
+    planned = services.kpi_create(unit=world.company_a, name="Planned", code="PLN", baseline=Decimal(0))
+    services.target_create(kpi=planned, period=MARCH, value=Decimal(1))
+
+    with pytest.raises(ValidationError) as error:
+        services.kpi_update(kpi=k, frequency="annual", name="Renamed")
+    assert error.value.message_dict == {
+        "frequency": ["OTD holds 9 monthly values and 12 targets; its frequency cannot change while it has them. "
+                      "Archive it and create a new KPI with the new frequency."]
+    }  # fmt: skip
+    with pytest.raises(ValidationError) as error:
+        services.kpi_update(kpi=planned, frequency="quarterly")
+    assert error.value.message_dict == {
+        "frequency": ["PLN holds 1 target; its frequency cannot change while it has them. "
+                      "Archive it and create a new KPI with the new frequency."]
+    }  # fmt: skip
+    assert services.kpi_update(kpi=k, frequency="monthly", name="Same frequency").name == "Same frequency"
+    assert services.kpi_update(kpi=empty, frequency="quarterly").frequency == "quarterly"
+    stored = dict(Kpi.objects.values_list("code", "frequency"))
+    assert stored == {"OTD": "monthly", "NEW": "quarterly", "PLN": "monthly"}
+    assert Kpi.objects.get(code="OTD").name == "Same frequency"
 
 
 @pytest.mark.parametrize(
