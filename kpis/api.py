@@ -19,7 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from bsc.api.base import OrganizationScopedMixin
-from bsc.api.serializers import OrganizationRelatedField
+from bsc.api.serializers import ApiModelSerializer, OrganizationRelatedField, PlainDecimalField
 from bsc.models import Objective, OrgUnit, Role, User
 from bsc.permissions import Action, can
 from kpis import selectors, services
@@ -55,7 +55,7 @@ class PeriodField(serializers.CharField):
         return f"{value:%Y-%m}"
 
 
-class KpiSerializer(serializers.ModelSerializer):
+class KpiSerializer(ApiModelSerializer):
     unit = OrganizationRelatedField(queryset_for=lambda organization: OrgUnit.objects.for_organization(organization))
     objective = OrganizationRelatedField(
         queryset_for=lambda organization: Objective.objects.for_organization(organization).select_related("scorecard"),
@@ -105,7 +105,7 @@ class RecalibrationSerializer(serializers.ModelSerializer):
         return recalibration.changed_by.display_name if recalibration.changed_by else ""
 
 
-class TargetSerializer(serializers.ModelSerializer):
+class TargetSerializer(ApiModelSerializer):
     kpi = OrganizationRelatedField(queryset_for=lambda organization: Kpi.objects.for_organization(organization))
     period = PeriodField(help_text="YYYY-MM; it must start a period of the KPI's frequency.")
     recalibrations = RecalibrationSerializer(many=True, read_only=True, help_text="Changes, newest first.")
@@ -118,11 +118,11 @@ class TargetSerializer(serializers.ModelSerializer):
 
 
 class TargetRecalibrateSerializer(serializers.Serializer):
-    value = serializers.DecimalField(max_digits=20, decimal_places=6)
+    value = PlainDecimalField(max_digits=20, decimal_places=6)
     reason = serializers.CharField(max_length=500, help_text="Why the target changes; shown next to it.")
 
 
-class MeasurementSerializer(serializers.ModelSerializer):
+class MeasurementSerializer(ApiModelSerializer):
     kpi = OrganizationRelatedField(
         queryset_for=lambda organization: Kpi.objects.for_organization(organization).select_related("organization")
     )
@@ -151,7 +151,7 @@ class MeasurementSerializer(serializers.ModelSerializer):
 
 
 class MeasurementChangeSerializer(serializers.Serializer):
-    value = serializers.DecimalField(max_digits=20, decimal_places=6)
+    value = PlainDecimalField(max_digits=20, decimal_places=6)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     version = serializers.IntegerField(min_value=1, help_text="The version you saw; an older one is refused (409).")
 
@@ -165,7 +165,7 @@ class StaleSerializer(serializers.Serializer):
 class BulkItemSerializer(serializers.Serializer):
     kpi = serializers.CharField(help_text="The KPI's id or its code.")
     period = PeriodField(help_text="YYYY-MM; it must start a period of the KPI's frequency.")
-    value = serializers.DecimalField(max_digits=20, decimal_places=6)
+    value = PlainDecimalField(max_digits=20, decimal_places=6)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     version = serializers.IntegerField(
         min_value=1, required=False, allow_null=True, help_text="The version you saw; leave out for a new value."

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from bsc import map_svg, selectors, strategy
 from bsc.api.base import OrganizationScopedMixin
-from bsc.api.serializers import OrganizationRelatedField
+from bsc.api.serializers import ApiModelSerializer, OrganizationRelatedField
 from bsc.models import CauseEffectLink, Initiative, Objective, Perspective, Scorecard, User
 from bsc.permissions import Action
 
@@ -46,7 +46,7 @@ class MapVersionField(serializers.IntegerField):
         return instance.scorecard.version
 
 
-class MapEditSerializer(serializers.ModelSerializer):
+class MapEditSerializer(ApiModelSerializer):
     """A map row's serializer: every write names the version it was made against, a PATCH too."""
 
     def validate(self, attrs):
@@ -183,7 +183,7 @@ class ObjectiveSerializer(MapEditSerializer):
         return objective.aligned_to.name if objective.aligned_to else ""
 
 
-class InitiativeSerializer(serializers.ModelSerializer):
+class InitiativeSerializer(ApiModelSerializer):
     objective = OrganizationRelatedField(
         queryset_for=lambda organization: Objective.objects.for_organization(organization)
     )

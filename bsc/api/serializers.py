@@ -2,9 +2,76 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
+from django.db import models
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from bsc.models import Membership, Organization, OrgUnit, User
+
+# The API's numbers: ASCII digits, an optional leading minus, an optional dot and decimals. Python's Decimal()
+# alone would also take "1_000", "１２" (full-width), "+5", "1e3", " 12.5 ", "NaN".
+PLAIN_NUMBER = re.compile(r"-?(?P<whole>[0-9]+)(?:\.(?P<decimals>[0-9]+))?")
+DECIMAL_COMMA = re.compile(r"-?[0-9]+,[0-9]+")
+
+
+class PlainDecimalField(serializers.DecimalField):
+    """A decimal as the schema's pattern describes it (a string of plain digits, or a JSON number); anything
+    else is refused with the reason, and a decimal comma with the number written as it should be."""
+
+    default_error_messages = {
+        "plain": "Enter a number such as 1234.5 (digits, an optional minus sign and a dot for decimals).",
+        "comma": "Use a dot as the decimal separator: {number}",
+    }
+
+    def validate_empty_values(self, data):
+        # Only null is "no value" (DRF's DecimalField would also read "" and " " as null).
+        return serializers.Field.validate_empty_values(self, data)
+
+    def to_internal_value(self, data) -> Decimal:
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            text = format(Decimal(str(data)), "f")  # a JSON number: 1e-07 is 0.0000001
+        elif isinstance(data, str):
+            text = data
+        else:
+            self.fail("plain")
+        match = PLAIN_NUMBER.fullmatch(text)
+        if match is None:
+            if DECIMAL_COMMA.fullmatch(text):
+                self.fail("comma", number=text.replace(",", "."))
+            self.fail("plain")
+        # Counted on the text as the schema's pattern counts them (Decimal would drop leading zeros).
+        if self.max_whole_digits is not None and len(match["whole"]) > max(self.max_whole_digits, 1):
+            self.fail("max_whole_digits", max_whole_digits=self.max_whole_digits)
+        if self.decimal_places is not None and len(match["decimals"] or "") > self.decimal_places:
+            self.fail("max_decimal_places", max_decimal_places=self.decimal_places)
+        return super().to_internal_value(text)
+
+
+class PlainDecimalFieldSchema(OpenApiSerializerFieldExtension):
+    """The pattern says exactly what PlainDecimalField takes (drf-spectacular's default also matches "", "-",
+    "12." and ".5")."""
+
+    target_class = PlainDecimalField
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        field = self.target
+        if "pattern" in schema and field.max_whole_digits is not None and field.decimal_places is not None:
+            decimals = rf"(?:\.\d{{1,{field.decimal_places}}})?" if field.decimal_places else ""
+            schema["pattern"] = rf"^-?\d{{1,{max(field.max_whole_digits, 1)}}}{decimals}$"
+        return schema
+
+
+class ApiModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose model decimals are PlainDecimalFields."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: PlainDecimalField,
+    }
 
 
 class OrganizationRelatedField(serializers.PrimaryKeyRelatedField):

@@ -10,9 +10,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bsc import strategy
-from bsc.models import Perspective, Scorecard
+from bsc.models import Initiative, Objective, Perspective, Scorecard
 from bsc.tenancy import organization_scope
 from kpis import services as kpi_services
+from kpis.models import Kpi, Measurement, Target
 
 API = "/api/v1/o/acme/"
 
@@ -112,3 +113,172 @@ def test_a_cadence_without_a_kind_is_a_monthly_review(world):
     assert response.json()["kind"] == "monthly_review"
     properties = openapi()["components"]["schemas"]["CadenceRequest"]["properties"]
     assert properties["kind"]["default"] == "monthly_review"
+
+
+# --- Numbers ------------------------------------------------------------------------------------------------
+
+NOT_A_NUMBER = "Enter a number such as 1234.5 (digits, an optional minus sign and a dot for decimals)."
+
+
+def months_ago(count: int) -> str:
+    """A past month as YYYY-MM, counted back from the month now."""
+    now = timezone.now()
+    index = now.year * 12 + now.month - 1 - count
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+@pytest.fixture
+def orders(world):
+    """A monthly company KPI with a target and a value two months ago."""
+    period = kpi_services.parse_period(months_ago(2))
+    with organization_scope(world.org_a):
+        kpi = kpi_services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(100))
+        target = kpi_services.target_create(kpi=kpi, period=period, value=Decimal(200))
+        value = kpi_services.measurement_record(kpi=kpi, period=period, value=Decimal(150), by=world.admin_a)
+    return {"kpi": kpi, "target": target, "measurement": value}
+
+
+def kpi_rows(organization) -> dict:
+    """Everything of the organization's KPIs, targets and values a number could change."""
+    with organization_scope(organization):
+        return {
+            "kpis": list(Kpi.objects.order_by("id").values_list("baseline", "green_threshold", "band_low")),
+            "targets": list(Target.objects.order_by("id").values_list("period", "value")),
+            "measurements": list(Measurement.objects.order_by("id").values_list("period", "value", "version")),
+        }
+
+
+BAD_NUMBERS = [
+    ("1_000", NOT_A_NUMBER),
+    ("１２", NOT_A_NUMBER),  # full-width digits
+    ("+5", NOT_A_NUMBER),
+    ("1e3", NOT_A_NUMBER),
+    (" 12.5 ", NOT_A_NUMBER),
+    ("1e309", NOT_A_NUMBER),
+    ("NaN", NOT_A_NUMBER),
+    ("12.", NOT_A_NUMBER),
+    (".5", NOT_A_NUMBER),
+    ("", NOT_A_NUMBER),
+    ("1,234.5", NOT_A_NUMBER),
+    (True, NOT_A_NUMBER),
+    ("12,5", "Use a dot as the decimal separator: 12.5"),
+    ("-3,75", "Use a dot as the decimal separator: -3.75"),
+    ("123456789012345", "Ensure that there are no more than 14 digits before the decimal point."),
+    ("000000000000012", "Ensure that there are no more than 14 digits before the decimal point."),
+    ("1.1234567", "Ensure that there are no more than 6 decimal places."),
+    (1e20, "Ensure that there are no more than 14 digits before the decimal point."),
+    (1e-7, "Ensure that there are no more than 6 decimal places."),
+]
+
+
+@pytest.mark.parametrize(("value", "message"), [pytest.param(v, m, id=repr(v)) for v, m in BAD_NUMBERS])
+def test_a_value_other_than_the_schemas_number_is_refused_with_the_reason(world, orders, value, message):
+    before = kpi_rows(world.org_a)
+
+    response = client_for(world.admin_a).post(
+        API + "measurements/", {"kpi": orders["kpi"].pk, "period": months_ago(1), "value": value}, format="json"
+    )
+
+    assert (response.status_code, response.json()) == (400, {"value": [message]})
+    assert kpi_rows(world.org_a) == before
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [("1234.5", "1234.500000"), ("-3", "-3.000000"), ("0012", "12.000000"), (12.5, "12.500000"), (7, "7.000000")],
+)
+def test_plain_numbers_and_json_numbers_are_taken(world, orders, value, stored):
+    response = client_for(world.admin_a).post(
+        API + "measurements/", {"kpi": orders["kpi"].pk, "period": months_ago(1), "value": value}, format="json"
+    )
+
+    assert response.status_code == 201
+    assert response.json()["value"] == stored
+
+
+def test_every_number_the_api_takes_follows_the_same_rule(world, orders):
+    """KPI definitions, targets, recalibrations, values (one by one and in bulk) and map weights and budgets."""
+    client = client_for(world.admin_a)
+    kpi, target, measurement = orders["kpi"], orders["target"], orders["measurement"]
+    with organization_scope(world.org_a):
+        scorecard = Scorecard.objects.get(unit=world.company_a)
+        perspective = Perspective.objects.filter(scorecard=scorecard).order_by("order").first()
+        objective = strategy.objective_create(perspective=perspective, name="Grow revenue")
+        initiative = strategy.initiative_create(objective=objective, name="Price review")
+        version = Scorecard.objects.get(pk=scorecard.pk).version
+    before, maps_before = kpi_rows(world.org_a), map_numbers(world.org_a)
+    unit = world.company_a.pk
+    month = months_ago(1)
+    comma = "Use a dot as the decimal separator: 0.95"
+
+    answers = {
+        "kpi baseline": client.post(
+            API + "kpis/", {"unit": unit, "name": "Scrap", "code": "SCR", "baseline": "1e3"}, format="json"
+        ),
+        "kpi band": client.patch(API + f"kpis/{kpi.pk}/", {"band_low": "+5"}, format="json"),
+        "kpi threshold": client.patch(API + f"kpis/{kpi.pk}/", {"green_threshold": "0,95"}, format="json"),
+        "target": client.post(API + "targets/", {"kpi": kpi.pk, "period": month, "value": "1_000"}, format="json"),
+        "recalibration": client.patch(
+            API + f"targets/{target.pk}/", {"value": "１２", "reason": "Plant shutdown"}, format="json"
+        ),
+        "value": client.patch(
+            API + f"measurements/{measurement.pk}/", {"value": " 12.5 ", "version": 1}, format="json"
+        ),
+        "bulk": client.post(
+            API + "measurements/bulk/",
+            [{"kpi": "ORD", "period": month, "value": "90"}, {"kpi": "ORD", "period": months_ago(3), "value": "1e3"}],
+            format="json",
+        ),
+        "perspective weight": client.post(
+            API + "perspectives/",
+            {"scorecard": scorecard.pk, "name": "Risk", "weight": "2,5", "version": version},
+            format="json",
+        ),
+        "objective weight": client.patch(
+            API + f"objectives/{objective.pk}/", {"weight": "1e1", "version": version}, format="json"
+        ),
+        "initiative budget": client.patch(API + f"initiatives/{initiative.pk}/", {"budget": "+500"}, format="json"),
+    }
+
+    assert {name: (r.status_code, r.json()) for name, r in answers.items()} == {
+        "kpi baseline": (400, {"baseline": [NOT_A_NUMBER]}),
+        "kpi band": (400, {"band_low": [NOT_A_NUMBER]}),
+        "kpi threshold": (400, {"green_threshold": [comma]}),
+        "target": (400, {"value": [NOT_A_NUMBER]}),
+        "recalibration": (400, {"value": [NOT_A_NUMBER]}),
+        "value": (400, {"value": [NOT_A_NUMBER]}),
+        "bulk": (400, [{"index": 1, "errors": {"value": [NOT_A_NUMBER]}}]),
+        "perspective weight": (400, {"weight": ["Use a dot as the decimal separator: 2.5"]}),
+        "objective weight": (400, {"weight": [NOT_A_NUMBER]}),
+        "initiative budget": (400, {"budget": [NOT_A_NUMBER]}),
+    }
+    assert kpi_rows(world.org_a) == before
+    assert map_numbers(world.org_a) == maps_before
+
+
+def map_numbers(organization) -> dict:
+    with organization_scope(organization):
+        return {
+            "perspectives": list(Perspective.objects.order_by("id").values_list("name", "weight")),
+            "objectives": list(Objective.objects.order_by("id").values_list("weight")),
+            "initiatives": list(Initiative.objects.order_by("id").values_list("budget")),
+        }
+
+
+def test_the_schema_pattern_of_every_number_the_api_takes_is_the_rule(db):
+    """Each decimal of a request body says what the API takes; a number field that does not use the rule's
+    field (drf-spectacular's own pattern also matches "", "12." and ".5") fails here."""
+    components = openapi()["components"]["schemas"]
+    patterns = {
+        f"{name}.{field}": spec["pattern"]
+        for name, component in components.items()
+        if name.endswith("Request")
+        for field, spec in component.get("properties", {}).items()
+        if spec.get("format") == "decimal"
+    }
+
+    assert patterns["MeasurementRequest.value"] == r"^-?\d{1,14}(?:\.\d{1,6})?$"
+    assert patterns["KpiRequest.green_threshold"] == r"^-?\d{1,1}(?:\.\d{1,3})?$"
+    assert patterns["InitiativeRequest.budget"] == r"^-?\d{1,12}(?:\.\d{1,2})?$"
+    assert len(patterns) >= 15
+    assert [key for key, pattern in patterns.items() if not pattern.startswith(r"^-?\d{1,")] == []

@@ -11,15 +11,18 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
+from bsc import org_calendar
 from bsc.models import Role
 from bsc.tenancy import organization_scope
 from kpis import services
 from kpis.models import Kpi, Measurement, Target, TargetRecalibration
+from tests import factories
 
 API = "/api/v1/o/acme/"
 MARCH, FEB = date(2026, 3, 1), date(2026, 2, 1)
 MAY_NOT_EDIT = "Your role (viewer) does not allow this: units, strategy map, KPI definitions and targets."
 MAY_NOT_ENTER = "Your role (viewer) does not allow this: enter measurements."
+NOT_A_NUMBER = "Enter a number such as 1234.5 (digits, an optional minus sign and a dot for decimals)."
 
 
 def client_for(user) -> APIClient:
@@ -169,6 +172,32 @@ def test_a_viewer_may_read_but_not_write_kpis(world, kpis):
     assert rows(world.org_a) == before
 
 
+def test_a_kpi_holding_values_keeps_its_frequency(world, kpis):
+    client = client_for(world.admin_a)
+    before = rows(world.org_a)
+    on_time = kpis["on_time"]
+    with organization_scope(world.org_a):
+        for month in range(1, 10):
+            services.measurement_record(
+                kpi=on_time, period=date(2026, month, 1), value=Decimal(90), by=world.admin_a, schedule=False
+            )
+        services.target_set_year(kpi=on_time, fiscal_year=2026, mode="same", value=Decimal(95), by=world.admin_a)
+        before = rows(world.org_a)
+
+    refused = client.patch(f"{API}kpis/{on_time.pk}/", {"frequency": "annual", "name": "Yearly"}, format="json")
+    unchanged = client.patch(f"{API}kpis/{on_time.pk}/", {"frequency": "monthly"}, format="json")
+    empty = client.patch(f"{API}kpis/{kpis['quarterly'].pk}/", {"frequency": "annual"}, format="json")
+
+    assert (refused.status_code, refused.json()) == (400, {
+        "frequency": ["OTD holds 9 monthly values and 12 targets; its frequency cannot change while it has them. "
+                      "Archive it and create a new KPI with the new frequency."]
+    })  # fmt: skip
+    assert (unchanged.status_code, unchanged.json()["frequency"]) == (200, "monthly")
+    assert (empty.status_code, empty.json()["frequency"]) == (200, "annual")
+    assert rows(world.org_a) == before
+    assert Kpi.objects.for_organization(world.org_a).get(pk=on_time.pk).frequency == "monthly"
+
+
 # --- Targets -----------------------------------------------------------------------------------------
 
 
@@ -207,7 +236,7 @@ def test_target_rules_are_refused_with_the_field_and_reason(world, kpis):
         client.post(f"{API}targets/", {"kpi": kpis["quarterly"].pk, "period": "2026-02", "value": "4"}, format="json"),
         client.post(f"{API}targets/", {"kpi": kpis["orders"].pk, "period": "2026-03", "value": "250"}, format="json"),
         client.post(f"{API}targets/", {"kpi": kpis["orders"].pk, "period": "March", "value": "250"}, format="json"),
-        client.post(f"{API}targets/", {"kpi": kpis["orders"].pk, "period": "2026-05", "value": "100"}, format="json"),
+        client.post(f"{API}targets/", {"kpi": kpis["orders"].pk, "period": "1999-12", "value": "250"}, format="json"),
         client.patch(f"{API}targets/{target_pk}/", {"value": "210"}, format="json"),
     ]
 
@@ -216,11 +245,22 @@ def test_target_rules_are_refused_with_the_field_and_reason(world, kpis):
         {"period": ["AUD is quarterly: its periods start in the first month of a fiscal quarter."]},
         {"period": ["ORD already has a target for 2026-03; recalibrate it to change it."]},
         {"period": ["“March” is not a period; write it as YYYY-MM, e.g. 2026-03."]},
-        {"value": ["The target equals the baseline (100): progress cannot be measured. "
-                   "Change the target or the baseline."]},
+        {"period": ["Dec 1999 is too early: targets can be set for periods from Jan 2000 to "
+                    f"Dec {org_calendar.current_fiscal_year(world.org_a) + 10}."]},
         {"reason": ["This field is required."]},
     ]  # fmt: skip
     assert rows(world.org_a) == before
+
+
+def test_a_target_or_a_baseline_may_equal_the_other(world, kpis):
+    client = client_for(world.admin_a)
+    orders = kpis["orders"]  # baseline 100, March target 200
+
+    created = client.post(f"{API}targets/", {"kpi": orders.pk, "period": "2026-05", "value": "100"}, format="json")
+    rebased = client.patch(f"{API}kpis/{orders.pk}/", {"baseline": "200"}, format="json")
+
+    assert (created.status_code, created.json()["value"]) == (201, "100.000000")
+    assert (rebased.status_code, rebased.json()["baseline"]) == (200, "200.000000")
 
 
 def test_another_organizations_target_is_404_and_unchanged(world, kpis):
@@ -288,24 +328,38 @@ def test_a_stale_save_is_409_with_the_current_value(world, kpis):
     pk = Measurement.objects.for_organization(world.org_a).get(kpi=orders).pk
     assert client.patch(f"{API}measurements/{pk}/", {"value": "160", "version": 1}, format="json").status_code == 200
     before = rows(world.org_a)
-    stale = (
-        "Someone else changed this value by Admin of acme since you loaded the page (now 160); check it and save again."
-    )
+    own_change = "This value was changed since you loaded the page (now 160); check it and save again."
+    their_change = "Admin of acme changed this value since you loaded the page (now 160); check it and save again."
 
     late_edit = client.patch(f"{API}measurements/{pk}/", {"value": "170", "version": 1}, format="json")
     blind_create = client.post(
         f"{API}measurements/", {"kpi": orders.pk, "period": "2026-03", "value": "170"}, format="json"
     )
+    colleague = client_for(factories.add_member(world.org_a, Role.EXECUTIVE).user)
+    their_late_edit = colleague.patch(f"{API}measurements/{pk}/", {"value": "170", "version": 1}, format="json")
 
-    expected = {"detail": stale, "code": "stale", "current": measurement_json(pk, world.org_a)}
-    assert (late_edit.status_code, late_edit.json()) == (409, expected)
-    assert (blind_create.status_code, blind_create.json()) == (409, expected)
+    current = measurement_json(pk, world.org_a)
+    assert (late_edit.status_code, late_edit.json()) == (
+        409,
+        {"detail": own_change, "code": "stale", "current": current},
+    )
+    assert (blind_create.status_code, blind_create.json()) == (
+        400,
+        {"version": ["This period already has a value (version 2); send its version to change it."]},
+    )
+    assert (their_late_edit.status_code, their_late_edit.json()) == (
+        409,
+        {"detail": their_change, "code": "stale", "current": current},
+    )
     assert rows(world.org_a) == before
 
 
+@pytest.mark.dates
 def test_measurement_rules_are_refused_with_the_field_and_reason(world, kpis):
     client = client_for(world.admin_a)
     before = rows(world.org_a)
+    month = org_calendar.this_month(world.org_a)
+    next_month = org_calendar.month_shift(month, 1)
 
     responses = [
         client.post(f"{API}measurements/", {"kpi": kpis["quarterly"].pk, "period": "2026-02", "value": "3"},
@@ -314,14 +368,18 @@ def test_measurement_rules_are_refused_with_the_field_and_reason(world, kpis):
                     format="json"),
         client.patch(f"{API}measurements/{Measurement.objects.for_organization(world.org_a).get().pk}/",
                      {"value": "3"}, format="json"),
+        client.post(f"{API}measurements/", {"kpi": kpis["on_time"].pk, "period": f"{next_month:%Y-%m}", "value": "3"},
+                    format="json"),
     ]  # fmt: skip
 
-    assert [r.status_code for r in responses] == [400] * 3
+    assert [r.status_code for r in responses] == [400] * 4
     assert [r.json() for r in responses] == [
         {"period": ["AUD is quarterly: its periods start in the first month of a fiscal quarter."]},
-        {"value": ["A valid number is required."]},
+        {"value": [NOT_A_NUMBER]},
         {"version": ["This field is required."]},
-    ]
+        {"period": [f"{org_calendar.month_label(next_month)} is in the future: values can be entered up to "
+                    f"{org_calendar.month_label(month)}."]},
+    ]  # fmt: skip
     assert rows(world.org_a) == before
 
 
@@ -430,16 +488,39 @@ def test_bulk_reports_every_bad_item_and_writes_nothing(world, kpis, member_of_r
 
     assert response.status_code == 400
     assert response.json() == [
-        {"index": 1, "errors": {"value": ["A valid number is required."]}},
+        {"index": 1, "errors": {"value": [NOT_A_NUMBER]}},
         {"index": 2, "errors": {"kpi": ["Unknown KPI “NOPE”: give its id or code."]}},
         {"index": 3, "errors": {"period": ["“2026-13” is not a period; write it as YYYY-MM, e.g. 2026-03."]}},
         {"index": 4, "errors": {"period": ["AUD is quarterly: its periods start in the first month of a fiscal quarter."]}},
         {"index": 5, "errors": {"kpi": ["You may not enter values for ORD: it is not in your units."]}},
         {"index": 6, "errors": {"period": ["Item 0 already gives OTD a value for 2026-03."]}},
-        {"index": 7, "errors": {"value": ["Someone else changed this value since you loaded the page (now removed); "
-                                          "check it and save again."]}},
+        {"index": 7, "errors": {"value": ["This value was removed since you loaded the page; check it and save again."]}},
     ]  # fmt: skip
     assert rows(world.org_a) == before
+
+
+@pytest.mark.dates
+def test_bulk_refuses_a_missing_version_and_future_periods_and_writes_nothing(world, kpis):
+    client = client_for(world.admin_a)
+    before = rows(world.org_a)
+    month = org_calendar.this_month(world.org_a)
+    next_month = org_calendar.month_shift(month, 1)
+    items = [
+        {"kpi": "OTD", "period": f"{month:%Y-%m}", "value": "90"},  # this month: month-end actuals come early
+        {"kpi": "ORD", "period": "2026-03", "value": "1"},
+        {"kpi": "OTD", "period": f"{next_month:%Y-%m}", "value": "90"},
+    ]
+
+    response = client.post(f"{API}measurements/bulk/", items, format="json")
+
+    assert (response.status_code, response.json()) == (400, [
+        {"index": 1, "errors": {"version": ["This period already has a value (version 1); send its version to change it."]}},
+        {"index": 2, "errors": {"period": [f"{org_calendar.month_label(next_month)} is in the future: values can be "
+                                           f"entered up to {org_calendar.month_label(month)}."]}},
+    ])  # fmt: skip
+    assert rows(world.org_a) == before
+    saved = client.post(f"{API}measurements/bulk/", items[:1], format="json")
+    assert (saved.status_code, [m["period"] for m in saved.json()]) == (200, [f"{month:%Y-%m}"])
 
 
 def test_bulk_refuses_what_is_not_a_list(world, kpis):
