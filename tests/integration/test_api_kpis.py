@@ -174,7 +174,6 @@ def test_a_viewer_may_read_but_not_write_kpis(world, kpis):
 
 def test_a_kpi_holding_values_keeps_its_frequency(world, kpis):
     client = client_for(world.admin_a)
-    before = rows(world.org_a)
     on_time = kpis["on_time"]
     with organization_scope(world.org_a):
         for month in range(1, 10):
