@@ -20,6 +20,7 @@ from bsc.tenancy import organization_scope
 from kpis import services
 from kpis.kpi_display import chart_data, kpi_page, zone_edges
 from kpis.models import Kpi, Measurement, Target, TargetRecalibration
+from kpis.recompute import scores_recompute
 from tests import factories
 
 
@@ -195,6 +196,27 @@ def test_an_admin_edits_a_kpi(admin_client, world, kpi):
     assert (kpi.name, kpi.baseline, kpi.weight, kpi.decimals) == (
         "On-time delivery (all sites)", Decimal("82.5"), Decimal(2), 2
     )  # fmt: skip
+
+
+def test_the_frequency_of_a_kpi_holding_values_or_targets_cannot_change(admin_client, world, kpi):
+    set_targets(kpi, world.admin_a, 90)
+    record_months(kpi, world.admin_a, 9)
+    data = {**KPI_POST, "code": "OTD", "direction": "increase", "baseline": "80", "frequency": "annual"}
+    response = admin_client.post(url("kpi_edit", pk=kpi.pk), data)
+    assert response.status_code == 200
+    message = (
+        "OTD holds 9 monthly values and 12 targets; its frequency cannot change while it has them. "
+        "Archive it and create a new KPI with the new frequency."
+    )
+    assert response.context["form"].errors["frequency"] == [message]
+    assert f'id="id_frequency-error">{message}' in response.content.decode()
+    kpi.refresh_from_db()
+    assert (kpi.frequency, kpi.name) == ("monthly", "On-time delivery")
+    other = make_kpi(world.company_a, code="NEW")
+    data = {**data, "code": "NEW"}
+    assert admin_client.post(url("kpi_edit", pk=other.pk), data).status_code == 302
+    other.refresh_from_db()
+    assert other.frequency == "annual"
 
 
 def test_editing_another_organizations_kpi_is_not_found(admin_client, kpi_b):
@@ -380,17 +402,12 @@ def test_a_viewer_may_not_set_targets(viewer_client, world, kpi):
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"value": "80"}, "value", "The target equals the baseline (80): progress cannot be measured. "
-                                   "Change the target or the baseline."),
         ({"value": "ninety"}, "value", "“ninety” is not a number."),
         ({"value": ""}, "value", "Enter the target value."),
-        ({"mode": "ramp", "year_end": "80"}, "year_end", "The target equals the baseline (80): progress cannot be "
-                                                         "measured. Change the target or the baseline."),
         ({"mode": "ramp"}, "year_end", "Enter the year-end value."),
         ({"mode": "values", "values": "90 91 92"}, "values", "Paste exactly 12 values, one per period, in order."),
         ({"mode": "values", "values": "90 9x1"}, "values", "Value 2: “9x1” is not a number."),
-        ({"mode": "values", "values": " ".join(["90"] * 11 + ["80"])}, "values",
-         "The target equals the baseline (80): progress cannot be measured. Change the target or the baseline."),
+        ({"fiscal_year": "1999"}, "fiscal_year", "Ensure this value is greater than or equal to 2000."),
     ],
 )  # fmt: skip
 def test_bad_targets_are_refused_with_the_message_on_the_field(admin_client, world, kpi, changes, field, message):
@@ -398,6 +415,49 @@ def test_bad_targets_are_refused_with_the_message_on_the_field(admin_client, wor
     assert response.status_code == 200
     assert response.context["year_form"].errors[field] == [message]
     assert targets_of(kpi) == []
+
+
+@pytest.mark.dates
+def test_targets_more_than_ten_fiscal_years_ahead_are_refused_on_the_fiscal_year(admin_client, world, kpi):
+    year = fiscal_year(world.org_a) + 11
+    response = admin_client.post(url("kpi_targets_set", pk=kpi.pk), year_post(world.org_a, fiscal_year=str(year),
+                                                                              value="95"))  # fmt: skip
+    assert response.status_code == 200
+    assert response.context["year_form"].errors["fiscal_year"] == [
+        f"{year} is too far ahead: targets can be set for periods from Jan 2000 to Dec {year - 1}."
+    ]
+    assert targets_of(kpi) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"value": "80"}, [Decimal(80)] * 12),
+        ({"mode": "ramp", "year_end": "80"}, [Decimal(80)] * 12),
+        ({"mode": "values", "values": " ".join(["90"] * 11 + ["80"])}, [Decimal(90)] * 11 + [Decimal(80)]),
+    ],
+)
+def test_a_target_may_equal_the_baseline(admin_client, world, kpi, changes, expected):
+    response = admin_client.post(url("kpi_targets_set", pk=kpi.pk), year_post(world.org_a, **changes))
+    assert response.status_code == 302
+    assert [value for _, value in sorted(targets_of(kpi))] == expected
+
+
+def test_a_kpi_whose_target_equals_its_baseline_shows_its_status_on_its_page(admin_client, world):
+    accidents = make_kpi(
+        world.company_a, code="LTA", name="Lost-time accidents", baseline=Decimal(0), direction="decrease",
+        measurement_unit="",
+    )  # fmt: skip
+    set_targets(accidents, world.admin_a, 0)
+    month = this_month(world.org_a)
+    with organization_scope(world.org_a):
+        for period, value in ((month_shift(month, -1), 0), (month, 1)):
+            services.measurement_record(kpi=accidents, period=period, value=Decimal(value), by=world.admin_a)
+        scores_recompute(organization=world.org_a, kpi_ids={accidents.pk}, months={month_shift(month, -1), month})
+    response = admin_client.get(url("kpi_detail", pk=accidents.pk))
+    rows = {row.period: row for row in response.context["page"].rows}
+    assert (rows[month_shift(month, -1)].light.status, rows[month_shift(month, -1)].score) == ("green", "100%")
+    assert (rows[month].light.status, rows[month].score) == ("red", "0%")
 
 
 # --- Recalibration ---------------------------------------------------------------------------------------
@@ -439,14 +499,13 @@ def test_a_recalibration_needs_a_reason_and_a_number(admin_client, world, kpi):
     response = recalibrate(admin_client, kpi, first, value="8,8", reason="Typo")
     row = next(r for r in response.context["page"].rows if r.period == first.period)
     assert row.form.errors["value"] == ["“8,8” uses ',' but your decimal separator is '.'."]
-    response = recalibrate(admin_client, kpi, first, value="80", reason="Lower")
-    row = next(r for r in response.context["page"].rows if r.period == first.period)
-    assert row.form.errors["value"] == [
-        "The target equals the baseline (80): progress cannot be measured. Change the target or the baseline."
-    ]
     first.refresh_from_db()
     assert (first.value, first.original_value) == (Decimal(90), None)
     assert not TargetRecalibration.objects.for_organization(world.org_a).exists()
+    # down to the baseline: scored 1 when met in the KPI's direction, else 0
+    assert recalibrate(admin_client, kpi, first, value="80", reason="Flat month").status_code == 302
+    first.refresh_from_db()
+    assert (first.value, first.original_value) == (Decimal(80), Decimal(90))
 
 
 def test_recalibrating_another_organizations_target_is_not_found(admin_client, world, kpi, kpi_b):
