@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from bsc import org_calendar
 from bsc.models import Role
 from bsc.tenancy import organization_scope
 from kpis import services
@@ -17,7 +18,8 @@ from kpis.models import Measurement
 from tests import factories
 
 MARCH = date(2026, 3, 1)
-STALE = "Someone else changed this value by Admin of acme since you loaded the page (now 90); check it and save again."
+STALE = "Admin of acme changed this value since you loaded the page (now 90); check it and save again."
+OWN_STALE = "This value was changed since you loaded the page (now 90); check it and save again."
 
 
 @pytest.fixture
@@ -259,6 +261,46 @@ def test_a_stale_save_is_refused_and_shows_the_newer_value(client, world, kpis):
 
     client.post(row_url(otd), form((otd, "95", "", "1")), HTTP_HX_REQUEST="true")
     assert measurements(world)[("OTD", MARCH)] == (Decimal(95), "", 2)
+
+
+def test_a_stale_save_of_ones_own_change_names_nobody(client, world, kpis):
+    client.force_login(world.admin_a)
+    otd = kpis["OTD"]
+    with organization_scope(world.org_a):  # saved in another tab after this page was loaded
+        services.measurement_record(kpi=otd, period=MARCH, value=Decimal(90), by=world.admin_a, schedule=False)
+    response = client.post(row_url(otd), form((otd, "95", "", "")), HTTP_HX_REQUEST="true")
+    assert f"OTD: {OWN_STALE}" in text(response)
+    assert "Admin of acme changed" not in text(response)
+    response = client.post(page_url(), form((otd, "95", "", "")))
+    assert f"Nothing was saved: 1 value needs attention. OTD On-time delivery: {OWN_STALE}" in text(response)
+    assert measurements(world)[("OTD", MARCH)] == (Decimal(90), "", 1)
+
+
+@pytest.mark.dates
+def test_values_for_months_after_the_current_one_are_refused(client, world, kpis):
+    client.force_login(world.admin_a)
+    otd, scr = kpis["OTD"], kpis["SCR"]
+    month = org_calendar.this_month(world.org_a)
+    later = org_calendar.month_shift(month, 1)
+    future = (
+        f"{org_calendar.month_label(later)} is in the future: values can be entered up to "
+        f"{org_calendar.month_label(month)}."
+    )
+    response = client.post(
+        page_url(period=f"{later:%Y-%m}"), form((otd, "95", "", ""), (scr, "5", "", ""), period=f"{later:%Y-%m}")
+    )
+    assert response.status_code == 200
+    assert (
+        f"Nothing was saved: 2 values need attention. OTD On-time delivery: {future}; SCR Scrap rate: {future}"
+        in text(response)
+    )
+    response = client.post(row_url(otd), form((otd, "95", "", ""), period=f"{later:%Y-%m}"), HTTP_HX_REQUEST="true")
+    assert f"OTD: {future}" in text(response)
+    assert not Measurement.objects.for_organization(world.org_a).filter(period__gt=month).exists()
+    # this month's value may be entered early (month-end actuals)
+    response = client.post(page_url(period=f"{month:%Y-%m}"), form((otd, "95", "", ""), period=f"{month:%Y-%m}"))
+    assert response.status_code == 302
+    assert measurements(world)[("OTD", month)] == (Decimal(95), "", 1)
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.COACH])
