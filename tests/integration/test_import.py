@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from bsc import strategy
+from bsc import org_calendar, strategy
 from bsc.models import Perspective, Role
 from bsc.tenancy import organization_scope
 from kpis import services
@@ -258,6 +258,51 @@ def test_a_value_entered_for_a_new_period_since_the_preview_refuses_the_import(w
     assert batch.status == ImportStatus.FAILED
     assert batch.error.startswith("1 value changed since the preview (OTD 2026-02)")
     assert values(world.org_a)[("OTD", "2026-02")] == (Decimal(70), "", 1)
+
+
+@pytest.mark.dates
+def test_rows_for_periods_after_the_current_one_are_problems_of_the_preview(world, kpis, head):
+    month = org_calendar.this_month(world.org_a)
+    later = org_calendar.month_shift(month, 1)
+    quarter = org_calendar.window_start("quarter", month, world.org_a.fiscal_year_start_month)
+    next_quarter = org_calendar.month_shift(quarter, 3)
+    client = client_for(head)
+    upload(
+        client, world.org_a,
+        f"code,period,value\nOTD,{month:%Y-%m},91\nOTD,{later:%Y-%m},92\nQTR,{next_quarter:%Y-%m},7\n"
+        f"QTR,{quarter:%Y-%m},6\n",
+    )  # fmt: skip
+    batch = ImportBatch.objects.for_organization(world.org_a).get()
+    page = client.get(reverse("kpi_import_batch", args=[world.org_a.slug, batch.pk]))
+    label = lambda kind, day: org_calendar.period_label(kind, day, world.org_a.fiscal_year_start_month)  # noqa: E731
+    assert table(page, "import-problems") == [
+        ["3", "OTD", f"{later:%Y-%m}", "92",
+         f"{label('month', later)} is in the future: values can be entered up to {label('month', month)}."],
+        ["4", "QTR", f"{next_quarter:%Y-%m}", "7",
+         f"{label('quarter', next_quarter)} is in the future: values can be entered up to {label('quarter', quarter)}."],
+    ]  # fmt: skip
+    assert [(row[0], row[1]) for row in batch.rows] == [
+        (kpis.otd.pk, month.isoformat()),
+        (kpis.qtr.pk, quarter.isoformat()),
+    ]
+
+
+def test_a_confirmed_import_writes_no_period_after_the_current_one(world, kpis, head, pinned_clock):
+    month = org_calendar.this_month(world.org_a)
+    client = client_for(head)
+    upload(client, world.org_a, f"code,period,value\nOTD,2026-02,91.5\nOTD,{month:%Y-%m},92\n")
+    batch = ImportBatch.objects.for_organization(world.org_a).get()
+    assert len(batch.rows) == 2
+    earlier = org_calendar.month_shift(month, -1)  # the clock turned back (or the time zone moved) since
+    pinned_clock.move_to(org_calendar.local_midnight(earlier.replace(day=15), world.org_a))
+    client.post(reverse("kpi_import_confirm", args=[world.org_a.slug, batch.pk]))
+    batch.refresh_from_db()
+    assert (batch.status, batch.error) == (
+        ImportStatus.FAILED,
+        f"Some rows are for periods in the future (OTD {month:%Y-%m}), so nothing was imported: values can be "
+        f"entered up to {org_calendar.month_label(earlier)}. Upload the file again to check it.",
+    )
+    assert values(world.org_a) == {("OTD", "2026-01"): (Decimal(90), "first", 1)}
 
 
 def test_an_xlsx_file_with_date_cells_imports_and_keeps_comments_without_a_comment_column(world, kpis):
