@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 from bsc import org_calendar
 from bsc.api.base import OrganizationScopedMixin
-from bsc.api.serializers import OrganizationRelatedField
+from bsc.api.serializers import OffsetDateTimeField, OrganizationRelatedField
 from bsc.models import Initiative, Objective, OrgUnit, Role, User
 from bsc.permissions import Action, can, can_on_some, scoped_unit_ids
 from coaching import cadences, selectors, services
@@ -106,7 +106,7 @@ class SessionSerializer(serializers.ModelSerializer):
 class SessionCreateSerializer(serializers.Serializer):
     unit = OrganizationRelatedField(queryset_for=_units)
     kind = serializers.ChoiceField(choices=SessionKind.choices)
-    scheduled_at = serializers.DateTimeField(help_text="ISO 8601 with an offset; a future time.")
+    scheduled_at = OffsetDateTimeField(help_text="A future time.")
     coach = OrganizationRelatedField(
         queryset_for=_members, required=False, help_text="A member; defaults to you. Only admins name another."
     )
@@ -120,7 +120,7 @@ class SessionChangeSerializer(serializers.Serializer):
     wins = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     challenges = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     participants = OrganizationRelatedField(queryset_for=_members, many=True, required=False)
-    scheduled_at = serializers.DateTimeField(
+    scheduled_at = OffsetDateTimeField(
         required=False, help_text="Moves a scheduled session (a cadence's occurrence keeps its date)."
     )
 

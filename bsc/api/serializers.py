@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db import models
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
@@ -65,12 +68,34 @@ class PlainDecimalFieldSchema(OpenApiSerializerFieldExtension):
         return schema
 
 
+class OffsetDateTimeField(serializers.DateTimeField):
+    """A moment in ISO 8601 with its UTC offset ("Z" or "+01:00"). A wall-clock time without one is refused
+    rather than guessed: read as UTC, 09:00 in Berlin would become 10:00 or 11:00 there."""
+
+    default_error_messages = {"offset": "Give the time with its UTC offset, e.g. {example}"}
+
+    def __init__(self, *, help_text: str = "", **kwargs):
+        if not kwargs.get("read_only"):
+            rule = "ISO 8601 with its UTC offset, e.g. 2027-03-10T09:00:00+01:00; a time without one is refused."
+            help_text = f"{rule} {help_text}".strip()
+        super().__init__(help_text=help_text or None, **kwargs)
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if timezone.is_naive(value):
+            # The example is the caller's own wall-clock time with the organization's offset on that day.
+            organization = self.context.get("organization")
+            zone = ZoneInfo(organization.time_zone) if organization is not None else UTC
+            self.fail("offset", example=value.replace(tzinfo=zone).isoformat(timespec="seconds"))
+        return super().enforce_timezone(value)
+
+
 class ApiModelSerializer(serializers.ModelSerializer):
-    """A ModelSerializer whose model decimals are PlainDecimalFields."""
+    """A ModelSerializer whose model decimals are PlainDecimalFields and whose moments need their offset."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DecimalField: PlainDecimalField,
+        models.DateTimeField: OffsetDateTimeField,
     }
 
 

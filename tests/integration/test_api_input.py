@@ -2,16 +2,18 @@
 schema requires (or names the one missing with a 400), numbers are read by the schema's pattern, and times
 need their UTC offset. Bad input is a 400 naming the field and writes nothing."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bsc import strategy
-from bsc.models import Initiative, Objective, Perspective, Scorecard
+from bsc.models import Initiative, Objective, Organization, Perspective, Scorecard
 from bsc.tenancy import organization_scope
+from coaching.models import CoachingSession
 from kpis import services as kpi_services
 from kpis.models import Kpi, Measurement, Target
 
@@ -282,3 +284,83 @@ def test_the_schema_pattern_of_every_number_the_api_takes_is_the_rule(db):
     assert patterns["InitiativeRequest.budget"] == r"^-?\d{1,12}(?:\.\d{1,2})?$"
     assert len(patterns) >= 15
     assert [key for key, pattern in patterns.items() if not pattern.startswith(r"^-?\d{1,")] == []
+
+
+# --- Times --------------------------------------------------------------------------------------------------
+
+OFFSET_RULE = "ISO 8601 with its UTC offset, e.g. 2027-03-10T09:00:00+01:00; a time without one is refused."
+
+
+@pytest.fixture
+def berlin(world):
+    Organization.objects.filter(pk=world.org_a.pk).update(time_zone="Europe/Berlin")
+
+
+def sessions_of(organization) -> list:
+    with organization_scope(organization):
+        return list(CoachingSession.objects.order_by("id").values_list("id", "scheduled_at", "status"))
+
+
+@pytest.mark.parametrize(
+    ("sent", "example"),
+    [
+        ("2027-03-10T09:00:00", "2027-03-10T09:00:00+01:00"),
+        ("2027-07-10T09:00", "2027-07-10T09:00:00+02:00"),  # summer time in Berlin
+        ("2027-03-10", "2027-03-10T00:00:00+01:00"),
+    ],
+)
+def test_a_session_time_without_its_offset_is_refused_with_an_example_in_the_organizations_zone(
+    world, berlin, sent, example
+):
+    body = {"unit": world.division_a.pk, "kind": "check_in", "scheduled_at": sent}
+
+    response = client_for(world.admin_a).post(API + "sessions/", body, format="json")
+
+    assert (response.status_code, response.json()) == (
+        400,
+        {"scheduled_at": [f"Give the time with its UTC offset, e.g. {example}"]},
+    )
+    assert sessions_of(world.org_a) == []
+
+
+def test_a_session_time_with_its_offset_is_the_moment_it_names(world, berlin):
+    day = timezone.localdate() + timedelta(days=40)
+    client = client_for(world.admin_a)
+    created = client.post(
+        API + "sessions/",
+        {"unit": world.division_a.pk, "kind": "check_in", "scheduled_at": f"{day}T09:00:00+01:00"},
+        format="json",
+    )
+    assert created.status_code == 201
+    session_id = created.json()["id"]
+
+    moved = client.patch(API + f"sessions/{session_id}/", {"scheduled_at": f"{day}T07:30:00Z"}, format="json")
+    naive = client.patch(API + f"sessions/{session_id}/", {"scheduled_at": f"{day}T10:00:00"}, format="json")
+
+    assert moved.status_code == 200
+    example = datetime.fromisoformat(f"{day}T10:00:00").replace(tzinfo=ZoneInfo("Europe/Berlin")).isoformat()
+    assert (naive.status_code, naive.json()) == (
+        400,
+        {"scheduled_at": [f"Give the time with its UTC offset, e.g. {example}"]},
+    )
+    expected = datetime.fromisoformat(f"{day}T07:30:00+00:00")
+    assert [(pk, at) for pk, at, _ in sessions_of(world.org_a)] == [(session_id, expected)]
+
+
+def test_every_moment_the_api_takes_asks_for_its_offset(db):
+    """Each date-time of a request body uses the rule's field (a new one that does not fails here)."""
+    components = openapi()["components"]["schemas"]
+    descriptions = {
+        f"{name}.{field}": spec.get("description", "")
+        for name, component in components.items()
+        if name.endswith("Request")
+        for field, spec in component.get("properties", {}).items()
+        if spec.get("format") == "date-time"
+    }
+
+    assert descriptions == {
+        "SessionCreateRequest.scheduled_at": f"{OFFSET_RULE} A future time.",
+        "PatchedSessionChangeRequest.scheduled_at": (
+            f"{OFFSET_RULE} Moves a scheduled session (a cadence's occurrence keeps its date)."
+        ),
+    }
