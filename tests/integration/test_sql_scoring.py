@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
 from django.db import connection, transaction
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bsc.tenancy import organization_scope
@@ -41,6 +41,28 @@ def test_exact_halves_round_to_the_even_digit(db, value, expected):
         assert cursor.fetchone()[0] == Decimal(expected)
 
 
+@pytest.mark.parametrize(
+    ("direction", "actual", "expected"),
+    [("decrease", "0", (1, "green")), ("decrease", "1", (0, "red")), ("decrease", "-0.5", (1, "green")),
+     ("increase", "0", (1, "green")), ("increase", "-1", (0, "red")), ("increase", "3", (1, "green"))],
+)  # fmt: skip
+def test_a_target_equal_to_the_baseline_is_scored_in_sql_by_the_kpis_direction(db, direction, actual, expected):
+    organization = factories.make_organization("flat")
+    with organization_scope(organization):
+        kpi = services.kpi_create(
+            unit=factories.root_unit(organization), name="Lost-time accidents", code="LTA", direction=direction,
+            baseline=Decimal(0),
+        )  # fmt: skip
+        services.target_create(kpi=kpi, period=MONTH, value=Decimal(0))
+        admin = organization.memberships.get().user
+        services.measurement_record(kpi=kpi, period=MONTH, value=Decimal(actual), by=admin, schedule=False)
+        scores_recompute(organization=organization, kpi_ids={kpi.pk}, months={MONTH})
+        stored = KpiScore.objects.get(kpi=kpi, period_kind="month")
+    python = scoring.kpi_progress(direction=direction, baseline=Decimal(0), target=Decimal(0), actual=Decimal(actual))
+    assert (stored.progress, stored.score, stored.status) == (expected[0], expected[0], expected[1])
+    assert stored.progress == python
+
+
 @pytest.mark.django_db
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
@@ -50,9 +72,11 @@ def test_exact_halves_round_to_the_even_digit(db, value, expected):
     actual=amounts,
     band=st.tuples(amounts, amounts, st.decimals(min_value=0, max_value=500, places=2)),
     green=st.sampled_from([None, Decimal("0.95")]),
+    flat=st.sampled_from([None, Decimal("-0.01"), Decimal(0), Decimal("0.01")]),
 )
-def test_stored_kpi_scores_follow_the_scoring_contract(direction, baseline, target, actual, band, green):
-    assume(direction == "band" or target != baseline)  # refused at save: progress cannot be measured
+def test_stored_kpi_scores_follow_the_scoring_contract(direction, baseline, target, actual, band, green, flat):
+    if flat is not None:  # the target equals the baseline ("zero accidents"): 1 when met in the KPI's direction
+        target, actual = baseline, baseline + flat  # just below, at or just above the target
     low, high, tolerance = min(band[:2]), max(band[:2]), band[2]
     with transaction.atomic():
         organization = factories.make_organization(f"sql{next(_slugs)}")

@@ -104,6 +104,26 @@ def test_when_target_equals_baseline_the_kpi_scores_one_if_met_in_its_direction_
     assert kpi_progress(direction=direction, baseline=D(100), target=D(100), actual=D(actual)) == expected
 
 
+def test_zero_lost_time_accidents_scores_one_at_zero_and_zero_after_one_accident():
+    # baseline 0, target 0, direction decrease: the direction cannot follow from b and t, so it is the KPI's
+    assert progress_and_score(direction="decrease", baseline=D(0), target=D(0), actual=D(0)) == (D(1), D(1), "green")
+    assert progress_and_score(direction="decrease", baseline=D(0), target=D(0), actual=D(1)) == (D(0), D(0), "red")
+    # the same numbers read as an increase: any accident count at or above 0 meets it
+    assert progress_and_score(direction="increase", baseline=D(0), target=D(0), actual=D(1)) == (D(1), D(1), "green")
+    assert progress_and_score(direction="increase", baseline=D(0), target=D(0), actual=D("-0.01")) == (
+        D(0),
+        D(0),
+        "red",
+    )
+
+
+def test_when_target_equals_baseline_there_is_no_partial_progress():
+    # 99.99 of a flat 100 target is a miss (0), not 99.99 %: there is no distance to be part of the way along
+    assert kpi_progress(direction="increase", baseline=D(100), target=D(100), actual=D("99.99")) == D(0)
+    assert kpi_progress(direction="increase", baseline=D(100), target=D(100), actual=D(250)) == D(1)  # not beyond
+    assert kpi_progress(direction="decrease", baseline=D(100), target=D(100), actual=None) is None
+
+
 # --- Worked examples: band -------------------------------------------------------------------------
 
 
