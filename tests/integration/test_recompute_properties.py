@@ -1,18 +1,22 @@
 """Hypothesis: on random unit trees with manual and roll-up KPIs, aligned KPIs and objectives, any sequence
-of measurement edits and deletions recomputed incrementally (the edited KPI, or its whole unit, and month)
-ends in exactly the stored scores a full recompute from scratch gives; formula KPIs refer to KPIs of any
-unit; scores and coverage stay within [0, 1]; objective scores follow kpis.scoring with renormalised
-weights that sum to 1."""
+of measurement edits and deletions recomputed incrementally (the edited KPI, or its whole unit, and month),
+interleaved with KPIs created, archived and restored, frequencies changed (on KPIs without data) and targets
+added without values (each recomputed from what the services noted in the recompute outbox), ends in exactly
+the stored scores a full recompute from scratch gives; formula KPIs refer to KPIs of any unit; scores and
+coverage stay within [0, 1]; objective scores follow kpis.scoring with renormalised weights that sum to 1."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -21,13 +25,14 @@ from bsc import services as bsc_services
 from bsc import strategy
 from bsc.models import Objective, Perspective
 from bsc.tenancy import organization_scope
-from kpis import scoring, services
-from kpis.models import Kpi, KpiScore, Measurement, ObjectiveScore, PerspectiveScore, ScorecardScore
+from kpis import outbox, scoring, services
+from kpis.models import Kpi, KpiScore, Measurement, ObjectiveScore, PerspectiveScore, ScorecardScore, Target
 from kpis.recompute import scores_recompute, scores_recompute_full
 from tests import factories
 
 MONTHS = [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
 METHODS = ["sum", "average", "weighted_average", "min", "max"]
+AGGREGATIONS = ["sum", "average", "last", "min", "max"]
 SCORE_TABLES = (
     (KpiScore, "kpi_id"),
     (ObjectiveScore, "objective_id"),
@@ -37,8 +42,22 @@ SCORE_TABLES = (
 _slugs = itertools.count(1)
 
 values = st.integers(min_value=0, max_value=400).map(lambda n: Decimal(n) / 2)  # 0, 0.5, ... 200
-edits = st.lists(
-    st.tuples(st.integers(0, 99), st.sampled_from(MONTHS), st.none() | values, st.booleans()), min_size=1, max_size=6
+pick = st.integers(0, 99)  # an index into a list of units or KPIs, modulo its length
+changes_of_a_run = st.lists(
+    st.one_of(
+        # a measurement set (or deleted: None), recomputed for the KPI or for its whole unit
+        st.tuples(st.just("edit"), pick, st.sampled_from(MONTHS), st.none() | values, st.booleans()),
+        # a KPI on a unit (a roll-up where the unit has children), serving its objective or not, aligned to
+        # one of the parent unit's KPIs or not
+        st.tuples(
+            st.just("create"), pick, st.none() | pick, st.booleans(), st.booleans(), st.sampled_from(AGGREGATIONS)
+        ),
+        st.tuples(st.just("archive or restore"), pick),
+        st.tuples(st.just("frequency"), pick, st.sampled_from(["monthly", "quarterly", "annual"])),
+        st.tuples(st.just("target"), pick, st.sampled_from(MONTHS), st.integers(1, 200)),
+    ),
+    min_size=1,
+    max_size=7,
 )
 
 
@@ -53,7 +72,15 @@ def stored_scores(organization) -> dict:
     return rows
 
 
-def build_world(data, organization, admin):
+@dataclass
+class World:
+    units: list  # parents before children
+    objective_of: dict  # unit id -> its objective
+    kpis_of: dict  # unit id -> its KPIs, archived ones included
+    manual: list  # the manual KPIs, archived ones included
+
+
+def build_world(data, organization, admin) -> World:
     """A random tree (2–4 levels, 1–2 children per unit), each unit with an objective (aligned to the
     parent's, or not) and 1–2 KPIs (roll-ups where the unit has children), aligned to a parent KPI or not."""
     root = factories.root_unit(organization)
@@ -116,24 +143,68 @@ def build_world(data, organization, admin):
             value = data.draw(st.none() | values, label="initial value")
             if value is not None:
                 services.measurement_record(kpi=kpi, period=month, value=value, by=admin, schedule=False)
-    return manual
+    return World([u for level in levels for u in level], objective_of, kpis_of, manual)
 
 
 def apply_edit(organization, admin, kpi, month, value, by_unit) -> None:
     current = Measurement.objects.for_organization(organization).filter(kpi=kpi, period=month).first()
     version = None if current is None else current.version
-    if value is None:
-        if current is None:
-            return
-        services.measurement_delete(measurement=current, by=admin, expected_version=version)
-    else:
-        services.measurement_record(
-            kpi=kpi, period=month, value=value, by=admin, expected_version=version, schedule=False
-        )
+    try:
+        if value is None:
+            if current is None:
+                return
+            services.measurement_delete(measurement=current, by=admin, expected_version=version)
+        else:
+            services.measurement_record(
+                kpi=kpi, period=month, value=value, by=admin, expected_version=version, schedule=False
+            )
+    except ValidationError:  # archived, or the month does not start a period of the KPI's frequency
+        return
     if by_unit:  # as after a change to the unit's structure
         scores_recompute(organization=organization, unit_ids={kpi.unit_id}, months={month})
     else:  # as the task does after a measurement changed
         scores_recompute(organization=organization, kpi_ids={kpi.pk}, months={month})
+
+
+def apply_definition_change(organization, world, change) -> None:
+    """A change other than a measurement, through the services (they note what to recompute in the outbox)."""
+    kind, index, *rest = change
+    every_kpi = [k for unit in world.units for k in world.kpis_of[unit.pk]]
+    if kind == "create":
+        unit = world.units[index % len(world.units)]
+        parent_choice, serves, is_rollup, aggregation = rest
+        parents = world.kpis_of.get(unit.parent_id, [])
+        is_rollup = is_rollup and any(u.parent_id == unit.pk for u in world.units)
+        kpi = services.kpi_create(
+            unit=unit, name="New", code=f"N{len(every_kpi)}", baseline=Decimal(0),
+            objective=world.objective_of[unit.pk] if serves else None,
+            aligned_to=parents[parent_choice % len(parents)] if parents and parent_choice is not None else None,
+            source="rollup" if is_rollup else "manual", rollup_method="sum" if is_rollup else "",
+            time_aggregation=aggregation,
+        )  # fmt: skip
+        world.kpis_of[unit.pk].append(kpi)
+        if not is_rollup:
+            world.manual.append(kpi)
+        return
+    kpi = every_kpi[index % len(every_kpi)]
+    kpi.refresh_from_db()
+    if kind == "archive or restore":
+        if kpi.archived_at is None:
+            services.kpi_archive(kpi=kpi)
+        else:
+            services.kpi_restore(kpi=kpi)
+    elif kind == "frequency":
+        (frequency,) = rest
+        held = [
+            model.objects.for_organization(organization).filter(kpi=kpi).exists() for model in (Measurement, Target)
+        ]
+        if not any(held):
+            services.kpi_update(kpi=kpi, frequency=frequency)  # refused while the KPI holds data
+    elif kind == "target":  # a target where there may be no value (roll-ups and formulas never have one)
+        month, target = rest
+        if not Target.objects.for_organization(organization).filter(kpi=kpi, period=month).exists():
+            with contextlib.suppress(ValidationError):  # the month does not start a period of the KPI's frequency
+                services.target_create(kpi=kpi, period=month, value=Decimal(target))
 
 
 @pytest.mark.django_db
@@ -145,16 +216,21 @@ def apply_edit(organization, admin, kpi, month, value, by_unit) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture],
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
-@given(data=st.data(), changes=edits)
+@given(data=st.data(), changes=changes_of_a_run)
 def test_incremental_recomputes_equal_a_full_recompute_from_scratch(db, data, changes):
     with transaction.atomic():
         organization = factories.make_organization(f"prop{next(_slugs)}")
         admin = organization_admin(organization)
         with organization_scope(organization):
-            manual = build_world(data, organization, admin)
-            scores_recompute_full(organization=organization)  # a consistent state before the edits
-            for index, month, value, by_unit in changes:
-                apply_edit(organization, admin, manual[index % len(manual)], month, value, by_unit)
+            world = build_world(data, organization, admin)
+            outbox.scores_rebuild(organization=organization)  # a consistent state, and the outbox emptied
+            for change in changes:
+                if change[0] == "edit":
+                    _, index, month, value, by_unit = change
+                    apply_edit(organization, admin, world.manual[index % len(world.manual)], month, value, by_unit)
+                else:
+                    apply_definition_change(organization, world, change)
+                    outbox.scores_recompute_pending(organization=organization)  # what the task does
             incremental = stored_scores(organization)
             assert_objectives_follow_the_contract(organization)
 
