@@ -353,7 +353,6 @@ def test_a_stale_save_is_409_with_the_current_value(world, kpis):
     assert rows(world.org_a) == before
 
 
-@pytest.mark.dates
 def test_measurement_rules_are_refused_with_the_field_and_reason(world, kpis):
     client = client_for(world.admin_a)
     before = rows(world.org_a)
@@ -498,7 +497,6 @@ def test_bulk_reports_every_bad_item_and_writes_nothing(world, kpis, member_of_r
     assert rows(world.org_a) == before
 
 
-@pytest.mark.dates
 def test_bulk_refuses_a_missing_version_and_future_periods_and_writes_nothing(world, kpis):
     client = client_for(world.admin_a)
     before = rows(world.org_a)

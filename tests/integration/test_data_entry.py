@@ -276,7 +276,6 @@ def test_a_stale_save_of_ones_own_change_names_nobody(client, world, kpis):
     assert measurements(world)[("OTD", MARCH)] == (Decimal(90), "", 1)
 
 
-@pytest.mark.dates
 def test_values_for_months_after_the_current_one_are_refused(client, world, kpis):
     client.force_login(world.admin_a)
     otd, scr = kpis["OTD"], kpis["SCR"]

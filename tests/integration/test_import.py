@@ -260,7 +260,6 @@ def test_a_value_entered_for_a_new_period_since_the_preview_refuses_the_import(w
     assert values(world.org_a)[("OTD", "2026-02")] == (Decimal(70), "", 1)
 
 
-@pytest.mark.dates
 def test_rows_for_periods_after_the_current_one_are_problems_of_the_preview(world, kpis, head):
     month = org_calendar.this_month(world.org_a)
     later = org_calendar.month_shift(month, 1)

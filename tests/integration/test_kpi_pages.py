@@ -417,7 +417,6 @@ def test_bad_targets_are_refused_with_the_message_on_the_field(admin_client, wor
     assert targets_of(kpi) == []
 
 
-@pytest.mark.dates
 def test_targets_more_than_ten_fiscal_years_ahead_are_refused_on_the_fiscal_year(admin_client, world, kpi):
     year = fiscal_year(world.org_a) + 11
     response = admin_client.post(url("kpi_targets_set", pk=kpi.pk), year_post(world.org_a, fiscal_year=str(year),
