@@ -4,7 +4,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_LINK_MODE ?= copy
 
-.PHONY: install run test lint format check bench stop clean
+.PHONY: install run test test-dates lint format check bench stop clean
 
 install:  ## install uv from PyPI when missing, then the locked dependencies
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
@@ -28,6 +28,19 @@ check: install
 
 test: lint check  ## ruff, manage.py check, makemigrations --check, then pytest on the real stack
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+# The instants `make test-dates` pins the clock to (tests/clock.py), each chosen so that an organization in
+# Europe/Berlin or America/New_York sees the boundary: the last and first day of a month, 31 Dec and 1 Jan,
+# the first day of a fiscal year starting in April, the two DST change days of each zone, 29 Feb 2028, today.
+TEST_DATES ?= 2027-04-30T21:30:00+00:00 2027-05-01T00:30:00+00:00 2026-12-31T22:30:00+00:00 \
+	2027-01-01T00:30:00+00:00 2027-04-01T08:00:00+00:00 2027-03-28T01:30:00+00:00 2026-10-25T00:30:00+00:00 \
+	2027-03-14T07:30:00+00:00 2026-11-01T05:30:00+00:00 2028-02-29T12:00:00+00:00 today
+
+test-dates: install  ## the date-sensitive tests (marker `dates`) again on each of TEST_DATES
+	@for now in $(TEST_DATES); do \
+		echo "=== BSC_TEST_NOW=$$now"; \
+		BSC_TEST_NOW=$$now $(UV) run --frozen pytest -m dates -q -p no:cacheprovider $(PYTEST_ARGS) || exit 1; \
+	done
 
 bench: install  ## benchmarks as ratios against a baseline measured in the same run (CASE=name for one)
 	$(UV) run --frozen python -m bench $(if $(CASE),--case $(CASE))
