@@ -39,8 +39,9 @@ def scores_recompute_request(
 
 
 def scores_recompute_request_units(*, organization_id: int, unit_ids: Iterable[int], publish: bool = True) -> None:
-    """Note that these units (their map changed) and their ancestors must be recomputed in every month with
-    data, in the caller's transaction, and publish the organization's recompute task when it commits."""
+    """Note that these units (their map, or one of their KPIs' definitions, changed) and their ancestors must be
+    recomputed in every month with data, in the caller's transaction, and publish the organization's recompute
+    task when it commits."""
     units = sorted(set(unit_ids))
     with connection.cursor() as cursor:
         cursor.execute(
