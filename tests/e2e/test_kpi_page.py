@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from bsc.models import Role
 from bsc.org_calendar import month_shift, this_month
@@ -29,9 +30,10 @@ def test_an_executive_creates_a_kpi_and_sets_a_ramp_of_targets(world, page, cele
     page.get_by_label("Unit").select_option(label="\u00a0\u00a0\u00a0Operations")
     page.get_by_role("button", name="Continue").click()
 
-    assert page.get_by_role("heading", name="New KPI in Operations").is_visible()
-    assert not page.get_by_label("Band: low bound").is_visible()  # only for band KPIs
-    assert not page.get_by_label("Formula").is_visible()
+    expect(page.get_by_role("heading", name="New KPI in Operations")).to_be_visible()
+    # Only for band and formula KPIs: hidden by the form's script once the page has loaded.
+    expect(page.get_by_label("Band: low bound")).to_be_hidden()
+    expect(page.get_by_label("Formula")).to_be_hidden()
     page.get_by_label("Name", exact=True).fill("On-time delivery")
     page.get_by_label("Code").fill("OTD")
     page.get_by_label("Description").fill("Share of orders delivered on the promised day.")
@@ -40,7 +42,7 @@ def test_an_executive_creates_a_kpi_and_sets_a_ramp_of_targets(world, page, cele
     page.get_by_label("Owner").select_option(label=f"Erin Exec ({erin.email})")
     page.get_by_label("Contributes to (parent unit's KPI)").select_option(label="REV · Revenue")
     page.get_by_label("Direction").select_option("band")
-    assert page.get_by_label("Band: low bound").is_visible()
+    expect(page.get_by_label("Band: low bound")).to_be_visible()
     page.get_by_label("Direction").select_option("increase")
     screenshot(page, "kpi_form")
     page.get_by_role("button", name="Create KPI").click()
