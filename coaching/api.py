@@ -21,7 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from bsc import org_calendar
-from bsc.api.base import OrganizationScopedMixin
+from bsc.api.base import OrganizationScopedMixin, id_param
 from bsc.api.serializers import OffsetDateTimeField, OrganizationRelatedField
 from bsc.models import Initiative, Objective, OrgUnit, Role, User
 from bsc.permissions import Action, can, can_on_some, scoped_unit_ids
@@ -48,15 +48,6 @@ def _units(organization) -> QuerySet[OrgUnit]:
 
 def _forbid(message: str):
     raise exceptions.PermissionDenied(message)
-
-
-def _id_param(request, name: str) -> int | None:
-    value = request.query_params.get(name)
-    if value is None or value == "":
-        return None
-    if not value.isdigit():
-        raise exceptions.ValidationError({name: ["A valid integer is required."]})
-    return int(value)
 
 
 def _date_param(request, name: str) -> date | None:
@@ -161,7 +152,7 @@ class SessionViewSet(CoachingScopedMixin, viewsets.GenericViewSet):
             )
         sessions = selectors.session_list(organization=self.organization, membership=self.membership)
         tz = ZoneInfo(self.organization.time_zone)
-        unit_id, cadence_id = _id_param(self.request, "unit"), _id_param(self.request, "cadence")
+        unit_id, cadence_id = id_param(self.request, "unit"), id_param(self.request, "cadence")
         state = _choice_param(self.request, "status", SessionStatus.values)
         start, end = _date_param(self.request, "date_from"), _date_param(self.request, "date_to")
         if unit_id is not None:
@@ -317,7 +308,7 @@ class ActionItemViewSet(CoachingScopedMixin, viewsets.GenericViewSet):
         if owner == "me":
             items = items.filter(owner=self.request.user)
         elif owner:
-            items = items.filter(owner=_id_param(self.request, "owner"))
+            items = items.filter(owner=id_param(self.request, "owner"))
         state = _choice_param(self.request, "status", ActionItemStatus.values)
         if state:
             items = items.filter(status=state)
@@ -328,7 +319,7 @@ class ActionItemViewSet(CoachingScopedMixin, viewsets.GenericViewSet):
         elif overdue == "false":
             items = items.exclude(status=ActionItemStatus.OPEN, due_date__lt=today)
         for name in ("unit", "session"):
-            value = _id_param(self.request, name)
+            value = id_param(self.request, name)
             if value is not None:
                 items = items.filter(**{f"{name}_id": value})
         return items.order_by("due_date", "id")
@@ -466,7 +457,7 @@ class CadenceViewSet(CoachingScopedMixin, viewsets.ModelViewSet):
         if self.action != "list":
             return Cadence.objects.for_organization(self.organization).select_related("unit__organization", "coach")
         rows = selectors.cadence_list(organization=self.organization, membership=self.membership)
-        unit_id = _id_param(self.request, "unit")
+        unit_id = id_param(self.request, "unit")
         return (rows if unit_id is None else rows.filter(unit_id=unit_id)).order_by("id")
 
     def get_object(self) -> Cadence:

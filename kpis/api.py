@@ -18,7 +18,7 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from bsc.api.base import OrganizationScopedMixin
+from bsc.api.base import OrganizationScopedMixin, id_param, is_id
 from bsc.api.serializers import ApiModelSerializer, OrganizationRelatedField, PlainDecimalField
 from bsc.models import Objective, OrgUnit, Role, User
 from bsc.permissions import Action, can
@@ -188,15 +188,6 @@ BULK_ERRORS = {
 # --- Views -----------------------------------------------------------------------------------------------
 
 
-def _id_param(request, name: str) -> int | None:
-    value = request.query_params.get(name)
-    if value is None or value == "":
-        return None
-    if not value.isdigit():
-        raise exceptions.ValidationError({name: ["A valid integer is required."]})
-    return int(value)
-
-
 def _period_param(request, name: str) -> date | None:
     value = request.query_params.get(name)
     if not value:
@@ -226,7 +217,7 @@ class KpiViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
             return Kpi.objects.for_organization(self.organization).select_related("unit", "objective", "owner")
         archived = self.request.query_params.get("archived") == "true"
         kpis = selectors.kpi_list(organization=self.organization, archived=archived)
-        unit_id = _id_param(self.request, "unit")
+        unit_id = id_param(self.request, "unit")
         return (kpis if unit_id is None else kpis.filter(unit_id=unit_id)).order_by("unit__path", "code", "id")
 
     @extend_schema(
@@ -275,7 +266,7 @@ class TargetViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         targets = Target.objects.for_organization(self.organization).prefetch_related(
             Prefetch("recalibrations", queryset=recalibrations.order_by("-changed_at", "-id"))
         )
-        kpi_id = _id_param(self.request, "kpi")
+        kpi_id = id_param(self.request, "kpi")
         return (targets if kpi_id is None else targets.filter(kpi_id=kpi_id)).order_by("kpi_id", "period")
 
     @extend_schema(parameters=[KPI_FILTER])
@@ -328,7 +319,7 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         measurements = Measurement.objects.for_organization(self.organization).select_related(
             "kpi__organization", "entered_by"
         )
-        kpi_id = _id_param(self.request, "kpi")
+        kpi_id = id_param(self.request, "kpi")
         if kpi_id is not None:
             measurements = measurements.filter(kpi_id=kpi_id)
         start, end = _period_param(self.request, "period_from"), _period_param(self.request, "period_to")
@@ -452,8 +443,8 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
 
     def bulk_kpis(self, refs: list[str]) -> dict[str, Kpi]:
         """The KPIs the items name, by the text the caller sent (an id or a code), in one query."""
-        ids = {int(ref) for ref in refs if ref.isdigit()}
-        codes = {ref for ref in refs if not ref.isdigit()}
+        ids = {int(ref) for ref in refs if is_id(ref)}
+        codes = {ref for ref in refs if not is_id(ref)}
         found = Kpi.objects.for_organization(self.organization).select_related("organization")
         found = found.filter(Q(pk__in=ids) | Q(code__in=codes))
         by_ref: dict[str, Kpi] = {}

@@ -5,6 +5,7 @@ that turns a service's ValidationError into a 400 naming the fields."""
 from __future__ import annotations
 
 import contextlib
+import re
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -67,6 +68,24 @@ class OrganizationScopedMixin:
     def get_serializer_context(self) -> dict:
         # Serializers resolve related ids within this organization (None while the schema is generated).
         return {**super().get_serializer_context(), "organization": getattr(self, "organization", None)}
+
+
+_ID = re.compile(r"[0-9]{1,19}")  # ASCII digits, at most a bigint's length: str.isdigit() also takes "²" and "１２"
+
+
+def is_id(text: str) -> bool:
+    """Whether a text the caller sent can be a row's id."""
+    return _ID.fullmatch(text) is not None
+
+
+def id_param(request, name: str) -> int | None:
+    """A query parameter naming a row by its id (`?unit=12`); None when left out, a 400 naming it when not an id."""
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return None
+    if not is_id(value):
+        raise exceptions.ValidationError({name: ["A valid integer is required."]})
+    return int(value)
 
 
 def exception_handler(exc, context):

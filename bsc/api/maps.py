@@ -11,12 +11,12 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import exceptions, serializers, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from bsc import map_svg, selectors, strategy
-from bsc.api.base import OrganizationScopedMixin
+from bsc.api.base import OrganizationScopedMixin, id_param
 from bsc.api.serializers import ApiModelSerializer, OrganizationRelatedField
 from bsc.models import CauseEffectLink, Initiative, Objective, Perspective, Scorecard, User
 from bsc.permissions import Action
@@ -276,15 +276,6 @@ def _version_from_query(request) -> int:
     return serializer.validated_data["version"]
 
 
-def _id_param(request, name: str) -> int | None:
-    value = request.query_params.get(name)
-    if value is None or value == "":
-        return None
-    if not value.isdigit():
-        raise exceptions.ValidationError({name: ["A valid integer is required."]})
-    return int(value)
-
-
 class MapWriteMixin(OrganizationScopedMixin):
     """Map resources: editing needs the strategy row of the matrix; lists filter by `?scorecard=`."""
 
@@ -293,7 +284,7 @@ class MapWriteMixin(OrganizationScopedMixin):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def by_scorecard(self, queryset: QuerySet) -> QuerySet:
-        scorecard_id = _id_param(self.request, "scorecard")
+        scorecard_id = id_param(self.request, "scorecard")
         return queryset if scorecard_id is None else queryset.filter(scorecard_id=scorecard_id)
 
     def version_response(self, scorecard: Scorecard) -> Response:
@@ -318,7 +309,7 @@ class ScorecardViewSet(MapWriteMixin, viewsets.ReadOnlyModelViewSet):
             .select_related("unit", "organization")
             .order_by("unit__path")
         )
-        unit_id = _id_param(self.request, "unit")
+        unit_id = id_param(self.request, "unit")
         return scorecards if unit_id is None else scorecards.filter(unit_id=unit_id)
 
     def retrieve(self, request, *args, **kwargs):
@@ -474,10 +465,10 @@ class InitiativeViewSet(MapWriteMixin, viewsets.ModelViewSet):
 
     def get_organization_queryset(self):
         initiatives = Initiative.objects.for_organization(self.organization).select_related("owner")
-        scorecard_id = _id_param(self.request, "scorecard")
+        scorecard_id = id_param(self.request, "scorecard")
         if scorecard_id is not None:
             initiatives = initiatives.filter(objective__scorecard_id=scorecard_id)
-        objective_id = _id_param(self.request, "objective")
+        objective_id = id_param(self.request, "objective")
         if objective_id is not None:
             initiatives = initiatives.filter(objective_id=objective_id)
         return initiatives.order_by("objective_id", "start", "id")

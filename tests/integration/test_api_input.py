@@ -364,3 +364,47 @@ def test_every_moment_the_api_takes_asks_for_its_offset(db):
             f"{OFFSET_RULE} Moves a scheduled session (a cadence's occurrence keeps its date)."
         ),
     }
+
+
+# --- Ids in query parameters ----------------------------------------------------------------------------------
+
+
+def id_filters() -> list[tuple[str, str]]:
+    """Every (list path, integer query parameter) of the schema but the page's own, and action items' owner."""
+    schema = openapi()
+    found = [("action-items/", "owner")]  # a member's id or `me`
+    for path, operations in schema["paths"].items():
+        resource = path.removeprefix("/api/v1/o/{org_slug}/")
+        if resource == path or "{" in resource or "get" not in operations:
+            continue
+        for parameter in operations["get"].get("parameters", []):
+            is_id = parameter["in"] == "query" and parameter["schema"].get("type") == "integer"
+            if is_id and parameter["name"] not in ("limit", "offset"):
+                found.append((resource, parameter["name"]))
+    return found
+
+
+def test_an_id_filter_that_is_not_an_id_is_refused_naming_it(world):
+    client = client_for(world.admin_a)
+    filters = id_filters()
+    answers = {
+        (resource, name, text): client.get(API + resource, {name: text})
+        for resource, name in filters
+        for text in ("²", "１２", "1" * 5000, "-1")
+    }
+
+    assert len(filters) >= 14
+    assert {key: (r.status_code, r.json()) for key, r in answers.items()} == {
+        key: (400, {key[1]: ["A valid integer is required."]}) for key in answers
+    }
+
+
+def test_a_bulk_item_naming_its_kpi_by_something_not_an_id_or_code_is_refused(world, orders):
+    response = client_for(world.admin_a).post(
+        API + "measurements/bulk/", [{"kpi": "²", "period": months_ago(1), "value": "1"}], format="json"
+    )
+
+    assert (response.status_code, response.json()) == (
+        400,
+        [{"index": 0, "errors": {"kpi": ["Unknown KPI “²”: give its id or code."]}}],
+    )
