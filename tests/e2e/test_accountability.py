@@ -17,7 +17,7 @@ from tests import accountability_data, factories
 from tests.accountability_data import BERLIN
 from tests.conftest import log_in, screenshot
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_coach_takes_attendance_and_reads_the_accountability_figures(world, page):

@@ -18,7 +18,7 @@ from coaching.models import ActionItem, CoachingSession
 from tests import factories
 from tests.conftest import log_in, screenshot
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_coach_runs_a_review_and_the_department_head_closes_an_item(world, page):

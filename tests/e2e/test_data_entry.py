@@ -16,7 +16,7 @@ from kpis.models import KpiScore, Measurement
 from tests import factories
 from tests.conftest import log_in, screenshot, wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_department_head_fills_the_month_with_the_keyboard(world, page, celery_worker_process):

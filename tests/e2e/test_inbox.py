@@ -19,7 +19,7 @@ from kpis import services as kpis
 from tests import factories
 from tests.conftest import log_in, screenshot
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_department_head_reads_and_clears_the_inbox(world, page):

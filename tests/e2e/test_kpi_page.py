@@ -15,7 +15,7 @@ from kpis.models import Kpi, KpiScore, Target
 from tests import factories
 from tests.conftest import log_in, screenshot, wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_executive_creates_a_kpi_and_sets_a_ramp_of_targets(world, page, celery_worker_process):

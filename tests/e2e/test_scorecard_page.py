@@ -16,7 +16,7 @@ from kpis.models import PendingRecompute
 from kpis.recompute import scores_recompute
 from tests.conftest import log_in, screenshot
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.django_db(transaction=True)]
 
 MONTHS = [month_shift(date(2025, 4, 1), i) for i in range(12)]  # April 2025 to March 2026
 

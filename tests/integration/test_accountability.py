@@ -26,6 +26,8 @@ from kpis.models import Measurement
 from tests import accountability_data, factories
 from tests.accountability_data import BERLIN, at
 
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
+
 # Early November 2026 in Berlin: October is the month now due, its values open until the 10th.
 NOW = datetime(2026, 11, 5, 12, 0, tzinfo=BERLIN)
 LAST = NOW.date().replace(day=1) - timedelta(days=1)

@@ -17,6 +17,8 @@ from coaching import cadences, services
 from coaching.models import ActionItem, Cadence, CoachingSession
 from tests import factories
 
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
+
 API = "/api/v1/o/acme/"
 
 

@@ -18,6 +18,8 @@ from kpis import services
 from kpis.models import Kpi, Measurement, Target, TargetRecalibration
 from tests import factories
 
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
+
 API = "/api/v1/o/acme/"
 MARCH, FEB = date(2026, 3, 1), date(2026, 2, 1)
 MAY_NOT_EDIT = "Your role (viewer) does not allow this: units, strategy map, KPI definitions and targets."

@@ -18,6 +18,8 @@ from coaching.models import ActionItem, Cadence, CoachingSession, SessionStatus
 from coaching.tasks import cadences_generate_ahead
 from tests import factories
 
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
+
 BERLIN = ZoneInfo("Europe/Berlin")
 
 

@@ -14,6 +14,8 @@ from coaching.digests import session_uid
 from coaching.models import CalendarFeed, CoachingSession
 from tests import factories
 
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
+
 
 def url(name: str, org: str = "acme", **kwargs) -> str:
     return reverse(name, kwargs={"org_slug": org, **kwargs})

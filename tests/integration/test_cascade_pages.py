@@ -18,6 +18,8 @@ from kpis import services
 from kpis.outbox import scores_rebuild
 from tests import factories
 
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
+
 MARCH = date(2026, 3, 1)
 
 

@@ -22,6 +22,8 @@ from kpis.data_entry import due_month
 from kpis.recompute import scores_recompute
 from tests import factories
 
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
+
 NASTY_NOTES = (
     "Good **progress** on scrap.\n\n<script>alert('x')</script>\n\n"
     "[details](javascript:alert(1)) and [report](https://example.com/r)"

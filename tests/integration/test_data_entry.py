@@ -17,6 +17,8 @@ from kpis import services
 from kpis.models import Measurement
 from tests import factories
 
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
+
 MARCH = date(2026, 3, 1)
 STALE = "Admin of acme changed this value since you loaded the page (now 90); check it and save again."
 OWN_STALE = "This value was changed since you loaded the page (now 90); check it and save again."

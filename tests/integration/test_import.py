@@ -24,6 +24,8 @@ from kpis.recompute import scores_recompute
 from tests import factories
 from tests.conftest import wait_for
 
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
+
 JAN, FEB = date(2026, 1, 1), date(2026, 2, 1)
 
 

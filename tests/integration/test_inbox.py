@@ -15,6 +15,8 @@ from bsc.models import Role
 from coaching.models import Notification, NotificationPreference
 from tests import factories
 
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
+
 
 def url(name: str, org: str = "acme", **kwargs) -> str:
     return reverse(name, kwargs={"org_slug": org, **kwargs})

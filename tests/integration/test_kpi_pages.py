@@ -23,6 +23,8 @@ from kpis.models import Kpi, Measurement, Target, TargetRecalibration
 from kpis.recompute import scores_recompute
 from tests import factories
 
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
+
 
 def url(name: str, org: str = "acme", **kwargs) -> str:
     return reverse(name, kwargs={"org_slug": org, **kwargs})

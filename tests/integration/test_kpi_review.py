@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 
 from bsc import strategy
@@ -10,6 +11,8 @@ from bsc.models import Perspective
 from bsc.org_calendar import month_shift
 from bsc.tenancy import organization_scope
 from kpis import services
+
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
 
 
 def test_it_lists_kpis_without_recent_data_or_objective_with_the_reasons(world, client):

@@ -26,6 +26,8 @@ from kpis import services as kpis
 from tests import factories
 from tests.conftest import wait_for
 
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
+
 
 def all_notifications():
     with dangerously_unscoped():

@@ -29,6 +29,8 @@ from kpis import services as kpis
 from kpis.models import Kpi, KpiScore, PeriodKind
 from tests import factories
 
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
+
 MONDAY = datetime(2026, 3, 9, 9, 30, tzinfo=UTC)  # due month: February 2026; reminder hour 8 has passed
 
 

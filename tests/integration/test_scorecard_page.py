@@ -19,6 +19,8 @@ from kpis import services
 from kpis.models import PendingRecompute
 from kpis.recompute import scores_recompute
 
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
+
 JAN, FEB, MARCH = date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
 
 

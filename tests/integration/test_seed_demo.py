@@ -1,12 +1,15 @@
 """The demo data: a manufacturing company with three levels of units, a user per persona, a strategy
 map cascaded to the divisions and a department, roll-up KPIs reaching the top; seeding twice adds nothing."""
 
+import pytest
 from django.core.management import call_command
 
 from bsc.models import CauseEffectLink, Initiative, Membership, Objective, OrgUnit, User
 from bsc.tenancy import dangerously_unscoped
 from coaching.models import ActionItem, Cadence, CoachingSession, SessionKpiSnapshot
 from kpis.models import Kpi, KpiScore, Measurement, ScorecardScore, TargetRecalibration
+
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
 
 
 def counts():

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from bsc import org_calendar as cal
 
+pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
+
 
 def org(time_zone="Europe/Berlin", fiscal_year_start_month=1):
     return SimpleNamespace(time_zone=time_zone, fiscal_year_start_month=fiscal_year_start_month)
