@@ -25,6 +25,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from bsc.models import OrgUnit, User
+from bsc.org_calendar import month_shift, month_start
 from bsc.validation import validated_save as _save
 from coaching.models import (
     ActionItem,
@@ -64,12 +65,12 @@ def occurrence_dates(cadence: Cadence, start: date, end: date) -> list[date]:
     if low > high or cadence.weekday is None:
         return []
     if cadence.frequency == CadenceFrequency.MONTHLY:
-        dates, year, month = [], low.year, low.month
-        while date(year, month, 1) <= high:
-            day = _nth_weekday(year, month, cadence.weekday, cadence.week_of_month)
+        dates, month = [], month_start(low)
+        while month <= high:
+            day = _nth_weekday(month.year, month.month, cadence.weekday, cadence.week_of_month)
             if low <= day <= high:
                 dates.append(day)
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+            month = month_shift(month, 1)
         return dates
     step = 14 if cadence.frequency == CadenceFrequency.BIWEEKLY else 7
     # Every two weeks counts from the first matching day on or after the start, whatever day we generate on.

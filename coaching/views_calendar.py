@@ -197,7 +197,7 @@ def _month(request) -> date | None:
 def calendar_month(request):
     membership = request.membership
     today = org_calendar.today(request.organization)
-    month = today.replace(day=1)
+    month = org_calendar.month_start(today)
     if "month" in request.GET:
         month = _month(request)
         if month is None:
@@ -219,7 +219,7 @@ def calendar_month(request):
         "month": month,
         "previous_month": month_shift(month, -1),
         "next_month": month_shift(month, 1),
-        "this_month": today.replace(day=1),
+        "this_month": org_calendar.month_start(today),
         "feed_url": feed_url,
         "weekday_names": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
     }
