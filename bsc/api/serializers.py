@@ -72,7 +72,10 @@ class OffsetDateTimeField(serializers.DateTimeField):
     """A moment in ISO 8601 with its UTC offset ("Z" or "+01:00"). A wall-clock time without one is refused
     rather than guessed: read as UTC, 09:00 in Berlin would become 10:00 or 11:00 there."""
 
-    default_error_messages = {"offset": "Give the time with its UTC offset, e.g. {example}"}
+    default_error_messages = {
+        "offset": "Give the time with its UTC offset, e.g. {example}",
+        "invalid": "Give the time in ISO 8601 with its UTC offset, e.g. 2027-03-10T09:00:00+01:00",
+    }
 
     def __init__(self, *, help_text: str = "", **kwargs):
         if not kwargs.get("read_only"):

@@ -233,10 +233,7 @@ def test_bad_session_input_gets_400_naming_the_fields(world, coach, b_objects):
     assert response.json() == {
         "unit": [f'Invalid pk "{world.unit_b.pk}" - object does not exist.'],
         "kind": ['"party" is not a valid choice.'],
-        "scheduled_at": [
-            "Datetime has wrong format. Use one of these formats instead: "
-            "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
-        ],
+        "scheduled_at": ["Give the time in ISO 8601 with its UTC offset, e.g. 2027-03-10T09:00:00+01:00"],
         "participants": [f'Invalid pk "{world.member_b.pk}" - object does not exist.'],
     }
     response = client.post(

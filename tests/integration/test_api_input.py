@@ -323,6 +323,17 @@ def test_a_session_time_without_its_offset_is_refused_with_an_example_in_the_org
     assert sessions_of(world.org_a) == []
 
 
+def test_a_session_time_that_is_not_a_time_is_refused_with_the_form_it_takes(world):
+    body = {"unit": world.division_a.pk, "kind": "check_in", "scheduled_at": "next Tuesday 9am"}
+
+    response = client_for(world.admin_a).post(API + "sessions/", body, format="json")
+
+    assert (response.status_code, response.json()) == (
+        400,
+        {"scheduled_at": ["Give the time in ISO 8601 with its UTC offset, e.g. 2027-03-10T09:00:00+01:00"]},
+    )
+
+
 def test_a_session_time_with_its_offset_is_the_moment_it_names(world, berlin):
     day = timezone.localdate() + timedelta(days=40)
     client = client_for(world.admin_a)
