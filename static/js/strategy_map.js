@@ -874,12 +874,17 @@
 
   async function loadMembers() {
     if (state.members) return state.members;
-    const result = await request("GET", "members/?limit=1000");
-    state.members = result.ok
-      ? result.data.results
-          .map((m) => ({ id: m.user, name: m.full_name || m.email }))
-          .sort((a, b) => a.name.localeCompare(b.name))
-      : [];
+    // Page by page: the API gives at most 500 rows at once.
+    const rows = [];
+    for (let offset = 0; ; offset += 500) {
+      const result = await request("GET", `members/?limit=500&offset=${offset}`);
+      if (!result.ok) break;
+      rows.push(...result.data.results);
+      if (!result.data.next) break;
+    }
+    state.members = rows
+      .map((m) => ({ id: m.user, name: m.full_name || m.email }))
+      .sort((a, b) => a.name.localeCompare(b.name));
     return state.members;
   }
 
