@@ -449,10 +449,10 @@ def test_a_kpi_whose_target_equals_its_baseline_shows_its_status_on_its_page(adm
         world.company_a, code="LTA", name="Lost-time accidents", baseline=Decimal(0), direction="decrease",
         measurement_unit="",
     )  # fmt: skip
-    set_targets(accidents, world.admin_a, 0)
     month = this_month(world.org_a)
     with organization_scope(world.org_a):
         for period, value in ((month_shift(month, -1), 0), (month, 1)):
+            services.target_create(kpi=accidents, period=period, value=Decimal(0))
             services.measurement_record(kpi=accidents, period=period, value=Decimal(value), by=world.admin_a)
         scores_recompute(organization=world.org_a, kpi_ids={accidents.pk}, months={month_shift(month, -1), month})
     response = admin_client.get(url("kpi_detail", pk=accidents.pk))

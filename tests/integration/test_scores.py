@@ -253,6 +253,7 @@ def test_periods_must_fit_the_kpis_frequency(world, scope_a):
     ]
 
 
+@pytest.mark.dates
 @pytest.mark.parametrize("time_zone", ["Europe/Berlin", "America/New_York"])
 def test_values_may_be_entered_up_to_the_current_period_in_the_organizations_zone(world, scope_a, time_zone):
     world.org_a.time_zone = time_zone
@@ -279,6 +280,7 @@ def test_values_may_be_entered_up_to_the_current_period_in_the_organizations_zon
     assert Measurement.objects.filter(period__gt=month).count() == 0
 
 
+@pytest.mark.dates
 def test_targets_may_be_set_from_2000_to_ten_fiscal_years_ahead(world, scope_a):
     k = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(0))
     year = org_calendar.current_fiscal_year(world.org_a)
