@@ -511,18 +511,19 @@ def _write(batch: ImportBatch, organization: Organization, by: User, progress: _
         if conflicts:
             _refuse_conflicts(conflicts)
         written = 0
+        entered_at = timezone.now()  # the clock data entry uses, which the accountability figures compare
         for start in range(0, len(rows), CHUNK):
             cursor.execute(
                 "INSERT INTO kpis_measurement "
                 "(organization_id, kpi_id, period, value, comment, entered_by_id, entered_at, version) "
-                "SELECT %s, s.kpi_id, s.period, s.value, COALESCE(s.comment, m.comment, ''), %s, now(), "
+                "SELECT %s, s.kpi_id, s.period, s.value, COALESCE(s.comment, m.comment, ''), %s, %s, "
                 "COALESCE(s.expected_version, 0) + 1 "
                 "FROM import_staging s LEFT JOIN kpis_measurement m ON m.kpi_id = s.kpi_id AND m.period = s.period "
                 "WHERE s.seq >= %s AND s.seq < %s "
                 "ON CONFLICT (kpi_id, period) DO UPDATE SET value = EXCLUDED.value, comment = EXCLUDED.comment, "
                 "entered_by_id = EXCLUDED.entered_by_id, entered_at = EXCLUDED.entered_at, version = EXCLUDED.version "
                 "WHERE kpis_measurement.version = EXCLUDED.version - 1",
-                [organization.pk, by.pk, start, start + CHUNK],
+                [organization.pk, by.pk, entered_at, start, start + CHUNK],
             )
             written += cursor.rowcount
             progress.report(min(start + CHUNK, len(rows)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 
@@ -14,6 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from bsc import org_calendar, strategy
 from bsc.models import Perspective, Role
@@ -208,7 +209,10 @@ def test_importing_the_valid_rows_writes_exactly_them_with_history(
             ("update", Decimal(92), 2),
         ]
         assert events[1].pgh_context.metadata == {"user": head.pk, "import_batch": batch.pk}
-        assert Measurement.objects.get(kpi=kpis.otd, period=FEB).entered_by == head
+        imported = Measurement.objects.get(kpi=kpis.otd, period=FEB)
+        assert imported.entered_by == head
+        # entered on the clock data entry uses (the accountability figures compare it with deadlines)
+        assert abs(imported.entered_at - timezone.now()) < timedelta(minutes=1)
     page = client.get(response["Location"])
     assert "Imported 3 rows (1 changed an existing value). Scores are being recomputed." in text_of(page)
     batch.refresh_from_db()
