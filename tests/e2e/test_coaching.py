@@ -125,7 +125,11 @@ def test_a_coach_sets_up_a_cadence_and_holds_its_first_review_from_the_calendar(
     page.goto(reverse("coaching_calendar", args=["acme"]))
     if first.month != today.month:
         page.get_by_role("link", name=f"{first:%B %Y} ›").click()
-    expect(page.locator("td[aria-current=date]")).to_have_count(1 if first.month == today.month else 0)
+    # Today is marked wherever the month's grid shows it: its first week may begin in the month before.
+    grid_start = first.replace(day=1) - timedelta(days=first.replace(day=1).weekday())
+    expect(page.locator("td[aria-current=date]")).to_have_count(1 if grid_start <= today else 0)
+    if grid_start <= today:
+        expect(page.locator(f'td[data-date="{today.isoformat()}"]')).to_have_attribute("aria-current", "date")
     day = page.locator(f'td[data-date="{first.isoformat()}"]')
     expect(day.locator("s")).to_have_text("15:00 Check-in · Assembly")
     review = day.get_by_role("link", name="09:00 Monthly review · Operations")
