@@ -1,10 +1,12 @@
 """Server-side SVG of a strategy map: the same bands, cards and arrows the browser editor draws
-(static/js/strategy_map.js uses the same geometry), for download, print and pages without JavaScript."""
+(static/js/strategy_map.js uses the same geometry), for download, print and pages without JavaScript.
+Built as an ElementTree, which quotes every name it carries (never an f-string of markup)."""
 
 from __future__ import annotations
 
+import re
 import textwrap
-from xml.sax.saxutils import escape
+import xml.etree.ElementTree as ET
 
 # Geometry shared with static/js/strategy_map.js (keep the two in step).
 LABEL_WIDTH = 150
@@ -14,6 +16,8 @@ CARD_WIDTH = 200
 CARD_HEIGHT = 70
 STATUS_COLOURS = {"green": "#1e8a4c", "amber": "#c98a00", "red": "#c0392b", "grey": "#9aa1ad"}
 BAND_FILLS = ["#eef3fb", "#f4f7ee", "#fbf4ea", "#f3eef8"]
+# What XML 1.0 forbids in a document (its `Char` production): most C0 controls, surrogates, U+FFFE/U+FFFF.
+_NOT_XML = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def card_box(objective: dict, band_top: dict[int, int]) -> tuple[int, int]:
@@ -44,53 +48,70 @@ def arrow_points(source_box, target_box) -> tuple[float, float, float, float]:
     return round(x1, 1), round(y1, 1), round(x2, 1), round(y2, 1)
 
 
+def _xml_text(value: object) -> str:
+    """A value as XML character data: characters XML 1.0 does not allow (most control characters, which a
+    name may hold) are dropped, so the document stays well-formed; quoting is ElementTree's."""
+    return _NOT_XML.sub("", str(value))
+
+
+def _element(parent: ET.Element | None, tag: str, text: object = None, **attrs: object) -> ET.Element:
+    """One SVG element; every attribute value and text goes through `_xml_text`, and ElementTree quotes them
+    when the tree is written (`"`, `<`, `&` included), so no name can close an attribute or open a tag."""
+    values = {name.rstrip("_").replace("_", "-"): _xml_text(value) for name, value in attrs.items()}
+    element = ET.Element(tag, values) if parent is None else ET.SubElement(parent, tag, values)
+    if text is not None:
+        element.text = _xml_text(text)
+    return element
+
+
 def render(strategy_map: dict, *, title: str = "") -> str:
     """The map (as built by bsc.selectors.strategy_map) as a standalone SVG document."""
     perspectives = sorted(strategy_map["perspectives"], key=lambda p: (p["order"], p["id"]))
     band_top = {p["id"]: index * BAND_HEIGHT for index, p in enumerate(perspectives)}
     height = max(len(perspectives), 1) * BAND_HEIGHT + (40 if title else 0)
     offset = 40 if title else 0
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {MAP_WIDTH} {height}" '
-        f'width="{MAP_WIDTH}" height="{height}" font-family="Helvetica, Arial, sans-serif" role="img" '
-        f'aria-label="{escape(title or "Strategy map")}">',
-        '<defs><marker id="arrowhead" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
-        'markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#44516b"/></marker></defs>',
-    ]
+    svg = _element(
+        None, "svg", xmlns="http://www.w3.org/2000/svg", viewBox=f"0 0 {MAP_WIDTH} {height}", width=MAP_WIDTH,
+        height=height, font_family="Helvetica, Arial, sans-serif", role="img", aria_label=title or "Strategy map",
+    )  # fmt: skip
+    marker = _element(
+        _element(svg, "defs"), "marker", id="arrowhead", viewBox="0 0 10 10", refX=10, refY=5, markerWidth=8,
+        markerHeight=8, orient="auto-start-reverse",
+    )  # fmt: skip
+    _element(marker, "path", d="M 0 0 L 10 5 L 0 10 z", fill="#44516b")
     if title:
-        parts.append(f'<text x="12" y="27" font-size="20" font-weight="bold" fill="#1d2330">{escape(title)}</text>')
-    parts.append(f'<g transform="translate(0 {offset})">')
+        _element(svg, "text", title, x=12, y=27, font_size=20, font_weight="bold", fill="#1d2330")
+    layer = _element(svg, "g", transform=f"translate(0 {offset})")
     for index, p in enumerate(perspectives):
         top = band_top[p["id"]]
-        parts.append(
-            f'<g class="band" data-perspective="{p["id"]}"><rect x="0" y="{top}" width="{MAP_WIDTH}" '
-            f'height="{BAND_HEIGHT}" fill="{BAND_FILLS[index % len(BAND_FILLS)]}" stroke="#d9dde5"/>'
-            f'<text x="12" y="{top + 26}" font-size="15" font-weight="bold" fill="#33415c">{escape(p["name"])}</text></g>'
-        )
+        band = _element(layer, "g", class_="band", data_perspective=p["id"])
+        _element(
+            band, "rect", x=0, y=top, width=MAP_WIDTH, height=BAND_HEIGHT, fill=BAND_FILLS[index % len(BAND_FILLS)],
+            stroke="#d9dde5",
+        )  # fmt: skip
+        _element(band, "text", p["name"], x=12, y=top + 26, font_size=15, font_weight="bold", fill="#33415c")
     boxes = {o["id"]: card_box(o, band_top) for o in strategy_map["objectives"] if o["perspective"] in band_top}
     for link in strategy_map["links"]:
         if link["source"] in boxes and link["target"] in boxes:
             x1, y1, x2, y2 = arrow_points(boxes[link["source"]], boxes[link["target"]])
-            parts.append(
-                f'<line class="link" data-link="{link["id"]}" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" '
-                'stroke="#44516b" stroke-width="2" marker-end="url(#arrowhead)"/>'
-            )
+            _element(
+                layer, "line", class_="link", data_link=link["id"], x1=x1, y1=y1, x2=x2, y2=y2, stroke="#44516b",
+                stroke_width=2, marker_end="url(#arrowhead)",
+            )  # fmt: skip
     for o in strategy_map["objectives"]:
         if o["id"] not in boxes:
             continue
         x, y = boxes[o["id"]]
         colour = STATUS_COLOURS.get(o.get("status") or "grey", STATUS_COLOURS["grey"])
-        lines = textwrap.wrap(o["name"], 24)[:3] or [""]
+        card = _element(layer, "g", class_="objective", data_objective=o["id"])
+        _element(
+            card, "rect", x=x, y=y, width=CARD_WIDTH, height=CARD_HEIGHT, rx=10, fill="#ffffff", stroke=colour,
+            stroke_width=3,
+        )  # fmt: skip
+        _element(card, "rect", x=x, y=y, width=8, height=CARD_HEIGHT, rx=3, fill=colour)
+        text = _element(card, "text", text_anchor="middle", font_size=13, fill="#1d2330")
+        lines = textwrap.wrap(_xml_text(o["name"]), 24)[:3] or [""]
         first = y + CARD_HEIGHT / 2 - (len(lines) - 1) * 8 + 5
-        text = "".join(
-            f'<tspan x="{x + CARD_WIDTH / 2}" y="{first + i * 16}">{escape(line)}</tspan>'
-            for i, line in enumerate(lines)
-        )
-        parts.append(
-            f'<g class="objective" data-objective="{o["id"]}"><rect x="{x}" y="{y}" width="{CARD_WIDTH}" '
-            f'height="{CARD_HEIGHT}" rx="10" fill="#ffffff" stroke="{colour}" stroke-width="3"/>'
-            f'<rect x="{x}" y="{y}" width="8" height="{CARD_HEIGHT}" rx="3" fill="{colour}"/>'
-            f'<text text-anchor="middle" font-size="13" fill="#1d2330">{text}</text></g>'
-        )
-    parts.append("</g></svg>")
-    return "".join(parts)
+        for i, line in enumerate(lines):
+            _element(text, "tspan", line, x=x + CARD_WIDTH / 2, y=first + i * 16)
+    return ET.tostring(svg, encoding="unicode", short_empty_elements=True)

@@ -1,8 +1,10 @@
 """Strategy-map pages: the unit list, one unit's map (editor for admins and executives, read-only for
 everyone else) and its SVG export."""
 
+from csp.decorators import csp_update
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
@@ -56,11 +58,14 @@ def strategy_map_page(request, unit_id: int):
 
 
 @require_GET
+@csp_update({"sandbox": True})  # opened anyway (a saved file, a proxy that drops headers), it runs nothing
 @member_view
 def strategy_map_svg(request, unit_id: int):
+    """The map as an SVG file: always a download (an SVG shown by the browser is a document that could run
+    script), with the site's nosniff header (SECURE_CONTENT_TYPE_NOSNIFF)."""
     scorecard = _scorecard_or_404(request, unit_id)
     svg = map_svg.render(strategy_map(scorecard=scorecard), title=f"{scorecard.unit.name}: strategy map")
     response = HttpResponse(svg, content_type="image/svg+xml")
-    if request.GET.get("download"):
-        response["Content-Disposition"] = f'attachment; filename="strategy-map-{slugify(scorecard.unit.name)}.svg"'
+    filename = f"strategy-map-{slugify(scorecard.unit.name) or scorecard.unit.pk}.svg"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response

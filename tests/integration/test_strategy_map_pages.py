@@ -1,12 +1,13 @@
 """The strategy-map page and its SVG export: same bands, cards and arrows; constant query count."""
 
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bsc import strategy
+from bsc import services, strategy
 from bsc.models import Perspective
 from bsc.tenancy import organization_scope
 
@@ -51,6 +52,24 @@ def test_names_are_escaped_in_the_svg(world, client):
     svg = client.get(f"/o/acme/map/{world.company_a.pk}.svg").content.decode()
     assert "<script>" not in svg
     assert "&lt;script&gt;" in svg
+
+
+def test_the_svg_is_always_a_sandboxed_download_and_a_hostile_unit_name_stays_in_its_attribute(world, client):
+    payload = 'x" onload="alert(1)" y="'
+    with organization_scope(world.org_a):
+        services.org_unit_update(unit=world.company_a, name=payload)
+        band = Perspective.objects.get(scorecard__unit=world.company_a, name="Customer")
+        strategy.objective_create(perspective=band, name=payload)
+    client.force_login(world.admin_a)
+    response = client.get(f"/o/acme/map/{world.company_a.pk}.svg")  # no ?download=1: opened as a link
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert response["Content-Disposition"] == 'attachment; filename="strategy-map-x-onloadalert1-y.svg"'
+    assert "sandbox" in [directive.strip() for directive in response["Content-Security-Policy"].split(";")]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    root = ET.fromstring(response.content)
+    assert root.get("aria-label") == f"{payload}: strategy map"
+    assert root.get("onload") is None and root.get("y") is None
 
 
 def test_another_organizations_map_is_a_404(world, client):
