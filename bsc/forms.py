@@ -9,11 +9,12 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.mail import send_mail
 from django.template import loader
 
 from bsc.models import Organization, OrgUnit, Role, User
 from bsc.selectors import member_user_list, org_unit_tree
-from bsc.tasks import email_send
+from bsc.tasks import password_reset_send
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -73,14 +74,26 @@ class PersonalTokenForm(forms.Form):
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
-    """Django's reset form (same answer for known and unknown emails), mailing through Celery."""
+    """Django's reset form, whose page only queues the address: whether an account uses it is found out by
+    the Celery task (bsc.tasks.password_reset_send), so known and unknown addresses cost the page the same
+    work and time (no user enumeration by timing)."""
+
+    def save(self, *, request, use_https, **options):
+        password_reset_send.delay_on_commit(
+            email=self.cleaned_data["email"], domain=request.get_host(), use_https=use_https
+        )
+
+
+class PasswordResetMailForm(auth_forms.PasswordResetForm):
+    """What the reset task runs: Django's look-up of the active accounts using the address and its one-use
+    link, mailed at once (the task is already off the request)."""
 
     def send_mail(
         self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
     ):
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
-        email_send.delay_on_commit(subject=subject, body=body, recipients=[to_email])
+        send_mail(subject=subject, message=body, from_email=None, recipient_list=[to_email])
 
 
 # --- Organization admin: members, invitations, units, settings ---------------------------------------

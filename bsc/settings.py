@@ -159,6 +159,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "coaching.tasks.notifications_send",
         "schedule": crontab(minute="*"),
     },
+    # The growing log-in cool-off reads one day of failures; older ones are only kept so long.
+    "login-failures-prune": {
+        "task": "bsc.tasks.login_failures_prune",
+        "schedule": crontab(hour=3, minute=10),
+    },
 }
 
 # --- Auth --------------------------------------------------------------------------------------------
@@ -178,13 +183,35 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Log-in protection (bsc/login_protection.py): failures count per account *and* address together, so
+# nobody can lock someone else out from their own address, nor lock every account of a shared address.
+# A pair's first lock-out lasts AXES_COOLOFF_MINUTES; each further one within a day doubles, up to
+# AXES_COOLOFF_MAX_MINUTES.
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", "5")
-AXES_COOLOFF_TIME = envint("AXES_COOLOFF_MINUTES", "15") / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_MINUTES = envint("AXES_COOLOFF_MINUTES", "5")
+AXES_COOLOFF_MAX_MINUTES = envint("AXES_COOLOFF_MAX_MINUTES", "1440")
+AXES_COOLOFF_TIME = "bsc.login_protection.cool_off"
+AXES_USERNAME_CALLABLE = "bsc.login_protection.username"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USE_ATTEMPT_EXPIRATION = True  # each pair's failures expire after its own cool-off
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # the history the growing cool-off reads
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # trying again while paused does not extend the pause
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
+# Behind reverse proxies, the client's address is the PROXY_COUNT-th entry from the right of
+# X-Forwarded-For (each proxy appends the address it was reached from; entries a client wrote itself are
+# further left and ignored). With 0, the connection's own address counts.
+PROXY_COUNT = envint("PROXY_COUNT", "0")
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"PROXY_COUNT must be 0 or more, not {PROXY_COUNT}")
+if PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT - 1  # django-ipware counts the proxies listed in the header
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+IPWARE_STRICT = False  # a longer header (a client's own X-Forwarded-For) still yields the proxies' entry
 
 # --- Email -------------------------------------------------------------------------------------------
 

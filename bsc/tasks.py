@@ -3,8 +3,34 @@
 from celery import shared_task
 from django.core.mail import send_mail
 
+from bsc.login_protection import HISTORY
+
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5, acks_late=True)
 def email_send(*, subject: str, body: str, recipients: list[str]) -> int:
     """Send one plain-text email over SMTP (invitations, password resets)."""
     return send_mail(subject=subject, message=body, from_email=None, recipient_list=recipients)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5, acks_late=True)
+def password_reset_send(*, email: str, domain: str, use_https: bool) -> None:
+    """Mail a password-reset link to each active account using this address; for an address no account
+    uses, do nothing. The reset page only queued this, whichever the case."""
+    from bsc.forms import PasswordResetMailForm  # bsc.forms queues this task
+
+    form = PasswordResetMailForm({"email": email})
+    if form.is_valid():
+        form.save(
+            domain_override=domain,
+            use_https=use_https,
+            subject_template_name="registration/password_reset_subject.txt",
+            email_template_name="registration/password_reset_email.txt",
+        )
+
+
+@shared_task
+def login_failures_prune() -> int:
+    """Forget failed log-ins older than the history the growing cool-off reads (django-axes keeps them)."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    return AxesProxyHandler.reset_failure_logs(age_days=HISTORY.days + 1)

@@ -25,7 +25,7 @@ from tests.conftest import wait_for
 
 LOGIN = "/accounts/login/"
 WRONG = "That email and password do not match an account."
-LOCKED = "There were too many failed sign-in attempts, so signing in is paused for 15 minutes."
+LOCKED = "There were too many failed sign-in attempts, so signing in is paused for 5 minutes."
 
 
 def form_errors(response) -> list[str]:
@@ -108,21 +108,6 @@ def test_the_lockout_page_does_not_reveal_whether_the_account_exists(world, clie
     assert LOCKED in main_html(known)
     assert world.admin_a.email not in known.content.decode()
     assert "nobody@acme.example.com" not in unknown.content.decode()
-
-
-def test_failures_from_many_addresses_lock_the_account_but_not_others(world, client):
-    for number in range(5):
-        log_in(client, world.admin_a.email.upper(), "not-the-password", REMOTE_ADDR=f"10.0.1.{number}")
-    assert log_in(client, world.admin_a.email, REMOTE_ADDR="10.0.1.99").status_code == 429
-    other = log_in(client, world.viewer_a.email, REMOTE_ADDR="10.0.1.99")
-    assert other.status_code == 302
-
-
-def test_failures_on_many_accounts_from_one_address_lock_that_address(world, client):
-    for number in range(5):
-        log_in(client, f"guess{number}@acme.example.com", "not-the-password", REMOTE_ADDR="10.0.2.1")
-    assert log_in(client, world.admin_a.email, REMOTE_ADDR="10.0.2.1").status_code == 429
-    assert log_in(client, world.admin_a.email, REMOTE_ADDR="10.0.2.2").status_code == 302
 
 
 def test_a_successful_login_resets_the_failure_count(world, client):
@@ -254,15 +239,15 @@ def test_a_reset_for_an_unknown_email_answers_the_same_and_mails_nothing(
 
 
 def test_a_password_reset_lifts_the_lockout_of_that_account(world, client):
-    for number in range(5):
-        log_in(client, world.admin_a.email, "not-the-password", REMOTE_ADDR=f"10.0.3.{number}")
-    assert log_in(client, world.admin_a.email, REMOTE_ADDR="10.0.3.9").status_code == 429
+    for _ in range(5):
+        log_in(client, world.admin_a.email, "not-the-password", REMOTE_ADDR="10.0.3.1")
+    assert log_in(client, world.admin_a.email, REMOTE_ADDR="10.0.3.1").status_code == 429
     uid = urlsafe_base64_encode(force_bytes(world.admin_a.pk))
     token = default_token_generator.make_token(world.admin_a)
     form_url = client.get(f"/accounts/password/reset/{uid}/{token}/")["Location"]
     new = "a-fresh-passphrase-42"
     assert client.post(form_url, {"new_password1": new, "new_password2": new}).status_code == 302
-    assert log_in(client, world.admin_a.email, new, REMOTE_ADDR="10.0.3.9").status_code == 302
+    assert log_in(client, world.admin_a.email, new, REMOTE_ADDR="10.0.3.1").status_code == 302
 
 
 def test_a_forged_reset_link_is_refused(world, client):
