@@ -3,8 +3,9 @@ notes the score recompute it needs in the recompute outbox, in the same transact
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException, InvalidOperation
 
 import pghistory
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.utils import timezone
 from bsc import org_calendar
 from bsc.models import Membership, Organization, OrgUnit, User
 from bsc.tenancy import organization_scope
+from bsc.validation import echo
 from bsc.validation import validated_save as _save
 from kpis import formula as formulas
 from kpis import outbox
@@ -83,9 +85,13 @@ def parse_period(text: str) -> date:
             return datetime.strptime(text, "%Y-%m").date()
         parsed = datetime.strptime(text, "%Y-%m-%d").date()
     except ValueError:
-        raise ValidationError({"period": f"“{text}” is not a period; write it as YYYY-MM, e.g. 2026-03."}) from None
+        raise ValidationError(
+            {"period": f"“{echo(text)}” is not a period; write it as YYYY-MM, e.g. 2026-03."}
+        ) from None
     if parsed.day != 1:
-        raise ValidationError({"period": f"“{text}” is not the first day of a month; write the period as YYYY-MM."})
+        raise ValidationError(
+            {"period": f"“{echo(text)}” is not the first day of a month; write the period as YYYY-MM."}
+        )
     return parsed
 
 
@@ -155,6 +161,21 @@ def check_target_period(kpi: Kpi, period: date, organization: Organization) -> N
         raise ValidationError({"period": problem})
 
 
+# The stored form of a value (numeric(20, 6)), and the longest text read as one: more characters than any
+# stored value needs (with a sign, a point and thousands separators) are refused before Decimal() reads them.
+_VALUE = Measurement._meta.get_field("value")
+WHOLE_DIGITS, DECIMAL_PLACES = _VALUE.max_digits - _VALUE.decimal_places, _VALUE.decimal_places
+MAX_NUMBER_CHARS = 40
+_DIGITS = re.compile(r"[-+]?[0-9.,]+")
+
+
+def _too_many_digits(text: object) -> str:
+    return (
+        f"“{echo(text)}” has too many digits: a value has at most {WHOLE_DIGITS} before the decimal point "
+        f"and {DECIMAL_PLACES} after."
+    )
+
+
 def parse_number(text, *, field: str = "value", decimal_separator: str = ".") -> Decimal:
     """A number as people type it: '1234.5', '1 234,5' (with ',' as separator), '-3'. Refuses the rest."""
     if isinstance(text, int | Decimal):
@@ -162,19 +183,28 @@ def parse_number(text, *, field: str = "value", decimal_separator: str = ".") ->
     raw = str(text or "").strip().replace("\u00a0", "").replace(" ", "")
     if not raw:
         raise ValidationError({field: "Enter a number."})
+    if len(raw) > MAX_NUMBER_CHARS:  # a million digits would take Decimal() and every later step a while
+        digits = _DIGITS.fullmatch(raw)
+        raise ValidationError({field: _too_many_digits(text) if digits else f"“{echo(text)}” is not a number."})
     other = "," if decimal_separator == "." else "."
     if decimal_separator == "," and raw.count(",") <= 1:
         if "." in raw and "," not in raw:
-            raise ValidationError({field: f"“{text}” uses '.' but your decimal separator is ','."})
+            raise ValidationError({field: f"“{echo(text)}” uses '.' but your decimal separator is ','."})
         raw = raw.replace(".", "").replace(",", ".") if "," in raw else raw
     elif other in raw:
-        raise ValidationError({field: f"“{text}” uses '{other}' but your decimal separator is '{decimal_separator}'."})
+        raise ValidationError(
+            {field: f"“{echo(text)}” uses '{other}' but your decimal separator is '{decimal_separator}'."}
+        )
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise ValidationError({field: f"“{text}” is not a number."}) from None
-    if not value.is_finite() or abs(value) >= Decimal("1e14"):
-        raise ValidationError({field: f"“{text}” is not a usable number."})
+        raise ValidationError({field: f"“{echo(text)}” is not a number."}) from None
+    except DecimalException:  # an exponent beyond what Decimal holds: '1e999999999999999999'
+        raise ValidationError({field: _too_many_digits(text)}) from None
+    if not value.is_finite():
+        raise ValidationError({field: f"“{echo(text)}” is not a number."})
+    if value.adjusted() >= WHOLE_DIGITS or value.as_tuple().exponent < -MAX_NUMBER_CHARS:  # 1e14, 1e-99999
+        raise ValidationError({field: _too_many_digits(text)})
     return value
 
 

@@ -378,3 +378,25 @@ def test_a_row_save_without_javascript_redirects_back_with_a_message(client, wor
     assert "Saved OTD for March 2026." in text(client.get(response.url))
     assert measurements(world)[("OTD", MARCH)] == (Decimal(99), "", 1)
     assert ("SCR", MARCH) not in measurements(world)  # only the row whose button was pressed
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [("9" * 1_000_000, "9" * 59 + "…"), ("1e999999999999999999", "1e999999999999999999"),
+     ("1e-999999999999999999", "1e-999999999999999999")],
+)  # fmt: skip
+def test_a_number_with_a_million_digits_or_a_huge_exponent_is_refused_on_the_row_and_the_page(
+    client, world, kpis, typed, shown
+):
+    client.force_login(kpis["head"])
+    otd = kpis["OTD"]
+    message = f"“{shown}” has too many digits: a value has at most 14 before the decimal point and 6 after."
+    response = client.post(row_url(otd), form((otd, typed, "", "")), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert f"OTD: {message}" in text(response)
+    response = client.post(page_url(), form((otd, typed, "", "")))
+    assert response.status_code == 200
+    assert f"Nothing was saved: 1 value needs attention. OTD On-time delivery: {message}" in text(response)
+    response = client.get(status_url(otd), {"period": "2026-03", f"value-{otd.pk}": typed})
+    assert response.status_code == 200 and response.context["row"].status == "grey"
+    assert ("OTD", MARCH) not in measurements(world)

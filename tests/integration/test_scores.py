@@ -345,6 +345,9 @@ def test_numbers_accept_the_users_decimal_separator(text, separator, expected):
     assert services.parse_number(text, decimal_separator=separator) == expected
 
 
+TOO_MANY_DIGITS = "has too many digits: a value has at most 14 before the decimal point and 6 after."
+
+
 @pytest.mark.parametrize(
     ("text", "separator", "message"),
     [
@@ -352,6 +355,14 @@ def test_numbers_accept_the_users_decimal_separator(text, separator, expected):
         ("12.5", ",", "“12.5” uses '.' but your decimal separator is ','."),
         ("abc", ".", "“abc” is not a number."),
         ("", ".", "Enter a number."),
+        ("NaN", ".", "“NaN” is not a number."),
+        ("100000000000000", ".", f"“100000000000000” {TOO_MANY_DIGITS}"),
+        ("1" * 1_000_000, ".", f"“{'1' * 59}…” {TOO_MANY_DIGITS}"),
+        ("1" * 1_000_000, ",", f"“{'1' * 59}…” {TOO_MANY_DIGITS}"),
+        ("0." + "0" * 999_999 + "1", ".", f"“0.{'0' * 57}…” {TOO_MANY_DIGITS}"),
+        ("1e999999999999999999", ".", f"“1e999999999999999999” {TOO_MANY_DIGITS}"),
+        ("1e-999999999999999999", ".", f"“1e-999999999999999999” {TOO_MANY_DIGITS}"),
+        ("x" * 100, ".", f"“{'x' * 59}…” is not a number."),
     ],
 )
 def test_bad_numbers_are_refused_with_the_reason(text, separator, message):
