@@ -6,15 +6,20 @@ that may not write.
 from __future__ import annotations
 
 import functools
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
+from django_htmx.http import HttpResponseClientRedirect
 
 from bsc.models import Invitation, Membership, Organization, OrgUnit
-from bsc.permissions import Action, require
+from bsc.permissions import Action, require, two_factor_satisfied
 from bsc.tenancy import dangerously_unscoped, organization_scope
+from bsc.two_factor import session_verified, user_has_two_factor
 
 SESSION_ORG_KEY = "current_organization"
 
@@ -43,6 +48,8 @@ def member_view(view):
     @functools.wraps(view)
     def wrapper(request: HttpRequest, org_slug: str, *args, **kwargs):
         membership = membership_for(request.user, org_slug)
+        if not two_factor_satisfied(membership, verified=session_verified(request)):
+            return redirect_to_second_factor(request)
         request.membership = membership
         request.organization = membership.organization
         request.session[SESSION_ORG_KEY] = org_slug
@@ -50,6 +57,14 @@ def member_view(view):
             return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def redirect_to_second_factor(request: HttpRequest) -> HttpResponse:
+    """Where a member goes whose organization requires two factors and whose session has not passed one:
+    to set the second factor up, or (an older session of someone who has one) to enter a code."""
+    target = "login_verify" if user_has_two_factor(request.user) else "two_factor"
+    url = f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}"
+    return HttpResponseClientRedirect(url) if getattr(request, "htmx", False) else redirect(url)
 
 
 def get_organization_for_admin(request: HttpRequest) -> Organization:

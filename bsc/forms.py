@@ -11,7 +11,10 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.mail import send_mail
 from django.template import loader
+from django.utils.translation import ngettext_lazy
+from django_otp.forms import OTPAuthenticationFormMixin
 
+from bsc import two_factor
 from bsc.models import Organization, OrgUnit, Role, User
 from bsc.selectors import member_user_list, org_unit_tree
 from bsc.tasks import password_reset_send
@@ -94,6 +97,65 @@ class PasswordResetMailForm(auth_forms.PasswordResetForm):
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
         send_mail(subject=subject, message=body, from_email=None, recipient_list=[to_email])
+
+
+class TwoFactorCodeForm(OTPAuthenticationFormMixin, forms.Form):
+    """One box for the second factor: a 6-digit code from the authenticator app or a recovery code.
+    django-otp verifies it against the matching device and throttles wrong codes per device."""
+
+    otp_token = forms.CharField(
+        label="Code",
+        max_length=40,
+        help_text="The 6-digit code your authenticator app shows, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "autocapitalize": "off", "spellcheck": "false"}
+        ),
+    )
+    wrong_code = "That code is not right. Enter the code your app shows now, or an unused recovery code."
+    otp_error_messages = {
+        **OTPAuthenticationFormMixin.otp_error_messages,
+        "token_required": "Enter the code from your authenticator app, or a recovery code.",
+        "invalid_token": wrong_code,
+        "device_required": wrong_code,
+        "n_failed_attempts": ngettext_lazy(
+            "After %(failure_count)d wrong code, wait a second before the next try.",
+            "After %(failure_count)d wrong codes in a row, wait a few seconds before the next try "
+            "(the wait doubles with each wrong code).",
+            "failure_count",
+        ),
+    }
+
+    def __init__(self, *args, user: User, device=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.device = device  # set: only this device's codes count (confirming a new authenticator)
+
+    def clean(self):
+        data = super().clean()
+        code = "".join(data.get("otp_token", "").split()).replace("-", "").lower()
+        data["otp_token"] = code
+        device = self.device if self.device is not None else two_factor.device_for_code(self.user, code)
+        data["otp_device"] = device.persistent_id if device is not None else None
+        self.clean_otp(self.user)
+        return data
+
+
+class PasswordConfirmForm(forms.Form):
+    """The account's password again, before a change to its second factor."""
+
+    password = forms.CharField(
+        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password
 
 
 # --- Organization admin: members, invitations, units, settings ---------------------------------------
@@ -241,8 +303,16 @@ class OrganizationSettingsForm(forms.Form):
         label="KPI values due by",
         help_text="Day of the following month by which a month's KPI values count as entered on time.",
     )
+    require_two_factor = forms.BooleanField(
+        required=False,
+        label="Require two-factor authentication",
+        help_text=(
+            "Members open this organization only after logging in with a code from an authenticator app; "
+            "those without one are asked to set it up first. Personal API tokens keep working."
+        ),
+    )
 
-    def __init__(self, *args, organization: Organization, **kwargs):
+    def __init__(self, *args, organization: Organization, user: User, **kwargs):
         kwargs.setdefault(
             "initial",
             {
@@ -254,13 +324,25 @@ class OrganizationSettingsForm(forms.Form):
                 "red_requires_comment": organization.red_requires_comment,
                 "reminder_hour": organization.reminder_hour,
                 "data_entry_day": organization.data_entry_day,
+                "require_two_factor": organization.require_two_factor,
             },
         )
         super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.user = user
         choices = list(_time_zone_choices())
         if organization.time_zone not in dict(choices):  # a legacy zone set elsewhere stays choosable
             choices.insert(0, (organization.time_zone, organization.time_zone))
         self.fields["time_zone"].choices = choices
+
+    def clean_require_two_factor(self):
+        required = self.cleaned_data["require_two_factor"]
+        if required and not self.organization.require_two_factor and not two_factor.user_has_two_factor(self.user):
+            raise forms.ValidationError(
+                "Turn on two-factor authentication for your own account first (account menu → Two-factor "
+                "authentication), so that requiring it does not shut you out."
+            )
+        return required
 
     def clean(self):
         data = super().clean()

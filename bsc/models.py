@@ -114,6 +114,10 @@ class Organization(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(28)],
         help_text="A month's KPI values are on time when first entered by this day of the following month.",
     )
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Members reach the organization's pages only after logging in with a second factor.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

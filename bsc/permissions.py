@@ -108,3 +108,10 @@ def can_on_some(membership: Membership | None, action: Action) -> bool:
             Action.UPDATE_ACTION_ITEM_STATUS,
         )  # fmt: skip
     return role == Role.COACH and action in (Action.WRITE_COACHING, Action.READ_COACHING)
+
+
+def two_factor_satisfied(membership: Membership, *, verified: bool) -> bool:
+    """Whether a member may reach the organization: one that requires two-factor authentication admits a
+    session only once it passed a second factor (`verified`). Callers pass verified=True for personal API
+    tokens: scripts cannot answer a second factor, and a token is a long random secret of its own."""
+    return verified or not membership.organization.require_two_factor

@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "pgtrigger",
     "pghistory",
     "bsc",
@@ -75,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): this session passed a second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -212,6 +216,12 @@ if PROXY_COUNT:
 else:
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 IPWARE_STRICT = False  # a longer header (a client's own X-Forwarded-For) still yields the proxies' entry
+
+# Two-factor log-in (bsc/two_factor.py): TOTP apps with one-time recovery codes, through django-otp; code
+# attempts are throttled per device (1 s, 2 s, 4 s … after each failure).
+OTP_TOTP_ISSUER = "Scorecard"  # the name authenticator apps list the account under
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 # --- Email -------------------------------------------------------------------------------------------
 

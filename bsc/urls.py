@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from bsc.views import home, maps
+from bsc.views import accounts, home, maps
 from coaching.views_calendar import calendar_feed_ics
 
 org_patterns = [
@@ -16,6 +16,9 @@ org_patterns = [
     path("", include("kpis.urls")),
     path("", include("coaching.urls")),
 ]
+
+# Django's admin logs in through the product's log-in page, so the second factor applies there too.
+admin.site.login = accounts.django_admin_login
 
 urlpatterns = [
     path("", home.home, name="home"),

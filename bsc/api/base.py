@@ -16,10 +16,11 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from bsc.access import membership_for
-from bsc.models import Membership, Organization
-from bsc.permissions import Action, can
+from bsc.models import Membership, Organization, PersonalToken
+from bsc.permissions import Action, can, two_factor_satisfied
 from bsc.strategy import StaleMapError
 from bsc.tenancy import organization_scope
+from bsc.two_factor import session_verified
 
 
 class OrganizationScopedMixin:
@@ -46,10 +47,20 @@ class OrganizationScopedMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication, IsAuthenticated, throttles
         self.membership = membership_for(request.user, kwargs["org_slug"])
+        self.check_two_factor(request)
         self.organization = self.membership.organization
         self._scopes.enter_context(organization_scope(self.organization))
         if request.method not in permissions.SAFE_METHODS:
             self.check_write_permission()
+
+    def check_two_factor(self, request) -> None:
+        """A session (the browser's) follows the pages' rule; a personal token passes (scripts)."""
+        verified = isinstance(request.auth, PersonalToken) or session_verified(request._request)
+        if not two_factor_satisfied(self.membership, verified=verified):
+            raise exceptions.PermissionDenied(
+                f"{self.membership.organization.name} requires two-factor authentication: log in with your "
+                "second factor (or set it up under Account → Two-factor authentication), or use a personal API token."
+            )
 
     def check_write_permission(self) -> None:
         if not can(self.membership, self.write_action):

@@ -226,7 +226,7 @@ def unit_delete(request, pk):
 @member_view
 def settings_edit(request):
     organization = get_organization_for_admin(request)
-    form = OrganizationSettingsForm(request.POST or None, organization=organization)
+    form = OrganizationSettingsForm(request.POST or None, organization=organization, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.organization_update(organization=organization, **form.organization_fields())
