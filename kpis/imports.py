@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import time
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -29,13 +30,20 @@ from pghistory.models import Context
 from bsc import org_calendar
 from bsc.models import Membership, Organization, User
 from bsc.permissions import Action, can
+from bsc.validation import echo
 from kpis.exports import formula_restored
 from kpis.models import Frequency, ImportBatch, ImportStatus, Kpi, Measurement, Source
 from kpis.outbox import scores_recompute_request_from
 from kpis.services import check_period, parse_number, parse_period
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 50_000
+# The bounds of an upload, checked before it is parsed and while it is read, so that a small hostile file (an
+# .xlsx is a zip: 300 KB can unpack to gigabytes) cannot take the process's memory. Messages name them.
+MAX_BYTES = 5 * 1024 * 1024  # the file as uploaded (the upload form checks it too)
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # what the parts of an .xlsx unpack to, together
+MAX_PART_RATIO = 100  # how many times its packed size a part of an .xlsx may unpack to ...
+RATIO_FROM_BYTES = 1024 * 1024  # ... once it unpacks to more than this (small parts of repeated markup may)
+MAX_ROWS = 50_000  # rows after the header, blank ones included
+MAX_CELL_CHARS = 1_000  # a kpi code, period or value cell; longer is a problem of its row (comments: MAX_COMMENT)
 TASK_THRESHOLD = 500  # more valid rows than this are imported by a Celery task, with a progress bar
 CHUNK = 500  # rows per upsert statement (progress is reported between chunks)
 MAX_COMMENT = 2_000
@@ -107,10 +115,10 @@ def _rows_from(records, first_number: int = 2) -> tuple[list[RawRow], bool]:
     columns = _columns(list(header))
     rows = []
     for number, record in enumerate(records, start=first_number):
+        if number - first_number == MAX_ROWS:  # blank rows count: a sheet can claim a million of them
+            raise ValidationError(f"The file has more than {MAX_ROWS:,} rows; split it into smaller files.")
         if all(_blank(cell) for cell in record):
             continue
-        if len(rows) == MAX_ROWS:
-            raise ValidationError(f"The file has more than {MAX_ROWS:,} rows; split it into smaller files.")
 
         def cell(name, record=record):
             index = columns.get(name)
@@ -127,18 +135,52 @@ def _csv_records(data: bytes):
         raise ValidationError("The file is not UTF-8 text; save it as “CSV UTF-8” and upload it again.") from None
     first_line = text.split("\n", 1)[0]
     delimiter = max([",", ";", "\t"], key=first_line.count)
-    return iter(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        yield from reader
+    except csv.Error as error:  # a cell over the csv module's field limit, mostly
+        if str(error).startswith("field larger than field limit"):
+            raise ValidationError(
+                f"Line {reader.line_num:,} of the file has a cell longer than {csv.field_size_limit():,} characters; "
+                f"a cell holds at most {MAX_CELL_CHARS:,} (a comment {MAX_COMMENT:,})."
+            ) from None
+        raise ValidationError(f"Line {reader.line_num:,} of the file is not CSV: {error}.") from None
+
+
+def _check_unpacked(data: bytes) -> None:
+    """An .xlsx is a zip: bound what it unpacks to from its directory, before anything is unpacked. The sizes it
+    states are the most zipfile will unpack (it stops there and checks the CRC), so they can be trusted."""
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise ValidationError("The file could not be read as an Excel workbook (.xlsx).") from None
+    if sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES:
+        raise ValidationError(
+            f"The file unpacks to more than {MAX_UNPACKED_BYTES // (1024 * 1024)} MB; split it into smaller files."
+        )
+    for part in parts:
+        if part.file_size > RATIO_FROM_BYTES and part.file_size > MAX_PART_RATIO * max(part.compress_size, 1):
+            raise ValidationError(
+                f"The part “{echo(part.filename)}” of the file unpacks to more than {MAX_PART_RATIO} times its "
+                "packed size, which a workbook saved by a spreadsheet program does not; save it again and upload that."
+            )
 
 
 def _xlsx_records(data: bytes):
     from openpyxl import load_workbook
 
+    _check_unpacked(data)
+    unreadable = "The file could not be read as an Excel workbook (.xlsx)."
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds of errors for files that are not workbooks
-        raise ValidationError("The file could not be read as an Excel workbook (.xlsx).") from None
-    sheet = workbook.worksheets[0]
-    return sheet.iter_rows(values_only=True, max_col=50)
+        raise ValidationError(unreadable) from None
+    try:  # read_only: the sheet is parsed row by row as it is read
+        yield from workbook.worksheets[0].iter_rows(values_only=True, max_col=50)
+    except Exception:  # broken XML or cells further down (a number cell of 5,000 digits is a ValueError)
+        raise ValidationError(unreadable) from None
+    finally:
+        workbook.close()
 
 
 def read_rows(data: bytes, filename: str) -> tuple[list[RawRow], bool]:
@@ -232,31 +274,36 @@ def rows_check(
     """Check every row; nothing is written. Rows without a value are skipped (an export leaves months
     without data empty), rows with any problem are listed with all their problems."""
     checked = Checked(total=len(raw_rows))
-    kpis = _kpis_by_code(organization, {_text(r.code) for r in raw_rows if _text(r.code)})
+    codes = {code for raw in raw_rows if 0 < len(code := _text(raw.code)) <= MAX_CELL_CHARS}
+    kpis = _kpis_by_code(organization, codes)
     candidates = []  # (raw, kpi, period, value, comment, messages)
     for raw in raw_rows:
         if _blank(raw.value):
             checked.skipped += 1
             continue
-        messages: list[str] = []
-        code = _text(raw.code)
-        kpi = kpis.get(code)
+        cells = {"kpi code": _text(raw.code), "period": _text(raw.period), "value": _text(raw.value)}
+        too_long = [name for name, text in cells.items() if len(text) > MAX_CELL_CHARS]
+        messages = [f"The {name} cell is longer than {MAX_CELL_CHARS:,} characters." for name in too_long]
+        code = cells["kpi code"]
+        kpi = None if "kpi code" in too_long else kpis.get(code)
         if not code:
             messages.append("The KPI code is empty.")
-        elif kpi is None:
-            messages.append(f"Unknown KPI code “{code}”.")
+        elif kpi is None and "kpi code" not in too_long:
+            messages.append(f"Unknown KPI code “{echo(code)}”.")
         period = value = None
-        try:
-            period = _period(raw.period)
-        except ValidationError as error:
-            messages.append(_message(error))
-        try:
-            value = _number(raw.value, decimal_separator)
-        except ValidationError as error:
-            messages.append(_message(error))
-        else:
-            if -value.as_tuple().exponent > MAX_DECIMALS:
-                messages.append(f"“{_text(raw.value)}” has more than {MAX_DECIMALS} decimals.")
+        if "period" not in too_long:
+            try:
+                period = _period(raw.period)
+            except ValidationError as error:
+                messages.append(_message(error))
+        if "value" not in too_long:
+            try:
+                value = _number(raw.value, decimal_separator)
+            except ValidationError as error:
+                messages.append(_message(error))
+            else:
+                if -value.as_tuple().exponent > MAX_DECIMALS:
+                    messages.append(f"“{echo(cells['value'])}” has more than {MAX_DECIMALS} decimals.")
         comment = formula_restored(_text(raw.comment)) if has_comment else None  # as the export wrote it
         if comment is not None and len(comment) > MAX_COMMENT:
             messages.append(f"The comment is longer than {MAX_COMMENT:,} characters.")
@@ -276,8 +323,8 @@ def rows_check(
             messages.append(f"{kpi.code} {period:%Y-%m} is also in row {others}; keep one row per KPI and period.")
         if messages:
             checked.problems.append(
-                {"row": raw.number, "code": _text(raw.code), "period": _text(raw.period),
-                 "value": _text(raw.value), "messages": messages}
+                {"row": raw.number, "code": echo(_text(raw.code)), "period": echo(_text(raw.period)),
+                 "value": echo(_text(raw.value)), "messages": messages}
             )  # fmt: skip
         else:
             valid.append((kpi, period, value, comment))
