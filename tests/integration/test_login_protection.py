@@ -9,12 +9,13 @@ import runpy
 from datetime import timedelta
 
 import pytest
+from axes.models import AccessFailureLog
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bsc.tasks import password_reset_send
+from bsc.tasks import login_failures_prune, password_reset_send
 from tests import factories
 from tests.conftest import PROJECT_DIR
 
@@ -198,3 +199,11 @@ def test_the_reset_task_mails_a_known_address_and_nothing_else(world):
     assert [message.to for message in mail.outbox] == [[world.viewer_a.email]]
     assert mail.outbox[0].subject == "Reset your Scorecard password"
     assert "https://scorecard.example.com/accounts/password/reset/" in mail.outbox[0].body
+
+
+def test_the_nightly_prune_keeps_two_days_of_failures(world, client, pinned_clock):
+    fail(client, "old@acme.example.com", 2, REMOTE_ADDR="10.0.4.1")
+    pinned_clock.shift(timedelta(days=2, minutes=1))
+    fail(client, "recent@acme.example.com", 1, REMOTE_ADDR="10.0.4.1")
+    assert login_failures_prune() == 2
+    assert list(AccessFailureLog.objects.values_list("username", flat=True)) == ["recent@acme.example.com"]
