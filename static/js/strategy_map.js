@@ -89,6 +89,8 @@
       if (value === null || value === undefined || value === false) continue;
       if (key === "text") node.textContent = value;
       else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      // Through CSSOM: the Content-Security-Policy refuses a style="" attribute, even one set by a script.
+      else if (key === "style") node.style.cssText = value;
       else if (value === true) node.setAttribute(key, "");
       else node.setAttribute(key, value);
     }
