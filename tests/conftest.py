@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -352,13 +353,66 @@ def browser():
         instance.close()
 
 
+# Reported by every page of a context as the browser sees it: a script error, a console error (Chromium logs a
+# refused resource, a failed request and a Content-Security-Policy violation there) or a CSP violation event.
+CSP_VIOLATION_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  // blockedURI is "inline", "eval" or the refused address.
+  window.__bscCspViolation(`${event.effectiveDirective} refused ${event.blockedURI} (${event.sourceFile}:${event.lineNumber})`);
+});
+"""
+
+
+def watch_console(context) -> list[str]:
+    """Collect the console errors, uncaught script errors and CSP violations of the context's pages."""
+    problems: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            where = message.location or {}
+            problems.append(f"console error: {message.text} ({where.get('url')}:{where.get('lineNumber')})")
+
+    context.on("console", on_console)
+    context.on("weberror", lambda web_error: problems.append(f"script error: {web_error.error}"))
+    context.expose_binding("__bscCspViolation", lambda source, text: problems.append(f"CSP violation: {text}"))
+    context.add_init_script(CSP_VIOLATION_LISTENER)
+    return problems
+
+
+def unexpected_console_problems(problems: list[str], allowed: tuple[str, ...]) -> list[str]:
+    """The problems that match none of the regular expressions a test allowed."""
+    return [problem for problem in problems if not any(re.search(pattern, problem) for pattern in allowed)]
+
+
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    yield page
-    context.close()
+def open_page(browser, live_server, request):
+    """A factory of pages in fresh browser contexts (options as browser.new_context's); the test fails at teardown
+    if any of them logged a console error, threw a script error or violated the Content-Security-Policy. A
+    test that provokes one on purpose (a 403 answer logs "Failed to load resource") allows it with
+    `@pytest.mark.allow_console_errors(regex, ...)`."""
+    marker = request.node.get_closest_marker("allow_console_errors")
+    allowed = tuple(marker.args) if marker else ()
+    contexts = []
+
+    def make(**options):
+        options = {"base_url": live_server.url, "viewport": {"width": 1280, "height": 860}, **options}
+        context = browser.new_context(**options)
+        context.set_default_timeout(15_000)
+        contexts.append((context, watch_console(context)))
+        return context.new_page()
+
+    yield make
+    unexpected = []
+    for context, problems in contexts:
+        context.close()
+        unexpected += unexpected_console_problems(problems, allowed)
+    if unexpected:
+        pytest.fail("The browser reported problems:\n" + "\n".join(unexpected), pytrace=False)
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page()
 
 
 def screenshot(page, name: str) -> Path:

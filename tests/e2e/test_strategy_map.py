@@ -70,6 +70,8 @@ def objective_named(world, name: str) -> Objective:
     return Objective.objects.for_organization(world.org_a).select_related("perspective").get(name=name)
 
 
+# The refused cycle is the API's 400, which Chromium logs.
+@pytest.mark.allow_console_errors(r"status of 400 \(Bad Request\) \(http://[^)]*/api/v1/o/acme/links/:")
 def test_an_executive_builds_a_map_with_mouse_and_keyboard(world, member_of_role, page):
     executive = member_of_role(Role.EXECUTIVE)
     log_in(page, executive.email)
@@ -298,6 +300,8 @@ def test_a_viewer_reads_the_map_without_edit_controls(world, page):
     screenshot(page, "strategy_map_phone")
 
 
+# The stale edit is the API's 409, which Chromium logs.
+@pytest.mark.allow_console_errors(r"status of 409 \(Conflict\) \(http://[^)]*/api/v1/o/acme/objectives/")
 def test_a_stale_edit_is_refused_with_a_message_and_the_map_refreshes(world, member_of_role, page):
     made = build_company_map(world)
     log_in(page, member_of_role(Role.EXECUTIVE).email)
