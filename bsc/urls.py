@@ -2,9 +2,9 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
-from bsc.views import accounts, home, maps
+from bsc.views import accounts, api_docs, home, maps
 from coaching.views_calendar import calendar_feed_ics
 
 org_patterns = [
@@ -28,8 +28,8 @@ urlpatterns = [
     path("calendar/<str:token>.ics", calendar_feed_ics, name="calendar_feed"),
     path("api/v1/", include("bsc.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
+    path("api/docs/", api_docs.api_docs, name="api_docs"),
+    path("api/redoc/", api_docs.api_redoc, name="api_redoc"),
     path("django-admin/", admin.site.urls),
 ]
 
