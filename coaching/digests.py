@@ -1,10 +1,10 @@
 """The words of each reminder: subject, plain text and HTML of the digests and session reminders, and the
-.ics invite. Plain string building (no template engine): a tick renders thousands of digests at once."""
+.ics invite. No template engine (a tick renders thousands of digests at once): the HTML is put together with
+Django's format_html, which escapes every value it is given, and the invite with icalendar."""
 
 from __future__ import annotations
 
 import functools
-import html
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlparse
@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from django.conf import settings
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from coaching.models import SessionKind
 from kpis.models import PeriodKind
@@ -64,15 +65,17 @@ def _plural(count: int, noun: str, plural: str | None = None) -> str:
 def _footer(slug: str, why: str) -> tuple[str, str]:
     url = absolute(page("notification_settings", slug))
     text = f"\n-- \n{why} Choose which reminders you also get by email: {url}\n"
-    markup = (
-        f'<p style="color:#667;font-size:small">{html.escape(why)} '
-        f'<a href="{html.escape(url)}">Choose which reminders you also get by email</a>.</p>'
+    markup = format_html(
+        '<p style="color:#667;font-size:small">{} <a href="{}">Choose which reminders you also get by email</a>.</p>',
+        why,
+        url,
     )
     return text, markup
 
 
 def _html_list(items: list[str]) -> str:
-    return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
+    """A list of items: text is escaped, markup made by format_html kept."""
+    return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((item,) for item in items)))
 
 
 # --- Daily digest: KPI values and action items due and overdue ------------------------------------------
@@ -113,8 +116,7 @@ def _period(frequency: str, period: date, fiscal_start: int) -> tuple[str, str]:
 
 
 def _kpi_section(*, slug: str, fiscal_start: int, items: list[KpiItem]) -> _Section:
-    """The values due now and those overdue, one line per KPI. (Codes, period labels and our own URLs need
-    no HTML escaping; names do.)"""
+    """The values due now and those overdue, one line per KPI."""
     entry = absolute(page("data_entry", slug))
     due: list[tuple[KpiItem, tuple[str, str]]] = []
     overdue: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
@@ -130,18 +132,22 @@ def _kpi_section(*, slug: str, fiscal_start: int, items: list[KpiItem]) -> _Sect
         parts.append(f"{overdue_count} overdue" if due else f"{_plural(overdue_count, 'KPI value')} overdue")
 
     text = [KPI_SECTION, "-" * len(KPI_SECTION), "These KPI values are waiting for you, as their owner."]
-    markup = [
-        f"<h2>{KPI_SECTION}</h2>",
-        "<p>These KPI values are waiting for you, as their owner.</p>",
-    ]
+    markup = [format_html("<h2>{}</h2>", KPI_SECTION), "<p>These KPI values are waiting for you, as their owner.</p>"]
     if due:
         text += ["", "Due now:"] + [f"- {i.code} · {i.name} ({i.unit}): {label}" for i, (label, _) in due]
         markup.append("<h3>Due now</h3>")
         markup.append(
             _html_list(
                 [
-                    f"<strong>{i.code}</strong> · {html.escape(i.name)} ({html.escape(i.unit)}): "
-                    f'<a href="{entry}?period={query}">{label}</a>'
+                    format_html(
+                        '<strong>{}</strong> · {} ({}): <a href="{}?period={}">{}</a>',
+                        i.code,
+                        i.name,
+                        i.unit,
+                        entry,
+                        query,
+                        label,
+                    )
                     for i, (label, query) in due
                 ]
             )
@@ -155,14 +161,21 @@ def _kpi_section(*, slug: str, fiscal_start: int, items: list[KpiItem]) -> _Sect
         markup.append(
             _html_list(
                 [
-                    f"<strong>{code}</strong> · {html.escape(name)} ({html.escape(unit)}): "
-                    + ", ".join(f'<a href="{entry}?period={query}">{label}</a>' for label, query in periods)
+                    format_html(
+                        "<strong>{}</strong> · {} ({}): {}",
+                        code,
+                        name,
+                        unit,
+                        format_html_join(
+                            ", ", '<a href="{}?period={}">{}</a>', ((entry, query, label) for label, query in periods)
+                        ),
+                    )
                     for (code, name, unit), periods in overdue.items()
                 ]
             )
         )
     text += ["", f"Enter them here: {entry}"]
-    markup.append(f'<p><a href="{entry}">Open data entry</a></p>')
+    markup.append(format_html('<p><a href="{}">Open data entry</a></p>', entry))
     return _Section(", ".join(parts), text, markup)
 
 
@@ -184,13 +197,13 @@ def _action_section(*, slug: str, today: date, items: list[ActionItemLine]) -> _
         return f"{item.title}{where}, due {_day(item.due_date)}"
 
     text = [ACTION_SECTION, "-" * len(ACTION_SECTION), "Your open action items:"]
-    markup = [f"<h2>{ACTION_SECTION}</h2>", "<p>Your open action items:</p>"]
+    markup = [format_html("<h2>{}</h2>", ACTION_SECTION), "<p>Your open action items:</p>"]
     for label, group in groups.items():
         if group:
             text += ["", f"{label}:"] + [f"- {line(i)}" for i in group]
-            markup += [f"<h3>{label}</h3>", _html_list([html.escape(line(i)) for i in group])]
+            markup += [format_html("<h3>{}</h3>", label), _html_list([line(i) for i in group])]
     text += ["", f"Mark them done here: {actions}"]
-    markup.append(f'<p><a href="{html.escape(actions)}">Open the action items</a></p>')
+    markup.append(format_html('<p><a href="{}">Open the action items</a></p>', actions))
     return _Section(summary, text, markup)
 
 
@@ -214,7 +227,7 @@ def daily_digest(
         sections.append(_action_section(slug=slug, today=today, items=action_items))
     subject = f"{org_name}: " + ", ".join(section.summary for section in sections)
     text = [f"Hello {person},", "", f"Your daily digest of {org_name}."]
-    markup = [f"<p>Hello {html.escape(person)},</p>", f"<p>Your daily digest of {html.escape(org_name)}.</p>"]
+    markup = [format_html("<p>Hello {},</p>", person), format_html("<p>Your daily digest of {}.</p>", org_name)]
     for section in sections:
         text += [""] + section.text
         markup += section.markup
@@ -267,14 +280,19 @@ def session_reminder(
         text += ["", "Agenda:", session.agenda]
     text += ["", f"Session page: {absolute(link)}", "The attached invite (invite.ics) adds it to your calendar."]
     markup = [
-        f"<p>Hello {html.escape(person)},</p>",
-        f"<p>A {html.escape(kind.lower())} of <strong>{html.escape(session.unit)}</strong> "
-        f"({html.escape(org_name)}) is coming up on <strong>{html.escape(when)}</strong>.</p>",
-        f"<p>Coach: {html.escape(session.coach[1])}<br>Participants: {html.escape(people)}</p>",
+        format_html("<p>Hello {},</p>", person),
+        format_html(
+            "<p>A {} of <strong>{}</strong> ({}) is coming up on <strong>{}</strong>.</p>",
+            kind.lower(),
+            session.unit,
+            org_name,
+            when,
+        ),
+        format_html("<p>Coach: {}<br>Participants: {}</p>", session.coach[1], people),
     ]
     if session.agenda:
-        markup.append(f'<h3>Agenda</h3><p style="white-space:pre-line">{html.escape(session.agenda)}</p>')
-    markup.append(f'<p><a href="{html.escape(absolute(link))}">Open the session</a></p>')
+        markup.append(format_html('<h3>Agenda</h3><p style="white-space:pre-line">{}</p>', session.agenda))
+    markup.append(format_html('<p><a href="{}">Open the session</a></p>', absolute(link)))
     foot_text, foot_html = _footer(slug, "You get this because you take part in this coaching session.")
     return Rendered(
         subject,
@@ -345,21 +363,22 @@ def coach_weekly(
         f"What needs attention in the units you coach in {org_name} ({month} is the month now due):",
     ]
     markup = [
-        f"<p>Hello {html.escape(person)},</p>",
-        f"<p>What needs attention in the units you coach in {html.escape(org_name)} "
-        f"({html.escape(month)} is the month now due):</p>",
+        format_html("<p>Hello {},</p>", person),
+        format_html(
+            "<p>What needs attention in the units you coach in {} ({} is the month now due):</p>", org_name, month
+        ),
     ]
     for unit, sections in units.items():
         text += ["", unit, "=" * len(unit)]
-        markup.append(f"<h2>{html.escape(unit)}</h2>")
+        markup.append(format_html("<h2>{}</h2>", unit))
         for what in ("red", "missing", "overdue"):
             found = sections.get(what)
             if not found:
                 continue
             lines = [f"{f.label}: {f.detail}" if f.detail else f.label for f in found]
             text += [f"{SECTION_TITLES[what]}:"] + [f"- {line}" for line in lines]
-            markup += [f"<h3>{SECTION_TITLES[what]}</h3>", _html_list([html.escape(line) for line in lines])]
+            markup += [format_html("<h3>{}</h3>", SECTION_TITLES[what]), _html_list(lines)]
     text += ["", f"Coaching: {absolute(link)}"]
-    markup.append(f'<p><a href="{html.escape(absolute(link))}">Open coaching</a></p>')
+    markup.append(format_html('<p><a href="{}">Open coaching</a></p>', absolute(link)))
     foot_text, foot_html = _footer(slug, "You get this because you coach these units.")
     return Rendered(subject, "\n".join(text) + "\n" + foot_text, "\n".join(markup) + foot_html, link)
