@@ -98,3 +98,16 @@ def test_api_responses_carry_the_policies(world, client):
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json"
     assert_security_headers(response)
+
+
+def test_the_api_docs_pages_widen_only_what_their_libraries_need(db, client):
+    swagger = client.get(reverse("api_docs"))
+    assert csp_directives(swagger) == {**EXPECTED_CSP, "img-src": "'self' data:"}
+    redoc = client.get(reverse("api_redoc"))
+    assert csp_directives(redoc) == {
+        **EXPECTED_CSP,
+        "style-src": "'self' 'unsafe-inline'",
+        "img-src": "'self' data:",
+        "worker-src": "blob:",
+    }
+    assert redoc.headers["Permissions-Policy"] == EXPECTED_PERMISSIONS_POLICY
