@@ -9,6 +9,7 @@ by their owner. A role that may never write is refused (403) before anything is 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,8 +22,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from bsc import org_calendar
-from bsc.api.base import OrganizationScopedMixin, id_param
-from bsc.api.serializers import OffsetDateTimeField, OrganizationRelatedField
+from bsc.api.base import ID_SCHEMA, OrganizationScopedMixin, flag_param, id_filter, id_param
+from bsc.api.serializers import (
+    ApiModelSerializer,
+    LocalTimeField,
+    OffsetDateTimeField,
+    OrganizationRelatedField,
+    TextField,
+)
 from bsc.models import Initiative, Objective, OrgUnit, Role, User
 from bsc.permissions import Action, can, can_on_some, scoped_unit_ids
 from coaching import cadences, selectors, services
@@ -50,11 +57,16 @@ def _forbid(message: str):
     raise exceptions.PermissionDenied(message)
 
 
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # the schema's full-date: fromisoformat also takes "20270310"
+
+
 def _date_param(request, name: str) -> date | None:
     value = request.query_params.get(name)
     if not value:
         return None
     try:
+        if not _DATE.fullmatch(value):
+            raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
         raise exceptions.ValidationError({name: [f"“{value}” is not a date; use YYYY-MM-DD."]}) from None
@@ -102,14 +114,14 @@ class SessionCreateSerializer(serializers.Serializer):
         queryset_for=_members, required=False, help_text="A member; defaults to you. Only admins name another."
     )
     participants = OrganizationRelatedField(queryset_for=_members, many=True, required=False)
-    agenda = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    agenda = TextField(required=False, allow_blank=True, max_length=4000, default="")
 
 
 class SessionChangeSerializer(serializers.Serializer):
-    agenda = serializers.CharField(required=False, allow_blank=True, max_length=4000)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=20000, help_text="Markdown.")
-    wins = serializers.CharField(required=False, allow_blank=True, max_length=4000)
-    challenges = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    agenda = TextField(required=False, allow_blank=True, max_length=4000)
+    notes = TextField(required=False, allow_blank=True, max_length=20000, help_text="Markdown.")
+    wins = TextField(required=False, allow_blank=True, max_length=4000)
+    challenges = TextField(required=False, allow_blank=True, max_length=4000)
     participants = OrganizationRelatedField(queryset_for=_members, many=True, required=False)
     scheduled_at = OffsetDateTimeField(
         required=False, help_text="Moves a scheduled session (a cadence's occurrence keeps its date)."
@@ -126,9 +138,9 @@ class SessionHoldSerializer(serializers.Serializer):
 
 
 SESSION_FILTERS = [
-    OpenApiParameter("unit", OpenApiTypes.INT, description="Only this unit's sessions."),
+    id_filter("unit", "Only this unit's sessions."),
     OpenApiParameter("status", OpenApiTypes.STR, enum=SessionStatus.values),
-    OpenApiParameter("cadence", OpenApiTypes.INT, description="Only the sessions of this cadence."),
+    id_filter("cadence", "Only the sessions of this cadence."),
     OpenApiParameter("date_from", OpenApiTypes.DATE, description="Starting on or after this day (local)."),
     OpenApiParameter("date_to", OpenApiTypes.DATE, description="Starting on or before this day (local)."),
 ]
@@ -256,7 +268,7 @@ def _linked(model):
 
 
 class ActionItemWriteSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = TextField(max_length=200)
     owner = OrganizationRelatedField(queryset_for=_members, help_text="A member of the organization.")
     due_date = serializers.DateField()
     unit = OrganizationRelatedField(
@@ -277,11 +289,13 @@ class ActionItemStatusSerializer(serializers.Serializer):
 
 
 ACTION_ITEM_FILTERS = [
-    OpenApiParameter("owner", OpenApiTypes.STR, description="A member's user id, or `me`."),
+    OpenApiParameter(
+        "owner", {"anyOf": [{"type": "string", "enum": ["me"]}, ID_SCHEMA]}, description="A member's user id, or `me`."
+    ),
     OpenApiParameter("status", OpenApiTypes.STR, enum=ActionItemStatus.values),
     OpenApiParameter("overdue", OpenApiTypes.BOOL, description="true: only open items past their due date."),
-    OpenApiParameter("unit", OpenApiTypes.INT, description="Only this unit's items."),
-    OpenApiParameter("session", OpenApiTypes.INT, description="Only the items of this session."),
+    id_filter("unit", "Only this unit's items."),
+    id_filter("session", "Only the items of this session."),
 ]
 
 
@@ -312,11 +326,11 @@ class ActionItemViewSet(CoachingScopedMixin, viewsets.GenericViewSet):
         state = _choice_param(self.request, "status", ActionItemStatus.values)
         if state:
             items = items.filter(status=state)
-        overdue = _choice_param(self.request, "overdue", ["true", "false"])
+        overdue = flag_param(self.request, "overdue")
         today = self.today()
-        if overdue == "true":
+        if overdue is True:
             items = items.filter(status=ActionItemStatus.OPEN, due_date__lt=today)
-        elif overdue == "false":
+        elif overdue is False:
             items = items.exclude(status=ActionItemStatus.OPEN, due_date__lt=today)
         for name in ("unit", "session"):
             value = id_param(self.request, name)
@@ -400,7 +414,7 @@ class ActionItemViewSet(CoachingScopedMixin, viewsets.GenericViewSet):
 # --- Cadences ---------------------------------------------------------------------------------------------
 
 
-class CadenceSerializer(serializers.ModelSerializer):
+class CadenceSerializer(ApiModelSerializer):
     unit = OrganizationRelatedField(queryset_for=_units)
     coach = OrganizationRelatedField(
         queryset_for=_members, required=False, help_text="A member; defaults to you. Only admins name another."
@@ -416,7 +430,7 @@ class CadenceSerializer(serializers.ModelSerializer):
     week_of_month = serializers.IntegerField(
         required=False, allow_null=True, help_text="Monthly cadences: 1 to 4, or -1 for the last such weekday."
     )
-    time_of_day = serializers.TimeField(help_text="Local time in the organization's time zone, HH:MM.")
+    time_of_day = LocalTimeField(help_text="Local time in the organization's time zone: HH:MM, seconds optional.")
     rule = serializers.CharField(source="rule_text", read_only=True)
 
     class Meta:
@@ -472,7 +486,7 @@ class CadenceViewSet(CoachingScopedMixin, viewsets.ModelViewSet):
         if not can(self.membership, Action.WRITE_COACHING, unit=unit, coach_id=coach.pk):
             _forbid("Coaches set up cadences they coach themselves; only admins name another coach.")
 
-    @extend_schema(parameters=[OpenApiParameter("unit", OpenApiTypes.INT, description="Only this unit's cadences.")])
+    @extend_schema(parameters=[id_filter("unit", "Only this unit's cadences.")])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

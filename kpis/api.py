@@ -7,6 +7,7 @@ own). A measurement saved against an older `version` is refused with 409 and the
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -18,8 +19,8 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from bsc.api.base import OrganizationScopedMixin, id_param, is_id
-from bsc.api.serializers import ApiModelSerializer, OrganizationRelatedField, PlainDecimalField
+from bsc.api.base import ID_SCHEMA, OrganizationScopedMixin, flag_param, id_filter, id_param, is_id
+from bsc.api.serializers import ApiModelSerializer, OrganizationRelatedField, PlainDecimalField, TextField
 from bsc.models import Objective, OrgUnit, Role, User
 from bsc.permissions import Action, can
 from kpis import selectors, services
@@ -41,13 +42,29 @@ def _messages(error: DjangoValidationError) -> dict[str, list[str]]:
 # --- Fields and serializers ------------------------------------------------------------------------------
 
 
-@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-03"})
+PERIOD = re.compile(r"[1-9][0-9]{3}-(0[1-9]|1[0-2])")  # ASCII digits: strptime alone also takes "٢٠٢٦-03"
+
+
+def parse_period(text: str) -> date:
+    """A period the API was sent, exactly as the schema's pattern has it (YYYY-MM); a 400's message otherwise."""
+    if not PERIOD.fullmatch(text):
+        raise DjangoValidationError({"period": f"“{text}” is not a period; write it as YYYY-MM, e.g. 2026-03."})
+    return services.parse_period(text)
+
+
+PERIOD_SCHEMA = {"type": "string", "pattern": f"^{PERIOD.pattern}$", "example": "2026-03"}
+
+
+@extend_schema_field(PERIOD_SCHEMA)
 class PeriodField(serializers.CharField):
     """A period as YYYY-MM (the first day of that month is stored)."""
 
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
+
     def to_internal_value(self, data) -> date:
         try:
-            return services.parse_period(super().to_internal_value(data))
+            return parse_period(super().to_internal_value(data))
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.message_dict["period"]) from None
 
@@ -118,8 +135,9 @@ class TargetSerializer(ApiModelSerializer):
 
 
 class TargetRecalibrateSerializer(serializers.Serializer):
+    whole_on_patch = True  # bsc.api.schema: the PATCH needs both fields
     value = PlainDecimalField(max_digits=20, decimal_places=6)
-    reason = serializers.CharField(max_length=500, help_text="Why the target changes; shown next to it.")
+    reason = TextField(max_length=500, help_text="Why the target changes; shown next to it.")
 
 
 class MeasurementSerializer(ApiModelSerializer):
@@ -128,7 +146,7 @@ class MeasurementSerializer(ApiModelSerializer):
     )
     kpi_code = serializers.CharField(source="kpi.code", read_only=True)
     period = PeriodField(help_text="YYYY-MM; it must start a period of the KPI's frequency.")
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    comment = TextField(required=False, allow_blank=True, max_length=2000, default="")
     version = serializers.IntegerField(
         min_value=1,
         required=False,
@@ -151,8 +169,9 @@ class MeasurementSerializer(ApiModelSerializer):
 
 
 class MeasurementChangeSerializer(serializers.Serializer):
+    whole_on_patch = True  # bsc.api.schema: the PATCH needs the value and the version
     value = PlainDecimalField(max_digits=20, decimal_places=6)
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    comment = TextField(required=False, allow_blank=True, max_length=2000)
     version = serializers.IntegerField(min_value=1, help_text="The version you saw; an older one is refused (409).")
 
 
@@ -162,11 +181,25 @@ class StaleSerializer(serializers.Serializer):
     current = MeasurementSerializer(allow_null=True, help_text="The value saved now (null: it was removed).")
 
 
+@extend_schema_field({"anyOf": [ID_SCHEMA, {"type": "string", "minLength": 1}]})
+class KpiRefField(serializers.Field):
+    """A KPI named by its id (a number, or its digits as text) or by its code; read as the text sent."""
+
+    default_error_messages = {"invalid": "Give the KPI's id or its code."}
+
+    def to_internal_value(self, data) -> str:
+        if isinstance(data, int) and not isinstance(data, bool):
+            return str(data)
+        if not isinstance(data, str) or not data:
+            self.fail("invalid")
+        return data
+
+
 class BulkItemSerializer(serializers.Serializer):
-    kpi = serializers.CharField(help_text="The KPI's id or its code.")
+    kpi = KpiRefField(help_text="The KPI's id or its code.")
     period = PeriodField(help_text="YYYY-MM; it must start a period of the KPI's frequency.")
     value = PlainDecimalField(max_digits=20, decimal_places=6)
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    comment = TextField(required=False, allow_blank=True, max_length=2000, default="")
     version = serializers.IntegerField(
         min_value=1, required=False, allow_null=True, help_text="The version you saw; leave out for a new value."
     )
@@ -193,12 +226,12 @@ def _period_param(request, name: str) -> date | None:
     if not value:
         return None
     try:
-        return services.parse_period(value)
+        return parse_period(value)
     except DjangoValidationError as error:
         raise exceptions.ValidationError({name: error.message_dict["period"]}) from None
 
 
-KPI_FILTER = OpenApiParameter("kpi", OpenApiTypes.INT, description="Only this KPI's rows.")
+KPI_FILTER = id_filter("kpi", "Only this KPI's rows.")
 
 
 @extend_schema(tags=["kpis"])
@@ -215,14 +248,14 @@ class KpiViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     def get_organization_queryset(self):
         if self.action != "list":
             return Kpi.objects.for_organization(self.organization).select_related("unit", "objective", "owner")
-        archived = self.request.query_params.get("archived") == "true"
+        archived = flag_param(self.request, "archived") or False
         kpis = selectors.kpi_list(organization=self.organization, archived=archived)
         unit_id = id_param(self.request, "unit")
         return (kpis if unit_id is None else kpis.filter(unit_id=unit_id)).order_by("unit__path", "code", "id")
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("unit", OpenApiTypes.INT, description="Only this unit's KPIs."),
+            id_filter("unit", "Only this unit's KPIs."),
             OpenApiParameter("archived", OpenApiTypes.BOOL, description="true: the archived KPIs instead."),
         ]
     )
@@ -352,8 +385,8 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     @extend_schema(
         parameters=[
             KPI_FILTER,
-            OpenApiParameter("period_from", OpenApiTypes.STR, description="From this period on (YYYY-MM)."),
-            OpenApiParameter("period_to", OpenApiTypes.STR, description="Up to this period (YYYY-MM)."),
+            OpenApiParameter("period_from", PERIOD_SCHEMA, description="From this period on (YYYY-MM)."),
+            OpenApiParameter("period_to", PERIOD_SCHEMA, description="Up to this period (YYYY-MM)."),
         ]
     )
     def list(self, request, *args, **kwargs):

@@ -10,6 +10,7 @@ import re
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, permissions, status, views
 from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
@@ -82,11 +83,13 @@ class OrganizationScopedMixin:
 
 
 _ID = re.compile(r"[0-9]{1,19}")  # ASCII digits, at most a bigint's length: str.isdigit() also takes "²" and "１２"
+MAX_ID = 2**63 - 1  # PostgreSQL's bigint
+ID_SCHEMA = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
 
 
 def is_id(text: str) -> bool:
     """Whether a text the caller sent can be a row's id."""
-    return _ID.fullmatch(text) is not None
+    return _ID.fullmatch(text) is not None and int(text) <= MAX_ID
 
 
 def id_param(request, name: str) -> int | None:
@@ -97,6 +100,21 @@ def id_param(request, name: str) -> int | None:
     if not is_id(value):
         raise exceptions.ValidationError({name: ["A valid integer is required."]})
     return int(value)
+
+
+def id_filter(name: str, description: str) -> OpenApiParameter:
+    """The schema of a query parameter read with `id_param`."""
+    return OpenApiParameter(name, ID_SCHEMA, description=description)
+
+
+def flag_param(request, name: str) -> bool | None:
+    """A query parameter that is `true` or `false`; None when left out, a 400 naming it otherwise."""
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return None
+    if value not in ("true", "false"):
+        raise exceptions.ValidationError({name: [f"“{value}” is neither true nor false."]})
+    return value == "true"
 
 
 def exception_handler(exc, context):

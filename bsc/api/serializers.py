@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from django.db import models
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bsc.models import Membership, Organization, OrgUnit, User
@@ -55,7 +56,7 @@ class PlainDecimalField(serializers.DecimalField):
 
 class PlainDecimalFieldSchema(OpenApiSerializerFieldExtension):
     """The pattern says exactly what PlainDecimalField takes (drf-spectacular's default also matches "", "-",
-    "12." and ".5")."""
+    "12." and ".5"), without the minus sign when the field takes nothing below zero."""
 
     target_class = PlainDecimalField
 
@@ -64,7 +65,8 @@ class PlainDecimalFieldSchema(OpenApiSerializerFieldExtension):
         field = self.target
         if "pattern" in schema and field.max_whole_digits is not None and field.decimal_places is not None:
             decimals = rf"(?:\.\d{{1,{field.decimal_places}}})?" if field.decimal_places else ""
-            schema["pattern"] = rf"^-?\d{{1,{max(field.max_whole_digits, 1)}}}{decimals}$"
+            sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+            schema["pattern"] = rf"^{sign}\d{{1,{max(field.max_whole_digits, 1)}}}{decimals}$"
         return schema
 
 
@@ -92,11 +94,37 @@ class OffsetDateTimeField(serializers.DateTimeField):
         return super().enforce_timezone(value)
 
 
+LOCAL_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?")
+
+
+@extend_schema_field({"type": "string", "pattern": f"^{LOCAL_TIME.pattern}$", "example": "09:30"})
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time without an offset (HH:MM, seconds optional), read in the organization's time zone. The
+    schema says so with a pattern: OpenAPI's `format: time` is RFC 3339's full-time, which carries an offset."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not LOCAL_TIME.fullmatch(value):
+            self.fail("invalid", format="hh:mm[:ss[.uuuuuu]]")
+        return super().to_internal_value(value)
+
+
+class TextField(serializers.CharField):
+    """Text, as the schema's `type: string` says: DRF's CharField would also take 12 and 1.5 as "12" and "1.5"."""
+
+    def to_internal_value(self, data) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ApiModelSerializer(serializers.ModelSerializer):
-    """A ModelSerializer whose model decimals are PlainDecimalFields and whose moments need their offset."""
+    """A ModelSerializer whose model decimals are PlainDecimalFields, whose texts are texts and whose moments need
+    their offset."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: TextField,
+        models.TextField: TextField,
         models.DecimalField: PlainDecimalField,
         models.DateTimeField: OffsetDateTimeField,
     }
@@ -144,7 +172,7 @@ class MemberSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrgUnitSerializer(serializers.ModelSerializer):
+class OrgUnitSerializer(ApiModelSerializer):
     parent = OrganizationRelatedField(
         queryset_for=lambda organization: OrgUnit.objects.for_organization(organization),
         allow_null=True,
@@ -166,3 +194,14 @@ class OrgUnitSerializer(serializers.ModelSerializer):
         if parent is None and self.instance is not None and self.instance.parent_id is not None:
             raise serializers.ValidationError("Only the top-level unit has no parent; choose a parent unit.")
         return parent
+
+
+class OrgUnitCreateSerializer(OrgUnitSerializer):
+    """A new unit always has a parent: every organization starts with its top-level unit."""
+
+    NO_PARENT = "Choose a parent unit: the organization already has a top-level unit."
+    parent = OrganizationRelatedField(
+        queryset_for=lambda organization: OrgUnit.objects.for_organization(organization),
+        help_text="The unit it goes under.",
+        error_messages={"required": NO_PARENT, "null": NO_PARENT},
+    )

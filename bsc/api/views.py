@@ -15,6 +15,7 @@ from bsc.api.serializers import (
     MemberSerializer,
     OrganizationMembershipSerializer,
     OrganizationSerializer,
+    OrgUnitCreateSerializer,
     OrgUnitSerializer,
 )
 from bsc.models import Membership, Organization, OrgUnit
@@ -63,10 +64,12 @@ class OrgUnitViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     (with everything below it) by changing `parent`, delete it once it is empty. Writes need the admin or
     executive role."""
 
-    serializer_class = OrgUnitSerializer
     queryset = OrgUnit.objects.none()
     lookup_value_converter = "int"
     write_action = Action.EDIT_STRATEGY
+
+    def get_serializer_class(self):
+        return OrgUnitCreateSerializer if self.action == "create" else OrgUnitSerializer
 
     def get_organization_queryset(self):
         return selectors.org_unit_list(organization=self.organization)

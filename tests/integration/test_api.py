@@ -12,6 +12,7 @@ from tests import factories
 NOT_FOUND = {"detail": "No OrgUnit matches the given query."}
 NO_SUCH_ORGANIZATION = {"detail": "No such organization."}
 MAY_NOT_EDIT_UNITS = "does not allow this: units, strategy map, KPI definitions and targets."
+NO_PARENT = "Choose a parent unit: the organization already has a top-level unit."
 
 
 def client_for(user) -> APIClient:
@@ -263,7 +264,7 @@ def test_malformed_payloads_get_400_naming_the_field(world):
     division = world.division_a.pk
     before = units_of(world.org_a)
     cases = [
-        ({}, {"name": ["This field is required."]}),
+        ({}, {"name": ["This field is required."], "parent": [NO_PARENT]}),
         ({"name": "", "parent": division}, {"name": ["This field may not be blank."]}),
         ({"name": "x" * 121, "parent": division}, {"name": ["Ensure this field has no more than 120 characters."]}),
         ({"name": "X", "parent": "abc"}, {"parent": ["A valid integer is required."]}),
@@ -278,7 +279,7 @@ def test_malformed_payloads_get_400_naming_the_field(world):
             {"name": "X", "parent": division, "head": world.member_b.pk},
             {"head": [f'Invalid pk "{world.member_b.pk}" - object does not exist.']},
         ),
-        ({"name": "X"}, {"parent": ["Choose a parent unit: the organization already has a top-level unit."]}),
+        ({"name": "X"}, {"parent": [NO_PARENT]}),
         (
             {"name": "Assembly", "parent": division},
             {"non_field_errors": ["A unit with this name already exists under the same parent."]},

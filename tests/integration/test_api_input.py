@@ -53,7 +53,7 @@ def samples(world):
 
     common = {"name": "Quality", "unit": world.division_a.pk, "kpi": kpi.pk, "version": version}
     return {
-        "units/": common,
+        "units/": common | {"parent": world.division_a.pk},
         "perspectives/": common | {"scorecard": scorecard.pk},
         "objectives/": common | {"perspective": perspective.pk},
         "links/": common | {"source": grow.pk, "target": delight.pk},
@@ -88,7 +88,7 @@ def test_every_create_endpoint_works_with_the_fields_its_schema_requires(world, 
         )
 
     assert outcomes == {
-        "units/": (400, {"parent": ["Choose a parent unit: the organization already has a top-level unit."]}),
+        "units/": (201, ["name", "parent"]),
         "perspectives/": (201, ["name", "scorecard", "version"]),
         "objectives/": (201, ["name", "perspective", "version"]),
         "links/": (201, ["source", "target", "version"]),
@@ -280,10 +280,10 @@ def test_the_schema_pattern_of_every_number_the_api_takes_is_the_rule(db):
     }
 
     assert patterns["MeasurementRequest.value"] == r"^-?\d{1,14}(?:\.\d{1,6})?$"
-    assert patterns["KpiRequest.green_threshold"] == r"^-?\d{1,1}(?:\.\d{1,3})?$"
+    assert patterns["KpiRequest.green_threshold"] == r"^\d{1,1}(?:\.\d{1,3})?$"  # nothing below zero
     assert patterns["InitiativeRequest.budget"] == r"^-?\d{1,12}(?:\.\d{1,2})?$"
     assert len(patterns) >= 15
-    assert [key for key, pattern in patterns.items() if not pattern.startswith(r"^-?\d{1,")] == []
+    assert [key for key, pattern in patterns.items() if not pattern.startswith((r"^-?\d{1,", r"^\d{1,"))] == []
 
 
 # --- Times --------------------------------------------------------------------------------------------------
