@@ -270,9 +270,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "bsc.api.schema.ApiSchema",  # declares every operation's error responses
     "EXCEPTION_HANDLER": "bsc.api.base.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "bsc.api.pagination.LimitOffsetPagination",  # limit 1 to 500, 100 by default
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],  # the API takes JSON bodies only
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",  # so the tests' APIClient speaks it too
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Balanced Scorecard API",

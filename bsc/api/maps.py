@@ -9,14 +9,20 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from bsc import map_svg, selectors, strategy
-from bsc.api.base import OrganizationScopedMixin, id_param
+from bsc.api.base import OrganizationScopedMixin, id_filter, id_param
+from bsc.api.schema import StaleMapSerializer
 from bsc.api.serializers import ApiModelSerializer, OrganizationRelatedField
 from bsc.models import CauseEffectLink, Initiative, Objective, Perspective, Scorecard, User
 from bsc.permissions import Action
@@ -264,9 +270,9 @@ class LinkSerializer(MapEditSerializer):
 
 # --- Views -----------------------------------------------------------------------------------------------
 
-SCORECARD_FILTER = OpenApiParameter("scorecard", OpenApiTypes.INT, description="Only this scorecard's rows.")
+SCORECARD_FILTER = id_filter("scorecard", "Only this scorecard's rows.")
 VERSION_PARAMETER = OpenApiParameter(
-    "version", OpenApiTypes.INT, required=True, description="The map version you loaded."
+    "version", {"type": "integer", "minimum": 1}, required=True, description="The map version you loaded."
 )
 
 
@@ -282,6 +288,7 @@ class MapWriteMixin(OrganizationScopedMixin):
     write_action = Action.EDIT_STRATEGY
     lookup_value_converter = "int"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    conflict_response = OpenApiResponse(StaleMapSerializer, description="The map changed since you loaded it.")
 
     def by_scorecard(self, queryset: QuerySet) -> QuerySet:
         scorecard_id = id_param(self.request, "scorecard")
@@ -293,7 +300,7 @@ class MapWriteMixin(OrganizationScopedMixin):
 
 @extend_schema(tags=["scorecards"])
 @extend_schema_view(
-    list=extend_schema(parameters=[OpenApiParameter("unit", OpenApiTypes.INT, description="Only this unit's.")]),
+    list=extend_schema(parameters=[id_filter("unit", "Only this unit's.")]),
     retrieve=extend_schema(responses=StrategyMapSerializer),
 )
 class ScorecardViewSet(MapWriteMixin, viewsets.ReadOnlyModelViewSet):
@@ -341,7 +348,7 @@ class ScorecardViewSet(MapWriteMixin, viewsets.ReadOnlyModelViewSet):
 @extend_schema(tags=["perspectives"])
 @extend_schema_view(
     list=extend_schema(parameters=[SCORECARD_FILTER]),
-    destroy=extend_schema(parameters=[VERSION_PARAMETER], responses=VersionSerializer),
+    destroy=extend_schema(parameters=[VERSION_PARAMETER], responses={200: VersionSerializer}),
 )
 class PerspectiveViewSet(MapWriteMixin, viewsets.ModelViewSet):
     """The bands of a map, top first. Add one, rename or re-weight it; delete it once it holds no objectives
@@ -378,7 +385,7 @@ class PerspectiveViewSet(MapWriteMixin, viewsets.ModelViewSet):
 @extend_schema(tags=["objectives"])
 @extend_schema_view(
     list=extend_schema(parameters=[SCORECARD_FILTER]),
-    destroy=extend_schema(parameters=[VERSION_PARAMETER], responses=VersionSerializer),
+    destroy=extend_schema(parameters=[VERSION_PARAMETER], responses={200: VersionSerializer}),
 )
 class ObjectiveViewSet(MapWriteMixin, viewsets.ModelViewSet):
     """The cards of a map. Create one in a band (`perspective`) at `x`, `y`; rename, move (also to another
@@ -422,7 +429,7 @@ class ObjectiveViewSet(MapWriteMixin, viewsets.ModelViewSet):
 @extend_schema(tags=["links"])
 @extend_schema_view(
     list=extend_schema(parameters=[SCORECARD_FILTER]),
-    destroy=extend_schema(parameters=[VERSION_PARAMETER], responses=VersionSerializer),
+    destroy=extend_schema(parameters=[VERSION_PARAMETER], responses={200: VersionSerializer}),
 )
 class LinkViewSet(MapWriteMixin, viewsets.ModelViewSet):
     """Cause-effect arrows: `source` drives `target`, both on one map. No self-links, no duplicates, no
@@ -453,7 +460,7 @@ class LinkViewSet(MapWriteMixin, viewsets.ModelViewSet):
     list=extend_schema(
         parameters=[
             SCORECARD_FILTER,
-            OpenApiParameter("objective", OpenApiTypes.INT, description="Only this objective's initiatives."),
+            id_filter("objective", "Only this objective's initiatives."),
         ]
     )
 )
@@ -462,6 +469,7 @@ class InitiativeViewSet(MapWriteMixin, viewsets.ModelViewSet):
 
     serializer_class = InitiativeSerializer
     queryset = Initiative.objects.none()
+    conflict_response = None  # initiatives are not part of the map's version
 
     def get_organization_queryset(self):
         initiatives = Initiative.objects.for_organization(self.organization).select_related("owner")

@@ -1,6 +1,9 @@
-"""API routes: /api/v1/organizations/ and /api/v1/o/<org_slug>/<resource>/."""
+"""API routes: /api/v1/organizations/ and /api/v1/o/<org_slug>/<resource>/; any other path under /api/v1/ ending in
+a slash is a JSON 404 (as the schema declares), not the HTML page."""
 
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import SimpleRouter
 
 from bsc.api import maps, views
@@ -27,7 +30,15 @@ org_patterns = [
     *router.urls,
 ]
 
+
+@csrf_exempt  # it changes nothing; a POST gets the same JSON 404 as a GET
+def not_found(request, *args, **kwargs):
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
 urlpatterns = [
     path("organizations/", views.OrganizationListApi.as_view(), name="api_organizations"),
     path("o/<slug:org_slug>/", include(org_patterns)),
+    # Ends in a slash, so a path without one is still redirected to its slashed form when that exists.
+    re_path(r"^.*/$", not_found),
 ]
