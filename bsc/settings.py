@@ -137,7 +137,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", "3600")}
+CELERY_VISIBILITY_TIMEOUT = envint("CELERY_VISIBILITY_TIMEOUT", "3600")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# Limits of every task that works on one organization: at the soft limit the task raises
+# SoftTimeLimitExceeded (its transaction rolls back), at the hard one its process is killed; both well
+# before Redis would hand the task to another worker.
+TASK_SOFT_TIME_LIMIT = envint("TASK_SOFT_TIME_LIMIT", "1500")
+TASK_TIME_LIMIT = envint("TASK_TIME_LIMIT", "1800")
+if not 0 < TASK_SOFT_TIME_LIMIT < TASK_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        "TASK_SOFT_TIME_LIMIT must be above 0 and below TASK_TIME_LIMIT, and TASK_TIME_LIMIT below "
+        f"CELERY_VISIBILITY_TIMEOUT (now {TASK_SOFT_TIME_LIMIT}, {TASK_TIME_LIMIT} and {CELERY_VISIBILITY_TIMEOUT})"
+    )
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "scores-recompute-sweep": {  # repairs recomputes whose task was lost (the outbox keeps their requests)

@@ -1,9 +1,14 @@
 """Celery tasks of the core app: thin adapters around services."""
 
 from celery import shared_task
+from django.conf import settings
 from django.core.mail import send_mail
 
 from bsc.login_protection import HISTORY
+
+# The time limits of every task that works on one organization (settings TASK_SOFT_TIME_LIMIT and
+# TASK_TIME_LIMIT, both below the broker's visibility timeout): `@shared_task(..., **PER_ORGANIZATION)`.
+PER_ORGANIZATION = {"soft_time_limit": settings.TASK_SOFT_TIME_LIMIT, "time_limit": settings.TASK_TIME_LIMIT}
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5, acks_late=True)

@@ -1,7 +1,8 @@
 """Deciding reminders: which notifications are due now, recorded exactly once.
 
-Each rule is one set-based query over every organization (a beat tick serves them all): whose local time has
-passed the organization's reminder hour, and what they have due. Every join carries `organization_id`, so a
+Each rule is one set-based query, over one organization (the beat tick publishes a task per organization)
+or over every organization at once: whose local time has passed the organization's reminder hour, and what
+they have due. Every join carries `organization_id`, so a
 digest lists only its own organization's items. The digests are rendered in Python (coaching/digests.py),
 copied to a temporary table and written by one `INSERT ... SELECT ... ON CONFLICT (dedupe_key) DO NOTHING`
 in the same transaction as the queries: a repeated tick, a second beat or a retried task finds the key taken
@@ -49,6 +50,7 @@ recipient AS (
     JOIN zone oz ON oz.name = o.time_zone
     JOIN zone uz ON uz.name = COALESCE(NULLIF(u.time_zone, ''), o.time_zone)
     LEFT JOIN coaching_notificationpreference p ON p.membership_id = m.id
+    WHERE %(organization_id)s::bigint IS NULL OR m.organization_id = %(organization_id)s::bigint
 )
 """
 
@@ -116,6 +118,7 @@ WITH {RECIPIENTS},
 soon AS (
     SELECT s.* FROM coaching_coachingsession s
     WHERE s.status = 'scheduled' AND s.scheduled_at > %(now)s AND s.scheduled_at <= %(now)s + interval '24 hours'
+      AND (%(organization_id)s::bigint IS NULL OR s.organization_id = %(organization_id)s::bigint)
 ),
 person AS (
     SELECT id AS session_id, coach_id AS user_id FROM soon
@@ -321,13 +324,15 @@ def _record(cursor, rows: list[_Row], now: datetime) -> list[tuple[str, str]]:
     return cursor.fetchall()
 
 
-def reminders_decide(*, now: datetime | None = None, queue_sending: bool = True) -> Decision:
-    """Write every reminder due at `now` that was not written before (all organizations), and queue the
-    sending of the new mails once the transaction has committed."""
+def reminders_decide(
+    *, now: datetime | None = None, organization_id: int | None = None, queue_sending: bool = True
+) -> Decision:
+    """Write every reminder due at `now` that was not written before (in one organization, or in all when
+    `organization_id` is None), and queue the sending of the new mails once the transaction has committed."""
     now = now or timezone.now()
     decision = Decision()
     with transaction.atomic(), connection.cursor() as cursor:
-        params = {"now": now, **_zones(cursor, now)}
+        params = {"now": now, "organization_id": organization_id, **_zones(cursor, now)}
         rows = [row for rule in RULES for row in rule(cursor, params)]
         for kind, channel in _record(cursor, rows, now):
             decision.written[kind] += 1

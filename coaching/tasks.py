@@ -1,12 +1,13 @@
 """Celery tasks of the coaching app: thin adapters that load fresh rows and call one service. The reminder
-tick (beat, every 15 minutes) and the mail sender are never scheduled with an ETA or countdown: the tick
-asks PostgreSQL what is due now, and the unique dedupe key, not beat or the broker, makes each reminder
-exist once (docs/reminders.md)."""
+tick (beat, every 15 minutes) publishes one task per organization; those and the mail sender are never
+scheduled with an ETA or countdown: each asks PostgreSQL what is due now, and the unique dedupe key, not
+beat or the broker, makes each reminder exist once (docs/reminders.md)."""
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from bsc.models import Organization
+from bsc.tasks import PER_ORGANIZATION
 from bsc.tenancy import organization_scope
 from coaching import notifications, reminders
 
@@ -24,11 +25,23 @@ def cadences_generate_ahead() -> int:
     return total
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3)
-def reminders_tick() -> dict:
-    """Record every reminder due now (all organizations) and queue the sending of the new mails. Safe to
+@shared_task(acks_late=True)
+def reminders_tick() -> int:
+    """Beat, every 15 minutes: publish one reminder decision per organization; returns how many."""
+    organization_ids = list(Organization.objects.order_by("pk").values_list("pk", flat=True))
+    for organization_id in organization_ids:
+        reminders_tick_organization.delay(organization_id=organization_id)
+    return len(organization_ids)
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3,
+    **PER_ORGANIZATION,
+)  # fmt: skip
+def reminders_tick_organization(*, organization_id: int) -> dict:
+    """Record every reminder due now in the organization and queue the sending of the new mails. Safe to
     run twice, or on two workers at once: a reminder already recorded is not recorded again."""
-    decision = reminders.reminders_decide()
+    decision = reminders.reminders_decide(organization_id=organization_id)
     return {"written": dict(decision.written), "emails": decision.emails}
 
 

@@ -20,9 +20,7 @@ SWEEP_AFTER = timedelta(seconds=60)  # a request older than this has lost its ta
 TABLE = PendingRecompute._meta.db_table
 
 
-def scores_recompute_request(
-    *, organization_id: int, changes: Iterable[tuple[int, date]], publish: bool = True
-) -> None:
+def scores_recompute_request(*, organization_id: int, changes: Iterable[tuple[int, date]]) -> None:
     """Note that the scores of these (KPI id, month) pairs must be recomputed, in the caller's transaction,
     and publish the organization's recompute task when it commits."""
     pairs = sorted(set(changes))
@@ -34,11 +32,10 @@ def scores_recompute_request(
             "SELECT %s, c.kpi_id, c.period FROM unnest(%s::bigint[], %s::date[]) AS c (kpi_id, period)",
             [organization_id, [kpi_id for kpi_id, _ in pairs], [period for _, period in pairs]],
         )
-    if publish:
-        _publish_on_commit(organization_id)
+    _publish_on_commit(organization_id)
 
 
-def scores_recompute_request_units(*, organization_id: int, unit_ids: Iterable[int], publish: bool = True) -> None:
+def scores_recompute_request_units(*, organization_id: int, unit_ids: Iterable[int]) -> None:
     """Note that these units (their map, or one of their KPIs' definitions, changed) and their ancestors must be
     recomputed in every month with data, in the caller's transaction, and publish the organization's recompute
     task when it commits."""
@@ -48,8 +45,7 @@ def scores_recompute_request_units(*, organization_id: int, unit_ids: Iterable[i
             f"INSERT INTO {TABLE} (organization_id, unit_id) SELECT %s, u FROM unnest(%s::bigint[]) AS u",
             [organization_id, units],
         )
-    if publish:
-        _publish_on_commit(organization_id)
+    _publish_on_commit(organization_id)
 
 
 def scores_rebuild_request(*, organization_id: int) -> None:

@@ -252,6 +252,10 @@ class CeleryWorkers:
         process_env = {**self.env, **clock.worker_env(), **(env or {})}
         if visibility_timeout is not None:  # seconds before Redis hands an unacknowledged task out again
             process_env["CELERY_VISIBILITY_TIMEOUT"] = str(visibility_timeout)
+        if "CELERY_VISIBILITY_TIMEOUT" in process_env:  # the task limits must stay below it (bsc/settings.py)
+            shortest = int(process_env["CELERY_VISIBILITY_TIMEOUT"])
+            process_env.setdefault("TASK_TIME_LIMIT", str(shortest - 1))
+            process_env.setdefault("TASK_SOFT_TIME_LIMIT", str(shortest - 2))
         log_path = self.log_dir / f"worker-{name}-{len(self.started)}.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(

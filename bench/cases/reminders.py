@@ -155,9 +155,12 @@ def _baseline() -> float:
 
 
 def _tick() -> tuple[float, int]:
+    """As the beat tick does it: one decision per organization, one after the other (sending is queued
+    when each transaction commits)."""
     start = time.perf_counter()
-    decision = reminders_decide(now=NOW)  # sending is queued when the transaction commits
-    return time.perf_counter() - start, decision.total
+    organization_ids = list(Organization.objects.order_by("pk").values_list("pk", flat=True))
+    total = sum(reminders_decide(now=NOW, organization_id=pk).total for pk in organization_ids)
+    return time.perf_counter() - start, total
 
 
 def _duplicates() -> int:

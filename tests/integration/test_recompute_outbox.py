@@ -121,13 +121,6 @@ def test_a_recompute_run_twice_stores_the_same_rows(world, rollups, transactiona
     assert first[("KpiScore", rollups.company_total.pk, "month", MARCH)]["actual"] == Decimal(31 + 20)
 
 
-def test_a_message_from_before_the_outbox_is_still_recomputed(world, rollups, transactional_db):
-    kwargs = {"organization_id": world.org_a.pk, "kpi_ids": [rollups.speed.pk], "periods": [MARCH.isoformat()]}
-    assert scores_recompute.apply(kwargs=kwargs).get() > 0
-    assert pending_count(world.org_a) == 0
-    assert ("KpiScore", rollups.company_total.pk, "month", MARCH) in stored_scores(world.org_a)
-
-
 def test_the_full_rebuild_clears_the_requests_it_covered(world, rollups, transactional_db):
     change(world, rollups.speed, 41)
     real = outbox.scores_recompute_full

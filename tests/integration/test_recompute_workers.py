@@ -35,7 +35,8 @@ from tests.recompute_world import (
 
 pytestmark = pytest.mark.worker
 MARCH = MONTHS[-1]
-VISIBILITY_TIMEOUT = 3  # seconds before Redis hands a task its worker never acknowledged to another worker
+VISIBILITY_TIMEOUT = 5  # seconds before Redis hands a task its worker never acknowledged to another worker
+# (the workers' task limits are set below it: 3 s soft, 4 s hard)
 
 
 @pytest.fixture
