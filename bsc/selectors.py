@@ -15,7 +15,6 @@ from bsc.models import (
     Scorecard,
     User,
 )
-from bsc.permissions import scoped_unit_ids
 from bsc.tenancy import dangerously_unscoped
 
 
@@ -89,11 +88,6 @@ def org_unit_tree(*, organization: Organization) -> list[OrgUnit]:
 
     walk(None)
     return ordered
-
-
-def units_visible_as_own(*, membership: Membership) -> set[int]:
-    """The units a member calls their own (department heads' scope); other roles have none."""
-    return scoped_unit_ids(membership)
 
 
 def member_user_list(*, organization: Organization) -> QuerySet[User]:

@@ -16,10 +16,6 @@ from django.db.models import F
 from bsc.models import CauseEffectLink, Initiative, Membership, Objective, OrgUnit, Perspective, Scorecard, User
 from bsc.validation import validated_save as _save
 
-MAP_WIDTH = 1200
-CARD_WIDTH, CARD_HEIGHT = 200, 70
-BAND_HEIGHT = 160
-
 
 class StaleMapError(ValidationError):
     """The map changed since the editor loaded it."""

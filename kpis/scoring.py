@@ -1,15 +1,16 @@
 """The scoring contract of DESIGN.md section 5 as pure functions: KPI progress and score, status lights,
-weighted roll-ups with coverage and time aggregation (the fiscal periods are bsc/org_calendar.py's).
+weighted roll-ups with coverage (time aggregation and the fiscal periods are computed in SQL, kpis/recompute.py
+and bsc/org_calendar.py).
 
 Numbers are Decimals (ints are accepted; floats are refused, since a binary float cannot hold most decimal
 values exactly). Progress, scores and coverage are quantized to 4 decimal places (``PLACES``); progress and
 scores round half-even, coverage rounds down so that 1 means "every weight has data". No database here:
-the services that store scores (kpis/recompute.py) call these functions.
+the data-entry page (kpis/data_entry.py) calls them, and the SQL that stores scores (kpis/recompute.py) follows them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import (
     ROUND_DOWN,
     ROUND_HALF_EVEN,
@@ -28,7 +29,6 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 
 DIRECTIONS = ("increase", "decrease", "band")
-AGGREGATIONS = ("sum", "average", "last", "min", "max")
 GREEN, AMBER, RED, GREY = "green", "amber", "red", "grey"
 
 # Wide enough that sums and products of stored values (20 digits, 6 places) are exact before the final
@@ -166,28 +166,3 @@ def weighted_score(items: Iterable[tuple[Number, Number | None]]) -> tuple[Decim
             return None, _round(ZERO)
         coverage = (with_data / total).quantize(PLACES, rounding=ROUND_DOWN)
         return _round(weighted_sum / with_data), coverage
-
-
-def aggregate_values(values: Sequence[Number | None], how: str) -> Decimal | None:
-    """A KPI's values over the months of a quarter or year (in period order), aggregated by its time
-    aggregation: "sum", "average", "last" (the latest month with data), "min" or "max". Months without
-    data (None) are skipped; with no data at all the answer is None. Sum, last, min and max are exact; the
-    average keeps 28 significant digits (round it for display)."""
-    if how not in AGGREGATIONS:
-        raise ValueError(f"Time aggregation must be one of {', '.join(AGGREGATIONS)}, not {how!r}.")
-    converted = [_decimal(value, f"value {index}") for index, value in enumerate(values)]
-    present = [value for value in converted if value is not None]
-    if not present:
-        return None
-    if how == "last":
-        return present[-1]
-    if how == "min":
-        return min(present)
-    if how == "max":
-        return max(present)
-    with localcontext(_CONTEXT):
-        total = sum(present, ZERO)
-    if how == "sum":
-        return total
-    with localcontext(Context(prec=28, rounding=ROUND_HALF_EVEN)):
-        return total / len(present)

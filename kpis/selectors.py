@@ -34,13 +34,6 @@ def kpi_list(*, organization: Organization, unit: OrgUnit | None = None, archive
     return kpis.filter(unit=unit) if unit is not None else kpis
 
 
-def kpi_get(*, organization: Organization, pk: int) -> Kpi | None:
-    return (
-        kpi_list(organization=organization).filter(pk=pk).first()
-        or kpi_list(organization=organization, archived=True).filter(pk=pk).first()
-    )
-
-
 def recent_windows(kind: str, month: date, fiscal_start: int, count: int = 12) -> list[date]:
     """The starts of the `count` windows of this kind ending with the one containing `month`."""
     step = KIND_STEPS[kind]

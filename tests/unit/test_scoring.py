@@ -7,7 +7,6 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kpis.scoring import (
-    aggregate_values,
     kpi_progress,
     kpi_score,
     status_of,
@@ -274,40 +273,6 @@ def test_a_negative_weight_is_refused_naming_the_item():
         weighted_score([(1, D("0.5")), (-1, D("1"))])
 
 
-# --- Time aggregation ------------------------------------------------------------------------------
-
-MONTHS = [D("10"), None, D("30"), D("20"), None]
-
-
-@pytest.mark.parametrize(
-    ("how", "expected"),
-    [("sum", D("60")), ("average", D("20")), ("last", D("20")), ("min", D("10")), ("max", D("30"))],
-)
-def test_each_time_aggregation_skips_the_months_without_data(how, expected):
-    assert aggregate_values(MONTHS, how) == expected
-
-
-def test_last_is_the_latest_month_with_data_in_period_order():
-    assert aggregate_values([D(1), D(3), D(2), None, None], "last") == D(2)
-
-
-def test_an_average_keeps_its_fraction():
-    assert aggregate_values([D(1), D(1), D(2)], "average") == D("1.333333333333333333333333333")
-
-
-@pytest.mark.parametrize("how", ["sum", "average", "last", "min", "max"])
-def test_a_period_without_any_data_aggregates_to_none(how):
-    assert aggregate_values([None, None, None], how) is None
-    assert aggregate_values([], how) is None
-
-
-def test_an_unknown_time_aggregation_is_refused_by_name():
-    with pytest.raises(
-        ValueError, match=r"^Time aggregation must be one of sum, average, last, min, max, not 'median'\.$"
-    ):
-        aggregate_values([D(1)], "median")
-
-
 # --- Invariants (hypothesis) -----------------------------------------------------------------------
 
 numbers = st.decimals(min_value=-(10**6), max_value=10**6, places=4, allow_nan=False, allow_infinity=False)
@@ -367,15 +332,3 @@ def test_the_weighted_score_is_invariant_to_scaling_all_weights(items, factor):
     assume(factor > 0)
     scaled = [(w * factor, s) for w, s in items]
     assert weighted_score(scaled) == weighted_score(items)
-
-
-@given(values=st.lists(st.none() | numbers, max_size=12))
-def test_the_average_lies_between_min_and_max_and_last_is_the_latest_value_with_data(values):
-    present = [v for v in values if v is not None]
-    if not present:
-        assert all(aggregate_values(values, how) is None for how in ("sum", "average", "last", "min", "max"))
-        return
-    low, high = aggregate_values(values, "min"), aggregate_values(values, "max")
-    assert low <= aggregate_values(values, "average") <= high
-    assert aggregate_values(values, "last") == present[-1]
-    assert aggregate_values(values, "sum") == sum(present)
