@@ -182,17 +182,13 @@ class StaleSerializer(serializers.Serializer):
 
 
 @extend_schema_field({"anyOf": [ID_SCHEMA, {"type": "string", "minLength": 1}]})
-class KpiRefField(serializers.Field):
+class KpiRefField(TextField):
     """A KPI named by its id (a number, or its digits as text) or by its code; read as the text sent."""
-
-    default_error_messages = {"invalid": "Give the KPI's id or its code."}
 
     def to_internal_value(self, data) -> str:
         if isinstance(data, int) and not isinstance(data, bool):
-            return str(data)
-        if not isinstance(data, str) or not data:
-            self.fail("invalid")
-        return data
+            data = str(data)
+        return super().to_internal_value(data)
 
 
 class BulkItemSerializer(serializers.Serializer):
