@@ -11,6 +11,17 @@ from bsc.login_protection import HISTORY
 PER_ORGANIZATION = {"soft_time_limit": settings.TASK_SOFT_TIME_LIMIT, "time_limit": settings.TASK_TIME_LIMIT}
 
 
+def publish_per_organization(task) -> int:
+    """Publish `task(organization_id=…)` once per organization (a beat task's fan-out, so that no single run
+    grows with the number of organizations); returns how many were published."""
+    from bsc.models import Organization
+
+    organization_ids = list(Organization.objects.order_by("pk").values_list("pk", flat=True))
+    for organization_id in organization_ids:
+        task.delay(organization_id=organization_id)
+    return len(organization_ids)
+
+
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5, acks_late=True)
 def email_send(*, subject: str, body: str, recipients: list[str]) -> int:
     """Send one plain-text email over SMTP (invitations, password resets)."""

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from bsc.models import Organization
-from bsc.tasks import PER_ORGANIZATION
+from bsc.tasks import PER_ORGANIZATION, publish_per_organization
 from bsc.tenancy import organization_scope
 from coaching import notifications, reminders
 
@@ -28,10 +28,7 @@ def cadences_generate_ahead() -> int:
 @shared_task(acks_late=True)
 def reminders_tick() -> int:
     """Beat, every 15 minutes: publish one reminder decision per organization; returns how many."""
-    organization_ids = list(Organization.objects.order_by("pk").values_list("pk", flat=True))
-    for organization_id in organization_ids:
-        reminders_tick_organization.delay(organization_id=organization_id)
-    return len(organization_ids)
+    return publish_per_organization(reminders_tick_organization)
 
 
 @shared_task(

@@ -5,7 +5,7 @@ the time limits of bsc.tasks.PER_ORGANIZATION."""
 from celery import shared_task
 
 from bsc.models import Organization
-from bsc.tasks import PER_ORGANIZATION
+from bsc.tasks import PER_ORGANIZATION, publish_per_organization
 from bsc.tenancy import organization_scope
 from kpis import outbox
 
@@ -34,10 +34,7 @@ def scores_recompute_sweep() -> int:
 @shared_task(acks_late=True)
 def scores_recompute_nightly() -> int:
     """Beat, nightly: publish one full rebuild per organization; returns how many were published."""
-    organization_ids = list(Organization.objects.order_by("pk").values_list("pk", flat=True))
-    for organization_id in organization_ids:
-        scores_rebuild.delay(organization_id=organization_id)
-    return len(organization_ids)
+    return publish_per_organization(scores_rebuild)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5, **PER_ORGANIZATION)
