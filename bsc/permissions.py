@@ -7,8 +7,12 @@ Department heads are limited to their units and the units below them; coaches to
 from __future__ import annotations
 
 import enum
+import operator
+from dataclasses import dataclass
+from functools import reduce
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 
 from bsc.models import Membership, OrgUnit, Role
 
@@ -47,8 +51,6 @@ def scoped_unit_ids(membership: Membership) -> set[int]:
     roots = list(membership.units.values_list("path", flat=True))
     ids: set[int] = set()
     if roots:
-        from django.db.models import Q
-
         query = Q()
         for path in roots:
             query |= Q(path__startswith=path)
@@ -99,7 +101,10 @@ def can_on_some(membership: Membership | None, action: Action) -> bool:
     own KPIs): for pages such as the import that then check each object with `can`."""
     if membership is None:
         return False
-    role = Role(membership.role)
+    return _role_on_some(Role(membership.role), action)
+
+
+def _role_on_some(role: Role, action: Action) -> bool:
     if role in MATRIX[action]:
         return True
     if role == Role.DEPARTMENT_HEAD:
@@ -108,6 +113,100 @@ def can_on_some(membership: Membership | None, action: Action) -> bool:
             Action.UPDATE_ACTION_ITEM_STATUS,
         )  # fmt: skip
     return role == Role.COACH and action in (Action.WRITE_COACHING, Action.READ_COACHING)
+
+
+# --- List questions: which objects may a member act on? ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The objects of an action a member may act on: every one (`everything`), or those in `unit_ids`, those
+    whose coach is `coach_id` and those whose owner is `owner_id`; with none of these, none."""
+
+    everything: bool = False
+    unit_ids: frozenset[int] = frozenset()
+    coach_id: int | None = None
+    owner_id: int | None = None
+
+    @property
+    def only_units(self) -> set[int] | None:
+        """The unit ids, or None for every unit."""
+        return None if self.everything else set(self.unit_ids)
+
+    def covers(
+        self, *, unit: OrgUnit | int | None = None, owner_id: int | None = None, coach_id: int | None = None
+    ) -> bool:
+        """Whether an object (described as for `can`) is in this scope."""
+        unit_id = unit.pk if isinstance(unit, OrgUnit) else unit
+        return (
+            self.everything
+            or (unit_id is not None and unit_id in self.unit_ids)
+            or (owner_id is not None and owner_id == self.owner_id)
+            or (coach_id is not None and coach_id == self.coach_id)
+        )
+
+    def apply(self, rows: QuerySet, *, unit: str = "unit", coach: str = "coach", owner: str = "owner") -> QuerySet:
+        """`rows` limited to this scope; `unit`, `coach` and `owner` name the rows' fields."""
+        if self.everything:
+            return rows
+        conditions = []
+        if self.unit_ids:
+            conditions.append(Q(**{f"{unit}__in": self.unit_ids}))
+        if self.coach_id is not None:
+            conditions.append(Q(**{coach: self.coach_id}))
+        if self.owner_id is not None:
+            conditions.append(Q(**{owner: self.owner_id}))
+        if not conditions:
+            return rows.none()
+        return rows.filter(reduce(operator.or_, conditions))
+
+
+def scope(membership: Membership | None, action: Action) -> Scope:
+    """Which objects the member may do `action` on: every one for the roles allowed it without conditions,
+    a department head's units (and, for values and item status, what they own), a coach's own sessions."""
+    if membership is None:
+        return Scope()
+    role = Role(membership.role)
+    if role in MATRIX[action]:
+        return Scope(everything=True)
+    if role == Role.DEPARTMENT_HEAD:
+        units = frozenset(scoped_unit_ids(membership))
+        if action in (Action.ENTER_MEASUREMENTS, Action.UPDATE_ACTION_ITEM_STATUS):
+            return Scope(unit_ids=units, owner_id=membership.user_id)
+        if action in (Action.READ_COACHING, Action.WRITE_ACTION_ITEMS):
+            return Scope(unit_ids=units)
+    if role == Role.COACH and action in (Action.WRITE_COACHING, Action.READ_COACHING):
+        return Scope(coach_id=membership.user_id)
+    return Scope()
+
+
+def visible_action_items(membership: Membership | None) -> Scope:
+    """The action items the member sees: those they may edit, and everyone their own."""
+    editable = scope(membership, Action.WRITE_ACTION_ITEMS)
+    if editable.everything or membership is None:
+        return editable
+    return Scope(unit_ids=frozenset(scoped_unit_ids(membership)), owner_id=membership.user_id)
+
+
+def roles_on_some(action: Action) -> tuple[Role, ...]:
+    """The roles that may do `action` on at least some objects, in the order of `Role` (for SQL that selects
+    members by role, such as the reminders of values to enter)."""
+    return tuple(role for role in Role if _role_on_some(role, action))
+
+
+def sql_roles_on_some(action: Action) -> str:
+    """`roles_on_some(action)` as an SQL list of literals: `('admin', 'executive')`."""
+    return "(" + ", ".join(f"'{role.value}'" for role in roles_on_some(action)) + ")"
+
+
+def may_schedule(membership: Membership | None) -> bool:
+    """Whether the member may schedule sessions and set up cadences (for themselves as coach at least)."""
+    return can_on_some(membership, Action.WRITE_COACHING)
+
+
+def may_schedule_for_any_coach(membership: Membership | None) -> bool:
+    """Whether the member may schedule sessions and cadences for any coach, not only themselves."""
+    return can(membership, Action.WRITE_COACHING)
 
 
 def two_factor_satisfied(membership: Membership, *, verified: bool) -> bool:

@@ -21,8 +21,8 @@ from rest_framework.response import Response
 
 from bsc.api.base import ID_SCHEMA, OrganizationScopedMixin, flag_param, id_filter, id_param, is_id
 from bsc.api.serializers import ApiModelSerializer, OrganizationRelatedField, PlainDecimalField, TextField
-from bsc.models import Objective, OrgUnit, Role, User
-from bsc.permissions import Action, can
+from bsc.models import Objective, OrgUnit, User
+from bsc.permissions import Action, can, can_on_some
 from kpis import selectors, services
 from kpis.models import Kpi, Measurement, Source, Target, TargetRecalibration
 
@@ -337,7 +337,7 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
 
     def check_write_permission(self) -> None:
         # Department heads may enter some KPIs' values: their writes are checked per KPI below.
-        if Role(self.membership.role) != Role.DEPARTMENT_HEAD:
+        if not can_on_some(self.membership, Action.ENTER_MEASUREMENTS):
             super().check_write_permission()
 
     def check_kpi(self, kpi: Kpi) -> None:

@@ -11,12 +11,11 @@ from itertools import groupby
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 
 from bsc import org_calendar
-from bsc.models import Membership, Organization, OrgUnit, Role
+from bsc.models import Membership, Organization, OrgUnit
 from bsc.org_calendar import due_month, month_shift, period_label
-from bsc.permissions import Action, can, scoped_unit_ids
+from bsc.permissions import Action, can, can_on_some, scope
 from kpis import scoring, services
 from kpis.forms_data_entry import RowInput
 from kpis.models import Frequency, Kpi, Measurement, Source, Target
@@ -173,11 +172,10 @@ def entry_kpis(*, membership: Membership) -> list[Kpi]:
         .select_related("unit", "owner")
         .order_by("unit__path", "code")
     )
-    if can(membership, Action.ENTER_MEASUREMENTS):
+    allowed = scope(membership, Action.ENTER_MEASUREMENTS)
+    if allowed.everything:
         return list(kpis)
-    if membership.role != Role.DEPARTMENT_HEAD:
-        return []
-    kpis = kpis.filter(Q(unit_id__in=scoped_unit_ids(membership)) | Q(owner_id=membership.user_id))
+    kpis = allowed.apply(kpis, unit="unit_id", owner="owner_id")
     return [k for k in kpis if can(membership, Action.ENTER_MEASUREMENTS, unit=k.unit_id, owner_id=k.owner_id)]
 
 
@@ -240,7 +238,7 @@ def data_entry_page(
         units.append(unit)
     if unit is not None:
         rows = [row for row in rows if row.kpi.unit.path.startswith(unit.path)]
-    may_enter = can(membership, Action.ENTER_MEASUREMENTS) or membership.role == Role.DEPARTMENT_HEAD
+    may_enter = can_on_some(membership, Action.ENTER_MEASUREMENTS)
     next_open = month_shift(month, 1) <= month_shift(due_month(membership.organization), 1)
     return EntryPage(month, f"{month:%B %Y}", rows, units, unit, may_enter, next_open)
 
