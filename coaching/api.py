@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status, viewsets
@@ -30,8 +30,8 @@ from bsc.api.serializers import (
     OrganizationRelatedField,
     TextField,
 )
-from bsc.models import Initiative, Objective, OrgUnit, Role, User
-from bsc.permissions import Action, can, can_on_some, scoped_unit_ids
+from bsc.models import Initiative, Objective, OrgUnit, User
+from bsc.permissions import Action, can, can_on_some, visible_action_items
 from coaching import cadences, selectors, services
 from coaching.models import (
     ActionItem,
@@ -315,9 +315,8 @@ class ActionItemViewSet(CoachingScopedMixin, viewsets.GenericViewSet):
         if self.action != "list":
             return items
         membership = self.membership
-        if Role(membership.role) not in (Role.ADMIN, Role.EXECUTIVE, Role.COACH):
-            # Department heads: their units' items and their own; anyone else: their own.
-            items = items.filter(Q(owner=membership.user_id) | Q(unit__in=scoped_unit_ids(membership)))
+        # Department heads: their units' items and their own; anyone else: their own.
+        items = visible_action_items(membership).apply(items)
         owner = self.request.query_params.get("owner")
         if owner == "me":
             items = items.filter(owner=self.request.user)

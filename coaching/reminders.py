@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bsc import org_calendar
+from bsc.permissions import Action, sql_roles_on_some
 from coaching import digests
 from coaching.models import NotificationChannel, NotificationKind
 
@@ -88,7 +89,7 @@ kpi_item AS (
         GREATEST(o.due_month - interval '12 months',
                  date_trunc('month', k.created_at + o.org_offset) - interval '1 month'),
         o.due_month, interval '1 month') AS mo(m)
-    WHERE o.role IN ('admin', 'executive', 'department_head')  -- the roles that may enter values
+    WHERE o.role IN {sql_roles_on_some(Action.ENTER_MEASUREMENTS)}  -- the roles that may enter values
       AND {org_calendar.sql_period_ends_in("mo.m::date", "s.step", "o.fiscal_start")}
       AND NOT EXISTS (SELECT 1 FROM kpis_measurement me
                       WHERE me.kpi_id = k.id AND me.period = {org_calendar.sql_period_ending_in("mo.m::date", "s.step")})

@@ -13,9 +13,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from bsc import org_calendar
-from bsc.models import Membership, Organization, OrgUnit, Role, User
+from bsc.models import Membership, Organization, OrgUnit, User
 from bsc.org_calendar import month_shift
-from bsc.permissions import scoped_unit_ids
+from bsc.permissions import Action, scope
 from bsc.tenancy import organization_scope
 from coaching.models import ActionItem, ActionItemStatus, Cadence, CoachingSession, Notification, SessionStatus
 
@@ -23,14 +23,7 @@ from coaching.models import ActionItem, ActionItemStatus, Cadence, CoachingSessi
 def _readable(rows: QuerySet, membership: Membership) -> QuerySet:
     """Coaching rows (sessions, cadences) this member may read: admins and executives all, department heads
     those of their units, coaches their own, viewers none."""
-    role = membership.role
-    if role in (Role.ADMIN, Role.EXECUTIVE):
-        return rows
-    if role == Role.DEPARTMENT_HEAD:
-        return rows.filter(unit__in=scoped_unit_ids(membership))
-    if role == Role.COACH:
-        return rows.filter(coach=membership.user_id)
-    return rows.none()
+    return scope(membership, Action.READ_COACHING).apply(rows)
 
 
 def session_list(*, organization: Organization, membership: Membership) -> QuerySet[CoachingSession]:
@@ -233,21 +226,17 @@ class Accountability:
 def accountability_unit_scope(*, organization: Organization, membership: Membership) -> set[int] | None:
     """The units whose figures the member sees: None for every unit (admins and executives), the units of
     their sessions for coaches, their units and those below for department heads, none for viewers."""
-    role = membership.role
-    if role in (Role.ADMIN, Role.EXECUTIVE):
-        return None
-    if role == Role.DEPARTMENT_HEAD:
-        with organization_scope(organization):
-            return set(scoped_unit_ids(membership))
-    if role == Role.COACH:
+    with organization_scope(organization):
+        readable = scope(membership, Action.READ_COACHING)
+    if readable.coach_id is not None:
         return set(
             CoachingSession.objects.for_organization(organization)
-            .filter(coach=membership.user_id)
+            .filter(coach=readable.coach_id)
             .order_by()
             .values_list("unit_id", flat=True)
             .distinct()
         )
-    return set()
+    return readable.only_units
 
 
 def accountability(

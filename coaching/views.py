@@ -12,8 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bsc import org_calendar
 from bsc.access import member_view
-from bsc.models import Role
-from bsc.permissions import Action, can, can_on_some, require, scoped_unit_ids
+from bsc.permissions import Action, can, can_on_some, may_schedule, require, scope
 from bsc.views.admin import _add_service_error
 from coaching import services
 from coaching.access import get_action_item_for_member, get_session_for_member
@@ -35,10 +34,6 @@ def _text(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def _may_schedule(membership) -> bool:
-    return membership.role in (Role.ADMIN, Role.COACH)
-
-
 @require_GET
 @member_view
 def coaching_index(request):
@@ -53,7 +48,7 @@ def coaching_index(request):
         else None
     )
     context = {
-        "may_read": may_read, "may_schedule": _may_schedule(membership), "upcoming": upcoming, "recent": recent,
+        "may_read": may_read, "may_schedule": may_schedule(membership), "upcoming": upcoming, "recent": recent,
         "figures": figures,
     }  # fmt: skip
     return render(request, "coaching/index.html", context)
@@ -62,7 +57,7 @@ def coaching_index(request):
 @require_http_methods(["GET", "POST"])
 @member_view
 def session_schedule(request):
-    if not _may_schedule(request.membership):
+    if not may_schedule(request.membership):
         raise PermissionDenied("Only coaches and admins schedule coaching sessions.")
     form = SessionScheduleForm(request.POST or None, organization=request.organization)
     if request.method == "POST" and form.is_valid():
@@ -282,7 +277,7 @@ def action_item_status(request, pk):
 @member_view
 def action_board(request):
     membership = request.membership
-    may_read = can_on_some(membership, Action.WRITE_ACTION_ITEMS) or membership.role == Role.DEPARTMENT_HEAD
+    may_read = can_on_some(membership, Action.WRITE_ACTION_ITEMS)
     group_by = "unit" if request.GET.get("group") == "unit" else "owner"
     show_closed = request.GET.get("closed") == "1"
     groups = []
@@ -290,7 +285,7 @@ def action_board(request):
         today = org_calendar.today(request.organization)
         groups = action_item_board(
             organization=request.organization, group_by=group_by, today=today, show_closed=show_closed,
-            only_units=scoped_unit_ids(membership) if membership.role == Role.DEPARTMENT_HEAD else None,
+            only_units=scope(membership, Action.WRITE_ACTION_ITEMS).only_units,
             or_owner=request.user,
         )  # fmt: skip
         for group in groups:

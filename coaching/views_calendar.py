@@ -15,9 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bsc import org_calendar
 from bsc.access import member_view
-from bsc.models import Role
 from bsc.org_calendar import month_shift
-from bsc.permissions import Action, can, can_on_some
+from bsc.permissions import Action, can, can_on_some, may_schedule, may_schedule_for_any_coach
 from bsc.tenancy import organization_scope
 from bsc.views.admin import _add_service_error
 from coaching import cadences, calendar_feed, services
@@ -25,10 +24,6 @@ from coaching.access import get_cadence_for_member, get_session_for_member
 from coaching.forms import CadenceForm, SessionMoveForm
 from coaching.models import CoachingSession, SessionStatus
 from coaching.selectors import cadence_list, cadence_sessions, session_calendar_month
-
-
-def _may_create_cadences(membership) -> bool:
-    return membership.role in (Role.ADMIN, Role.COACH)
 
 
 def _generated_text(count: int) -> str:
@@ -54,7 +49,7 @@ def cadence_index(request):
             upcoming[session.cadence_id] = session  # the earliest wins: ordered latest first
     for cadence in rows:
         cadence.next_session = upcoming.get(cadence.pk)
-    context = {"may_read": may_read, "may_create": _may_create_cadences(membership), "cadences": rows}
+    context = {"may_read": may_read, "may_create": may_schedule(membership), "cadences": rows}
     return render(request, "coaching/cadences.html", context)
 
 
@@ -68,9 +63,9 @@ def _cadence_fields(data: dict) -> dict:
 @require_http_methods(["GET", "POST"])
 @member_view
 def cadence_create(request):
-    if not _may_create_cadences(request.membership):
+    if not may_schedule(request.membership):
         raise PermissionDenied("Only coaches and admins set up cadences.")
-    may_choose_coach = request.membership.role == Role.ADMIN
+    may_choose_coach = may_schedule_for_any_coach(request.membership)
     initial = {"starts_on": org_calendar.today(request.organization), "coach": request.user.pk}
     form = CadenceForm(
         request.POST or None, initial=initial, organization=request.organization, may_choose_coach=may_choose_coach
@@ -97,7 +92,7 @@ def cadence_detail(request, pk):
     write = request.method == "POST"
     cadence = get_cadence_for_member(request, pk, write=write)
     may_write = can(request.membership, Action.WRITE_COACHING, unit=cadence.unit_id, coach_id=cadence.coach_id)
-    may_choose_coach = request.membership.role == Role.ADMIN
+    may_choose_coach = may_schedule_for_any_coach(request.membership)
     form = None
     if may_write:
         initial = {

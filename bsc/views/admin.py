@@ -25,7 +25,7 @@ from bsc.forms import (
     OrgUnitEditForm,
     OrgUnitMoveForm,
 )
-from bsc.models import Role
+from bsc.permissions import Action, can
 from bsc.selectors import invitation_list_open, member_list, org_unit_alignment_count, org_unit_tree
 
 
@@ -68,7 +68,7 @@ def member_edit(request, pk):
         else:
             name = membership.user.display_name
             messages.success(request, f"{name} is now {membership.get_role_display().lower()}.")
-            if membership.pk == request.membership.pk and membership.role != Role.ADMIN:
+            if membership.pk == request.membership.pk and not can(membership, Action.MANAGE_ORGANIZATION):
                 return redirect("org_overview", org_slug=request.organization.slug)  # no longer an admin
             return redirect("admin_members", org_slug=request.organization.slug)
     return render(request, "bsc/admin/member_edit.html", {"member": membership, "form": form})
