@@ -11,7 +11,6 @@ import re
 from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
@@ -24,19 +23,13 @@ from bsc.api.serializers import ApiModelSerializer, OrganizationRelatedField, Pl
 from bsc.models import Objective, OrgUnit, User
 from bsc.permissions import Action, can, can_on_some
 from kpis import selectors, services
-from kpis.models import Kpi, Measurement, Source, Target, TargetRecalibration
+from kpis.models import Kpi, Measurement, Target, TargetRecalibration
 
 BULK_LIMIT = 1000
 
 
 def _members(organization) -> QuerySet[User]:
     return User.objects.filter(memberships__organization=organization)
-
-
-def _messages(error: DjangoValidationError) -> dict[str, list[str]]:
-    if hasattr(error, "error_dict"):
-        return {("non_field_errors" if k == "__all__" else k): v for k, v in error.message_dict.items()}
-    return {"non_field_errors": error.messages}
 
 
 # --- Fields and serializers ------------------------------------------------------------------------------
@@ -340,9 +333,15 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         if not can_on_some(self.membership, Action.ENTER_MEASUREMENTS):
             super().check_write_permission()
 
+    def may_enter(self, kpi: Kpi) -> bool:
+        return can(self.membership, Action.ENTER_MEASUREMENTS, unit=kpi.unit_id, owner_id=kpi.owner_id)
+
+    def not_yours(self, kpi: Kpi) -> str:
+        return f"You may not enter values for {kpi.code}: it is not in your units."
+
     def check_kpi(self, kpi: Kpi) -> None:
-        if not can(self.membership, Action.ENTER_MEASUREMENTS, unit=kpi.unit_id, owner_id=kpi.owner_id):
-            raise exceptions.PermissionDenied(f"You may not enter values for {kpi.code}: it is not in your units.")
+        if not self.may_enter(kpi):
+            raise exceptions.PermissionDenied(self.not_yours(kpi))
 
     def get_organization_queryset(self):
         measurements = Measurement.objects.for_organization(self.organization).select_related(
@@ -430,45 +429,41 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
             raise exceptions.ValidationError(
                 {"non_field_errors": [f"Send at most {BULK_LIMIT} measurements at once; split the list."]}
             )
-        errors, valid = [], []
+        inputs, refused = self.bulk_inputs(items)
+        try:
+            results = services.measurements_record(
+                items=inputs, by=request.user, organization=self.organization, refused=refused
+            )
+        except services.MeasurementsRefused as error:
+            return Response(error.as_list(), status=status.HTTP_400_BAD_REQUEST)
+        saved = [result.measurement for result in results]
+        rows = {m.pk: m for m in self.get_queryset().filter(pk__in=[m.pk for m in saved])}
+        return Response(MeasurementSerializer([rows[m.pk] for m in saved], many=True).data)
+
+    def bulk_inputs(self, items: list) -> tuple[list[services.MeasurementInput | None], dict[int, dict]]:
+        """The items read by the serializer, with their KPI named by id or code and your permission checked:
+        the inputs of `measurements_record`, and the errors of the items refused here, by position."""
+        refused, valid = {}, []
         for index, item in enumerate(items):
             serializer = BulkItemSerializer(data=item)
             if serializer.is_valid():
                 valid.append((index, serializer.validated_data))
             else:
-                errors.append({"index": index, "errors": serializer.errors})
+                refused[index] = serializer.errors
         kpis = self.bulk_kpis([data["kpi"] for _, data in valid])
-        seen: dict[tuple[int, date], int] = {}
-        checked = []
+        inputs: list[services.MeasurementInput | None] = [None] * len(items)
         for index, data in valid:
-            item_errors = self.bulk_item_errors(data, kpis, seen, index)
-            if item_errors:
-                errors.append({"index": index, "errors": item_errors})
+            kpi = kpis.get(data["kpi"])
+            if kpi is None:
+                refused[index] = {"kpi": [f"Unknown KPI “{data['kpi']}”: give its id or code."]}
+            elif not self.may_enter(kpi):
+                refused[index] = {"kpi": [self.not_yours(kpi)]}
             else:
-                checked.append((index, kpis[data["kpi"]], data))
-        saved = []
-        with transaction.atomic():
-            # The services check each item again (frequency, source, archived, version) while saving it; a
-            # failing item rolls everything back, so the caller gets every problem and nothing is half-saved.
-            for index, kpi, data in checked:
-                try:
-                    with transaction.atomic():
-                        saved.append(
-                            services.measurement_record(
-                                kpi=kpi, period=data["period"], value=data["value"], comment=data["comment"],
-                                by=request.user, expected_version=data.get("version"), schedule=False,
-                            )
-                        )  # fmt: skip
-                except DjangoValidationError as error:
-                    errors.append({"index": index, "errors": _messages(error)})
-            if errors:
-                transaction.set_rollback(True)
-            else:
-                self.schedule_recompute(saved)
-        if errors:
-            return Response(sorted(errors, key=lambda e: e["index"]), status=status.HTTP_400_BAD_REQUEST)
-        rows = {m.pk: m for m in self.get_queryset().filter(pk__in=[m.pk for m in saved])}
-        return Response(MeasurementSerializer([rows[m.pk] for m in saved], many=True).data)
+                inputs[index] = services.MeasurementInput(
+                    kpi=kpi, period=data["period"], value=data["value"], comment=data["comment"],
+                    expected_version=data.get("version"),
+                )  # fmt: skip
+        return inputs, refused
 
     def bulk_kpis(self, refs: list[str]) -> dict[str, Kpi]:
         """The KPIs the items name, by the text the caller sent (an id or a code), in one query."""
@@ -481,29 +476,3 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
             by_ref.setdefault(kpi.code, kpi)
             by_ref[str(kpi.pk)] = kpi
         return {ref: by_ref[ref] for ref in refs if ref in by_ref}
-
-    def bulk_item_errors(self, data: dict, kpis: dict[str, Kpi], seen: dict, index: int) -> dict[str, list[str]]:
-        kpi = kpis.get(data["kpi"])
-        if kpi is None:
-            return {"kpi": [f"Unknown KPI “{data['kpi']}”: give its id or code."]}
-        if not can(self.membership, Action.ENTER_MEASUREMENTS, unit=kpi.unit_id, owner_id=kpi.owner_id):
-            return {"kpi": [f"You may not enter values for {kpi.code}: it is not in your units."]}
-        errors: dict[str, list[str]] = {}
-        try:
-            services.check_period(kpi, data["period"], self.organization)
-        except DjangoValidationError as error:
-            errors.update(_messages(error))
-        if kpi.source != Source.MANUAL:
-            errors["value"] = [f"{kpi.code} is {kpi.get_source_display().lower()}; it takes no entered values."]
-        key = (kpi.pk, data["period"])
-        if key in seen:
-            errors.setdefault("period", []).append(
-                f"Item {seen[key]} already gives {kpi.code} a value for {data['period']:%Y-%m}."
-            )
-        seen.setdefault(key, index)
-        return errors
-
-    def schedule_recompute(self, saved: list[Measurement]) -> None:
-        from kpis.outbox import scores_recompute_request
-
-        scores_recompute_request(organization_id=self.organization.pk, changes=[(m.kpi_id, m.period) for m in saved])

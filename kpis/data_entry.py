@@ -1,6 +1,6 @@
 """The monthly data-entry page: which KPI values a member must enter for a month (with last period's value,
 the target and the status a value would give), and saving one row or every row at once, all or nothing,
-through `kpis.services.measurement_record`."""
+through `kpis.services.measurements_record`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from itertools import groupby
-
-from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from bsc import org_calendar
 from bsc.models import Membership, Organization, OrgUnit
@@ -252,49 +249,47 @@ class EntryRefused(Exception):
 
 
 def data_entry_save(*, organization: Organization, rows: list[EntryRow], by, require_value: bool) -> int:
-    """Record the typed values of `rows` (each after `take`), all or nothing: when any row is refused,
-    nothing is written and every refused row carries its message. Empty cells are skipped unless
-    `require_value`. One score recompute is scheduled for the changed KPIs after commit. Returns the
-    number of values that changed."""
-    saved: list[tuple[EntryRow, Measurement]] = []
-    with transaction.atomic():
-        for row in rows:
-            if row.errors:
-                continue
-            if row.value is None:
-                if require_value:
-                    row.errors.append("Enter a number.")
-                elif row.measurement is not None:
-                    row.errors.append(CANNOT_CLEAR)
-                continue
-            if row.needs_comment:
-                row.errors.append(RED_NEEDS_COMMENT)
-                continue
-            try:
-                measurement = services.measurement_record(
-                    kpi=row.kpi, period=row.period, value=row.value, comment=row.comment, by=by,
-                    expected_version=row.version, schedule=False,
-                )  # fmt: skip
-            except services.StaleMeasurementError as error:
+    """Record the typed values of `rows` (each after `take`) through `services.measurements_record`, all or
+    nothing: when any row is refused, nothing is written and every refused row carries its message. Empty
+    cells are skipped unless `require_value`. Returns the number of values that changed."""
+    for row in rows:
+        if row.errors:
+            continue
+        if row.value is None:
+            if require_value:
+                row.errors.append("Enter a number.")
+            elif row.measurement is not None:
+                row.errors.append(CANNOT_CLEAR)
+        elif row.needs_comment:
+            row.errors.append(RED_NEEDS_COMMENT)
+    items = [
+        None
+        if row.errors or row.value is None
+        else services.MeasurementInput(
+            kpi=row.kpi, period=row.period, value=row.value, comment=row.comment, expected_version=row.version
+        )
+        for row in rows
+    ]
+    refused = {index: {"value": row.errors} for index, row in enumerate(rows) if row.errors}
+    try:
+        results = services.measurements_record(items=items, by=by, organization=organization, refused=refused)
+    except services.MeasurementsRefused as refusal:
+        for index, error in refusal.item_causes.items():
+            row = rows[index]
+            if isinstance(error, services.StaleMeasurementError):
                 row.errors.append(error.changed_message)  # no version here means the person saw no value
                 row.measurement = error.current  # the newer value; saving again overwrites it knowingly
                 row.version = error.current.version if error.current else None
-            except ValidationError as error:
-                row.errors.extend(error.messages)
             else:
-                saved.append((row, measurement))
-        if any(row.errors for row in rows):
-            raise EntryRefused(rows)  # leaving the block rolls back every value already recorded
-        changed = [(row, m) for row, m in saved if m.version != row.version]
-        if changed:
-            _schedule_recompute(organization, [m for _, m in changed])
+                row.errors.extend(error.messages)
+        for index, messages in refusal.item_errors.items():  # the service's checks before saving
+            if index not in refusal.item_causes and index not in refused:
+                rows[index].errors.extend(m for field in messages.values() for m in field)
+        raise EntryRefused(rows) from None
+    changed = [
+        (row, result.measurement) for row, result in zip(rows, results, strict=True) if result and result.changed
+    ]
     for row, measurement in changed:
         row.measurement, row.version, row.saved = measurement, measurement.version, True
         row.comment = measurement.comment
     return len(changed)
-
-
-def _schedule_recompute(organization: Organization, measurements: list[Measurement]) -> None:
-    from kpis.outbox import scores_recompute_request
-
-    scores_recompute_request(organization_id=organization.pk, changes=[(m.kpi_id, m.period) for m in measurements])

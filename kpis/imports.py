@@ -34,7 +34,7 @@ from bsc.validation import echo
 from kpis.exports import formula_restored
 from kpis.models import Frequency, ImportBatch, ImportStatus, Kpi, Measurement, Source
 from kpis.outbox import scores_recompute_request_from
-from kpis.services import check_period, parse_number, parse_period
+from kpis.services import archived_message, check_period, error_messages, not_manual_message, parse_number, parse_period
 
 # The bounds of an upload, checked before it is parsed and while it is read, so that a small hostile file (an
 # .xlsx is a zip: 300 KB can unpack to gigabytes) cannot take the process's memory. Messages name them.
@@ -219,9 +219,8 @@ def _number(cell, decimal_separator: str) -> Decimal:
 
 
 def _message(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        return " ".join(m for messages in error.message_dict.values() for m in messages)
-    return " ".join(error.messages)
+    """A row's problem as one line: the messages of `error_messages` (the bulk API's per-item shape), joined."""
+    return " ".join(m for messages in error_messages(error).values() for m in messages)
 
 
 def _text(cell) -> str:
@@ -236,9 +235,9 @@ def kpi_problems(kpi: Kpi, period: date | None, membership: Membership, organiza
     """Why values of this KPI cannot be imported (for this period), if they cannot."""
     messages = []
     if kpi.archived_at is not None:
-        messages.append(f"{kpi.code} is archived; restore it to enter values.")
+        messages.append(archived_message(kpi))
     if kpi.source != Source.MANUAL:
-        messages.append(f"{kpi.code} is {kpi.get_source_display().lower()}; it takes no entered values.")
+        messages.append(not_manual_message(kpi))
     if period is not None:
         try:
             check_period(kpi, period, organization)

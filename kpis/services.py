@@ -4,6 +4,8 @@ notes the score recompute it needs in the recompute outbox, in the same transact
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, DecimalException, InvalidOperation
 
@@ -58,6 +60,22 @@ def _changed_message(current: Measurement | None, by: User) -> str:
             "check it and save again."
         )
     return f"This value was changed since you loaded the page (now {shown}); check it and save again."
+
+
+def error_messages(error: ValidationError) -> dict[str, list[str]]:
+    """A refusal as field → messages (the per-item shape of the bulk API; `__all__` reads non_field_errors)."""
+    if hasattr(error, "error_dict"):
+        return {("non_field_errors" if k == "__all__" else k): v for k, v in error.message_dict.items()}
+    return {"non_field_errors": error.messages}
+
+
+def not_manual_message(kpi: Kpi) -> str:
+    """Why a formula or roll-up KPI takes no value: one wording for entry, the bulk API and imports."""
+    return f"{kpi.code} is {kpi.get_source_display().lower()}; it takes no entered values."
+
+
+def archived_message(kpi: Kpi) -> str:
+    return f"{kpi.code} is archived; restore it to enter values."
 
 
 def _schedule_recompute(kpi: Kpi, periods: list[date]) -> None:
@@ -481,11 +499,9 @@ def measurement_record(
     organization = kpi.organization
     check_period(kpi, period, organization)
     if kpi.source != Source.MANUAL:
-        raise ValidationError(
-            {"value": f"{kpi.code} is {kpi.get_source_display().lower()}; it takes no entered values."}
-        )
+        raise ValidationError({"value": not_manual_message(kpi)})
     if kpi.archived_at is not None:
-        raise ValidationError({"value": f"{kpi.code} is archived; restore it to enter values."})
+        raise ValidationError({"value": archived_message(kpi)})
     current = (
         Measurement.objects.for_organization(kpi.organization_id)
         .select_for_update(of=("self",))
@@ -510,6 +526,108 @@ def measurement_record(
     if schedule:
         _schedule_recompute(kpi, [period])
     return measurement
+
+
+@dataclass(frozen=True)
+class MeasurementInput:
+    """One value for `measurements_record`: what `measurement_record` takes."""
+
+    kpi: Kpi
+    period: date
+    value: Decimal
+    comment: str = ""
+    expected_version: int | None = None  # the version the person saw; None: they saw no value
+
+
+@dataclass(frozen=True)
+class MeasurementResult:
+    measurement: Measurement
+    changed: bool  # False: that value and comment were stored already (nothing written, nothing to recompute)
+
+
+MEASUREMENTS_REFUSED = "Some values were refused; nothing was saved."
+
+
+class MeasurementsRefused(ValidationError):
+    """`measurements_record` wrote nothing. `item_errors` maps the index of every refused item to its messages
+    by field (`error_messages`); `item_causes` keeps the service's own errors (a StaleMeasurementError carries
+    the current value)."""
+
+    def __init__(self, item_errors: Mapping[int, dict[str, list[str]]], item_causes: Mapping[int, ValidationError]):
+        super().__init__(MEASUREMENTS_REFUSED, code="refused")
+        self.item_errors = dict(sorted(item_errors.items()))
+        self.item_causes = dict(item_causes)
+
+    def as_list(self) -> list[dict]:
+        """[{"index": 0, "errors": {"value": ["..."]}}, ...] in the items' order."""
+        return [{"index": index, "errors": errors} for index, errors in self.item_errors.items()]
+
+
+def _item_problems(
+    item: MeasurementInput, organization: Organization, seen: dict[tuple[int, date], int], index: int
+) -> dict[str, list[str]]:
+    """What can be told of an item before anything is written: its period, its KPI's source, and whether an
+    earlier item already gives the same KPI and period a value."""
+    kpi, period = item.kpi, item.period
+    errors: dict[str, list[str]] = {}
+    try:
+        check_period(kpi, period, organization)
+    except ValidationError as error:
+        errors.update(error_messages(error))
+    if kpi.source != Source.MANUAL:
+        errors["value"] = [not_manual_message(kpi)]
+    key = (kpi.pk, period)
+    if key in seen:
+        errors.setdefault("period", []).append(f"Item {seen[key]} already gives {kpi.code} a value for {period:%Y-%m}.")
+    seen.setdefault(key, index)
+    return errors
+
+
+def measurements_record(
+    *,
+    items: Sequence[MeasurementInput | None],
+    by: User,
+    organization: Organization,
+    refused: Mapping[int, dict[str, list[str]]] | None = None,
+) -> list[MeasurementResult | None]:
+    """Record many values, all or nothing. `items[i]` is None when there is nothing to record at position i;
+    `refused` holds the errors the caller found at its edge (a number it could not read, a KPI the person may
+    not enter), by position. Every other item is checked and recorded with `measurement_record` (period,
+    source, archived, the version seen) in one transaction; when any item is refused, nothing is written and
+    one MeasurementsRefused lists every refused item. Otherwise one score recompute is requested for the values
+    that changed, and the result at each position says what was stored."""
+    errors: dict[int, dict[str, list[str]]] = {index: dict(messages) for index, messages in (refused or {}).items()}
+    seen: dict[tuple[int, date], int] = {}
+    checked = []
+    for index, item in enumerate(items):
+        if item is None or index in errors:
+            continue
+        problems = _item_problems(item, organization, seen, index)
+        if problems:
+            errors[index] = problems
+        else:
+            checked.append((index, item))
+    results: list[MeasurementResult | None] = [None] * len(items)
+    causes: dict[int, ValidationError] = {}
+    with transaction.atomic():
+        # Each item is checked again while it is saved; a refused one rolls everything back, so the caller
+        # learns every problem and nothing is half-saved.
+        for index, item in checked:
+            try:
+                measurement = measurement_record(
+                    kpi=item.kpi, period=item.period, value=item.value, comment=item.comment, by=by,
+                    expected_version=item.expected_version, schedule=False,
+                )  # fmt: skip
+            except ValidationError as error:
+                errors[index], causes[index] = error_messages(error), error
+            else:
+                results[index] = MeasurementResult(measurement, changed=measurement.version != item.expected_version)
+        if errors:
+            raise MeasurementsRefused(errors, causes)  # leaving the block rolls back what was recorded
+        changes = [(r.measurement.kpi_id, r.measurement.period) for r in results if r is not None and r.changed]
+        if changes:
+            outbox.scores_recompute_request(organization_id=organization.pk, changes=changes)
+    return results
 
 
 @transaction.atomic
