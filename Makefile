@@ -17,6 +17,7 @@ run: install  ## embedded PostgreSQL + Redis, migrations, demo data, web on :800
 lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen lint-imports --no-cache  # the layering contract in pyproject.toml (docs/architecture.md)
 
 format: install
 	$(UV) run --frozen ruff check --fix .
