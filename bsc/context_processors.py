@@ -15,4 +15,5 @@ def navigation(request):
         "can_manage_organization": can(membership, Action.MANAGE_ORGANIZATION),
         "can_edit_strategy": can(membership, Action.EDIT_STRATEGY),
         "can_enter_some_measurements": can_on_some(membership, Action.ENTER_MEASUREMENTS),
+        "can_read_some_coaching": can_on_some(membership, Action.READ_COACHING),
     }

@@ -96,6 +96,39 @@ def require(membership: Membership | None, action: Action, **obj) -> None:
         raise PermissionDenied(f"Your role may not {action.value}.")
 
 
+def require_on_some(membership: Membership | None, action: Action) -> None:
+    """Raise PermissionDenied (HTTP 403) unless the member may do `action` on at least some objects: for pages
+    that only make sense to such members (data entry, coaching)."""
+    if not can_on_some(membership, action):
+        raise PermissionDenied(f"Your role may not {action.value}.")
+
+
+# What each role may do, in the words of the 403 page and the README (section 8 of DESIGN.md).
+ROLE_ALLOWS: dict[Role, str] = {
+    Role.ADMIN: "everything in this organization",
+    Role.EXECUTIVE: (
+        "read everything, edit units, the strategy map, KPIs and targets, enter KPI values, read coaching "
+        "sessions and manage action items"
+    ),
+    Role.DEPARTMENT_HEAD: (
+        "read the strategy map, scorecards and KPIs, enter KPI values and read coaching sessions of your units, "
+        "and manage their action items"
+    ),
+    Role.COACH: "read the strategy map, scorecards and KPIs, run your own coaching sessions and manage action items",
+    Role.VIEWER: (
+        "read the strategy map, scorecards, KPIs and their exports; not coaching sessions, action items or data entry"
+    ),
+}
+
+
+def role_allows(membership: Membership | None) -> str:
+    """One sentence saying what the member's role allows (empty without a membership)."""
+    if membership is None:
+        return ""
+    role = Role(membership.role)
+    return f"As {'an' if role.label[0] in 'AEIOU' else 'a'} {role.label.lower()} you may {ROLE_ALLOWS[role]}."
+
+
 def can_on_some(membership: Membership | None, action: Action) -> bool:
     """Whether the member may do `action` on at least some objects (a department head on their units' or
     own KPIs): for pages such as the import that then check each object with `can`."""

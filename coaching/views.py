@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bsc import org_calendar
 from bsc.access import member_view
-from bsc.permissions import Action, can, can_on_some, may_schedule, require, scope
+from bsc.permissions import Action, can, can_on_some, may_schedule, require, require_on_some, scope
 from bsc.views.admin import _add_service_error
 from coaching import services
 from coaching.access import get_action_item_for_member, get_session_for_member
@@ -38,18 +38,11 @@ def _text(error: ValidationError) -> str:
 @member_view
 def coaching_index(request):
     membership = request.membership
-    may_read = can_on_some(membership, Action.READ_COACHING)
-    upcoming, recent = (
-        session_upcoming_and_recent(organization=request.organization, membership=membership) if may_read else ([], [])
-    )
-    figures = (
-        accountability_page(accountability(organization=request.organization, membership=membership))
-        if may_read
-        else None
-    )
+    require_on_some(membership, Action.READ_COACHING)
+    upcoming, recent = session_upcoming_and_recent(organization=request.organization, membership=membership)
+    figures = accountability_page(accountability(organization=request.organization, membership=membership))
     context = {
-        "may_read": may_read, "may_schedule": may_schedule(membership), "upcoming": upcoming, "recent": recent,
-        "figures": figures,
+        "may_schedule": may_schedule(membership), "upcoming": upcoming, "recent": recent, "figures": figures,
     }  # fmt: skip
     return render(request, "coaching/index.html", context)
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bsc.access import get_org_unit_for_member, member_view
 from bsc.models import OrgUnit
 from bsc.org_calendar import due_month
+from bsc.permissions import Action, require_on_some
 from kpis.access import check_kpis_for_entry, get_kpi_for_entry
 from kpis.data_entry import (
     EntryRefused,
@@ -65,6 +66,7 @@ def _problems(rows: list[EntryRow]) -> str:
 @require_http_methods(["GET", "POST"])
 @member_view
 def data_entry(request):
+    require_on_some(request.membership, Action.ENTER_MEASUREMENTS)
     month, unit = _month(request), _unit(request)
     if request.method == "GET":
         page = data_entry_page(membership=request.membership, month=month, unit=unit)

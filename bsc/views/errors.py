@@ -2,9 +2,12 @@
 
 from django.shortcuts import render
 
+from bsc.permissions import role_allows
+
 
 def permission_denied(request, exception=None):
-    return render(request, "403.html", {"reason": str(exception or "")}, status=403)
+    context = {"reason": str(exception or ""), "role_allows": role_allows(getattr(request, "membership", None))}
+    return render(request, "403.html", context, status=403)
 
 
 def page_not_found(request, exception=None):

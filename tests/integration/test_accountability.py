@@ -195,8 +195,7 @@ def test_a_viewer_sees_no_figures(world, example, client):
     assert figures_for(world, world.viewer_a).units == []
     client.force_login(world.viewer_a)
     response = client.get(url("coaching_index"))
-    assert response.status_code == 200
-    assert response.context["figures"] is None
+    assert response.status_code == 403
     assert b"Accountability" not in response.content
 
 
