@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, QuerySet
 
+from bsc import events
 from bsc.models import (
     CauseEffectLink,
     Invitation,
@@ -69,8 +70,7 @@ def org_unit_alignment_count(*, unit: OrgUnit) -> int:
     objectives = Objective.objects.for_organization(unit.organization_id).filter(
         scorecard__unit=unit, aligned_to__isnull=False
     )
-    kpis = unit.kpis.filter(aligned_to__isnull=False).count() if hasattr(unit, "kpis") else 0
-    return objectives.count() + kpis
+    return objectives.count() + sum(events.unit_alignment_count.send(unit=unit))
 
 
 def org_unit_tree(*, organization: Organization) -> list[OrgUnit]:

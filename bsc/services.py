@@ -17,7 +17,7 @@ from django.db.models.functions import Concat, Length, Substr
 from django.urls import reverse
 from django.utils import timezone
 
-from bsc import strategy
+from bsc import events, strategy
 from bsc.models import Invitation, Membership, Objective, Organization, OrgUnit, PersonalToken, Role, User
 from bsc.tasks import email_send
 from bsc.tenancy import dangerously_unscoped, organization_scope
@@ -47,15 +47,13 @@ SCORE_SETTINGS = ("green_threshold", "amber_threshold", "fiscal_year_start_month
 @transaction.atomic
 def organization_update(*, organization: Organization, **fields) -> Organization:
     """Change the organization's settings; a change to what stored scores depend on rebuilds them once it
-    commits (kpis owns the scores; imported here to keep bsc free of kpis at import time)."""
+    commits (announced; kpis, which owns the scores, subscribes)."""
     before = {name: getattr(organization, name) for name in SCORE_SETTINGS}
     for name, value in fields.items():
         setattr(organization, name, value)
     _save(organization)
     if any(getattr(organization, name) != value for name, value in before.items()):
-        from kpis.services import scores_schedule_rebuild
-
-        scores_schedule_rebuild(organization_id=organization.pk)
+        events.settings_changed.send(organization_id=organization.pk)
     return organization
 
 
@@ -141,16 +139,13 @@ def org_unit_move(*, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
 def _release_alignments(unit: OrgUnit, old_parent_id: int) -> None:
     """A moved unit's objectives and KPIs were aligned to its old parent's map and roll-ups, which are no
     longer its parent's: they stop feeding them (the unit's own subtree keeps its alignments), and the old
-    branch is rescored once the move commits. kpis owns KPIs and scores; imported here to keep bsc free of
-    kpis at import time."""
-    from kpis.services import kpi_alignments_release, scores_schedule_units
-
+    branch is rescored once the move commits. kpis owns KPIs and scores: it hears of both through bsc.events."""
     objectives = Objective.objects.for_organization(unit.organization_id).filter(
         scorecard__unit=unit, aligned_to__isnull=False
     )
-    released = objectives.update(aligned_to=None) + kpi_alignments_release(unit=unit)
+    released = objectives.update(aligned_to=None) + sum(events.unit_moved.send(unit=unit))
     if released:
-        scores_schedule_units(organization_id=unit.organization_id, unit_ids=[old_parent_id, unit.pk])
+        events.map_changed.send(organization_id=unit.organization_id, unit_ids=[old_parent_id, unit.pk])
 
 
 def _blockers(unit: OrgUnit) -> list[str]:

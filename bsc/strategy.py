@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 
+from bsc import events
 from bsc.models import CauseEffectLink, Initiative, Membership, Objective, OrgUnit, Perspective, Scorecard, User
 from bsc.validation import validated_save as _save
 
@@ -41,12 +42,9 @@ def _bump(scorecard: Scorecard, expected_version: int | None) -> int:
 
 
 def _rescore(scorecard: Scorecard) -> None:
-    """Weights, objectives and alignments feed the stored scores: recompute this map's unit and its
-    ancestors once the change commits (kpis owns the scores; imported here to keep bsc free of kpis at
-    import time)."""
-    from kpis.services import scores_schedule_units
-
-    scores_schedule_units(organization_id=scorecard.organization_id, unit_ids=[scorecard.unit_id])
+    """Weights, objectives and alignments feed the stored scores: announce it (kpis, which owns the scores,
+    recomputes this map's unit and its ancestors once the change commits)."""
+    events.map_changed.send(organization_id=scorecard.organization_id, unit_ids=[scorecard.unit_id])
 
 
 def _check_member(organization_id: int, user: User | None, field: str) -> None:
@@ -204,17 +202,8 @@ def objective_update(*, objective: Objective, version: int | None = None, **fiel
 
 
 def _objective_data_blockers(objective: Objective) -> list[str]:
-    """What keeps an objective from being deleted. KPIs with data will add themselves here."""
-    from django.apps import apps
-
-    reasons = []
-    if apps.is_installed("kpis") and hasattr(objective, "kpis"):
-        with_data = objective.kpis.filter(archived_at__isnull=True, measurements__isnull=False).distinct().count()
-        if with_data:
-            reasons.append(
-                f"it has {with_data} KPI{'s' if with_data != 1 else ''} with data; move or archive them first"
-            )
-    return reasons
+    """What keeps an objective from being deleted: the apps built on the core answer (kpis: KPIs with data)."""
+    return [reason for reasons in events.objective_delete_blockers.send(objective=objective) for reason in reasons]
 
 
 @transaction.atomic

@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class KpisConfig(AppConfig):
     name = "kpis"
     verbose_name = "KPIs"
+
+    def ready(self) -> None:
+        # The core's news (bsc/events.py): kpis owns KPIs and the stored scores, so it answers for them.
+        from bsc import events
+        from kpis import selectors, services
+
+        events.settings_changed.subscribe(services.scores_schedule_rebuild)
+        events.map_changed.subscribe(services.scores_schedule_units)
+        events.unit_moved.subscribe(services.kpi_alignments_release)
+        events.objective_delete_blockers.subscribe(selectors.objective_delete_blockers)
+        events.unit_alignment_count.subscribe(selectors.kpi_aligned_count)

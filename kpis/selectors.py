@@ -182,6 +182,19 @@ def measurement_audit(*, kpi: Kpi, limit: int = 200) -> list:
     return list(events[:limit])
 
 
+def objective_delete_blockers(*, objective: Objective) -> list[str]:
+    """Why the objective cannot be deleted yet, as far as KPIs go: active KPIs with data serve it."""
+    with_data = objective.kpis.filter(archived_at__isnull=True, measurements__isnull=False).distinct().count()
+    if with_data:
+        return [f"it has {with_data} KPI{'s' if with_data != 1 else ''} with data; move or archive them first"]
+    return []
+
+
+def kpi_aligned_count(*, unit: OrgUnit) -> int:
+    """How many of the unit's KPIs feed its parent's roll-ups (moving the unit releases them)."""
+    return unit.kpis.filter(aligned_to__isnull=False).count()
+
+
 def objective_kpis(*, objective) -> list[dict]:
     """The active KPIs serving an objective, with their status for the month now due (two queries)."""
     due = due_month(objective.organization)

@@ -1,5 +1,8 @@
 """Strategy-map services: the rules of the map, each refused with a message that says why."""
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -131,3 +134,33 @@ def test_a_unit_whose_map_has_objectives_cannot_be_deleted(world, scope_a):
     assert messages(error.value) == [
         "“Assembly” cannot be deleted: its strategy map has 1 objective; delete or move them first."
     ]
+
+
+def test_an_objective_served_by_a_kpi_with_data_cannot_be_deleted(world, scope_a):
+    from kpis import services as kpi_services
+
+    objective = strategy.objective_create(perspective=band(world.company_a), name="Delight customers")
+    kpi = kpi_services.kpi_create(
+        unit=world.company_a, name="NPS", code="NPS", baseline=Decimal(0), objective=objective
+    )
+    kpi_services.measurement_record(
+        kpi=kpi, period=date(2026, 3, 1), value=Decimal(40), by=world.admin_a, schedule=False
+    )
+    with pytest.raises(ValidationError) as error:
+        strategy.objective_delete(objective=objective)
+    assert messages(error.value) == [
+        "“Delight customers” cannot be deleted: it has 1 KPI with data; move or archive them first."
+    ]
+
+
+def test_the_alignment_count_of_a_unit_counts_its_aligned_objectives_and_kpis(world, scope_a):
+    from bsc.selectors import org_unit_alignment_count
+    from kpis import services as kpi_services
+
+    parent_objective = strategy.objective_create(perspective=band(world.company_a), name="Grow")
+    strategy.objective_create(perspective=band(world.division_a), name="Sell more", aligned_to=parent_objective)
+    top = kpi_services.kpi_create(
+        unit=world.company_a, name="TOP", code="TOP", source="rollup", rollup_method="sum", baseline=Decimal(0)
+    )
+    kpi_services.kpi_create(unit=world.division_a, name="OPS", code="OPS", baseline=Decimal(0), aligned_to=top)
+    assert org_unit_alignment_count(unit=world.division_a) == 2

@@ -1,0 +1,35 @@
+"""The core's news for the apps built on it (docs/architecture.md, "Layers"): bsc announces through these hooks
+and never imports kpis or coaching; a higher app subscribes in its AppConfig.ready()."""
+
+from collections.abc import Callable
+from typing import Any
+
+
+class Hook:
+    """One kind of news. `send` calls each subscriber with the same keyword arguments, in the order they
+    subscribed and inside the announcer's transaction, and returns their answers in that order."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.receivers: list[Callable[..., Any]] = []
+
+    def subscribe(self, receiver: Callable[..., Any]) -> Callable[..., Any]:
+        if receiver not in self.receivers:  # ready() may run twice in tests; subscribe once
+            self.receivers.append(receiver)
+        return receiver
+
+    def send(self, **kwargs: Any) -> list[Any]:
+        return [receiver(**kwargs) for receiver in self.receivers]
+
+
+# organization_id: a setting every stored score depends on changed (thresholds, fiscal year start).
+settings_changed = Hook("settings_changed")
+# organization_id, unit_ids: what these units score with changed (objectives, perspectives, weights, alignment).
+map_changed = Hook("map_changed")
+# unit: the unit left its parent; each subscriber releases what it aligned to the old parent's map and
+# answers how many it released.
+unit_moved = Hook("unit_moved")
+# objective: each subscriber answers a list of reasons the objective cannot be deleted yet.
+objective_delete_blockers = Hook("objective_delete_blockers")
+# unit: each subscriber answers how many of the unit's items cascade into its parent's (moving it releases them).
+unit_alignment_count = Hook("unit_alignment_count")
