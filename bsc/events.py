@@ -1,4 +1,4 @@
-"""The core's news for the apps built on it (docs/architecture.md, "Layers"): bsc announces through these hooks
+"""The core's news and questions for the apps built on it (docs/architecture.md, "Layers"): bsc announces through these hooks
 and never imports kpis or coaching; a higher app subscribes in its AppConfig.ready()."""
 
 from collections.abc import Callable
@@ -31,5 +31,7 @@ map_changed = Hook("map_changed")
 unit_moved = Hook("unit_moved")
 # objective: each subscriber answers a list of reasons the objective cannot be deleted yet.
 objective_delete_blockers = Hook("objective_delete_blockers")
+# scorecard: each subscriber answers {objective id: {"status", "score"}} for the month now due.
+objective_statuses = Hook("objective_statuses")
 # unit: each subscriber answers how many of the unit's items cascade into its parent's (moving it releases them).
 unit_alignment_count = Hook("unit_alignment_count")

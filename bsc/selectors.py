@@ -155,17 +155,12 @@ def strategy_map(*, scorecard: Scorecard) -> dict:
 
 
 def objective_statuses(*, scorecard: Scorecard) -> dict[int, dict]:
-    """Each objective's stored score and status for the month now due (the previous month), in one query."""
-    from bsc.org_calendar import due_month
-    from kpis.models import ObjectiveScore, PeriodKind
-
-    due = due_month(scorecard.organization)
-    rows = ObjectiveScore.objects.for_organization(scorecard.organization_id).filter(
-        objective__scorecard=scorecard, period_kind=PeriodKind.MONTH, period=due
-    )
-    return {
-        row.objective_id: {"status": row.status, "score": None if row.score is None else str(row.score)} for row in rows
-    }
+    """Each objective's stored score and status for the month now due, from the app that stores scores (kpis
+    answers through bsc.events); objectives without one are drawn grey."""
+    statuses: dict[int, dict] = {}
+    for answer in events.objective_statuses.send(scorecard=scorecard):
+        statuses.update(answer)
+    return statuses
 
 
 def objective_line_of_sight(*, objective: Objective) -> dict:

@@ -14,4 +14,5 @@ class KpisConfig(AppConfig):
         events.map_changed.subscribe(services.scores_schedule_units)
         events.unit_moved.subscribe(services.kpi_alignments_release)
         events.objective_delete_blockers.subscribe(selectors.objective_delete_blockers)
+        events.objective_statuses.subscribe(selectors.objective_statuses)
         events.unit_alignment_count.subscribe(selectors.kpi_aligned_count)

@@ -190,6 +190,17 @@ def objective_delete_blockers(*, objective: Objective) -> list[str]:
     return []
 
 
+def objective_statuses(*, scorecard: Scorecard) -> dict[int, dict]:
+    """Each objective's stored score and status for the month now due (the previous month), in one query."""
+    due = due_month(scorecard.organization)
+    rows = ObjectiveScore.objects.for_organization(scorecard.organization_id).filter(
+        objective__scorecard=scorecard, period_kind=PeriodKind.MONTH, period=due
+    )
+    return {
+        row.objective_id: {"status": row.status, "score": None if row.score is None else str(row.score)} for row in rows
+    }
+
+
 def kpi_aligned_count(*, unit: OrgUnit) -> int:
     """How many of the unit's KPIs feed its parent's roll-ups (moving the unit releases them)."""
     return unit.kpis.filter(aligned_to__isnull=False).count()
