@@ -164,3 +164,23 @@ def test_the_alignment_count_of_a_unit_counts_its_aligned_objectives_and_kpis(wo
     )
     kpi_services.kpi_create(unit=world.division_a, name="OPS", code="OPS", baseline=Decimal(0), aligned_to=top)
     assert org_unit_alignment_count(unit=world.division_a) == 2
+
+
+def test_the_map_shows_each_objectives_stored_status_for_the_month_now_due(world, scope_a):
+    from bsc.org_calendar import due_month, fiscal_year_of
+    from bsc.selectors import strategy_map
+    from kpis import services as kpi_services
+    from kpis.recompute import scores_recompute_full
+
+    objective = strategy.objective_create(perspective=band(world.company_a), name="Delight customers")
+    strategy.objective_create(perspective=band(world.company_a, "Financial"), name="Grow")
+    kpi = kpi_services.kpi_create(
+        unit=world.company_a, name="NPS", code="NPS", baseline=Decimal(0), objective=objective
+    )
+    due = due_month(world.org_a)
+    year = fiscal_year_of(due, world.org_a.fiscal_year_start_month)
+    kpi_services.target_set_year(kpi=kpi, fiscal_year=year, mode="same", value=Decimal(50), by=world.admin_a)
+    kpi_services.measurement_record(kpi=kpi, period=due, value=Decimal(50), by=world.admin_a, schedule=False)
+    scores_recompute_full(organization=world.org_a)
+    cards = {o["name"]: (o["status"], o["score"]) for o in strategy_map(scorecard=objective.scorecard)["objectives"]}
+    assert cards == {"Delight customers": ("green", "1.0000"), "Grow": ("grey", None)}
