@@ -216,8 +216,16 @@ class EntryPage:
         return sum(1 for row in self.rows if row.missing)
 
     @property
+    def failed(self) -> list[EntryRow]:
+        """The rows a save just refused (they carry their messages)."""
+        return [row for row in self.rows if row.errors]
+
+    @property
     def summary(self) -> str:
         noun = "KPI" if self.total == 1 else "KPIs"
+        if failed := len(self.failed):
+            values, rows = ("value was", "row") if failed == 1 else ("values were", "rows")
+            return f"{failed} {values} not saved: see the {rows} marked in red."
         if self.missing == 0:
             return f"All {self.total} {noun} have a value for {self.label}."
         return f"{self.missing} of {self.total} {noun} still need a value for {self.label}."

@@ -24,3 +24,26 @@ document.addEventListener("focusin", (event) => {
   // Read-only fields to copy from (a calendar feed link) select their whole text when focused.
   if (event.target.matches && event.target.matches("input[data-select-on-focus]")) event.target.select();
 });
+
+// A list that htmx swaps after one of its buttons (Mark done on Home) keeps the keyboard user's place: focus
+// goes to the button now at the same position (the next item's), or to the region's heading when none is left.
+let keepFocus = null;
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const region = event.detail.elt.closest && event.detail.elt.closest("[data-keep-focus]");
+  if (!region) return;
+  const buttons = Array.from(region.querySelectorAll("button"));
+  keepFocus = { region, index: buttons.indexOf(document.activeElement) };
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (!event.detail.successful) keepFocus = null; // nothing swapped: focus is still where it was
+});
+document.addEventListener("htmx:afterSettle", () => {
+  if (!keepFocus) return;
+  const region = document.getElementById(keepFocus.region.id);
+  if (region === keepFocus.region) return; // another swap settled first; the region is not back yet
+  const { index } = keepFocus;
+  keepFocus = null;
+  if (!region || index < 0) return;
+  const next = region.querySelectorAll("button")[index] || region.querySelector("h2, h3");
+  next?.focus();
+});

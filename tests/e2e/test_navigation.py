@@ -40,3 +40,22 @@ def test_an_unknown_page_shows_the_404_page_within_the_layout(world, page):
     assert page.get_by_role("heading", name="Page not found").is_visible()
     assert "Globex" not in page.content()
     screenshot(page, "not_found")
+
+
+def test_a_viewer_walks_the_navigation_without_a_dead_end(world, open_page):
+    for name, viewport in (("desktop", {"width": 1280, "height": 860}), ("phone", {"width": 390, "height": 844})):
+        page = open_page(viewport=viewport)
+        log_in(page, world.viewer_a.email)
+        page.goto(f"/o/{world.org_a.slug}/")
+        nav = page.get_by_role("navigation", name="Main").get_by_role("link")
+        assert nav.all_inner_texts() == ["Home", "Strategy map", "Scorecards", "KPIs"]
+        for label, href in [(link.inner_text(), link.get_attribute("href")) for link in nav.all()]:
+            response = page.goto(href)
+            assert response.status == 200, label
+            assert (
+                page.get_by_role("navigation", name="Main")
+                .get_by_role("link", name=label)
+                .get_attribute("aria-current")
+                == "page"
+            ), label
+        screenshot(page, f"viewer_navigation_{name}")
