@@ -1,0 +1,65 @@
+"""Data entry on a phone: each KPI is a card with its name, last value, target, status and inputs together, and
+the page does not scroll sideways; a value typed there is saved with the row's own Save."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from bsc.models import Role
+from bsc.tenancy import organization_scope
+from kpis import services
+from kpis.data_entry import due_month
+from kpis.models import Measurement
+from tests import factories
+from tests.conftest import log_in, screenshot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def two_kpis_of_a_department_head(world):
+    head = factories.add_member(world.org_a, Role.DEPARTMENT_HEAD, units=[world.division_a]).user
+    month = due_month(world.org_a)
+    with organization_scope(world.org_a):
+        otd = services.kpi_create(
+            unit=world.division_a, name="On-time delivery to the customer's requested date", code="OTD",
+            baseline=Decimal(80), measurement_unit="%",
+        )  # fmt: skip
+        scr = services.kpi_create(unit=world.department_a, name="Scrap rate", code="SCR", baseline=Decimal(10))
+        services.target_create(kpi=otd, period=month, value=Decimal(100))
+        services.target_create(kpi=scr, period=month, value=Decimal(5))
+    return head, otd, scr
+
+
+def box_within(box, width):
+    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+
+
+def test_a_department_head_enters_a_value_on_a_phone(world, open_page, two_kpis_of_a_department_head):
+    head, otd, scr = two_kpis_of_a_department_head
+    page = open_page(viewport=PHONE, is_mobile=True)
+    log_in(page, head.email)
+    page.goto(reverse("data_entry", args=["acme"]))
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the data-entry page scrolls sideways on a phone ({width}px wide)"
+
+    row = page.locator(f"#entry-{otd.pk}")
+    name, target = row.locator(".kpi-name"), row.locator("td[data-label='Target']")
+    value = page.get_by_label("Value of OTD On-time delivery to the customer's requested date")
+    for part in (name, target, value, row.get_by_label("Comment on OTD"), row.get_by_role("button", name="Save OTD")):
+        assert box_within(part.bounding_box(), PHONE["width"]), part
+    assert name.bounding_box()["y"] < target.bounding_box()["y"] < value.bounding_box()["y"]  # heading, then numbers
+    expect(target).to_have_text("100.0%")
+    screenshot(page, "data_entry_phone")
+
+    value.press_sequentially("96")  # typed, as on the phone keyboard: the status follows
+    expect(row.locator(f"#status-{otd.pk}")).to_contain_text("At risk")
+    row.get_by_role("button", name="Save OTD").click()
+    expect(page.locator(f"#entry-{otd.pk}")).to_contain_text("saved")
+    assert [m.value for m in Measurement.objects.for_organization(world.org_a).filter(kpi=otd)] == [Decimal(96)]
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "data_entry_phone_saved")
