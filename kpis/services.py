@@ -185,6 +185,12 @@ _VALUE = Measurement._meta.get_field("value")
 WHOLE_DIGITS, DECIMAL_PLACES = _VALUE.max_digits - _VALUE.decimal_places, _VALUE.decimal_places
 MAX_NUMBER_CHARS = 40
 _DIGITS = re.compile(r"[-+]?[0-9.,]+")
+# A thousands separator is read only where it cannot be mistaken for the decimal one: in groups of three
+# before the decimal separator ('1,234.5' with '.', '1.234,5' with ','); '12,345' alone stays refused.
+_GROUPED = {
+    ".": re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+\.[0-9]+"),
+    ",": re.compile(r"-?[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+"),
+}
 
 
 def _too_many_digits(text: object) -> str:
@@ -195,7 +201,8 @@ def _too_many_digits(text: object) -> str:
 
 
 def parse_number(text, *, field: str = "value", decimal_separator: str = ".") -> Decimal:
-    """A number as people type it: '1234.5', '1 234,5' (with ',' as separator), '-3'. Refuses the rest."""
+    """A number as people type it: '1234.5', '1,234.5', '1 234,5' or '1.234,5' (with ',' as separator), '-3'.
+    Refuses the rest."""
     if isinstance(text, int | Decimal):
         return Decimal(text)
     raw = str(text or "").strip().replace("\u00a0", "").replace(" ", "")
@@ -205,14 +212,14 @@ def parse_number(text, *, field: str = "value", decimal_separator: str = ".") ->
         digits = _DIGITS.fullmatch(raw)
         raise ValidationError({field: _too_many_digits(text) if digits else f"“{echo(text)}” is not a number."})
     other = "," if decimal_separator == "." else "."
-    if decimal_separator == "," and raw.count(",") <= 1:
-        if "." in raw and "," not in raw:
-            raise ValidationError({field: f"“{echo(text)}” uses '.' but your decimal separator is ','."})
-        raw = raw.replace(".", "").replace(",", ".") if "," in raw else raw
-    elif other in raw:
-        raise ValidationError(
-            {field: f"“{echo(text)}” uses '{other}' but your decimal separator is '{decimal_separator}'."}
-        )
+    if other in raw:
+        if not _GROUPED[decimal_separator].fullmatch(raw):
+            raise ValidationError(
+                {field: f"“{echo(text)}” uses '{other}' but your decimal separator is '{decimal_separator}'."}
+            )
+        raw = raw.replace(other, "")
+    if decimal_separator == ",":
+        raw = raw.replace(",", ".")
     try:
         value = Decimal(raw)
     except InvalidOperation:

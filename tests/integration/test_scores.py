@@ -339,7 +339,15 @@ def test_a_kpi_holding_values_or_targets_keeps_its_frequency(world, scope_a):
 
 @pytest.mark.parametrize(
     ("text", "separator", "expected"),
-    [("1234.5", ".", Decimal("1234.5")), ("1 234,5", ",", Decimal("1234.5")), ("-3", ".", Decimal(-3))],
+    [
+        ("1234.5", ".", Decimal("1234.5")),
+        ("1 234,5", ",", Decimal("1234.5")),
+        ("-3", ".", Decimal(-3)),
+        ("1,234.5", ".", Decimal("1234.5")),
+        ("1.234,5", ",", Decimal("1234.5")),
+        ("-1,234,567.25", ".", Decimal("-1234567.25")),
+        ("1.234.567,25", ",", Decimal("1234567.25")),
+    ],
 )
 def test_numbers_accept_the_users_decimal_separator(text, separator, expected):
     assert services.parse_number(text, decimal_separator=separator) == expected
@@ -353,6 +361,11 @@ TOO_MANY_DIGITS = "has too many digits: a value has at most 14 before the decima
     [
         ("12,5", ".", "“12,5” uses ',' but your decimal separator is '.'."),
         ("12.5", ",", "“12.5” uses '.' but your decimal separator is ','."),
+        ("12,345", ".", "“12,345” uses ',' but your decimal separator is '.'."),  # 12345 or 12.345? refused
+        ("12.345", ",", "“12.345” uses '.' but your decimal separator is ','."),
+        ("1,23.5", ".", "“1,23.5” uses ',' but your decimal separator is '.'."),  # not groups of three
+        ("1.2,5", ",", "“1.2,5” uses '.' but your decimal separator is ','."),
+        ("1.234,5", ".", "“1.234,5” uses ',' but your decimal separator is '.'."),
         ("abc", ".", "“abc” is not a number."),
         ("", ".", "Enter a number."),
         ("NaN", ".", "“NaN” is not a number."),
