@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from playwright.sync_api import expect
 
+from bsc import org_calendar
 from bsc.tenancy import organization_scope
 from coaching import services as coaching
 from kpis import services
@@ -92,7 +92,7 @@ def test_a_row_save_keeps_the_keyboard_in_the_table(world, page, three_kpis_with
 
 
 def test_mark_done_on_home_moves_focus_to_the_next_item(world, open_page):
-    today = timezone.localdate()
+    today = org_calendar.today(world.org_a)
     with organization_scope(world.org_a):
         for days, title in ((1, "Call the press supplier"), (2, "Order new dies"), (3, "Book the audit")):
             coaching.action_item_create(

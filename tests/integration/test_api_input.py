@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from bsc import strategy
+from bsc import org_calendar, strategy
 from bsc.models import Initiative, Objective, Organization, Perspective, Scorecard
 from bsc.tenancy import organization_scope
 from coaching.models import CoachingSession
@@ -46,7 +46,7 @@ def samples(world):
         delight = strategy.objective_create(perspective=perspective, name="Delight customers")
     now = timezone.now()
     future = (now + timedelta(days=30)).replace(microsecond=0)
-    last_month = (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    last_month = f"{org_calendar.due_month(world.org_a):%Y-%m}"
 
     def version() -> int:  # the map's version when the request is sent
         return Scorecard.objects.for_organization(world.org_a).get(pk=scorecard.pk).version
@@ -107,7 +107,7 @@ def test_every_create_endpoint_works_with_the_fields_its_schema_requires(world, 
 
 def test_a_cadence_without_a_kind_is_a_monthly_review(world):
     body = {"unit": world.division_a.pk, "frequency": "weekly", "weekday": 2, "time_of_day": "09:00"}
-    body["starts_on"] = f"{timezone.localdate() + timedelta(days=1):%Y-%m-%d}"
+    body["starts_on"] = f"{org_calendar.today(world.org_a) + timedelta(days=1):%Y-%m-%d}"
 
     response = client_for(world.admin_a).post(API + "cadences/", body, format="json")
 
@@ -122,17 +122,15 @@ def test_a_cadence_without_a_kind_is_a_monthly_review(world):
 NOT_A_NUMBER = "Enter a number such as 1234.5 (digits, an optional minus sign and a dot for decimals)."
 
 
-def months_ago(count: int) -> str:
-    """A past month as YYYY-MM, counted back from the month now."""
-    now = timezone.now()
-    index = now.year * 12 + now.month - 1 - count
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+def months_ago(count: int, organization: Organization) -> str:
+    """A past month as YYYY-MM, counted back from the organization's month now."""
+    return f"{org_calendar.month_shift(org_calendar.this_month(organization), -count):%Y-%m}"
 
 
 @pytest.fixture
 def orders(world):
     """A monthly company KPI with a target and a value two months ago."""
-    period = kpi_services.parse_period(months_ago(2))
+    period = kpi_services.parse_period(months_ago(2, world.org_a))
     with organization_scope(world.org_a):
         kpi = kpi_services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(100))
         target = kpi_services.target_create(kpi=kpi, period=period, value=Decimal(200))
@@ -178,7 +176,9 @@ def test_a_value_other_than_the_schemas_number_is_refused_with_the_reason(world,
     before = kpi_rows(world.org_a)
 
     response = client_for(world.admin_a).post(
-        API + "measurements/", {"kpi": orders["kpi"].pk, "period": months_ago(1), "value": value}, format="json"
+        API + "measurements/",
+        {"kpi": orders["kpi"].pk, "period": months_ago(1, world.org_a), "value": value},
+        format="json",
     )
 
     assert (response.status_code, response.json()) == (400, {"value": [message]})
@@ -191,7 +191,9 @@ def test_a_value_other_than_the_schemas_number_is_refused_with_the_reason(world,
 )
 def test_plain_numbers_and_json_numbers_are_taken(world, orders, value, stored):
     response = client_for(world.admin_a).post(
-        API + "measurements/", {"kpi": orders["kpi"].pk, "period": months_ago(1), "value": value}, format="json"
+        API + "measurements/",
+        {"kpi": orders["kpi"].pk, "period": months_ago(1, world.org_a), "value": value},
+        format="json",
     )
 
     assert response.status_code == 201
@@ -207,10 +209,11 @@ def test_every_number_the_api_takes_follows_the_same_rule(world, orders):
         perspective = Perspective.objects.filter(scorecard=scorecard).order_by("order").first()
         objective = strategy.objective_create(perspective=perspective, name="Grow revenue")
         initiative = strategy.initiative_create(objective=objective, name="Price review")
-        version = Scorecard.objects.get(pk=scorecard.pk).version
+        scorecard.refresh_from_db(fields=["version"])
+        version = scorecard.version
     before, maps_before = kpi_rows(world.org_a), map_numbers(world.org_a)
     unit = world.company_a.pk
-    month = months_ago(1)
+    month = months_ago(1, world.org_a)
     comma = "Use a dot as the decimal separator: 0.95"
 
     answers = {
@@ -228,7 +231,10 @@ def test_every_number_the_api_takes_follows_the_same_rule(world, orders):
         ),
         "bulk": client.post(
             API + "measurements/bulk/",
-            [{"kpi": "ORD", "period": month, "value": "90"}, {"kpi": "ORD", "period": months_ago(3), "value": "1e3"}],
+            [
+                {"kpi": "ORD", "period": month, "value": "90"},
+                {"kpi": "ORD", "period": months_ago(3, world.org_a), "value": "1e3"},
+            ],
             format="json",
         ),
         "perspective weight": client.post(
@@ -335,7 +341,7 @@ def test_a_session_time_that_is_not_a_time_is_refused_with_the_form_it_takes(wor
 
 
 def test_a_session_time_with_its_offset_is_the_moment_it_names(world, berlin):
-    day = timezone.localdate() + timedelta(days=40)
+    day = org_calendar.today(world.org_a) + timedelta(days=40)
     client = client_for(world.admin_a)
     created = client.post(
         API + "sessions/",
@@ -412,7 +418,7 @@ def test_an_id_filter_that_is_not_an_id_is_refused_naming_it(world):
 
 def test_a_bulk_item_naming_its_kpi_by_something_not_an_id_or_code_is_refused(world, orders):
     response = client_for(world.admin_a).post(
-        API + "measurements/bulk/", [{"kpi": "²", "period": months_ago(1), "value": "1"}], format="json"
+        API + "measurements/bulk/", [{"kpi": "²", "period": months_ago(1, world.org_a), "value": "1"}], format="json"
     )
 
     assert (response.status_code, response.json()) == (

@@ -24,7 +24,7 @@ from django.test import override_settings
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 
-from bsc import services, strategy
+from bsc import org_calendar, services, strategy
 from bsc.models import Membership, Perspective, Role, Scorecard
 from bsc.tenancy import organization_scope
 from coaching import cadences
@@ -187,12 +187,12 @@ def _build(org, *, unit, admin, member, code: str) -> dict[str, list[int]]:
             unit=unit, coach=admin, kind="check_in", scheduled_at=timezone.now() + timedelta(days=3)
         )
         item = coaching_services.action_item_create(
-            organization=org, title=f"{code} fix", owner=member, due_date=timezone.localdate() + timedelta(days=7),
+            organization=org, title=f"{code} fix", owner=member, due_date=org_calendar.today(org) + timedelta(days=7),
             created_by=admin, session=session,
         )  # fmt: skip
         cadence = cadences.cadence_create(
             unit=unit, coach=admin, kind="monthly_review", frequency="weekly", weekday=2, time_of_day=time(9),
-            starts_on=timezone.localdate(), created_by=admin,
+            starts_on=org_calendar.today(org), created_by=admin,
         )  # fmt: skip
     return {
         "scorecards": [scorecard.pk],

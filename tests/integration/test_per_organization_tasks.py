@@ -10,8 +10,8 @@ import sys
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
 
+from bsc import org_calendar
 from bsc.models import Role
 from bsc.tenancy import dangerously_unscoped, organization_scope
 from coaching import services as coaching
@@ -89,7 +89,7 @@ def test_the_reminder_tick_decides_each_organization_in_a_task_of_its_own(world,
     for organization, person in people.items():
         with organization_scope(organization):
             coaching.action_item_create(
-                organization=organization, title="Call back", owner=person, due_date=timezone.localdate(),
+                organization=organization, title="Call back", owner=person, due_date=org_calendar.today(organization),
                 created_by=None,
             )  # fmt: skip
 
