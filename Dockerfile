@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The production image: gunicorn serving bsc.wsgi on :8000; the same image runs the Celery worker and
+# The production image: gunicorn serving bsc.project.wsgi on :8000; the same image runs the Celery worker and
 # beat (see docker-compose.yml). PostgreSQL and Redis come from DATABASE_URL and REDIS_URL.
 
 ARG PYTHON_IMAGE=python:3.11-slim
@@ -59,4 +59,4 @@ RUN mkdir -p /app/var && chown bsc:bsc /app/var
 USER bsc
 EXPOSE 8000
 
-CMD ["gunicorn", "bsc.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]
+CMD ["gunicorn", "bsc.project.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]

@@ -12,7 +12,7 @@ install:  ## install uv from PyPI when missing, then the locked dependencies
 	@$(UV) sync --frozen --quiet
 
 run: install  ## embedded PostgreSQL + Redis, migrations, demo data, web on :8000, Celery worker and beat
-	@$(UV) run --frozen python -m bsc.devstack
+	@$(UV) run --frozen python -m bsc.project.devstack
 
 lint: install
 	$(UV) run --frozen ruff check .
@@ -47,8 +47,8 @@ bench: install  ## benchmarks as ratios against a baseline measured in the same 
 	$(UV) run --frozen python -m bench $(if $(CASE),--case $(CASE))
 
 stop:  ## stop the embedded servers of development and tests
-	BSC_DATA_DIR=.data/dev $(UV) run --frozen python -m bsc.embedded stop
-	BSC_DATA_DIR=.data/test $(UV) run --frozen python -m bsc.embedded stop
+	BSC_DATA_DIR=.data/dev $(UV) run --frozen python -m bsc.project.embedded stop
+	BSC_DATA_DIR=.data/test $(UV) run --frozen python -m bsc.project.embedded stop
 
 clean: stop
 	rm -rf .data staticfiles tests/screenshots

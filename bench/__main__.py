@@ -25,7 +25,7 @@ RESULTS_FILE = BENCH_DIR / "results.json"
 
 def _configure_environment() -> None:
     os.environ.setdefault("BSC_DATA_DIR", ".data/bench")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bsc.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bsc.project.settings")
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
     # The test client speaks plain HTTP to "testserver"; production's HTTPS redirect would answer 301.
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         results = _run(cases)
     finally:
         if embedded:
-            from bsc import embedded as servers
+            from bsc.project import embedded as servers
 
             servers.stop()
 

@@ -29,7 +29,7 @@ SCREENSHOTS = PROJECT_DIR / "tests" / "screenshots"
 def pytest_unconfigure(config):
     """Stop the embedded servers this run used, so no process outlives the suite."""
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-        from bsc import embedded
+        from bsc.project import embedded
 
         embedded.stop()
 
@@ -246,13 +246,13 @@ class CeleryWorkers:
         name: str = "w",
         env: dict[str, str] | None = None,
     ) -> subprocess.Popen:
-        from bsc.celery import app
+        from bsc.project.celery import app
 
         hostname = f"test-{os.getpid()}-{name}-{len(self.started)}@localhost"
         process_env = {**self.env, **clock.worker_env(), **(env or {})}
         if visibility_timeout is not None:  # seconds before Redis hands an unacknowledged task out again
             process_env["CELERY_VISIBILITY_TIMEOUT"] = str(visibility_timeout)
-        if "CELERY_VISIBILITY_TIMEOUT" in process_env:  # the task limits must stay below it (bsc/settings.py)
+        if "CELERY_VISIBILITY_TIMEOUT" in process_env:  # the task limits must stay below it (bsc/project/settings.py)
             shortest = int(process_env["CELERY_VISIBILITY_TIMEOUT"])
             process_env.setdefault("TASK_TIME_LIMIT", str(shortest - 1))
             process_env.setdefault("TASK_SOFT_TIME_LIMIT", str(shortest - 2))
@@ -299,7 +299,7 @@ def celery_workers(transactional_db, smtp_server, tmp_path):
     first."""
     import redis
 
-    from bsc.celery import app
+    from bsc.project.celery import app
 
     app.control.purge()
     redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("unacked", "unacked_index", "unacked_mutex")

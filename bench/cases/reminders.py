@@ -174,7 +174,7 @@ def _duplicates() -> int:
 
 
 def run() -> dict:
-    from bsc.celery import app
+    from bsc.project.celery import app
 
     _setup()
     baseline_times, measured_times = [], []

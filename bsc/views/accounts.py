@@ -65,7 +65,7 @@ def login_verify(request):
 
 
 def django_admin_login(request, extra_context=None):
-    """Stands in for Django admin's own log-in form (bsc/urls.py): to the product's log-in and its second step."""
+    """Stands in for Django admin's own log-in form (bsc/project/urls.py): to the product's log-in and its second step."""
     if request.user.is_authenticated:  # logged in but not staff: no log-in form there to become someone else
         raise PermissionDenied("Your account may not use Django's admin.")
     return redirect_to_login(request.GET.get("next") or reverse("admin:index"))

@@ -1,5 +1,5 @@
 """The API's documentation pages (drf-spectacular's Swagger UI and Redoc, served from the sidecar package),
-made to work under the Content-Security-Policy of bsc/settings.py."""
+made to work under the Content-Security-Policy of bsc/project/settings.py."""
 
 from csp.decorators import csp_update
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView

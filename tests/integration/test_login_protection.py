@@ -145,7 +145,7 @@ def read_settings(monkeypatch, **env: str) -> dict:
     monkeypatch.delenv("PROXY_COUNT", raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return runpy.run_path(str(PROJECT_DIR / "bsc" / "settings.py"))
+    return runpy.run_path(str(PROJECT_DIR / "bsc" / "project" / "settings.py"))
 
 
 def test_proxy_count_sets_where_the_client_address_is_read(monkeypatch):

@@ -53,7 +53,7 @@ def test_settings_refuse_a_hard_limit_that_the_visibility_timeout_does_not_excee
     keep = {k: v for k, v in os.environ.items() if k not in {"TASK_TIME_LIMIT", "TASK_SOFT_TIME_LIMIT"}}
     keep.pop("CELERY_VISIBILITY_TIMEOUT", None)
     result = subprocess.run(
-        [sys.executable, "-c", "import bsc.settings"],
+        [sys.executable, "-c", "import bsc.project.settings"],
         cwd=PROJECT_DIR, env={**keep, **env}, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode == 1

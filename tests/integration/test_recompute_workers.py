@@ -159,7 +159,7 @@ def test_two_workers_consuming_overlapping_recomputes_end_as_one_full_recompute(
     the division's own KPI in three months, consumed by two workers at once: the recomputes overlap (the
     same units and months) and queue on the organization's lock; the end state is the full recompute's.
     Then the same task runs twice more: nothing changes."""
-    from bsc.celery import app
+    from bsc.project.celery import app
 
     first = celery_workers.start(name="a")
     second = celery_workers.start(name="b")

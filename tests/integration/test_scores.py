@@ -434,7 +434,7 @@ def test_changes_in_one_transaction_are_recomputed_by_one_task(
     import redis
     from django.conf import settings
 
-    from bsc.celery import app
+    from bsc.project.celery import app
 
     with as_committed():
         k1 = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(0))
@@ -466,7 +466,7 @@ def test_archiving_a_kpi_recomputes_the_scores_it_fed(world, scope_a, django_cap
     import redis
     from django.conf import settings
 
-    from bsc.celery import app
+    from bsc.project.celery import app
 
     with as_committed():
         k = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(0))

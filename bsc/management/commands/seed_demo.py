@@ -11,7 +11,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from bsc import org_calendar, services, strategy
-from bsc.demo import (
+from bsc.models import Objective, Organization, OrgUnit, Perspective, Role, Scorecard, User
+from bsc.project.demo import (
     DEMO_ACTIONS,
     DEMO_ALIGNED_UNITS,
     DEMO_CADENCES,
@@ -33,7 +34,6 @@ from bsc.demo import (
     DEMO_USERS,
     DEMO_WINS,
 )
-from bsc.models import Objective, Organization, OrgUnit, Perspective, Role, Scorecard, User
 from bsc.tenancy import organization_scope
 
 

@@ -26,7 +26,7 @@ urlpatterns = [
     path("accounts/", include("bsc.views.account_urls")),
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("calendar/<str:token>.ics", calendar_feed_ics, name="calendar_feed"),
-    path("api/v1/", include("bsc.api.urls")),
+    path("api/v1/", include("bsc.project.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", api_docs.api_docs, name="api_docs"),
     path("api/redoc/", api_docs.api_redoc, name="api_redoc"),

@@ -2,7 +2,7 @@
 
 Used only when DATABASE_URL / REDIS_URL are unset. Both servers live in a data folder inside the project
 (BSC_DATA_DIR, git-ignored), are started once and reused by every process (web, worker, beat, tests),
-and are stopped by `python -m bsc.embedded stop` (which `make run` calls on exit).
+and are stopped by `python -m bsc.project.embedded stop` (which `make run` calls on exit).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 DATABASE_NAME = "bsc"
 
 
@@ -195,4 +195,4 @@ if __name__ == "__main__":
     elif command == "destroy":
         destroy()
     else:
-        raise SystemExit(f"usage: python -m bsc.embedded [start|stop|destroy], not {command!r}")
+        raise SystemExit(f"usage: python -m bsc.project.embedded [start|stop|destroy], not {command!r}")

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from bsc.embedded import PROJECT_DIR
+from bsc.project.embedded import PROJECT_DIR
 
 HOST_PORT = os.environ.get("BSC_RUN_ADDRESS", "127.0.0.1:8000")
 
@@ -50,7 +50,7 @@ def _stop(children: list[tuple[str, subprocess.Popen]]) -> None:
 
 
 def _announce() -> None:
-    from bsc.demo import DEMO_LOGINS, DEMO_PASSWORD
+    from bsc.project.demo import DEMO_LOGINS, DEMO_PASSWORD
 
     print(f"\n  Scorecard is running at http://{HOST_PORT}/  (Ctrl-C stops everything)\n", flush=True)
     print(f"  Demo logins (password for all: {DEMO_PASSWORD}):", flush=True)
@@ -60,10 +60,10 @@ def _announce() -> None:
 
 
 def main() -> int:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bsc.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bsc.project.settings")
     embedded = not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
     if embedded:
-        from bsc import embedded as servers
+        from bsc.project import embedded as servers
 
         os.environ.setdefault("BSC_DATA_DIR", str(servers.data_dir()))
     _manage("migrate", "--no-input", "-v", "0")

@@ -1,6 +1,6 @@
 """Django settings: every knob comes from the environment (see the README's configuration table).
 
-Without DATABASE_URL / REDIS_URL the project starts an embedded PostgreSQL and Redis (bsc/embedded.py).
+Without DATABASE_URL / REDIS_URL the project starts an embedded PostgreSQL and Redis (bsc/project/embedded.py).
 """
 
 import os
@@ -10,7 +10,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def envstr(name: str, default: str) -> str:
@@ -85,8 +85,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "bsc.urls"
-WSGI_APPLICATION = "bsc.wsgi.application"
+ROOT_URLCONF = "bsc.project.urls"
+WSGI_APPLICATION = "bsc.project.wsgi.application"
 
 TEMPLATES = [
     {
@@ -110,7 +110,7 @@ TEMPLATES = [
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
 else:
-    from bsc import embedded
+    from bsc.project import embedded
 
     DATABASES = {"default": embedded.postgres_settings()}
 if os.environ.get("BSC_DATABASE_NAME"):
@@ -122,7 +122,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if os.environ.get("REDIS_URL"):
     REDIS_URL = os.environ["REDIS_URL"]
 else:
-    from bsc import embedded
+    from bsc.project import embedded
 
     REDIS_URL = embedded.redis_url()
 

@@ -4,7 +4,7 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bsc.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bsc.project.settings")
 
 app = Celery("bsc", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
