@@ -1,7 +1,7 @@
-"""Celery tasks of the coaching app: thin adapters that load fresh rows and call one service. The reminder
-tick (beat, every 15 minutes) publishes one task per organization; those and the mail sender are never
-scheduled with an ETA or countdown: each asks PostgreSQL what is due now, and the unique dedupe key, not
-beat or the broker, makes each reminder exist once (docs/reminders.md)."""
+"""Celery tasks of the coaching app: thin adapters that load fresh rows and call one service. The daily
+cadence top-up and the reminder tick (beat, every 15 minutes) publish one task per organization; those and
+the mail sender are never scheduled with an ETA or countdown: each asks PostgreSQL what is due now, and the
+unique dedupe key, not beat or the broker, makes each reminder exist once (docs/reminders.md)."""
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
@@ -14,15 +14,22 @@ from coaching import notifications, reminders
 
 @shared_task(acks_late=True)
 def cadences_generate_ahead() -> int:
-    """Beat, daily: keep every active cadence's sessions generated to its horizon. Idempotent (a unique
-    cadence date), so a second beat or a retry adds nothing."""
+    """Beat, daily: publish one top-up of the cadences per organization; returns how many."""
+    return publish_per_organization(cadences_generate_organization)
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3,
+    **PER_ORGANIZATION,
+)  # fmt: skip
+def cadences_generate_organization(*, organization_id: int) -> int:
+    """Keep every active cadence of the organization generated to its horizon; returns how many sessions it
+    added. Idempotent (a unique cadence date), so a second beat or a retry adds nothing."""
     from coaching.cadences import cadence_generate_all
 
-    total = 0
-    for organization in Organization.objects.all():
-        with organization_scope(organization):
-            total += cadence_generate_all(organization=organization)
-    return total
+    organization = Organization.objects.get(pk=organization_id)
+    with organization_scope(organization):
+        return cadence_generate_all(organization=organization)
 
 
 @shared_task(acks_late=True)

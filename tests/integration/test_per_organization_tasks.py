@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import time
 
 import pytest
 from django.conf import settings
@@ -15,8 +16,14 @@ from bsc import org_calendar
 from bsc.models import Role
 from bsc.tenancy import dangerously_unscoped, organization_scope
 from coaching import services as coaching
-from coaching.models import Notification
-from coaching.tasks import reminders_tick, reminders_tick_organization
+from coaching.cadences import cadence_create
+from coaching.models import CoachingSession, Notification
+from coaching.tasks import (
+    cadences_generate_ahead,
+    cadences_generate_organization,
+    reminders_tick,
+    reminders_tick_organization,
+)
 from kpis.models import KpiScore
 from kpis.recompute import scores_recompute_full
 from kpis.tasks import measurement_import, scores_rebuild, scores_recompute, scores_recompute_nightly
@@ -35,9 +42,12 @@ def succeeded(worker, task_name: str) -> int:
 
 def test_the_tasks_that_work_on_one_organization_carry_the_time_limits_from_settings():
     assert (settings.TASK_SOFT_TIME_LIMIT, settings.TASK_TIME_LIMIT) == (1500, 1800)
-    for task in (scores_recompute, scores_rebuild, measurement_import, reminders_tick_organization):
+    per_organization = (
+        scores_recompute, scores_rebuild, measurement_import, reminders_tick_organization, cadences_generate_organization,
+    )  # fmt: skip
+    for task in per_organization:
         assert (task.name, task.soft_time_limit, task.time_limit) == (task.name, 1500, 1800)
-    for task in (scores_recompute_nightly, reminders_tick):  # they only publish
+    for task in (scores_recompute_nightly, reminders_tick, cadences_generate_ahead):  # they only publish
         assert (task.name, task.soft_time_limit, task.time_limit) == (task.name, None, None)
 
 
@@ -101,3 +111,35 @@ def test_the_reminder_tick_decides_each_organization_in_a_task_of_its_own(world,
     with dangerously_unscoped():
         rows = sorted((n.organization_id, n.recipient_id, n.kind) for n in Notification.objects.all())
     assert rows == sorted((org.pk, person.pk, "daily_digest") for org, person in people.items())
+
+
+@pytest.mark.worker
+def test_the_daily_cadence_top_up_generates_each_organization_in_a_task_of_its_own(world, celery_worker_process):
+    starts = {org: org_calendar.today(org) for org in (world.org_a, world.org_b)}
+    made = []
+    for organization, unit, coach in (
+        (world.org_a, world.division_a, world.admin_a),
+        (world.org_b, world.unit_b, world.member_b),
+    ):
+        with organization_scope(organization):
+            made.append(
+                cadence_create(
+                    unit=unit,
+                    coach=coach,
+                    kind="check_in",
+                    frequency="weekly",
+                    weekday=starts[organization].weekday(),
+                    time_of_day=time(9, 0),
+                    starts_on=starts[organization],
+                )  # fmt: skip
+            )
+    with dangerously_unscoped():
+        generated = {c.pk: CoachingSession.objects.filter(cadence=c).count() for c in made}
+        CoachingSession.objects.filter(cadence__in=made).delete()
+    assert all(generated.values())
+
+    assert cadences_generate_ahead.delay().get(timeout=30) == 2  # Acme and Globex
+    task = "coaching.tasks.cadences_generate_organization"
+    wait_for(lambda: succeeded(celery_worker_process, task) == 2, message="two top-ups")
+    with dangerously_unscoped():
+        assert {c.pk: CoachingSession.objects.filter(cadence=c).count() for c in made} == generated
