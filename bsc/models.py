@@ -37,6 +37,11 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra)
 
 
+class DecimalSeparator(models.TextChoices):
+    POINT = ".", "1234.5 (point)"
+    COMMA = ",", "1234,5 (comma)"
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person; signs in with email and password and belongs to one or more organizations."""
 
@@ -48,6 +53,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         default="",
         validators=[validate_time_zone],
         help_text="Reminders reach this person in this time zone; empty: each organization's own.",
+    )
+    decimal_separator = models.CharField(
+        max_length=1,
+        choices=DecimalSeparator.choices,
+        default=DecimalSeparator.POINT,
+        help_text="How this person types numbers on the data-entry page: 1234.5 or 1234,5.",
     )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)

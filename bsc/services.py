@@ -355,3 +355,15 @@ def user_set_time_zone(*, user: User, time_zone: str) -> User:
     user.time_zone = value
     user.save(update_fields=["time_zone"])
     return user
+
+
+def user_set_decimal_separator(*, user: User, decimal_separator: str) -> User:
+    """How the person types numbers ('.' or ','), kept across log-ins; the data-entry page reads with it."""
+    try:
+        User._meta.get_field("decimal_separator").clean(decimal_separator, user)
+    except ValidationError as error:
+        raise ValidationError({"decimal_separator": error.messages}) from error
+    if user.decimal_separator != decimal_separator:
+        user.decimal_separator = decimal_separator
+        user.save(update_fields=["decimal_separator"])
+    return user

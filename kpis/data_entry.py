@@ -83,6 +83,15 @@ class EntryRow:
         return ""
 
     @property
+    def stored_text(self) -> str:
+        """The saved value as a plain number ('' when none): the page tells unsaved edits from it."""
+        return plain(self.measurement.value) if self.measurement else ""
+
+    @property
+    def stored_comment(self) -> str:
+        return self.measurement.comment if self.measurement else ""
+
+    @property
     def previous_text(self) -> str:
         return number(self.previous, self.kpi.decimals, self.kpi.measurement_unit)
 
@@ -115,8 +124,9 @@ def _thresholds(kpi: Kpi, organization: Organization) -> tuple[Decimal, Decimal]
     )
 
 
-def _rows_for(kpis: list[Kpi], month: date, organization: Organization) -> list[EntryRow]:
-    """Rows for the KPIs with a period ending in `month`: two queries whatever their number."""
+def _rows_for(kpis: list[Kpi], month: date, organization: Organization, separator: str = ".") -> list[EntryRow]:
+    """Rows for the KPIs with a period ending in `month`: two queries whatever their number. Stored values are
+    shown as the person types them, with their decimal `separator`."""
     fiscal_start = organization.fiscal_year_start_month
     due = [(kpi, period) for kpi in kpis if (period := entry_period(kpi, month, fiscal_start)) is not None]
     if not due:
@@ -150,7 +160,7 @@ def _rows_for(kpis: list[Kpi], month: date, organization: Organization) -> list[
             red_requires_comment=organization.red_requires_comment,
             green=green,
             amber=amber,
-            value_text=plain(current.value) if current else "",
+            value_text=plain(current.value, separator) if current else "",
             value=current.value if current else None,
             comment=current.comment if current else "",
             version=current.version if current else None,
@@ -176,8 +186,8 @@ def entry_kpis(*, membership: Membership) -> list[Kpi]:
     return [k for k in kpis if can(membership, Action.ENTER_MEASUREMENTS, unit=k.unit_id, owner_id=k.owner_id)]
 
 
-def entry_rows(*, membership: Membership, month: date) -> list[EntryRow]:
-    return _rows_for(entry_kpis(membership=membership), month, membership.organization)
+def entry_rows(*, membership: Membership, month: date, separator: str = ".") -> list[EntryRow]:
+    return _rows_for(entry_kpis(membership=membership), month, membership.organization, separator)
 
 
 def entry_row(*, kpi: Kpi, month: date, organization: Organization) -> EntryRow | None:
@@ -232,12 +242,18 @@ class EntryPage:
 
 
 def data_entry_page(
-    *, membership: Membership, month: date, unit: OrgUnit | None = None, rows: list[EntryRow] | None = None
+    *,
+    membership: Membership,
+    month: date,
+    unit: OrgUnit | None = None,
+    rows: list[EntryRow] | None = None,
+    separator: str = ".",
 ) -> EntryPage:
     """The page for a month, optionally limited to a unit and the units below it. `rows` are rows already
-    built for this member and month (after a POST, carrying what was typed)."""
+    built for this member and month (after a POST, carrying what was typed); otherwise stored values are shown
+    with the decimal `separator`."""
     if rows is None:
-        rows = entry_rows(membership=membership, month=month)
+        rows = entry_rows(membership=membership, month=month, separator=separator)
     units = list({row.kpi.unit_id: row.kpi.unit for row in rows}.values())
     if unit is not None and unit not in units:
         units.append(unit)

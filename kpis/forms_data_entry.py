@@ -8,9 +8,10 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
+from bsc.models import DecimalSeparator
 from kpis.services import parse_number
 
-SEPARATORS = {".": "1234.5 (point)", ",": "1234,5 (comma)"}
+SEPARATORS = dict(DecimalSeparator.choices)
 COMMENT_MAX = 2000
 
 
@@ -27,10 +28,10 @@ class RowInput:
     errors: list[str] = field(default_factory=list)
 
 
-def read_separator(data) -> str:
-    """The page's decimal separator toggle; anything unexpected falls back to '.'."""
-    separator = data.get("decimal_separator", ".")
-    return separator if separator in SEPARATORS else "."
+def read_separator(data, default: str = ".") -> str:
+    """The page's decimal separator toggle; anything unexpected falls back to `default`."""
+    separator = data.get("decimal_separator", default)
+    return separator if separator in SEPARATORS else default
 
 
 def read_kpi_ids(data) -> list[int]:

@@ -1,5 +1,6 @@
 """The monthly data-entry page: list the KPI values a member must enter, preview the status a value would
-give, save one row (htmx swaps the row) or every row at once (all or nothing)."""
+give, save one row (htmx swaps the row) or every row at once (all or nothing), and keep the person's decimal
+separator (switching it refreshes every row's preview in one request)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from bsc.access import get_org_unit_for_member, member_view
 from bsc.models import OrgUnit
 from bsc.org_calendar import due_month
 from bsc.permissions import Action, require_on_some
+from bsc.services import user_set_decimal_separator
+from bsc.validation import echo
 from kpis.access import check_kpis_for_entry, get_kpi_for_entry
 from kpis.data_entry import (
     EntryRefused,
@@ -69,15 +72,16 @@ def data_entry(request):
     require_on_some(request.membership, Action.ENTER_MEASUREMENTS)
     month, unit = _month(request), _unit(request)
     if request.method == "GET":
-        page = data_entry_page(membership=request.membership, month=month, unit=unit)
-        return render(request, TEMPLATE, _context(request, page))
+        separator = request.user.decimal_separator
+        page = data_entry_page(membership=request.membership, month=month, unit=unit, separator=separator)
+        return render(request, TEMPLATE, _context(request, page, separator))
     try:
         ids = read_kpi_ids(request.POST)
     except ValidationError as error:
         return HttpResponseBadRequest(error.messages[0])
     check_kpis_for_entry(request, ids)
-    separator = read_separator(request.POST)
-    rows = entry_rows(membership=request.membership, month=month)
+    separator = read_separator(request.POST, request.user.decimal_separator)
+    rows = entry_rows(membership=request.membership, month=month, separator=separator)
     by_id = {row.kpi.pk: row for row in rows}
     not_due = [pk for pk in ids if pk not in by_id]
     if not_due:
@@ -90,8 +94,7 @@ def data_entry(request):
         row.take(read_row(request.POST, row.kpi.pk, separator=separator))
     try:
         changed = data_entry_save(organization=request.organization, rows=posted, by=request.user, require_value=False)
-    except EntryRefused as refused:
-        messages.error(request, _problems(refused.rows))
+    except EntryRefused:  # the page's error summary and the rows say what was refused
         page = data_entry_page(membership=request.membership, month=month, unit=unit, rows=rows)
         return render(request, TEMPLATE, _context(request, page, separator))
     label = f"{month:%B %Y}"
@@ -107,8 +110,8 @@ def data_entry(request):
 def data_entry_row_save(request, kpi_id: int):
     kpi = get_kpi_for_entry(request, kpi_id)
     month, unit = _month(request), _unit(request)
-    separator = read_separator(request.POST)
-    rows = entry_rows(membership=request.membership, month=month)
+    separator = read_separator(request.POST, request.user.decimal_separator)
+    rows = entry_rows(membership=request.membership, month=month, separator=separator)
     row = next((r for r in rows if r.kpi.pk == kpi.pk), None)
     if row is None:
         return HttpResponseBadRequest(f"{kpi.code} has no value due for {month:%B %Y}.")
@@ -134,5 +137,29 @@ def data_entry_status(request, kpi_id: int):
     row = entry_row(kpi=kpi, month=_month(request), organization=request.organization)
     if row is None:
         return HttpResponseBadRequest(f"{kpi.code} has no value due for this period.")
-    row.take(read_row(request.GET, kpi.pk, separator=read_separator(request.GET)))
+    row.take(read_row(request.GET, kpi.pk, separator=read_separator(request.GET, request.user.decimal_separator)))
     return render(request, f"{TEMPLATE}#entry-status", {"row": row, "preview": True})
+
+
+@require_POST
+@member_view
+def data_entry_separator(request):
+    """Switch the person's decimal separator (kept across log-ins) and answer every posted row's status preview
+    as read with it, in one response (htmx swaps each row's status out of band)."""
+    require_on_some(request.membership, Action.ENTER_MEASUREMENTS)
+    try:
+        ids = read_kpi_ids(request.POST)
+    except ValidationError as error:
+        return HttpResponseBadRequest(error.messages[0])
+    if ids:  # a page with no rows still keeps the choice
+        check_kpis_for_entry(request, ids)
+    separator = request.POST.get("decimal_separator", "")
+    try:
+        user_set_decimal_separator(user=request.user, decimal_separator=separator)
+    except ValidationError:
+        return HttpResponseBadRequest(f"Choose '.' or ',' as the decimal separator, not “{echo(separator)}”.")
+    by_id = {row.kpi.pk: row for row in entry_rows(membership=request.membership, month=_month(request))}
+    rows = [by_id[pk] for pk in ids if pk in by_id]
+    for row in rows:
+        row.take(read_row(request.POST, row.kpi.pk, separator=separator))
+    return render(request, f"{TEMPLATE}#entry-statuses", {"rows": rows, "preview": True, "status_oob": True})

@@ -1,39 +1,25 @@
 // Data entry: Enter in a value or comment cell moves to the next KPI's value (the last one to "Save all"),
-// and the decimal-separator toggle is remembered in this browser, converting the values already shown.
+// and the decimal-separator switch converts the values already shown, then sends ONE request for the whole
+// page: it keeps the person's choice (across log-ins) and answers every row's status preview (swapped out of
+// band), instead of one status request per row.
 // Keyboard users keep their place: after a refused "Save all" focus starts on the first value in error (the
 // summary at the top links to each); after a row's own Save (htmx swaps the row), focus moves on to the next
 // KPI's value as Enter does when the row was saved, and back to the row's value when it was refused.
+// Values typed but not saved make leaving the page ask first (beforeunload), until they are saved.
 (() => {
   const form = document.getElementById("entry-form");
   const select = document.getElementById("decimal-separator");
   if (!form || !select) return;
-  const KEY = "bsc.decimalSeparator";
   const valueInputs = () => Array.from(form.querySelectorAll("input.entry-value"));
   const PLAIN = /^-?\d+([.,]\d+)?$/; // a number as the server prints it, without grouping
 
-  const convert = (from, to) => {
-    if (from === to) return;
-    for (const input of valueInputs()) {
-      if (PLAIN.test(input.value.trim())) input.value = input.value.trim().replace(from, to);
-    }
-  };
-
   let current = select.value;
-  let stored = null;
-  try { stored = localStorage.getItem(KEY); } catch (e) { /* storage may be disabled */ }
-  if ((stored === "." || stored === ",") && stored !== current) {
-    select.value = stored;
-    convert(current, stored);
-    current = stored;
-  }
-
   select.addEventListener("change", () => {
-    convert(current, select.value);
-    current = select.value;
-    try { localStorage.setItem(KEY, current); } catch (e) { /* not remembered, still used */ }
     for (const input of valueInputs()) {
-      if (input.value.trim() && window.htmx) htmx.trigger(input, "change"); // refresh the status previews
+      if (PLAIN.test(input.value.trim())) input.value = input.value.trim().replace(current, select.value);
     }
+    current = select.value;
+    if (window.htmx) htmx.trigger(select, "separator-changed"); // hx-post on the select: one request
   });
 
   const focusValue = (input) => {
@@ -74,6 +60,22 @@
     const all = valueInputs();
     const here = all.findIndex((v) => v.closest("tbody") === row);
     if (!focusValue(all[here + 1])) document.getElementById("save-all")?.focus();
+  });
+
+  // Leaving with values typed but not saved asks first. "Saved" is what the server rendered as data-stored on
+  // each input (a refused "Save all" shows the typed values, but they are not saved).
+  const unsaved = () => Array.from(form.querySelectorAll("input.entry-value, input.entry-comment")).some((input) => {
+    const typed = input.value.trim();
+    const stored = input.dataset.stored ?? ""; // a value with '.', as the server prints it
+    return typed !== (input.classList.contains("entry-value") ? stored.replace(".", select.value) : stored);
+  });
+  let submitting = false; // "Save all" (or a row's Save without htmx) leaves the page to save
+  form.addEventListener("submit", () => { submitting = true; });
+  window.addEventListener("pageshow", () => { submitting = false; }); // back from the bfcache
+  window.addEventListener("beforeunload", (event) => {
+    if (submitting || !unsaved()) return;
+    event.preventDefault();
+    event.returnValue = ""; // older Chromium asks for it; the browser shows its own wording
   });
 
   form.addEventListener("keydown", (event) => {

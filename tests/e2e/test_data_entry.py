@@ -22,7 +22,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.worker, pytest.mar
 # "Save all" leaves the page while a status preview may still be on its way; htmx logs the request the
 # browser aborted.
 @pytest.mark.allow_console_errors(r"^console error: htmx:(sendAbort|afterRequest), \[object HTMLDivElement\]")
-def test_a_department_head_fills_the_month_with_the_keyboard(world, page, celery_worker_process):
+def test_a_department_head_fills_the_month_with_the_keyboard(world, open_page, celery_worker_process):
+    page = open_page()
     head = factories.add_member(world.org_a, Role.DEPARTMENT_HEAD, units=[world.division_a]).user
     month = due_month(world.org_a)
     with organization_scope(world.org_a):
@@ -84,13 +85,29 @@ def test_a_department_head_fills_the_month_with_the_keyboard(world, page, celery
     expect(page.get_by_label("Comment on NPS Net promoter score")).to_have_value("Survey delayed")
     screenshot(page, "data_entry_saved")
 
-    # The decimal separator toggle converts the shown values and is remembered in this browser.
-    page.get_by_label("Decimal separator").select_option(",")
+    # The decimal separator switch converts the shown values and sends ONE request for the whole page (it keeps
+    # the person's choice and answers every row's preview), not one per row.
+    requests = []
+    page.on("request", lambda request: requests.append((request.method, request.url)))
+    separator_url = reverse("data_entry_separator", args=["acme"])
+    with page.expect_response(lambda response: response.url.endswith(separator_url)) as answer:
+        page.get_by_label("Decimal separator").select_option(",")
+    assert answer.value.ok
     expect(page.get_by_label("Value of SCR Scrap rate")).to_have_value("4,5")
-    page.reload()
-    expect(page.get_by_label("Decimal separator")).to_have_value(",")
-    expect(page.get_by_label("Value of SCR Scrap rate")).to_have_value("4,5")
-    expect(status(scr)).to_contain_text("On track")
+    expect(status(scr)).to_contain_text("On track")  # the previews, swapped from that one answer
+    page.wait_for_timeout(600)  # longer than a preview's typing delay: a late request would show here
+    assert requests == [("POST", answer.value.url)]
+    head.refresh_from_db()
+    assert head.decimal_separator == ","
+
+    # It is the person's setting: another browser, after logging in again, shows and reads with it.
+    other = open_page()
+    log_in(other, head.email)
+    other.goto(reverse("data_entry", args=["acme"]))
+    expect(other.get_by_label("Decimal separator")).to_have_value(",")
+    expect(other.get_by_label("Value of SCR Scrap rate")).to_have_value("4,5")
+    expect(other.locator(f"#status-{scr.pk}")).to_contain_text("On track")
+    other.close()
     stored = {
         m.kpi.code: (m.value, m.comment, m.entered_by_id)
         for m in Measurement.objects.for_organization(world.org_a).select_related("kpi").filter(period=month)

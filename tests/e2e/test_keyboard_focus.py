@@ -54,12 +54,15 @@ def test_a_refused_save_all_puts_focus_on_the_first_value_in_error(world, open_p
         page.wait_for_load_state()
         expect(value(page, otd)).to_be_focused()
         errors = page.locator("#entry-errors")
-        expect(errors.get_by_role("heading")).to_have_text("Fix these 2 values")
+        expect(errors.get_by_role("heading")).to_have_text("Nothing was saved: fix these 2 values")
         expect(errors.get_by_role("link")).to_have_text(
             ["OTD On-time delivery: “abc” is not a number.", "SCR Scrap rate: “also wrong” is not a number."]
         )
-        expect(page.locator("#entry-summary")).to_have_text("2 values were not saved: see the rows marked in red.")
+        # One message at the top: no flash repeating the summary, no page banner (hidden until a row is saved).
+        expect(page.locator(".flash")).to_have_count(0)
+        expect(page.locator("#entry-summary")).to_be_hidden()
         expect(page.get_by_text("have a value")).to_have_count(0)
+        expect(page.locator(f"#errors-{otd.pk}")).to_have_text("OTD: “abc” is not a number.")
         screenshot(page, f"data_entry_refused_save_all_{name}")
         errors.get_by_role("link").nth(1).press("Enter")
         expect(value(page, scr)).to_be_focused()

@@ -2,6 +2,7 @@
 separators, red values needing a comment, stale saves, permissions and tenancy, and a fixed query count."""
 
 import html
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -82,6 +83,23 @@ def measurements(world):
 
 def text(response) -> str:
     return html.unescape(response.content.decode())
+
+
+def error_summary(response) -> list[str]:
+    """The refused "Save all" page's one message: the error summary's heading, then its links to the rows."""
+    shown = text(response)
+    match = re.search(r'<div id="entry-errors"[^>]*>(.*?)</div>', shown, re.S)
+    assert match, "no error summary on the page"
+    return [
+        " ".join(re.sub(r"<[^>]+>", "", part).split())
+        for part in re.findall(r"<h2[^>]*>.*?</h2>|<a[^>]*>.*?</a>", match[1], re.S)
+    ]
+
+
+def shows_one_message(response) -> bool:
+    """Under the error summary: no flash message and no page summary banner (the rows carry the rest)."""
+    shown = text(response)
+    return "flash" not in shown and re.search(r'<p id="entry-summary"[^>]*hidden[^>]*></p>', shown) is not None
 
 
 def form(*rows, separator=".", period="2026-03"):
@@ -188,7 +206,9 @@ def test_save_all_writes_every_value_or_none(client, world, kpis):
     assert response.status_code == 200
     assert measurements(world) == before
     shown = text(response)
-    assert "Nothing was saved: 1 value needs attention. SCR Scrap rate: “abc” is not a number." in shown
+    assert error_summary(response) == ["Nothing was saved: fix this value", "SCR Scrap rate: “abc” is not a number."]
+    assert shows_one_message(response)
+    assert f'<p class="error" id="errors-{kpis["SCR"].pk}" role="alert">SCR: “abc” is not a number.</p>' in shown
     assert 'value="abc"' in shown and 'value="97"' in shown  # what was typed stays
     row = next(r for r in response.context["page"].rows if r.kpi.code == "SCR")
     assert row.errors == ["“abc” is not a number."]
@@ -211,8 +231,10 @@ def test_a_comma_is_accepted_when_chosen_and_a_point_then_refused(client, world,
     client.force_login(kpis["head"])
     otd, scr = kpis["OTD"], kpis["SCR"]
     response = client.post(page_url(), form((otd, "92.5", "", ""), (scr, "5", "", ""), separator=","))
-    assert "Nothing was saved: 1 value needs attention. OTD On-time delivery: “92.5” uses '.' but your decimal " \
-        "separator is ','." in text(response)  # fmt: skip
+    assert error_summary(response) == [
+        "Nothing was saved: fix this value",
+        "OTD On-time delivery: “92.5” uses '.' but your decimal separator is ','.",
+    ]
     assert ("OTD", MARCH) not in measurements(world)
     response = client.post(page_url(), form((otd, "92,5", "", ""), (scr, "5", "", ""), separator=","))
     assert response.status_code == 302
@@ -227,9 +249,10 @@ def test_a_red_value_needs_a_comment(client, world, kpis):
     assert "OTD: Explain the red value." in shown and "row-invalid" in shown
     assert ("OTD", MARCH) not in measurements(world)
     response = client.post(page_url(), form((otd, "81", "", "")))
-    assert "Nothing was saved: 1 value needs attention. OTD On-time delivery: Explain the red value." in (
-        text(response)
-    )
+    assert error_summary(response) == [
+        "Nothing was saved: fix this value",
+        "OTD On-time delivery: Explain the red value.",
+    ]
     assert ("OTD", MARCH) not in measurements(world)
     client.post(row_url(otd), form((otd, "81", "Supplier strike", "")), HTTP_HX_REQUEST="true")
     assert measurements(world)[("OTD", MARCH)] == (Decimal(81), "Supplier strike", 1)
@@ -257,7 +280,7 @@ def test_a_stale_save_is_refused_and_shows_the_newer_value(client, world, kpis):
     assert measurements(world)[("OTD", MARCH)] == (Decimal(90), "", 1)
 
     response = client.post(page_url(), form((otd, "95", "", ""), (scr, "5", "", "")))
-    assert f"Nothing was saved: 1 value needs attention. OTD On-time delivery: {STALE}" in text(response)
+    assert error_summary(response) == ["Nothing was saved: fix this value", f"OTD On-time delivery: {STALE}"]
     assert measurements(world)[("OTD", MARCH)] == (Decimal(90), "", 1)
     assert ("SCR", MARCH) not in measurements(world)
 
@@ -274,7 +297,7 @@ def test_a_stale_save_of_ones_own_change_names_nobody(client, world, kpis):
     assert f"OTD: {OWN_STALE}" in text(response)
     assert "Admin of acme changed" not in text(response)
     response = client.post(page_url(), form((otd, "95", "", "")))
-    assert f"Nothing was saved: 1 value needs attention. OTD On-time delivery: {OWN_STALE}" in text(response)
+    assert error_summary(response) == ["Nothing was saved: fix this value", f"OTD On-time delivery: {OWN_STALE}"]
     assert measurements(world)[("OTD", MARCH)] == (Decimal(90), "", 1)
 
 
@@ -291,10 +314,12 @@ def test_values_for_months_after_the_current_one_are_refused(client, world, kpis
         page_url(period=f"{later:%Y-%m}"), form((otd, "95", "", ""), (scr, "5", "", ""), period=f"{later:%Y-%m}")
     )
     assert response.status_code == 200
-    assert (
-        f"Nothing was saved: 2 values need attention. OTD On-time delivery: {future}; SCR Scrap rate: {future}"
-        in text(response)
-    )
+    assert error_summary(response) == [
+        "Nothing was saved: fix these 2 values",
+        f"OTD On-time delivery: {future}",
+        f"SCR Scrap rate: {future}",
+    ]
+    assert shows_one_message(response)
     response = client.post(row_url(otd), form((otd, "95", "", ""), period=f"{later:%Y-%m}"), HTTP_HX_REQUEST="true")
     assert f"OTD: {future}" in text(response)
     assert not Measurement.objects.for_organization(world.org_a).filter(period__gt=month).exists()
@@ -395,7 +420,105 @@ def test_a_number_with_a_million_digits_or_a_huge_exponent_is_refused_on_the_row
     assert f"OTD: {message}" in text(response)
     response = client.post(page_url(), form((otd, typed, "", "")))
     assert response.status_code == 200
-    assert f"Nothing was saved: 1 value needs attention. OTD On-time delivery: {message}" in text(response)
+    assert error_summary(response) == ["Nothing was saved: fix this value", f"OTD On-time delivery: {message}"]
     response = client.get(status_url(otd), {"period": "2026-03", f"value-{otd.pk}": typed})
     assert response.status_code == 200 and response.context["row"].status == "grey"
     assert ("OTD", MARCH) not in measurements(world)
+
+
+def separator_url(org="acme"):
+    return reverse("data_entry_separator", args=[org])
+
+
+def test_the_decimal_separator_is_the_persons_and_reads_the_next_visit(client, world, kpis):
+    head, otd, scr = kpis["head"], kpis["OTD"], kpis["SCR"]
+    with organization_scope(world.org_a):
+        services.measurement_record(kpi=otd, period=MARCH, value=Decimal("92.5"), by=head, schedule=False)
+    client.force_login(head)
+    shown = text(client.get(page_url()))
+    assert '<option value="." selected>' in shown and f'id="value-{otd.pk}" name="value-{otd.pk}" value="92.5"' in shown
+
+    # The switch: one request keeps the choice and answers every posted row's preview, read with it.
+    data = form((otd, "92,5", "", "1"), (scr, "4.5", "", ""), separator=",")
+    response = client.post(separator_url(), data, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert [(row.kpi.code, row.status, row.errors) for row in response.context["rows"]] == [
+        ("OTD", "amber", []),
+        ("SCR", "grey", ["“4.5” uses '.' but your decimal separator is ','."]),
+    ]
+    shown = text(response)
+    assert shown.count('hx-swap-oob="true"') == 2
+    assert f'<div id="status-{otd.pk}" class="entry-status" hx-swap-oob="true">' in shown
+    head.refresh_from_db()
+    assert head.decimal_separator == ","
+
+    client.logout()  # the next log-in, from another browser
+    client.force_login(head)
+    shown = text(client.get(page_url()))
+    assert '<option value="," selected>' in shown
+    assert f'id="value-{otd.pk}" name="value-{otd.pk}" value="92,5"' in shown  # the stored value, as they type it
+    data = form((scr, "4,25", "", ""), (otd, "93,5", "", "1"))
+    del data["decimal_separator"]  # a form without the switch reads with the person's separator
+    response = client.post(page_url(), data)
+    assert response.status_code == 302
+    assert measurements(world)[("SCR", MARCH)] == (Decimal("4.25"), "", 1)
+    assert measurements(world)[("OTD", MARCH)] == (Decimal("93.5"), "", 2)
+    response = client.get(status_url(otd), {"period": "2026-03", f"value-{otd.pk}": "99,5"})
+    assert response.context["row"].value == Decimal("99.5")
+
+    client.post(separator_url(), {"decimal_separator": ".", "period": "2026-03"})  # a page with no rows
+    head.refresh_from_db()
+    assert head.decimal_separator == "."
+
+
+def test_switching_the_separator_refuses_anything_else_and_answers_in_constant_queries(client, world, kpis):
+    client.force_login(kpis["head"])
+    response = client.post(separator_url(), form((kpis["OTD"], "9", "", ""), separator=";"))
+    assert response.status_code == 400
+    assert response.content.decode() == "Choose '.' or ',' as the decimal separator, not “;”."
+    kpis["head"].refresh_from_db()
+    assert kpis["head"].decimal_separator == "."
+
+    client.force_login(world.admin_a)
+    rows = [(kpis[code], "9", "", "") for code in ("NPS", "OTD", "SCR")]
+    client.post(separator_url(), form(separator=","))  # the choice is written once, then stays
+    with CaptureQueriesContext(connection) as one:
+        client.post(separator_url(), form(rows[0], separator=","))
+    with CaptureQueriesContext(connection) as three:
+        client.post(separator_url(), form(*rows, separator=","))
+    assert len(one) == len(three)
+
+
+def test_switching_the_separator_follows_the_roles_and_the_organization(client, world, kpis, member_of_role):
+    client.force_login(member_of_role(Role.VIEWER))
+    assert client.post(separator_url(), form(separator=",")).status_code == 403
+    client.force_login(kpis["head"])
+    assert client.post(separator_url(), form((kpis["REV"], "9", "", ""), separator=",")).status_code == 403
+    with organization_scope(world.org_b):
+        foreign = services.kpi_create(unit=world.unit_b, name="Sales", code="SAL", baseline=Decimal(0))
+    assert client.post(separator_url(), form((foreign, "9", "", ""), separator=",")).status_code == 404
+    assert client.post(separator_url("other"), form(separator=",")).status_code == 404
+    kpis["head"].refresh_from_db()
+    assert kpis["head"].decimal_separator == "."
+    assert client.get(separator_url()).status_code == 405
+
+
+def test_a_refused_save_all_keeps_what_was_saved_out_of_the_way(client, world, kpis):
+    """Every row already had a value (the page said so in green): a refused save shows the error summary and
+    the rows' messages, no green banner and no flash."""
+    client.force_login(kpis["head"])
+    with organization_scope(world.org_a):
+        for code in ("NPS", "OTD", "SCR", "AUD"):
+            period = date(2026, 1, 1) if code == "AUD" else MARCH
+            services.measurement_record(kpi=kpis[code], period=period, value=Decimal(99), by=world.admin_a,
+                                        schedule=False, comment="ok")  # fmt: skip
+    assert "All 4 KPIs have a value for March 2026." in text(client.get(page_url()))
+    response = client.post(page_url(), form((kpis["OTD"], "x", "ok", "1"), (kpis["SCR"], "y", "ok", "1")))
+    assert response.status_code == 200
+    assert error_summary(response) == [
+        "Nothing was saved: fix these 2 values",
+        "OTD On-time delivery: “x” is not a number.",
+        "SCR Scrap rate: “y” is not a number.",
+    ]
+    assert shows_one_message(response)
+    assert "All 4 KPIs have a value" not in text(response)
