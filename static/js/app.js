@@ -47,3 +47,23 @@ document.addEventListener("htmx:afterSettle", () => {
   const next = region.querySelectorAll("button")[index] || region.querySelector("h2, h3");
   next?.focus();
 });
+
+// The top bar's menus (organizations, account) are <details>: one open at a time, since they overlap; Escape
+// or a click elsewhere closes them, and Escape gives the focus back to the menu's button.
+const topMenus = () => Array.from(document.querySelectorAll(".usermenu details"));
+document.addEventListener("toggle", (event) => {
+  const menu = event.target;
+  if (!menu.open || !menu.matches?.(".usermenu details")) return;
+  for (const other of topMenus()) if (other !== menu) other.open = false;
+}, true); // "toggle" does not bubble
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  for (const menu of topMenus()) {
+    if (!menu.open) continue;
+    menu.open = false;
+    if (menu.contains(document.activeElement)) menu.querySelector("summary")?.focus();
+  }
+});
+document.addEventListener("click", (event) => {
+  for (const menu of topMenus()) if (menu.open && !menu.contains(event.target)) menu.open = false;
+});
