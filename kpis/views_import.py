@@ -42,7 +42,8 @@ def get_import_batch_for_importer(request, pk: int) -> ImportBatch:
 @member_view
 def kpi_import(request):
     _require_importer(request)
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    initial = {"decimal_separator": request.user.decimal_separator}  # as the person types numbers elsewhere
+    form = ImportUploadForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:

@@ -359,6 +359,17 @@ def test_the_import_page_works_for_an_admin(world, kpis):
     assert batch.rows == [[kpis.scrap.pk, "2026-02-01", "3.5", None, None]]
 
 
+def test_the_import_page_starts_with_the_persons_decimal_separator(world, kpis):
+    from bsc.services import user_set_decimal_separator
+
+    client = client_for(world.admin_a)
+    form = client.get(reverse("kpi_import", args=[world.org_a.slug])).context["form"]
+    assert form["decimal_separator"].value() == "."
+    user_set_decimal_separator(user=world.admin_a, decimal_separator=",")  # chosen on the data-entry page
+    form = client.get(reverse("kpi_import", args=[world.org_a.slug])).context["form"]
+    assert form["decimal_separator"].value() == ","
+
+
 def test_another_organizations_import_batch_is_not_found(world, kpis):
     upload(client_for(world.admin_a), world.org_a, "code,period,value\nOTD,2026-02,1\n")
     batch = ImportBatch.objects.for_organization(world.org_a).get()
