@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 
-from bsc import events
+from bsc import events, map_svg
 from bsc.models import CauseEffectLink, Initiative, Membership, Objective, OrgUnit, Perspective, Scorecard, User
 from bsc.validation import validated_save as _save
 
@@ -130,6 +130,49 @@ def perspective_delete(*, perspective: Perspective, version: int | None = None) 
 
 # --- Objectives ------------------------------------------------------------------------------------------
 
+# Where cards may sit in a band (map units, the geometry of bsc/map_svg.py and static/js/strategy_map.js).
+X_MAX = map_svg.MAP_WIDTH - map_svg.LABEL_WIDTH - map_svg.CARD_WIDTH
+Y_MAX = map_svg.BAND_HEIGHT - map_svg.CARD_HEIGHT
+GRID = 10  # the editor snaps to it; a free spot found here is on it too
+NEW_CARD_GAP = 10  # room kept around a card placed here (the editor keeps the same)
+
+
+def _overlaps(x: int, y: int, other: Objective, gap: int = 0) -> bool:
+    """Whether a card at (x, y) and `other` (same band) cover a common point; cards that only touch do not."""
+    ox, oy = min(max(other.x, 0), X_MAX), min(max(other.y, 0), Y_MAX)
+    return abs(ox - x) < map_svg.CARD_WIDTH + gap and abs(oy - y) < map_svg.CARD_HEIGHT + gap
+
+
+def _band_neighbours(perspective: Perspective, exclude: int | None = None) -> list[Objective]:
+    cards = Objective.objects.for_organization(perspective.organization_id).filter(perspective=perspective)
+    return list(cards.exclude(pk=exclude) if exclude else cards)
+
+
+def _check_free_position(perspective: Perspective, x: int, y: int, exclude: int | None = None) -> None:
+    """Refuse a position where the card would cover another card of its band: a hidden card is a map nobody can
+    read. Refused rather than moved: the answer holds what the caller asked for or nothing (the editor already
+    moves a dropped card to the nearest free spot before it saves)."""
+    x, y = min(max(x, 0), X_MAX), min(max(y, 0), Y_MAX)
+    for other in _band_neighbours(perspective, exclude):
+        if _overlaps(x, y, other):
+            raise ValidationError(
+                {"x": f"This spot in {perspective.name} is taken by “{other.name}”; move the card to a free spot."}
+            )
+
+
+def _first_free_position(perspective: Perspective) -> tuple[int, int]:
+    """Where a new card goes when no position is given: the first spot of the band with room around it (the
+    middle row first, as the editor's "+ Add objective" does), else any spot that covers no card."""
+    cards = _band_neighbours(perspective)
+    for gap, rows, step in ((NEW_CARD_GAP, (50, 0, Y_MAX), 2 * GRID), (0, range(0, Y_MAX + 1, GRID), GRID)):
+        for y in rows:
+            for x in range(2 * GRID if gap else 0, X_MAX + 1, step):
+                if not any(_overlaps(x, y, other, gap) for other in cards):
+                    return x, y
+    raise ValidationError(
+        {"perspective": f"{perspective.name} has no free spot for another card; move or delete one first."}
+    )
+
 
 def _check_alignment(objective: Objective, aligned_to: Objective | None) -> None:
     if aligned_to is None:
@@ -148,17 +191,24 @@ def objective_create(
     *,
     perspective: Perspective,
     name: str,
-    x: int = 0,
-    y: int = 0,
+    x: int | None = None,
+    y: int | None = None,
     description: str = "",
     owner: User | None = None,
     weight: Decimal = Decimal(1),
     aligned_to: Objective | None = None,
     version: int | None = None,
 ) -> Objective:
+    """A new card in a band: at (x, y) when given (refused where it would cover another card), else at the band's
+    first free spot."""
     scorecard = perspective.scorecard
     _bump(scorecard, version)
     _check_member(perspective.organization_id, owner, "owner")
+    if x is None and y is None:
+        x, y = _first_free_position(perspective)
+    else:
+        x, y = x or 0, y or 0
+        _check_free_position(perspective, x, y)
     objective = Objective(
         organization_id=perspective.organization_id,
         scorecard=scorecard,
@@ -195,6 +245,8 @@ def objective_update(*, objective: Objective, version: int | None = None, **fiel
         _check_alignment(objective, fields["aligned_to"])
     for name, value in fields.items():
         setattr(objective, name, value.strip() if name == "name" and isinstance(value, str) else value)
+    if fields.keys() & {"x", "y", "perspective"}:  # a move; a card left covering another by older data may stay
+        _check_free_position(objective.perspective, objective.x, objective.y, exclude=objective.pk)
     _save(objective)
     if fields.keys() & {"weight", "perspective", "aligned_to"}:
         _rescore(objective.scorecard)

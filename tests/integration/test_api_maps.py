@@ -234,9 +234,14 @@ def test_the_map_query_count_does_not_grow_with_objectives(world, acme, django_a
     company = scorecard_of(world.company_a)
     client.get(f"{API}objectives/")  # warm up the session
     with organization_scope(world.org_a):
-        for index in range(12):
+        bands = list(perspectives_of(company))
+        for index in range(12):  # three more cards in each band, side by side (cards may not cover each other)
             strategy.objective_create(
-                perspective=band(world.company_a), name=f"Objective {index}", owner=world.viewer_a, x=index * 60
+                perspective=bands[index % 4],
+                name=f"Objective {index}",
+                owner=world.viewer_a,
+                x=520 + index // 4 * 210,
+                y=0,
             )
 
     with django_assert_max_num_queries(6):  # session, user, membership, count, rows
@@ -552,6 +557,69 @@ def test_objective_rules_are_refused_with_the_reason(world, acme, globex):
 
     assert [(r.status_code, r.json()) for r, _ in cases] == [(400, errors) for _, errors in cases]
     assert map_rows(world.org_a) == before
+
+
+def test_a_card_may_not_cover_another_card_of_its_band(world, acme):
+    """Refused rather than moved: the answer holds what was asked or nothing; the browser editor itself moves a
+    dropped card to the nearest free spot before it saves."""
+    client = client_for(world.admin_a)
+    customer = band(world.company_a)  # "Delight customers" sits at x 300-500, y 40-110
+    with organization_scope(world.org_a):
+        spare = strategy.objective_create(perspective=customer, name="Spare", x=700, y=40)
+    before = map_rows(world.org_a)
+    version = version_of(world.company_a)
+    taken = {"x": ["This spot in Customer is taken by “Delight customers”; move the card to a free spot."]}
+
+    responses = [
+        client.patch(f"{API}objectives/{spare.pk}/", {"x": 350, "version": version}, format="json"),
+        client.patch(f"{API}objectives/{spare.pk}/", {"x": 450, "y": 90, "version": version}, format="json"),
+        client.patch(
+            f"{API}objectives/{acme['grow'].pk}/",
+            {"perspective": customer.pk, "x": 200, "y": 0, "version": version},
+            format="json",
+        ),
+        client.post(
+            f"{API}objectives/",
+            {"perspective": customer.pk, "name": "On top", "x": 300, "y": 40, "version": version},
+            format="json",
+        ),
+    ]
+
+    assert [(r.status_code, r.json()) for r in responses] == [(400, taken)] * 4
+    assert map_rows(world.org_a) == before
+    # Edge to edge is no overlap; a rename of a card is never refused for where it stands.
+    touching = client.patch(f"{API}objectives/{spare.pk}/", {"x": 500, "version": version}, format="json")
+    assert (touching.status_code, touching.json()["x"]) == (200, 500)
+    with organization_scope(world.org_a):
+        Objective.objects.filter(pk=spare.pk).update(x=310)  # left on top by older data
+    renamed = client.patch(f"{API}objectives/{spare.pk}/", {"name": "Kept", "version": version + 1}, format="json")
+    assert renamed.status_code == 200
+
+
+def test_a_card_without_a_position_goes_to_the_first_free_spot_until_the_band_is_full(world, acme):
+    client = client_for(world.admin_a)
+    customer = band(world.company_a)
+    answers = []
+    for index in range(20):
+        response = client.post(
+            f"{API}objectives/",
+            {"perspective": customer.pk, "name": f"Goal {index}", "version": version_of(world.company_a)},
+            format="json",
+        )
+        answers.append(response)
+        if response.status_code != 201:
+            break
+
+    made = [(r.json()["x"], r.json()["y"]) for r in answers if r.status_code == 201]
+    assert made[:3] == [(20, 50), (520, 50), (740, 50)]  # the middle row first, clear of "Delight customers"
+    assert (answers[-1].status_code, answers[-1].json()) == (
+        400,
+        {"perspective": ["Customer has no free spot for another card; move or delete one first."]},
+    )
+    cards = [(300, 40), *made]
+    assert not [
+        (a, b) for i, a in enumerate(cards) for b in cards[i + 1 :] if abs(a[0] - b[0]) < 200 and abs(a[1] - b[1]) < 70
+    ]
 
 
 # --- Cause-effect links ------------------------------------------------------------------------------
