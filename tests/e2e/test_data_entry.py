@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.worker, pytest.mar
 # browser aborted.
 @pytest.mark.allow_console_errors(r"^console error: htmx:(sendAbort|afterRequest), \[object HTMLDivElement\]")
 def test_a_department_head_fills_the_month_with_the_keyboard(world, open_page, celery_worker_process):
-    page = open_page()
+    page = open_page(viewport={"width": 1280, "height": 800})
     head = factories.add_member(world.org_a, Role.DEPARTMENT_HEAD, units=[world.division_a]).user
     month = due_month(world.org_a)
     with organization_scope(world.org_a):
@@ -100,13 +100,14 @@ def test_a_department_head_fills_the_month_with_the_keyboard(world, open_page, c
     head.refresh_from_db()
     assert head.decimal_separator == ","
 
-    # It is the person's setting: another browser, after logging in again, shows and reads with it.
-    other = open_page()
+    # It is the person's setting: another browser (a phone), after logging in again, shows and reads with it.
+    other = open_page(viewport={"width": 390, "height": 844}, is_mobile=True)
     log_in(other, head.email)
     other.goto(reverse("data_entry", args=["acme"]))
     expect(other.get_by_label("Decimal separator")).to_have_value(",")
     expect(other.get_by_label("Value of SCR Scrap rate")).to_have_value("4,5")
     expect(other.locator(f"#status-{scr.pk}")).to_contain_text("On track")
+    screenshot(other, "data_entry_comma_phone")
     other.close()
     stored = {
         m.kpi.code: (m.value, m.comment, m.entered_by_id)

@@ -43,7 +43,7 @@ def value(page, kpi):
 @pytest.mark.allow_console_errors(ABORTED_PREVIEW)
 def test_a_refused_save_all_puts_focus_on_the_first_value_in_error(world, open_page, three_kpis_with_values):
     nps, otd, scr = three_kpis_with_values
-    for name, viewport in (("desktop", {"width": 1280, "height": 860}), ("phone", {"width": 390, "height": 844})):
+    for name, viewport in (("desktop", {"width": 1280, "height": 800}), ("phone", {"width": 390, "height": 844})):
         page = open_page(viewport=viewport)
         log_in(page, world.admin_a.email)
         page.goto(reverse("data_entry", args=["acme"]))
