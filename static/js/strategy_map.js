@@ -19,6 +19,13 @@
   const SVG_NS = "http://www.w3.org/2000/svg";
 
   const KEY_STEP = 10; // map units per arrow-key press
+  const GRID = 10; // positions snap to it (map units); the keyboard moves one step of it
+  const GAP = 10; // room the editor keeps between two cards of a band (the server refuses only a real overlap)
+  const NEW_CARD_ROWS = [50, 0, Y_MAX]; // where "+ Add objective" looks first: the band's middle row
+  const MIN_FIT = 0.6; // below this the whole-width map is too small to read: it scrolls in its frame instead
+  const READABLE_SCALE = 0.8; // the scale used then (a phone)
+  const ZOOM_STEPS = [0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5];
+  const UNDO_LIMIT = 50;
   const MOVE_SAVE_DELAY = 400; // ms of quiet after the last arrow key before the position is saved
   const DRAG_THRESHOLD = 4; // px before a press on a card becomes a drag
   const INITIATIVE_STATUSES = [
@@ -69,6 +76,9 @@
     panelFor: null, // id of the objective shown in the side panel
     members: null, // [{id, name}] once fetched (editors only)
     pendingMoves: new Map(), // objective id -> timer of an arrow-key move waiting to be saved
+    moveOrigins: new Map(), // objective id -> where an arrow-key move started (for undo)
+    zoom: null, // null: fit the map to its frame; else a chosen scale
+    scale: 1, // map units -> CSS pixels
   };
   let svg = null;
   let stage = null;
@@ -177,9 +187,49 @@
     return lines.slice(0, 3);
   }
 
+  // A pointer position in map units (the map may be drawn scaled).
   function toSvgPoint(event) {
     const rect = svg.getBoundingClientRect();
-    return [event.clientX - rect.left, event.clientY - rect.top];
+    return [(event.clientX - rect.left) / state.scale, (event.clientY - rect.top) / state.scale];
+  }
+
+  const snap = (value) => Math.round(value / GRID) * GRID;
+
+  // The card of the band that a card at (x, y) would cover or crowd (closer than GAP), if any.
+  function blocker(perspectiveId, x, y, exceptId) {
+    return (
+      state.map.objectives.find(
+        (o) =>
+          o.id !== exceptId &&
+          o.perspective === perspectiveId &&
+          Math.abs(clamp(o.x, 0, X_MAX) - x) < CARD_WIDTH + GAP &&
+          Math.abs(clamp(o.y, 0, Y_MAX) - y) < CARD_HEIGHT + GAP,
+      ) || null
+    );
+  }
+
+  // The free grid spot of the band nearest to (x, y). With a direction (an arrow key), only spots that way
+  // count, on the same row or column first, so a card passes a neighbour instead of bouncing back.
+  function nearestFree(id, perspectiveId, x, y, direction) {
+    const [dx, dy] = direction || [0, 0];
+    for (const sameLine of direction ? [true, false] : [false]) {
+      let best = null;
+      let bestDistance = Infinity;
+      for (let cy = 0; cy <= Y_MAX; cy += GRID) {
+        for (let cx = 0; cx <= X_MAX; cx += GRID) {
+          if ((dx > 0 && cx < x) || (dx < 0 && cx > x) || (dy > 0 && cy < y) || (dy < 0 && cy > y)) continue;
+          if (sameLine && (dx ? cy !== y : cx !== x)) continue;
+          if (blocker(perspectiveId, cx, cy, id)) continue;
+          const distance = (cx - x) ** 2 + (cy - y) ** 2;
+          if (distance < bestDistance) {
+            best = [cx, cy];
+            bestDistance = distance;
+          }
+        }
+      }
+      if (best) return best;
+    }
+    return null;
   }
 
   function csrfToken() {
@@ -311,6 +361,7 @@
       setPending(-1);
     });
     state.pendingMoves.clear();
+    state.moveOrigins.clear();
     if (state.selectedLink && !state.map.links.some((l) => l.id === state.selectedLink)) state.selectedLink = null;
     render();
     if (state.panelFor && objective(state.panelFor)) openPanel(state.panelFor);
@@ -459,8 +510,7 @@
     }
     if (oldSvg && oldSvg.parentNode === stage) stage.replaceChild(svg, oldSvg);
     else stage.prepend(svg);
-    stage.style.width = `${MAP_WIDTH}px`;
-    stage.style.height = `${height}px`;
+    applyScale();
     overlay.querySelectorAll(".band-add").forEach((node) => node.remove());
     if (state.canEdit) {
       for (const p of bands) {
@@ -485,6 +535,70 @@
     if (focusedCard !== null) focusCard(focusedCard);
   }
 
+  // --- Fit and zoom: the map is drawn at a scale that fits its frame (or the one chosen) -----------------
+
+  function mapHeight() {
+    return Math.max(perspectives().length, 1) * BAND_HEIGHT;
+  }
+
+  function wantedScale() {
+    if (state.zoom !== null) return state.zoom;
+    const room = root.clientWidth - 1; // a pixel spare, so rounding never adds a scroll bar
+    if (room <= 0) return 1;
+    const fit = Math.min(1, room / MAP_WIDTH);
+    return fit >= MIN_FIT ? fit : READABLE_SCALE;
+  }
+
+  function applyScale() {
+    if (!svg || !stage) return;
+    const scale = wantedScale();
+    const height = mapHeight();
+    state.scale = scale;
+    root.dataset.scale = scale.toFixed(4);
+    svg.setAttribute("width", (MAP_WIDTH * scale).toFixed(1));
+    svg.setAttribute("height", (height * scale).toFixed(1));
+    stage.style.width = `${MAP_WIDTH * scale}px`;
+    stage.style.height = `${height * scale}px`;
+    overlay.style.width = `${MAP_WIDTH}px`;
+    overlay.style.height = `${height}px`;
+    overlay.style.transform = `scale(${scale})`;
+    const level = document.getElementById("map-zoom-level");
+    if (level) level.textContent = `${Math.round(scale * 100)}%`;
+    const fitButton = document.getElementById("map-zoom-fit");
+    if (fitButton) fitButton.setAttribute("aria-pressed", String(state.zoom === null));
+    const overflowing = root.scrollWidth > root.clientWidth + 1;
+    root.classList.toggle("overflowing", overflowing);
+    const hint = document.getElementById("map-scroll-hint");
+    if (hint) hint.hidden = !overflowing;
+  }
+
+  function zoomBy(direction) {
+    const now = state.scale;
+    const next = direction > 0 ? ZOOM_STEPS.find((step) => step > now + 0.001) : [...ZOOM_STEPS].reverse().find((step) => step < now - 0.001);
+    if (next === undefined) return;
+    state.zoom = next;
+    applyScale();
+    setStatus(`Map shown at ${Math.round(next * 100)}%.`);
+  }
+
+  function bindZoom() {
+    const buttons = { "map-zoom-out": () => zoomBy(-1), "map-zoom-in": () => zoomBy(1) };
+    for (const [id, run] of Object.entries(buttons)) document.getElementById(id)?.addEventListener("click", run);
+    document.getElementById("map-zoom-fit")?.addEventListener("click", () => {
+      state.zoom = null;
+      applyScale();
+      setStatus(`Map fitted to the window (${Math.round(state.scale * 100)}%).`);
+    });
+    let last = root.clientWidth;
+    const refit = () => {
+      if (root.clientWidth === last) return;
+      last = root.clientWidth;
+      applyScale(); // a fitted map follows the frame; a zoomed one updates its scroll hint
+    };
+    if (window.ResizeObserver) new ResizeObserver(refit).observe(root);
+    else window.addEventListener("resize", refit);
+  }
+
   function renderToolbar() {
     let button = document.getElementById("copy-parent");
     const wanted = state.canEdit && state.hasParent && state.map.objectives.length === 0;
@@ -504,14 +618,12 @@
 
   // The first spot in a band where a new card overlaps no other card (or the band's start).
   function freeSpot(perspectiveId) {
-    const cards = state.map.objectives.filter((o) => o.perspective === perspectiveId);
-    for (const y of [45, 0, 90]) {
-      for (let x = 20; x <= X_MAX; x += 20) {
-        const clear = cards.every((o) => Math.abs(o.x - x) >= CARD_WIDTH + 20 || Math.abs(o.y - y) >= CARD_HEIGHT + 5);
-        if (clear) return [x, y];
+    for (const y of NEW_CARD_ROWS) {
+      for (let x = 2 * GRID; x <= X_MAX; x += 2 * GRID) {
+        if (!blocker(perspectiveId, x, y, null)) return [x, y];
       }
     }
-    return [20, 45];
+    return nearestFree(null, perspectiveId, 0, 0) || [2 * GRID, NEW_CARD_ROWS[0]];
   }
 
   // --- Pointer: select, drag, draw arrows, double-click to add ---------------------------------------
@@ -550,9 +662,9 @@
     let box = [startX, startY];
 
     const move = (e) => {
-      const dx = e.clientX - origin[0];
-      const dy = e.clientY - origin[1];
-      if (!dragging && Math.hypot(dx, dy) < DRAG_THRESHOLD) return;
+      if (!dragging && Math.hypot(e.clientX - origin[0], e.clientY - origin[1]) < DRAG_THRESHOLD) return;
+      const dx = (e.clientX - origin[0]) / state.scale;
+      const dy = (e.clientY - origin[1]) / state.scale;
       if (!state.canEdit) return;
       dragging = true;
       card.classList.add("dragging");
@@ -573,12 +685,21 @@
       const bands = perspectives();
       const index = clamp(Math.floor((box[1] + CARD_HEIGHT / 2) / BAND_HEIGHT), 0, bands.length - 1);
       const band = bands[index];
-      const changes = {
-        x: clamp(Math.round(box[0] - LABEL_WIDTH), 0, X_MAX),
-        y: clamp(Math.round(box[1] - index * BAND_HEIGHT), 0, Y_MAX),
-      };
+      const x = clamp(snap(box[0] - LABEL_WIDTH), 0, X_MAX);
+      const y = clamp(snap(box[1] - index * BAND_HEIGHT), 0, Y_MAX);
+      const taken = blocker(band.id, x, y, id);
+      const spot = taken ? nearestFree(id, band.id, x, y) : [x, y];
+      if (!spot) {
+        card.removeAttribute("transform");
+        render();
+        focusCard(id);
+        showMessage(`${band.name} has no free spot for “${o.name}”; it stays where it was.`);
+        return;
+      }
+      const changes = { x: spot[0], y: spot[1] };
       if (band.id !== o.perspective) changes.perspective = band.id;
-      moveObjective(id, changes);
+      const note = taken ? `“${o.name}” moved to the nearest free spot: “${taken.name}” is where it was dropped.` : null;
+      moveObjective(id, changes, note);
     };
     window.addEventListener("pointermove", move);
     window.addEventListener("pointerup", up);
@@ -657,9 +778,14 @@
     if (px < LABEL_WIDTH) return;
     const perspectiveId = Number(band.dataset.perspective);
     const top = bandTops().get(perspectiveId);
-    const x = clamp(Math.round(px - LABEL_WIDTH - CARD_WIDTH / 2), 0, X_MAX);
-    const y = clamp(Math.round(py - top - CARD_HEIGHT / 2), 0, Y_MAX);
-    startNewObjective(perspectiveId, x, y);
+    const x = clamp(snap(px - LABEL_WIDTH - CARD_WIDTH / 2), 0, X_MAX);
+    const y = clamp(snap(py - top - CARD_HEIGHT / 2), 0, Y_MAX);
+    const spot = blocker(perspectiveId, x, y, null) ? nearestFree(null, perspectiveId, x, y) : [x, y];
+    if (!spot) {
+      showMessage(`${perspectiveName(perspectiveId)} has no free spot for another objective.`);
+      return;
+    }
+    startNewObjective(perspectiveId, ...spot);
   }
 
   function selectLink(id, { quiet = false } = {}) {
@@ -719,8 +845,8 @@
     const o = objective(id);
     const bands = perspectives();
     let index = bands.findIndex((p) => p.id === o.perspective);
-    let x = clamp(o.x + dx, 0, X_MAX);
-    let y = o.y + dy;
+    let x = clamp(snap(o.x + dx), 0, X_MAX);
+    let y = snap(o.y + dy);
     if (y < 0 && index > 0) {
       index -= 1;
       y = Y_MAX;
@@ -729,38 +855,61 @@
       y = 0;
     }
     y = clamp(y, 0, Y_MAX);
-    const moved = { x, y, perspective: bands[index].id };
-    Object.assign(o, moved);
+    const band = bands[index];
+    const taken = blocker(band.id, x, y, id);
+    if (taken) {
+      const spot = nearestFree(id, band.id, x, y, [dx, dy]);
+      if (!spot) {
+        setStatus(`“${o.name}” cannot move that way: “${taken.name}” is in the way and there is no free spot beyond it.`);
+        return;
+      }
+      [x, y] = spot;
+    }
+    if (!state.moveOrigins.has(id)) state.moveOrigins.set(id, { x: o.x, y: o.y, perspective: o.perspective });
+    Object.assign(o, { x, y, perspective: band.id });
     render();
     focusCard(id);
-    setStatus(`“${o.name}” moved to ${bands[index].name}, ${x}, ${y}.`);
+    const past = taken ? ` (past “${taken.name}”, to the next free spot)` : "";
+    setStatus(`“${o.name}” moved to ${band.name}, ${x}, ${y}${past}.`);
     if (state.pendingMoves.has(id)) clearTimeout(state.pendingMoves.get(id));
     else setPending(1); // a move waiting for its pause counts as unsaved work
-    state.pendingMoves.set(
-      id,
-      setTimeout(() => {
-        state.pendingMoves.delete(id);
-        const current = objective(id);
-        if (current) saveObjective(id, { x: current.x, y: current.y, perspective: current.perspective });
-        setPending(-1);
-      }, MOVE_SAVE_DELAY),
-    );
+    state.pendingMoves.set(id, setTimeout(() => savePendingMove(id), MOVE_SAVE_DELAY));
+  }
+
+  function savePendingMove(id) {
+    if (!state.pendingMoves.has(id)) return;
+    clearTimeout(state.pendingMoves.get(id));
+    state.pendingMoves.delete(id);
+    const before = state.moveOrigins.get(id);
+    state.moveOrigins.delete(id);
+    const current = objective(id);
+    if (current) saveObjective(id, { x: current.x, y: current.y, perspective: current.perspective }, { before });
+    setPending(-1);
   }
 
   // --- Edits ---------------------------------------------------------------------------------------
 
-  function moveObjective(id, changes) {
-    Object.assign(objective(id), changes);
+  function moveObjective(id, changes, note) {
+    const o = objective(id);
+    const before = { x: o.x, y: o.y, perspective: o.perspective };
+    Object.assign(o, changes);
     render();
     focusCard(id);
-    saveObjective(id, changes);
+    saveObjective(id, changes, { before }).then((data) => {
+      if (data && note) setStatus(note);
+    });
   }
 
-  async function saveObjective(id, changes) {
+  // `before`: the fields' values to go back to on undo (by default, what the objective holds now).
+  async function saveObjective(id, changes, { before = null, undoable = true } = {}) {
+    const old = objective(id);
+    const previous = before || Object.fromEntries(Object.keys(changes).map((key) => [key, old ? old[key] : null]));
+    const oldName = old ? old.name : "";
     const data = await write("PATCH", `objectives/${id}/`, changes);
     if (!data) return null;
     mergeObjective(data);
     render();
+    if (undoable) rememberUpdate(data.id, previous, oldName, data.name);
     return data;
   }
 
@@ -812,6 +961,13 @@
       render();
       focusCard(data.id);
       setStatus(`Objective “${data.name}” added to ${perspectiveName(perspectiveId)}.`);
+      remember(`adding “${data.name}”`, async () => {
+        const id = liveId(data.id);
+        if (!(await write("DELETE", `objectives/${id}/`))) return false;
+        dropObjective(id);
+        render();
+        return true;
+      });
     });
   }
 
@@ -827,19 +983,73 @@
     });
   }
 
-  async function deleteObjective(id) {
-    const o = objective(id);
-    if (!o) return;
-    if (!window.confirm(`Delete the objective “${o.name}”? Its arrows and initiatives are deleted with it.`)) return;
-    const data = await write("DELETE", `objectives/${id}/`);
-    if (!data) return;
+  function dropObjective(id) {
     state.map.objectives = state.map.objectives.filter((item) => item.id !== id);
     state.map.links = state.map.links.filter((l) => l.source !== id && l.target !== id);
     if (state.panelFor === id) closePanel({ restoreFocus: false });
+  }
+
+  // A delete is undone by creating the objective again with its arrows and initiatives. What the map's API
+  // cannot give back (the KPIs that measure it, which lose their objective; the objectives of units below
+  // aligned to it, which lose their alignment) makes the delete ask first and say it cannot be undone.
+  async function deleteObjective(id) {
+    const o = objective(id);
+    if (!o) return;
+    setPending(1); // reading what the delete would take with it counts as work in progress
+    const detail = await request("GET", `objectives/${id}/`).finally(() => setPending(-1));
+    const info = detail.ok ? detail.data : null;
+    const kpis = info ? (info.kpis || []).length : 0;
+    const below = info ? ((info.line_of_sight || {}).below || []).length : 0;
+    const undoable = Boolean(info) && kpis === 0 && below === 0;
+    if (!undoable) {
+      const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+      const why = !info
+        ? "its details could not be read"
+        : kpis
+          ? `${plural(kpis, "KPI")} ${kpis === 1 ? "measures it and would lose its" : "measure it and would lose their"} objective`
+          : `${plural(below, "objective")} of the units below ${below === 1 ? "is" : "are"} aligned to it`;
+      const question = `Delete the objective “${o.name}”? Its arrows and initiatives are deleted with it. This cannot be undone: ${why}.`;
+      if (!window.confirm(question)) return;
+    }
+    const links = state.map.links.filter((l) => l.source === id || l.target === id).map((l) => ({ source: l.source, target: l.target }));
+    const snapshot = { ...o };
+    const data = await write("DELETE", `objectives/${id}/`);
+    if (!data) return;
+    dropObjective(id);
     render();
-    setStatus(`Objective “${o.name}” deleted.`);
+    if (undoable) {
+      setStatus(`Objective “${o.name}” deleted. Undo (Ctrl+Z) brings it back with its arrows and initiatives.`);
+      remember(`deleting “${o.name}”`, () => restoreObjective(id, snapshot, links, info.initiatives || []));
+    } else {
+      setStatus(`Objective “${o.name}” deleted.`);
+    }
     const next = svg.querySelector(".objective");
     if (next) next.focus();
+  }
+
+  async function restoreObjective(oldId, o, links, initiatives) {
+    const body = { perspective: o.perspective, name: o.name, description: o.description || "", owner: o.owner, weight: o.weight, x: o.x, y: o.y };
+    if (o.aligned_to) body.aligned_to = o.aligned_to;
+    const data = await write("POST", "objectives/", body);
+    if (!data) return false;
+    aliases.set(oldId, data.id);
+    mergeObjective(data);
+    let lost = 0;
+    for (const link of links) {
+      const source = liveId(link.source);
+      const target = liveId(link.target);
+      const made = objective(source) && objective(target) ? await write("POST", "links/", { source, target }) : null;
+      if (made) state.map.links.push({ id: made.id, source: made.source, target: made.target });
+      else lost += 1;
+    }
+    for (const item of initiatives) {
+      const fields = { objective: data.id, name: item.name, owner: item.owner, start: item.start, end: item.end, status: item.status, progress: item.progress };
+      if (item.budget !== null && item.budget !== undefined) fields.budget = item.budget;
+      if (!(await write("POST", "initiatives/", fields, { versioned: false }))) lost += 1;
+    }
+    render();
+    focusCard(data.id);
+    return lost ? `, but ${lost} of its arrows and initiatives could not be restored` : true;
   }
 
   async function createLink(source, target) {
@@ -848,6 +1058,12 @@
     state.map.links.push({ id: data.id, source: data.source, target: data.target });
     render();
     setStatus(`Arrow drawn: “${objective(source).name}” drives “${objective(target).name}”.`);
+    remember(`the arrow from “${objective(source).name}”`, async () => {
+      if (!(await write("DELETE", `links/${data.id}/`))) return false;
+      state.map.links = state.map.links.filter((l) => l.id !== data.id);
+      render();
+      return true;
+    });
     if (state.panelFor === source || state.panelFor === target) openPanel(state.panelFor);
     return data;
   }
@@ -861,6 +1077,15 @@
     if (state.selectedLink === id) state.selectedLink = null;
     render();
     setStatus(`Arrow removed: “${objective(link.source).name}” no longer drives “${objective(link.target).name}”.`);
+    remember(`removing the arrow from “${objective(link.source).name}”`, async () => {
+      const source = liveId(link.source);
+      const target = liveId(link.target);
+      const made = await write("POST", "links/", { source, target });
+      if (!made) return false;
+      state.map.links.push({ id: made.id, source: made.source, target: made.target });
+      render();
+      return true;
+    });
     if (state.panelFor === link.source || state.panelFor === link.target) openPanel(state.panelFor);
   }
 
@@ -871,6 +1096,80 @@
     render();
     setStatus(`Copied ${data.objectives.length} objectives and ${data.links.length} arrows from the parent map.`);
   }
+
+  // --- Undo: the editor's own changes, newest first, taken back through the same API calls ----------
+
+  const undoStack = [];
+  const aliases = new Map(); // id of a deleted objective -> id of the objective that restored it
+  const undoButton = document.getElementById("map-undo");
+  let undoing = false;
+
+  function liveId(id) {
+    let current = id;
+    while (aliases.has(current)) current = aliases.get(current);
+    return current;
+  }
+
+  function remember(label, run) {
+    if (undoing) return; // what an undo does is not itself undone
+    undoStack.push({ label, run });
+    if (undoStack.length > UNDO_LIMIT) undoStack.shift();
+    updateUndoButton();
+  }
+
+  function updateUndoButton() {
+    if (!undoButton) return;
+    const last = undoStack[undoStack.length - 1];
+    undoButton.disabled = !last;
+    undoButton.title = last ? `Undo ${last.label} (Ctrl+Z)` : "Nothing to undo yet";
+  }
+
+  function rememberUpdate(id, previous, oldName, newName) {
+    const keys = Object.keys(previous);
+    let label = `the change to “${newName}”`;
+    if (keys.some((key) => key === "x" || key === "y" || key === "perspective")) label = `moving “${newName}”`;
+    else if (keys.includes("name") && oldName !== newName) label = `renaming “${oldName}” to “${newName}”`;
+    remember(label, async () => {
+      const data = await write("PATCH", `objectives/${liveId(id)}/`, previous);
+      if (!data) return false;
+      mergeObjective(data);
+      render();
+      focusCard(data.id);
+      if (state.panelFor === data.id) openPanel(data.id);
+      return true;
+    });
+  }
+
+  async function undo() {
+    if (!state.canEdit || undoing) return;
+    for (const id of [...state.pendingMoves.keys()]) savePendingMove(id); // a move still waiting is saved first
+    await queue;
+    const entry = undoStack.pop();
+    updateUndoButton();
+    if (!entry) {
+      setStatus("Nothing to undo.");
+      return;
+    }
+    undoing = true;
+    let result = false;
+    try {
+      result = await entry.run();
+    } finally {
+      undoing = false;
+    }
+    if (result === true) setStatus(`Undone: ${entry.label}.`);
+    else if (typeof result === "string") setStatus(`Undone: ${entry.label}${result}.`);
+    else setStatus(`Could not undo ${entry.label}.`);
+  }
+
+  if (undoButton) undoButton.addEventListener("click", () => undo());
+  document.addEventListener("keydown", (event) => {
+    if (!state.canEdit || !(event.ctrlKey || event.metaKey) || event.shiftKey || event.altKey) return;
+    if (event.key.toLowerCase() !== "z") return;
+    if (event.target.closest && event.target.closest("input, textarea, [contenteditable]")) return; // their own undo
+    event.preventDefault();
+    undo();
+  });
 
   // --- The side panel ------------------------------------------------------------------------------
 
@@ -1263,4 +1562,6 @@
   }
 
   render();
+  bindZoom();
+  updateUndoButton();
 })();

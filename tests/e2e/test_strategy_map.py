@@ -61,9 +61,16 @@ def add_arrow_in_panel(page, source: str, target: str, target_band: str) -> None
     saved(page)
 
 
+def map_scale(page) -> float:
+    """CSS pixels per map unit: the map is drawn to fit its frame."""
+    return float(page.locator("#strategy-map").get_attribute("data-scale"))
+
+
 def map_point(page, x: float, y: float) -> tuple[float, float]:
+    """Where a point given in map units is on the screen."""
     box = page.locator("#strategy-map svg").bounding_box()
-    return box["x"] + x, box["y"] + y
+    scale = map_scale(page)
+    return box["x"] + x * scale, box["y"] + y * scale
 
 
 def objective_named(world, name: str) -> Objective:
@@ -100,16 +107,17 @@ def test_an_executive_builds_a_map_with_mouse_and_keyboard(world, member_of_role
 
     # Move: drag a card into the band below (and a little to the right); nudge another with arrow keys.
     start = centre(card(page, "Digital tools").locator(".card-body"))
-    drag(page, start, (start[0] + 20, start[1] + 160))
+    scale = map_scale(page)
+    drag(page, start, (start[0] + 20 * scale, start[1] + 160 * scale))
     moved = objective_named(world, "Digital tools")
-    assert (moved.perspective.name, moved.x, moved.y) == ("Learning & Growth", 480, 45)
+    assert (moved.perspective.name, moved.x, moved.y) == ("Learning & Growth", 480, 50)
     card(page, "Zero defects").focus()
     for key in ["ArrowRight", "ArrowRight", "ArrowRight", "ArrowDown", "ArrowDown"]:
         page.keyboard.press(key)
     expect(card(page, "Zero defects")).to_be_focused()
     saved(page)
     nudged = objective_named(world, "Zero defects")
-    assert (nudged.x, nudged.y) == (270, 65)
+    assert (nudged.x, nudged.y) == (270, 70)
 
     # Rename in place with F2.
     card(page, "Improve margins").focus()
@@ -212,7 +220,7 @@ def test_an_executive_builds_a_map_with_mouse_and_keyboard(world, member_of_role
     ]
     expect(page.locator("#strategy-map line.link")).to_have_count(6)
     body = card(page, "Digital tools").locator(".card-body")
-    assert (body.get_attribute("x"), body.get_attribute("y")) == (str(150 + 480), str(3 * 160 + 45))
+    assert (body.get_attribute("x"), body.get_attribute("y")) == (str(150 + 480), str(3 * 160 + 50))
     pairs = sorted(CauseEffectLink.objects.for_organization(world.org_a).values_list("source__name", "target__name"))
     assert pairs == [
         ("Build lean skills", "Shorten lead time"),
@@ -227,7 +235,7 @@ def test_an_executive_builds_a_map_with_mouse_and_keyboard(world, member_of_role
     svg = page.request.get(f"/o/acme/map/{world.company_a.pk}.svg").text()
     assert svg.count('class="objective"') == 8
     assert svg.count('class="link"') == 6
-    assert f'<rect x="{150 + 480}" y="{3 * 160 + 45}" width="200" height="70"' in svg
+    assert f'<rect x="{150 + 480}" y="{3 * 160 + 50}" width="200" height="70"' in svg
 
 
 def build_company_map(world):
