@@ -46,6 +46,25 @@
   document.addEventListener("htmx:afterRequest", (event) => {
     if (!event.detail.successful && isRowSave(event.detail.elt)) savingRow = null;
   });
+  // The error summary of a refused "Save all" forgets a row once its own Save went through, and goes when
+  // no row is left to fix (it would otherwise still say "Nothing was saved" over saved rows).
+  const pruneErrorSummary = () => {
+    const summary = document.getElementById("entry-errors");
+    if (!summary) return;
+    let pruned = false;
+    for (const link of summary.querySelectorAll("a[href^='#value-']")) {
+      const row = document.getElementById(link.getAttribute("href").slice(1))?.closest("tbody");
+      if (!row || !row.classList.contains("row-invalid")) {
+        link.closest("li").remove();
+        pruned = true;
+      }
+    }
+    const left = summary.querySelectorAll("li").length;
+    if (!left) summary.remove();
+    else if (pruned) summary.querySelector("h2").textContent = left === 1 ? "Still to fix: this value" : `Still to fix: these ${left} values`;
+  };
+  document.addEventListener("htmx:afterSettle", pruneErrorSummary);
+
   document.addEventListener("htmx:afterSettle", () => {
     if (!savingRow) return;
     const row = document.getElementById(savingRow.id);
