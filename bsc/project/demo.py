@@ -189,32 +189,42 @@ DEMO_KPIS = [
         "decrease",
         48,
         40,
-        0.85,
+        0.95,
     ),
-    ("Assembly", "Reduce scrap and rework", "ASM-FPY", "First-pass yield", "%", "increase", 90, 97, 0.6),
-    ("Assembly", "Reduce scrap and rework", "ASM-REWORK", "Rework hours", "h", "decrease", 320, 200, 0.4),
-    ("Assembly", "Lower cost per unit", "ASM-LABOR", "Labour hours per unit", "h", "decrease", 2.4, 2.0, 0.9),
-    ("Assembly", "Build lean and quality skills", "ASM-SKILL", "Operators certified", "%", "increase", 40, 80, 0.95),
-    ("Assembly", "Keep key talent", "ASM-ABS", "Absenteeism", "%", "decrease", 6, 4, 0.5),
-    ("Assembly", "Connect shop-floor data", "ASM-SENSORS", "Stations with sensors", "stations", "increase", 2, 12, 0.7),
-    ("Quality Assurance", None, "QA-AUDIT", "Supplier audits done", "audits", "increase", 2, 10, 0.9),
-    ("Quality Assurance", None, "QA-NCR", "Open non-conformance reports", "reports", "decrease", 40, 15, 0.6),
-    ("Maintenance", None, "MNT-MTBF", "Mean time between failures", "h", "increase", 120, 180, 0.75),
-    ("Maintenance", None, "MNT-PM", "Preventive maintenance done on time", "%", "increase", 70, 95, 0.85),
+    ("Assembly", "Reduce scrap and rework", "ASM-FPY", "First-pass yield", "%", "increase", 90, 97, 0.9),
+    ("Assembly", "Reduce scrap and rework", "ASM-REWORK", "Rework hours", "h", "decrease", 320, 200, 0.9),
+    ("Assembly", "Lower cost per unit", "ASM-LABOR", "Labour hours per unit", "h", "decrease", 2.4, 2.0, 1.0),
+    ("Assembly", "Build lean and quality skills", "ASM-SKILL", "Operators certified", "%", "increase", 40, 80, 1.0),
+    ("Assembly", "Keep key talent", "ASM-ABS", "Absenteeism", "%", "decrease", 6, 4, 0.9),
+    (
+        "Assembly",
+        "Connect shop-floor data",
+        "ASM-SENSORS",
+        "Stations with sensors",
+        "stations",
+        "increase",
+        2,
+        12,
+        0.95,
+    ),
+    ("Quality Assurance", None, "QA-AUDIT", "Supplier audits done", "audits", "increase", 2, 10, 0.6),
+    ("Quality Assurance", None, "QA-NCR", "Open non-conformance reports", "reports", "decrease", 40, 15, 0.45),
+    ("Maintenance", None, "MNT-MTBF", "Mean time between failures", "h", "increase", 120, 180, 0.95),
+    ("Maintenance", None, "MNT-PM", "Preventive maintenance done on time", "%", "increase", 70, 95, 1.0),
     ("Inside Sales", None, "IS-QUOTE", "Quote turnaround", "h", "decrease", 48, 24, 0.9),
-    ("Inside Sales", None, "IS-CONV", "Quote conversion", "%", "increase", 18, 28, 0.55),
-    ("Field Sales", None, "FS-PIPE", "Qualified pipeline", "kEUR", "increase", 2000, 3500, 0.8),
+    ("Inside Sales", "Convert more quotes into orders", "IS-CONV", "Quote conversion", "%", "increase", 18, 28, 0.6),
+    ("Field Sales", None, "FS-PIPE", "Qualified pipeline", "kEUR", "increase", 2000, 3500, 0.95),
     ("Field Sales", None, "FS-VISITS", "Customer visits", "visits", "increase", 40, 70, 1.0),
-    ("Marketing", None, "MKT-LEADS", "Marketing-qualified leads", "leads", "increase", 80, 150, 0.65),
-    ("Marketing", None, "MKT-CPL", "Cost per lead", "EUR", "decrease", 120, 80, 0.45),
-    ("Finance", None, "FIN-DSO", "Days sales outstanding", "days", "decrease", 62, 45, 0.7),
-    ("Finance", None, "FIN-CLOSE", "Days to close the books", "days", "decrease", 10, 5, 0.9),
-    ("Human Resources", None, "HR-HIRE", "Time to hire", "days", "decrease", 60, 40, 0.6),
-    ("Human Resources", None, "HR-ENG", "Employee engagement", "index", "increase", 62, 72, 0.5),
+    ("Marketing", None, "MKT-LEADS", "Marketing-qualified leads", "leads", "increase", 80, 150, 0.45),
+    ("Marketing", None, "MKT-CPL", "Cost per lead", "EUR", "decrease", 120, 80, 0.4),
+    ("Finance", None, "FIN-DSO", "Days sales outstanding", "days", "decrease", 62, 45, 0.95),
+    ("Finance", None, "FIN-CLOSE", "Days to close the books", "days", "decrease", 10, 5, 1.0),
+    ("Human Resources", "Fill open roles fast", "HR-HIRE", "Time to hire", "days", "decrease", 60, 40, 0.7),
+    ("Human Resources", None, "HR-ENG", "Employee engagement", "index", "increase", 62, 72, 0.65),
     ("Inside Sales", None, "IS-PIPE", "Pipeline from inbound quotes", "kEUR", "increase", 600, 1000, 0.75),
-    ("Marketing", None, "MKT-PIPE", "Marketing-sourced pipeline", "kEUR", "increase", 400, 900, 0.6),
-    ("Quality Assurance", None, "QA-REWORK", "Rework hours from supplier defects", "h", "decrease", 140, 80, 0.55),
-    ("Maintenance", None, "MNT-REWORK", "Rework hours after breakdowns", "h", "decrease", 90, 50, 0.8),
+    ("Marketing", None, "MKT-PIPE", "Marketing-sourced pipeline", "kEUR", "increase", 400, 900, 0.5),
+    ("Quality Assurance", None, "QA-REWORK", "Rework hours from supplier defects", "h", "decrease", 140, 80, 0.45),
+    ("Maintenance", None, "MNT-REWORK", "Rework hours after breakdowns", "h", "decrease", 90, 50, 0.95),
 ]
 # Roll-up KPIs, parents before children: (unit, objective served, code, name, measurement unit, direction,
 # method). Their baseline and targets are the sums of their children's; their values are computed.
@@ -252,6 +262,8 @@ DEMO_UNIT_OBJECTIVES = [
     ("Marketing", "Customer", "Generate qualified demand", "Win key accounts"),
     ("Finance", "Financial", "Run a fast, clean close", "Improve operating margin"),
     ("Human Resources", "Learning & Growth", "Hire and engage the right people", "Keep key talent"),
+    ("Human Resources", "Internal Process", "Fill open roles fast", "Keep key talent"),
+    ("Inside Sales", "Financial", "Convert more quotes into orders", "Grow revenue profitably"),
 ]
 
 # Coaching cadences: (unit, kind, frequency, weekday 0=Monday, week of the month for monthly (-1: last),
@@ -290,4 +302,36 @@ DEMO_ACTIONS = [
     "Move the sensor install on line 4 forward", "Review the overtime rota with HR",
     "Share the complaint 8D report with the customer", "Post the certification matrix on the floor",
     "Set a weekly MES data-quality check", "Plan the spare-part stock for the summer shutdown",
+    "Audit the torque settings on station 7", "Agree the SMED pilot scope with the line leads",
+    "Check the gauge calibration backlog", "Write the one-point lesson on the new jig",
+    "Ask purchasing for a second alloy source", "Map the rework loop in final assembly",
+    "Set up a red-KPI huddle after each shift", "Brief the new team leads on the scorecard",
 ]  # fmt: skip
+
+# The story the demo tells at a glance: one department improving month after month (Assembly, from red to green
+# over the last year) and one sliding (Quality Assurance, from green to red): the share of the way to target
+# their KPIs gain or lose each month of the last 12.
+DEMO_UNIT_TRENDS = {"Assembly": 0.035, "Quality Assurance": -0.035}
+# KPIs whose latest months are missing (code: months without a value, the reason in the last value's comment):
+# the one department with a gap in its data (half of its scorecard's weight).
+DEMO_MISSING = {
+    "HR-ENG": (3, "Pulse survey postponed until the new HR system is live."),
+}
+# Measurement units that count things: whole numbers, no decimals.
+DEMO_COUNT_UNITS = {"accounts", "products", "ideas", "lines", "stations", "audits", "reports", "visits", "leads"}
+# How a quarter or a year is made from the months (any other KPI: the average of its months). Flows add up
+# (finance reads revenue and costs as year-to-date totals); levels take the latest month.
+DEMO_TIME_AGGREGATION = {
+    **dict.fromkeys(
+        ["REV", "OPEX", "KEY-ACC", "CO-DEV", "TRAIN", "REWORK", "OPS-REWORK", "ASM-REWORK", "QA-REWORK",
+         "MNT-REWORK", "OPS-KAIZEN", "QA-AUDIT", "FS-VISITS", "MKT-LEADS"],
+        "sum",
+    ),
+    **dict.fromkeys(
+        ["PIPE", "SM-PIPE", "FS-PIPE", "IS-PIPE", "MKT-PIPE", "QA-NCR", "OPS-MES", "ASM-SENSORS", "MES", "ASM-SKILL"],
+        "last",
+    ),
+}  # fmt: skip
+# When values come in: the day of the month after the period they are entered on, mostly before the
+# organization's data-entry deadline; Quality Assurance, sliding, more and more often after it.
+DEMO_LATE_SHARE = 0.08

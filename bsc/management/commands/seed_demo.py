@@ -9,9 +9,11 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
 from bsc import org_calendar, services, strategy
 from bsc.models import Objective, Organization, OrgUnit, Perspective, Role, Scorecard, User
+from bsc.org_calendar import month_shift
 from bsc.project.demo import (
     DEMO_ACTIONS,
     DEMO_ALIGNED_UNITS,
@@ -20,17 +22,22 @@ from bsc.project.demo import (
     DEMO_COACHING_MONTHS,
     DEMO_COMPANY_LINKS,
     DEMO_COMPANY_OBJECTIVES,
+    DEMO_COUNT_UNITS,
     DEMO_INITIATIVES,
     DEMO_KPI_ALIGNMENT,
     DEMO_KPIS,
+    DEMO_LATE_SHARE,
+    DEMO_MISSING,
     DEMO_MONTHS,
     DEMO_NOTE_TOPICS,
     DEMO_PASSWORD,
     DEMO_RECALIBRATIONS,
     DEMO_ROLLUPS,
     DEMO_SLUG,
+    DEMO_TIME_AGGREGATION,
     DEMO_TREE,
     DEMO_UNIT_OBJECTIVES,
+    DEMO_UNIT_TRENDS,
     DEMO_USERS,
     DEMO_WINS,
 )
@@ -117,7 +124,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo strategy maps created."))
 
     def seed_kpis(self, organization: Organization) -> None:
-        from bsc.org_calendar import due_month, month_shift
+        from bsc.org_calendar import due_month
         from kpis import services as kpi_services
         from kpis.models import Kpi, Target
         from kpis.recompute import scores_recompute
@@ -137,10 +144,10 @@ class Command(BaseCommand):
         for unit_name, band, name, aligned_name in DEMO_UNIT_OBJECTIVES:
             unit = units[unit_name]
             aligned = Objective.objects.filter(scorecard__unit_id=unit.parent_id, name=aligned_name).first()
-            unit_objectives[unit_name] = strategy.objective_create(
+            unit_objectives.setdefault(unit_name, strategy.objective_create(
                 perspective=Perspective.objects.get(scorecard__unit=unit, name=band), name=name, x=30, y=50,
                 aligned_to=aligned,
-            )  # fmt: skip
+            ))  # fmt: skip
 
         def served(unit_name, objective_name):
             if objective_name is None:
@@ -164,24 +171,34 @@ class Command(BaseCommand):
                 unit=unit, name=name, code=code, measurement_unit=label, direction=direction, source="rollup",
                 rollup_method=method, baseline=ranges[code][0], objective=served(unit_name, objective_name),
                 aligned_to=kpis.get(DEMO_KPI_ALIGNMENT.get(code)), owner=ops if unit.pk in ops_units else ceo,
-                time_aggregation="average",
+                time_aggregation=DEMO_TIME_AGGREGATION.get(code, "average"),
+                decimals=0 if label in DEMO_COUNT_UNITS else 1,
             )  # fmt: skip
             set_targets(kpis[code], *ranges[code])
+        trend_from = len(months) - 12  # the improving and the sliding department move over the last 12 months
         for unit_name, objective_name, code, name, label, direction, baseline, year_end, performance in DEMO_KPIS:
             unit = units[unit_name]
+            whole = label in DEMO_COUNT_UNITS
             kpi = kpi_services.kpi_create(
                 unit=unit, name=name, code=code, measurement_unit=label, direction=direction,
                 baseline=Decimal(str(baseline)), objective=served(unit_name, objective_name),
                 aligned_to=kpis.get(DEMO_KPI_ALIGNMENT.get(code)), owner=ops if unit.pk in ops_units else ceo,
-                time_aggregation="average",
+                time_aggregation=DEMO_TIME_AGGREGATION.get(code, "average"), decimals=0 if whole else 1,
             )  # fmt: skip
+            kpis[code] = kpi
             b = Decimal(str(baseline))
             set_targets(kpi, b, Decimal(str(year_end)))
             targets = {t.period: t.value for t in Target.objects.filter(kpi=kpi)}
-            for index, month in enumerate(months):
-                drift = Decimal(str(performance + rng.uniform(-0.15, 0.12) + index * 0.004))
-                actual = (b + (targets[month] - b) * drift).quantize(Decimal("0.1"))
+            missing, reason = DEMO_MISSING.get(code, (0, ""))
+            trend = DEMO_UNIT_TRENDS.get(unit_name, 0)
+            for index, month in enumerate(months[: len(months) - missing]):
+                # the trend ends at the KPI's performance in the latest month
+                moved = trend * (min(max(index, trend_from), len(months) - 1) - (len(months) - 1))
+                drift = Decimal(str(performance + rng.uniform(-0.06, 0.06) + moved))
+                actual = (b + (targets[month] - b) * drift).quantize(Decimal("1") if whole else Decimal("0.1"))
                 comment = "Below plan; recovery actions agreed in the monthly review." if drift < Decimal("0.6") else ""
+                if missing and index == len(months) - missing - 1:
+                    comment = reason
                 kpi_services.measurement_record(
                     kpi=kpi, period=month, value=actual, comment=comment, by=ops if unit.pk in ops_units else ceo,
                     schedule=False,
@@ -191,6 +208,8 @@ class Command(BaseCommand):
             kpi_services.target_recalibrate(
                 target=target, value=(target.value * Decimal(factor)).quantize(Decimal("0.1")), reason=reason, by=admin
             )
+        self._prune_maps(units)
+        self._backdate_entries(organization, months, rng)
         scores_recompute(organization=organization, unit_ids=set(units[n].pk for n in units), months=set(months))
         self.stdout.write(
             self.style.SUCCESS(
@@ -198,10 +217,57 @@ class Command(BaseCommand):
             )
         )
 
+    @staticmethod
+    def _prune_maps(units: dict) -> None:
+        """Below the company, a unit keeps the objectives that are scored (by KPIs of its own or by sub-units'
+        objectives aligned to them) and the perspectives that keep an objective: its score then rests on data,
+        not on empty boxes copied from its parent's map. Deepest units first."""
+        for unit in sorted(units.values(), key=lambda u: -u.depth):
+            if unit.depth == 0:
+                continue
+            Objective.objects.filter(scorecard__unit=unit, kpis__isnull=True, aligned_from__isnull=True).delete()
+            Perspective.objects.filter(scorecard__unit=unit, objectives__isnull=True).delete()
+
+    @staticmethod
+    def _backdate_entries(organization: Organization, months: list[date], rng: random.Random) -> None:
+        """Date the KPIs and their values as if the demo had been kept for two years: KPIs defined the month
+        before the first value, each value entered early in the month after its period (after the data-entry
+        deadline now and then, and more and more often in the sliding department), the audit history alike.
+        Dates come from the organization's calendar, never from the machine's date; nothing is in the future."""
+        import pgtrigger
+
+        from kpis.models import Kpi, Measurement
+
+        now = org_calendar.now()
+        Kpi.objects.filter(organization=organization).update(
+            created_at=org_calendar.local_midnight(month_shift(months[0], -1), organization)
+        )
+        deadline_day = organization.data_entry_day
+        sliding = {u for u, trend in DEMO_UNIT_TRENDS.items() if trend < 0}
+        measurements = list(Measurement.objects.filter(organization=organization).select_related("kpi__unit"))
+        for m in sorted(measurements, key=lambda m: (m.kpi.code, m.period)):
+            late_share = DEMO_LATE_SHARE
+            if m.kpi.unit.name in sliding:
+                late_share += 0.5 * max(0, months.index(m.period) - (len(months) - 12)) / 12
+            if rng.random() < late_share:
+                day = rng.randint(deadline_day + 1, deadline_day + 12)
+            else:
+                day = rng.randint(1, max(1, deadline_day - 1))
+            opened = org_calendar.local_midnight(month_shift(m.period, 1), organization)
+            at = opened + timedelta(days=day - 1, hours=rng.randint(8, 17), minutes=rng.randint(0, 59))
+            m.entered_at = min(at, now - timedelta(minutes=5))
+        # The audit trigger would record the re-dating as a change: the history is re-dated with the values.
+        with pgtrigger.ignore("kpis.Measurement:update_update"):
+            Measurement.objects.bulk_update(measurements, ["entered_at"], batch_size=500)
+        event = Measurement.pgh_event_model
+        entered = Measurement.objects.filter(pk=OuterRef("pgh_obj_id")).values("entered_at")[:1]
+        event.objects.filter(organization=organization).update(
+            entered_at=Subquery(entered), pgh_created_at=Subquery(entered)
+        )
+
     def seed_coaching(self, organization: Organization) -> None:
         """Three cadences started a year ago: their upcoming sessions come from the cadence service, the past
         ones (held, a few cancelled) with notes, KPI snapshots and action items are written in bulk."""
-        from bsc.org_calendar import month_shift
         from coaching import cadences
         from coaching.models import (
             ActionItem,
@@ -284,6 +350,7 @@ class Command(BaseCommand):
         late = sorted((i for i in items if i.due_date < today and i.owner == head), key=lambda i: i.due_date)[-3:]
         for item in late:
             item.status, item.completed_at = "open", None
+        self._distinct_titles(items)
         CoachingSession.objects.bulk_create(sessions)
         through = CoachingSession.participants.through
         through.objects.bulk_create(
@@ -303,7 +370,7 @@ class Command(BaseCommand):
             item.session_id = item.session.pk
         ActionItem.objects.bulk_create(items)
         # auto_now_add stamped today: date them as of the sessions they came from.
-        from django.db.models import F, OuterRef, Subquery
+        from django.db.models import F
 
         past = CoachingSession.objects.filter(pk__in=[s.pk for s in sessions])
         past.update(created_at=F("scheduled_at") - timedelta(days=28))
@@ -316,6 +383,23 @@ class Command(BaseCommand):
                 f"upcoming sessions, {len(items)} action items."
             )
         )
+
+    @staticmethod
+    def _distinct_titles(items: list) -> None:
+        """No two items of one session, and no two items still open, share a title: a list of open actions
+        reads as a list of different things to do."""
+        titles = random.Random(2028)
+        taken_open: set[str] = set()
+        by_session: dict[int, set[str]] = {}
+        for item in sorted(items, key=lambda i: (i.status != "open", i.due_date)):
+            taken = by_session.setdefault(id(item.session), set())
+            avoid = taken | (taken_open if item.status == "open" else set())
+            if item.title in avoid:
+                free = [t for t in DEMO_ACTIONS if t not in avoid]
+                item.title = titles.choice(free) if free else f"{item.title} ({item.due_date:%b %Y})"
+            taken.add(item.title)
+            if item.status == "open":
+                taken_open.add(item.title)
 
     @staticmethod
     def _write_notes(session, rng: random.Random, red: list) -> None:
