@@ -232,6 +232,17 @@ def sql_roles_on_some(action: Action) -> str:
     return "(" + ", ".join(f"'{role.value}'" for role in roles_on_some(action)) + ")"
 
 
+def action_item_owner_roles() -> tuple[Role, ...]:
+    """The roles whose members may own an action item: those who may mark at least their own items done (a
+    viewer changes nothing, so an item owned by one could never be closed)."""
+    return roles_on_some(Action.UPDATE_ACTION_ITEM_STATUS)
+
+
+def may_own_action_items(membership: Membership | None) -> bool:
+    """Whether this member may be named the owner of an action item."""
+    return membership is not None and Role(membership.role) in action_item_owner_roles()
+
+
 def may_schedule(membership: Membership | None) -> bool:
     """Whether the member may schedule sessions and set up cadences (for themselves as coach at least)."""
     return can_on_some(membership, Action.WRITE_COACHING)

@@ -133,7 +133,12 @@ class SessionHoldSerializer(serializers.Serializer):
         queryset_for=lambda organization: Kpi.objects.for_organization(organization),
         many=True,
         required=False,
-        help_text="The KPIs discussed; by default the unit's active KPIs.",
+        help_text="The KPIs discussed; by default the active KPIs of the unit and of the units below it.",
+    )
+    confirm_early = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Hold a session more than a day before its scheduled time; without it such a hold is refused.",
     )
 
 
@@ -230,12 +235,15 @@ class SessionViewSet(CoachingScopedMixin, viewsets.GenericViewSet):
     @extend_schema(request=SessionHoldSerializer, responses=SessionSerializer)
     @action(detail=True, methods=["post"])
     def hold(self, request, *args, **kwargs):
-        """Mark the session held now and capture the KPI values discussed."""
+        """Mark the session held now and capture the KPI values discussed. More than a day before its time the
+        hold needs `confirm_early`."""
         session = self.get_object()
         serializer = SessionHoldSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        kpis = serializer.validated_data.get("kpis")
-        return self.output(services.session_hold(session=session, kpis=kpis))
+        data = serializer.validated_data
+        return self.output(
+            services.session_hold(session=session, kpis=data.get("kpis"), confirm_early=data["confirm_early"])
+        )
 
     @extend_schema(request=None, responses=SessionSerializer)
     @action(detail=True, methods=["post"])

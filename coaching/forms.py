@@ -12,6 +12,7 @@ from bsc.forms import MemberChoiceField, _unit_choices
 from bsc.models import Organization, OrgUnit, User
 from bsc.selectors import member_user_list, org_unit_tree
 from coaching.models import CadenceFrequency, SessionKind, Weekday, WeekOfMonth
+from coaching.selectors import action_item_owner_list
 
 
 class MemberMultipleChoiceField(forms.ModelMultipleChoiceField):
@@ -124,13 +125,28 @@ class SessionNotesForm(forms.Form):
 
 
 class ActionItemForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    owner = MemberChoiceField(queryset=User.objects.none())
-    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Due date")
+    """A new action item, or the title, owner and due date of one (`item`). The owner is chosen among the
+    members who may own one (no viewers); a new item starts at a prompt that is refused when left."""
 
-    def __init__(self, *args, organization: Organization, **kwargs):
+    title = forms.CharField(max_length=200, error_messages={"required": "Give the action item a title."})
+    owner = MemberChoiceField(
+        queryset=User.objects.none(), empty_label="Choose an owner",
+        error_messages={"required": "Choose who owns this action item.",
+                        "invalid_choice": "Choose an owner from the list: a member who may mark the item done."},
+    )  # fmt: skip
+    due_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="Due date",
+        error_messages={"required": "Choose a due date.", "invalid": "Enter the due date as a date, e.g. 2026-12-18."},
+    )  # fmt: skip
+
+    def __init__(self, *args, organization: Organization, item=None, **kwargs):
+        if item is not None:
+            kwargs.setdefault("initial", {"title": item.title, "owner": item.owner_id, "due_date": item.due_date})
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = member_user_list(organization=organization)
+        owners = action_item_owner_list(organization=organization)
+        self.fields["owner"].queryset = owners
+        if item is not None and owners.filter(pk=item.owner_id).exists():
+            self.fields["owner"].empty_label = None  # an item's owner is always set: no prompt to fall back to
 
 
 class AttendanceForm(forms.Form):

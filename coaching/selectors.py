@@ -9,15 +9,23 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from bsc import org_calendar
 from bsc.models import Membership, Organization, OrgUnit, User
 from bsc.org_calendar import month_shift
-from bsc.permissions import Action, scope
+from bsc.permissions import Action, action_item_owner_roles, scope
 from bsc.tenancy import organization_scope
-from coaching.models import ActionItem, ActionItemStatus, Cadence, CoachingSession, Notification, SessionStatus
+from coaching.models import (
+    ActionItem,
+    ActionItemStatus,
+    Cadence,
+    CoachingSession,
+    Notification,
+    SessionKpiSnapshot,
+    SessionStatus,
+)
 
 
 def _readable(rows: QuerySet, membership: Membership) -> QuerySet:
@@ -104,6 +112,33 @@ def session_previous(*, session: CoachingSession) -> CoachingSession | None:
         .order_by("-scheduled_at", "-id")
         .first()
     )
+
+
+# The agenda's order of the KPIs discussed: what needs attention first.
+SNAPSHOT_STATUS_ORDER = ("red", "amber", "green", "grey")
+
+
+def session_snapshot_list(*, session: CoachingSession) -> QuerySet[SessionKpiSnapshot]:
+    """The KPI values captured when the session was held (its unit's and its sub-units'), red first, then
+    amber, green and no data; within a status the unit's own KPIs first, then by unit and code."""
+    rank = Case(
+        *(When(status=status, then=Value(i)) for i, status in enumerate(SNAPSHOT_STATUS_ORDER)),
+        default=Value(len(SNAPSHOT_STATUS_ORDER)),
+        output_field=IntegerField(),
+    )
+    return (
+        SessionKpiSnapshot.objects.for_organization(session.organization_id)
+        .filter(session=session)
+        .select_related("kpi", "kpi__unit")
+        .order_by(rank, "kpi__unit__path", "kpi__code")
+    )
+
+
+def action_item_owner_list(*, organization: Organization) -> QuerySet[User]:
+    """The members who may own an action item (choices for its owner): every role but viewers."""
+    return User.objects.filter(
+        memberships__organization=organization, memberships__role__in=[r.value for r in action_item_owner_roles()]
+    ).order_by("full_name", "email")
 
 
 def action_item_list(*, organization: Organization) -> QuerySet[ActionItem]:

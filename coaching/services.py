@@ -7,7 +7,7 @@ organization everywhere, no upcoming session in the past, no action item due bef
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -17,6 +17,7 @@ from django.utils import timezone
 from bsc import org_calendar
 from bsc.models import Initiative, Membership, Objective, Organization, OrgUnit, User
 from bsc.org_calendar import due_month
+from bsc.permissions import may_own_action_items
 from bsc.validation import validated_save as _save
 from coaching.models import (
     ActionItem,
@@ -99,19 +100,52 @@ def session_update(*, session: CoachingSession, participants: Iterable[User] | N
     return session
 
 
+# Holding a session earlier than this before its time needs a confirmation: it is probably the wrong session,
+# and the snapshot would capture values as they stand days ahead of the meeting.
+EARLY_HOLD = timedelta(days=1)
+
+
+def session_hold_early_warning(session: CoachingSession) -> str:
+    """Why holding the session now needs a confirmation (it is more than EARLY_HOLD before its time), or ''."""
+    ahead = session.scheduled_at - timezone.now()
+    if ahead <= EARLY_HOLD:
+        return ""
+    local = timezone.localtime(session.scheduled_at, ZoneInfo(session.unit.organization.time_zone))
+    days = round(ahead / timedelta(days=1))
+    return (
+        f"This session is scheduled for {local:%a %-d %b %Y, %H:%M}, {days} day{'s' if days != 1 else ''} from now. "
+        "Holding it now captures the KPI values as they stand today."
+    )
+
+
 @transaction.atomic
 def session_hold(
-    *, session: CoachingSession, kpis: Iterable[Kpi] | None = None, attendees: Iterable[User] | None = None
+    *,
+    session: CoachingSession,
+    kpis: Iterable[Kpi] | None = None,
+    attendees: Iterable[User] | None = None,
+    confirm_early: bool = False,
 ) -> CoachingSession:
-    """Mark the session held now and capture the value, target, score and status of the unit's active KPIs
-    (or the chosen ones) for the month now due. `attendees` (some of the participants) records who came;
-    None records no attendance, so the session stays out of the attendance figures."""
-    session = CoachingSession.objects.for_organization(session.organization_id).select_for_update().get(pk=session.pk)
+    """Mark the session held now and capture the value, target, score and status of the active KPIs of the
+    unit and of the units below it (or of the chosen ones) for the month now due. `attendees` (some of the
+    participants) records who came; None records no attendance, so the session stays out of the attendance
+    figures. More than a day before its time the hold is refused unless `confirm_early`."""
+    session = (
+        CoachingSession.objects.for_organization(session.organization_id)
+        .select_for_update(of=("self",))
+        .select_related("unit", "unit__organization")
+        .get(pk=session.pk)
+    )
     if session.status != SessionStatus.SCHEDULED:
         raise ValidationError(f"This session is already {session.get_status_display().lower()}.")
+    warning = session_hold_early_warning(session)
+    if warning and not confirm_early:
+        raise ValidationError({"confirm_early": ValidationError(f"{warning} Confirm to hold it early.", code="early")})
     organization = session.unit.organization
     if kpis is None:
-        kpis = Kpi.objects.for_organization(organization).filter(unit=session.unit_id, archived_at__isnull=True)
+        kpis = Kpi.objects.for_organization(organization).filter(
+            unit__path__startswith=session.unit.path, archived_at__isnull=True
+        )
     kpis = list(kpis)
     _same_organization(session.organization_id, **{f"kpi {kpi.code}": kpi for kpi in kpis})
     session.status = SessionStatus.HELD
@@ -239,6 +273,16 @@ def _check_links(item: ActionItem) -> None:
     _members(org_id, [item.owner], "owner", "the owner")
 
 
+def _check_owner_role(item: ActionItem) -> None:
+    """A new owner must be someone who may mark the item done (bsc.permissions: not a viewer)."""
+    membership = Membership.objects.for_organization(item.organization_id).filter(user=item.owner_id).first()
+    if membership is not None and not may_own_action_items(membership):
+        raise ValidationError(
+            {"owner": f"{item.owner.display_name} is a {membership.get_role_display().lower()} here and cannot own "
+             "an action item; choose a member who may mark it done."}
+        )  # fmt: skip
+
+
 @transaction.atomic
 def action_item_create(
     *,
@@ -267,6 +311,7 @@ def action_item_create(
         created_by=created_by, unit=unit, session=session, kpi=kpi, objective=objective, initiative=initiative,
     )  # fmt: skip
     _check_links(item)
+    _check_owner_role(item)
     _save(item)
     return item
 
@@ -285,9 +330,12 @@ def action_item_update(*, item: ActionItem, **fields) -> ActionItem:
                 {"due_date": f"The due date {fields['due_date']:%d %b %Y} is before the item was created "
                  f"({created:%d %b %Y})."}
             )  # fmt: skip
+    owner_changed = "owner" in fields and getattr(fields["owner"], "pk", None) != item.owner_id
     for name, value in fields.items():
-        setattr(item, name, value.strip() if name == "title" else value)
+        setattr(item, name, (value or "").strip() if name == "title" else value)
     _check_links(item)
+    if owner_changed:
+        _check_owner_role(item)
     _save(item)
     return item
 

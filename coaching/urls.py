@@ -25,6 +25,7 @@ urlpatterns = [
     path("coaching/calendar/feed/", views_calendar.calendar_feed_reset, name="coaching_calendar_feed_reset"),
     path("coaching/actions/", views.action_board, name="coaching_actions"),
     path("coaching/actions/<int:pk>/status/", views.action_item_status, name="coaching_action_status"),
+    path("coaching/actions/<int:pk>/edit/", views.action_item_edit, name="coaching_action_edit"),
     path("inbox/", views_inbox.inbox, name="inbox"),
     path("inbox/<int:pk>/read/", views_inbox.notification_read, name="notification_read"),
     path("inbox/read-all/", views_inbox.notifications_read_all, name="notifications_read_all"),

@@ -25,6 +25,7 @@ from coaching.selectors import (
     action_item_list,
     action_item_open_for_user,
     session_previous,
+    session_snapshot_list,
     session_upcoming_and_recent,
 )
 from kpis.scorecard_display import light, number, percent
@@ -76,17 +77,19 @@ def _session_actions_context(request, session, form=None):
         item.may_set_status = can(
             request.membership, Action.UPDATE_ACTION_ITEM_STATUS, unit=item.unit_id, owner_id=item.owner_id
         )
+        item.may_edit = can(request.membership, Action.WRITE_ACTION_ITEMS, unit=item.unit_id)
     may_add = can(request.membership, Action.WRITE_ACTION_ITEMS, unit=session.unit_id)
     if may_add and form is None:
         form = ActionItemForm(organization=request.organization, auto_id="new-item-%s")
     return {"session": session, "items": items, "action_form": form, "may_add": may_add}
 
 
-def _snapshot_row(snapshot) -> dict:
+def _snapshot_row(snapshot, session) -> dict:
     kpi = snapshot.kpi
     return {
         "code": kpi.code,
         "name": kpi.name,
+        "unit": kpi.unit.name if kpi.unit_id != session.unit_id else "",
         "actual": number(snapshot.actual, kpi.decimals, kpi.measurement_unit),
         "target": number(snapshot.target, kpi.decimals, kpi.measurement_unit),
         "score": percent(snapshot.score),
@@ -99,7 +102,7 @@ def _snapshot_row(snapshot) -> dict:
 def session_detail(request, pk):
     session = get_session_for_member(request, pk)
     previous = session_previous(session=session)
-    snapshots = list(session.snapshots.select_related("kpi").order_by("kpi__code"))
+    snapshots = list(session_snapshot_list(session=session))
     today = org_calendar.today(request.organization)
     review = []
     if previous is not None:
@@ -129,7 +132,8 @@ def session_detail(request, pk):
         )
         if may_write and participants and session.status != "cancelled"
         else None,
-        "snapshot_rows": [_snapshot_row(s) for s in snapshots],
+        "snapshot_rows": [_snapshot_row(s, session) for s in snapshots],
+        "snapshot_has_sub_units": any(s.kpi.unit_id != session.unit_id for s in snapshots),
         "snapshots": snapshots,
         "previous": previous,
         "review": review,
@@ -158,17 +162,27 @@ def session_edit(request, pk):
 @require_POST
 @member_view
 def session_hold(request, pk):
+    """Hold the session; more than a day before its time the service asks for a confirmation, and this view
+    answers the confirmation page (the warning, and the same form again with confirm_early)."""
     session = get_session_for_member(request, pk, write=True)
     attendees = None
+    participants = list(session.participants.all())
+    form = None
     if request.POST.get("attendance") == "taken":  # the hold form ticks who attended
-        form = AttendanceForm(request.POST, participants=list(session.participants.all()))
+        form = AttendanceForm(request.POST, participants=participants, auto_id="attendee-%s")
         if not form.is_valid():
             messages.error(request, "The session was not held: " + _form_errors(form))
             return redirect("coaching_session", org_slug=request.organization.slug, pk=pk)
         attendees = form.cleaned_data["attendees"]
+    confirm_early = request.POST.get("confirm_early") == "yes"
     try:
-        session = services.session_hold(session=session, attendees=attendees)
+        session = services.session_hold(session=session, attendees=attendees, confirm_early=confirm_early)
     except ValidationError as error:
+        if hasattr(error, "error_dict") and "confirm_early" in error.error_dict:
+            context = {
+                "session": session, "attendance_form": form, "warning": services.session_hold_early_warning(session),
+            }  # fmt: skip
+            return render(request, "coaching/session_hold_confirm.html", context)
         messages.error(request, _text(error))
     else:
         count = session.snapshots.count()
@@ -226,7 +240,7 @@ def session_action_add(request, pk):
         except ValidationError as error:
             _add_service_error(form, error)
     if created is not None:
-        messages.success(request, f"Action item added: {created.title}.")
+        messages.success(request, f"Action item added: {_item_summary(created)}.")
         form = None
     if request.htmx:
         context = _session_actions_context(request, session, form)
@@ -238,8 +252,31 @@ def session_action_add(request, pk):
     return redirect("coaching_session", org_slug=request.organization.slug, pk=pk)
 
 
+def _item_summary(item) -> str:
+    """“Title”, owned by Name, due 18 Dec 2026: what a confirmation says of an item."""
+    return f"“{item.title}”, owned by {item.owner.display_name}, due {item.due_date:%-d %b %Y}"
+
+
+@require_http_methods(["GET", "POST"])
+@member_view
+def action_item_edit(request, pk):
+    item = get_action_item_for_member(request, pk)
+    form = ActionItemForm(request.POST or None, organization=request.organization, item=item)
+    back = _next_url(request, reverse("coaching_actions", args=[request.organization.slug]))
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = services.action_item_update(item=item, **form.cleaned_data)
+        except ValidationError as error:
+            _add_service_error(form, error)
+        else:
+            messages.success(request, f"Action item saved: {_item_summary(item)}.")
+            return redirect(back)
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "coaching/action_item_edit.html", {"item": item, "form": form, "back": back}, status=status)
+
+
 def _next_url(request, default: str) -> str:
-    target = request.POST.get("next", "")
+    target = request.POST.get("next", "") or request.GET.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return default
@@ -270,24 +307,24 @@ def action_item_status(request, pk):
 @member_view
 def action_board(request):
     membership = request.membership
-    may_read = can_on_some(membership, Action.WRITE_ACTION_ITEMS)
+    if not can_on_some(membership, Action.WRITE_ACTION_ITEMS):  # a viewer: DESIGN.md section 8, no action items
+        raise PermissionDenied("Your role may not read action items.")
     group_by = "unit" if request.GET.get("group") == "unit" else "owner"
     show_closed = request.GET.get("closed") == "1"
-    groups = []
-    if may_read:
-        today = org_calendar.today(request.organization)
-        groups = action_item_board(
-            organization=request.organization, group_by=group_by, today=today, show_closed=show_closed,
-            only_units=scope(membership, Action.WRITE_ACTION_ITEMS).only_units,
-            or_owner=request.user,
-        )  # fmt: skip
-        for group in groups:
-            for item in group.items:
-                item.may_set_status = can(
-                    membership, Action.UPDATE_ACTION_ITEM_STATUS, unit=item.unit_id, owner_id=item.owner_id
-                )
+    today = org_calendar.today(request.organization)
+    groups = action_item_board(
+        organization=request.organization, group_by=group_by, today=today, show_closed=show_closed,
+        only_units=scope(membership, Action.WRITE_ACTION_ITEMS).only_units,
+        or_owner=request.user,
+    )  # fmt: skip
+    for group in groups:
+        for item in group.items:
+            item.may_set_status = can(
+                membership, Action.UPDATE_ACTION_ITEM_STATUS, unit=item.unit_id, owner_id=item.owner_id
+            )
+            item.may_edit = can(membership, Action.WRITE_ACTION_ITEMS, unit=item.unit_id)
     context = {
-        "may_read": may_read, "groups": groups, "group_by": group_by, "show_closed": show_closed,
+        "groups": groups, "group_by": group_by, "show_closed": show_closed,
         "overdue_total": sum(g.overdue for g in groups),
     }  # fmt: skip
     return render(request, "coaching/actions.html", context)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bsc import org_calendar
 from bsc.access import member_view
 from bsc.org_calendar import month_shift
-from bsc.permissions import Action, can, can_on_some, may_schedule, may_schedule_for_any_coach
+from bsc.permissions import Action, can, may_schedule, may_schedule_for_any_coach, require_on_some
 from bsc.tenancy import organization_scope
 from bsc.views.admin import _add_service_error
 from coaching import cadences, calendar_feed, services
@@ -37,8 +37,8 @@ def _generated_text(count: int) -> str:
 @member_view
 def cadence_index(request):
     membership = request.membership
-    may_read = can_on_some(membership, Action.READ_COACHING)
-    rows = list(cadence_list(organization=request.organization, membership=membership)) if may_read else []
+    require_on_some(membership, Action.READ_COACHING)
+    rows = list(cadence_list(organization=request.organization, membership=membership))
     upcoming = {}
     if rows:
         for session in (
@@ -49,7 +49,7 @@ def cadence_index(request):
             upcoming[session.cadence_id] = session  # the earliest wins: ordered latest first
     for cadence in rows:
         cadence.next_session = upcoming.get(cadence.pk)
-    context = {"may_read": may_read, "may_create": may_schedule(membership), "cadences": rows}
+    context = {"may_create": may_schedule(membership), "cadences": rows}
     return render(request, "coaching/cadences.html", context)
 
 
@@ -191,6 +191,7 @@ def _month(request) -> date | None:
 @member_view
 def calendar_month(request):
     membership = request.membership
+    require_on_some(membership, Action.READ_COACHING)
     today = org_calendar.today(request.organization)
     month = org_calendar.month_start(today)
     if "month" in request.GET:
@@ -198,18 +199,12 @@ def calendar_month(request):
         if month is None:
             messages.error(request, f"“{request.GET['month']}” is not a month; use YYYY-MM, e.g. {today:%Y-%m}.")
             return redirect("coaching_calendar", org_slug=request.organization.slug)
-    may_read = can_on_some(membership, Action.READ_COACHING)
-    weeks = (
-        session_calendar_month(organization=request.organization, membership=membership, month=month, today=today)
-        if may_read
-        else []
-    )
+    weeks = session_calendar_month(organization=request.organization, membership=membership, month=month, today=today)
     feed = calendar_feed.calendar_feed_get(organization=request.organization, user=request.user)
     feed_url = (
         request.build_absolute_uri(reverse("calendar_feed", args=[calendar_feed.feed_token(feed)])) if feed else None
     )
     context = {
-        "may_read": may_read,
         "weeks": weeks,
         "month": month,
         "previous_month": month_shift(month, -1),
@@ -225,6 +220,7 @@ def calendar_month(request):
 @member_view
 def calendar_feed_reset(request):
     """Create the member's feed link, or replace it (the old link stops working)."""
+    require_on_some(request.membership, Action.READ_COACHING)
     existed = calendar_feed.calendar_feed_get(organization=request.organization, user=request.user) is not None
     calendar_feed.calendar_feed_reset(organization=request.organization, user=request.user)
     messages.success(

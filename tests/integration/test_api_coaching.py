@@ -121,7 +121,7 @@ def test_a_coach_schedules_reads_changes_and_holds_a_session(world, coach, head)
     )
     assert response.status_code == 200
     assert (response.json()["notes"], response.json()["scheduled_at"]) == ("**Good**", iso(later))
-    response = client.post(API + f"sessions/{session_id}/hold/", {}, format="json")
+    response = client.post(API + f"sessions/{session_id}/hold/", {"confirm_early": True}, format="json")
     assert response.status_code == 200 and response.json()["status"] == "held"
     response = client.post(API + f"sessions/{session_id}/cancel/")
     assert response.status_code == 400
