@@ -35,3 +35,9 @@ objective_delete_blockers = Hook("objective_delete_blockers")
 objective_statuses = Hook("objective_statuses")
 # unit: each subscriber answers how many of the unit's items cascade into its parent's (moving it releases them).
 unit_alignment_count = Hook("unit_alignment_count")
+# organization, unit: each subscriber answers HTML (or "") to show beside the heading of the unit's strategy map
+# (kpis: the "Recomputing…" badge while the unit's stored scores wait for a recompute).
+unit_map_badges = Hook("unit_map_badges")
+# objective: each subscriber answers a list of the items serving it, as the API's objective detail shows them
+# (kpis: the active KPIs with their status for the month now due).
+objective_kpis = Hook("objective_kpis")

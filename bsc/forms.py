@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.template import loader
 from django.utils.translation import ngettext_lazy
@@ -18,6 +19,16 @@ from bsc import two_factor
 from bsc.models import Organization, OrgUnit, Role, User
 from bsc.selectors import member_user_list, org_unit_tree
 from bsc.tasks import password_reset_send
+
+
+def add_service_error(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's refusal on a form (any app's page): on the field it names when the form has that
+    field, else above the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
 class EmailAuthenticationForm(AuthenticationForm):

@@ -8,7 +8,7 @@ class KpisConfig(AppConfig):
     def ready(self) -> None:
         # The core's news (bsc/events.py): kpis owns KPIs and the stored scores, so it answers for them.
         from bsc import events
-        from kpis import selectors, services
+        from kpis import hooks, selectors, services
 
         events.settings_changed.subscribe(services.scores_schedule_rebuild)
         events.map_changed.subscribe(services.scores_schedule_units)
@@ -16,3 +16,5 @@ class KpisConfig(AppConfig):
         events.objective_delete_blockers.subscribe(selectors.objective_delete_blockers)
         events.objective_statuses.subscribe(selectors.objective_statuses)
         events.unit_alignment_count.subscribe(selectors.kpi_aligned_count)
+        events.unit_map_badges.subscribe(hooks.unit_map_badge)
+        events.objective_kpis.subscribe(selectors.objective_kpis)

@@ -201,6 +201,12 @@ def objective_statuses(*, scorecard: Scorecard) -> dict[int, dict]:
     }
 
 
+def unit_scores(*, organization: Organization, month: date) -> dict[int, ScorecardScore]:
+    """Each unit's stored scorecard score for the month, by unit id (units without one are left out). One query."""
+    rows = ScorecardScore.objects.for_organization(organization).filter(period_kind=PeriodKind.MONTH, period=month)
+    return {row.unit_id: row for row in rows.annotate(unit_id=F("scorecard__unit_id"))}
+
+
 def kpi_aligned_count(*, unit: OrgUnit) -> int:
     """How many of the unit's KPIs feed its parent's roll-ups (moving the unit releases them)."""
     return unit.kpis.filter(aligned_to__isnull=False).count()

@@ -20,7 +20,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from bsc import map_svg, selectors, strategy
+from bsc import events, map_svg, selectors, strategy
 from bsc.api.base import OrganizationScopedMixin, id_filter, id_param
 from bsc.api.schema import StaleMapSerializer
 from bsc.api.serializers import ApiModelSerializer, OrganizationRelatedField
@@ -241,9 +241,7 @@ class ObjectiveDetailSerializer(ObjectiveSerializer):
 
     @extend_schema_field(ObjectiveKpiSerializer(many=True))
     def get_kpis(self, objective: Objective) -> list[dict]:
-        from kpis.selectors import objective_kpis
-
-        return objective_kpis(objective=objective)
+        return [kpi for answer in events.objective_kpis.send(objective=objective) for kpi in answer]
 
     @extend_schema_field(LineOfSightSerializer)
     def get_line_of_sight(self, objective: Objective) -> dict:

@@ -195,7 +195,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "switch_organization"  # the only organization, or the picker
 LOGOUT_REDIRECT_URL = "login"
 
 # Log-in protection (bsc/login_protection.py): failures count per account *and* address together, so

@@ -8,12 +8,10 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from bsc import map_svg
+from bsc import events, map_svg
 from bsc.access import member_view
 from bsc.permissions import Action, can
 from bsc.selectors import org_unit_tree, parent_objectives, scorecard_for_unit, strategy_map
-from kpis.scorecard_display import recomputing_badge
-from kpis.selectors import scores_recomputing
 
 
 def _scorecard_or_404(request, unit_id: int):
@@ -48,11 +46,8 @@ def strategy_map_page(request, unit_id: int):
         },
         "svg": map_svg.render(data),
         "can_edit": can_edit,
-        "recomputing": recomputing_badge(
-            organization=request.organization,
-            unit=scorecard.unit,
-            pending=scores_recomputing(organization=request.organization, unit=scorecard.unit),
-        ),
+        # beside the heading, what the apps built on the core say about the unit (kpis: "Recomputing…")
+        "badges": events.unit_map_badges.send(organization=request.organization, unit=scorecard.unit),
     }
     return render(request, "bsc/strategy_map.html", context)
 

@@ -60,6 +60,9 @@ def test_a_new_person_joins_by_invitation_and_creates_an_api_token(world, page):
     page.get_by_label("Password").fill("orbit-lantern-57")
     screenshot(page, "login")
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/o/acme/")  # their only organization
+    assert "You are department head here, responsible for Assembly" in page.locator("main").inner_text()
+    page.goto("/")
     assert page.get_by_role("heading", name="Welcome, Dana Head").is_visible()
     card = page.locator(".card", has_text="Acme Manufacturing")
     assert card.get_by_text("Your role: Department head").is_visible()

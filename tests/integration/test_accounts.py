@@ -24,6 +24,7 @@ from tests import factories
 from tests.conftest import wait_for
 
 LOGIN = "/accounts/login/"
+AFTER_LOGIN = "/switch/"  # LOGIN_REDIRECT_URL: the only organization, or the picker
 WRONG = "That email and password do not match an account."
 LOCKED = "There were too many failed sign-in attempts, so signing in is paused for 5 minutes."
 
@@ -57,8 +58,22 @@ def is_logged_in(client) -> bool:
 def test_a_member_logs_in_by_email_in_any_letter_case(world, client):
     response = log_in(client, "ADMIN@Acme.Example.com")
     assert response.status_code == 302
-    assert response["Location"] == "/"
+    assert response["Location"] == AFTER_LOGIN
     assert "Welcome, Admin of acme" in client.get("/").content.decode()
+
+
+def test_a_member_of_one_organization_lands_on_its_home_and_a_member_of_several_picks_one(world, client):
+    response = client.post(LOGIN, {"username": world.admin_a.email, "password": factories.PASSWORD}, follow=True)
+    assert response.redirect_chain == [(AFTER_LOGIN, 302), ("/o/acme/", 302)]
+    assert response.status_code == 200
+    client.logout()
+
+    factories.add_member(world.org_b, Role.VIEWER, user=world.admin_a)
+    response = client.post(LOGIN, {"username": world.admin_a.email, "password": factories.PASSWORD}, follow=True)
+    assert response.redirect_chain == [(AFTER_LOGIN, 302), ("/", 302)]
+    assert "You belong to 2 organizations. Pick one to work in." in response.content.decode()
+    client.get("/o/globex/")  # the organization last used in the session opens from the switcher
+    assert client.get(AFTER_LOGIN)["Location"] == "/o/globex/"
 
 
 def test_login_follows_next_to_a_local_page_only(world, client):
@@ -68,7 +83,7 @@ def test_login_follows_next_to_a_local_page_only(world, client):
     response = client.post(
         LOGIN, {"username": world.admin_a.email, "password": factories.PASSWORD, "next": "https://evil.example/"}
     )
-    assert response["Location"] == "/"
+    assert response["Location"] == AFTER_LOGIN
 
 
 def test_wrong_password_and_unknown_email_get_the_identical_message(world, client):

@@ -20,6 +20,7 @@ from tests.integration.test_tenancy import url_patterns
 
 LOGIN = "/accounts/login/"
 VERIFY = "/accounts/login/verify/"
+AFTER_LOGIN = "/switch/"  # LOGIN_REDIRECT_URL: the only organization, or the picker
 WRONG_CODE = "That code is not right. Enter the code your app shows now, or an unused recovery code."
 
 
@@ -123,7 +124,7 @@ def test_the_full_round_trip_password_then_code_then_a_recovery_code_once(world,
     assert errors(client.post(VERIFY, {"otp_token": "123456"})) == [WRONG_CODE]
     pinned_clock.shift(timedelta(seconds=30))  # the code used to turn it on may not be used again
     response = client.post(VERIFY, {"otp_token": code_of(device)})
-    assert response["Location"] == "/"
+    assert response["Location"] == AFTER_LOGIN
     assert logged_in_as(client) == world.admin_a
     assert two_factor.session_verified(client.get("/").wsgi_request)
     client.post("/accounts/logout/")
@@ -131,7 +132,7 @@ def test_the_full_round_trip_password_then_code_then_a_recovery_code_once(world,
     # A recovery code, typed with a space and in capitals, works once.
     log_in(client, world.admin_a)
     spaced = f"{codes[0][:4]} {codes[0][4:]}".upper()
-    assert client.post(VERIFY, {"otp_token": spaced})["Location"] == "/"
+    assert client.post(VERIFY, {"otp_token": spaced})["Location"] == AFTER_LOGIN
     assert logged_in_as(client) == world.admin_a
     client.post("/accounts/logout/")
     log_in(client, world.admin_a)
@@ -145,7 +146,7 @@ def test_a_code_is_accepted_only_once(world, client, pinned_clock):
     pinned_clock.shift(timedelta(seconds=30))
     log_in(client, world.admin_a)
     code = code_of(device)
-    assert client.post(VERIFY, {"otp_token": code})["Location"] == "/"
+    assert client.post(VERIFY, {"otp_token": code})["Location"] == AFTER_LOGIN
     client.post("/accounts/logout/")
     log_in(client, world.admin_a)
     assert errors(client.post(VERIFY, {"otp_token": code})) == [WRONG_CODE]
@@ -173,7 +174,7 @@ def test_wrong_codes_are_throttled_with_a_growing_wait(world, client, pinned_clo
         "After 2 wrong codes in a row, wait a few seconds before the next try (the wait doubles with each wrong code)."
     ]
     pinned_clock.shift(timedelta(seconds=2))
-    assert client.post(VERIFY, {"otp_token": code_of(device)})["Location"] == "/"
+    assert client.post(VERIFY, {"otp_token": code_of(device)})["Location"] == AFTER_LOGIN
 
 
 def test_the_code_page_without_a_password_first_sends_to_the_login(world, client, pinned_clock):
@@ -188,7 +189,7 @@ def test_the_code_page_without_a_password_first_sends_to_the_login(world, client
 
 def test_users_without_two_factor_log_in_with_the_password_alone(world, client):
     response = log_in(client, world.viewer_a)
-    assert response["Location"] == "/"
+    assert response["Location"] == AFTER_LOGIN
     assert logged_in_as(client) == world.viewer_a
 
 
@@ -224,7 +225,7 @@ def test_turning_it_off_takes_the_password_and_removes_every_code(world, client)
     assert not TOTPDevice.objects.filter(user=world.admin_a).exists()
     assert not StaticToken.objects.filter(device__user=world.admin_a).exists()
     client.post("/accounts/logout/")
-    assert log_in(client, world.admin_a)["Location"] == "/"
+    assert log_in(client, world.admin_a)["Location"] == AFTER_LOGIN
 
 
 def test_it_cannot_be_turned_off_while_an_organization_requires_it(world, client):
@@ -287,7 +288,7 @@ def acme_requires_two_factor(world):
 def test_a_member_without_a_second_factor_is_sent_to_set_it_up_and_then_gets_in(
     world, client, acme_requires_two_factor, pinned_clock
 ):
-    assert log_in(client, world.viewer_a)["Location"] == "/"
+    assert log_in(client, world.viewer_a)["Location"] == AFTER_LOGIN
     response = client.get("/o/acme/kpis/")
     assert response["Location"] == "/accounts/two-factor/?next=%2Fo%2Facme%2Fkpis%2F"
     page = client.get(response["Location"]).content.decode()

@@ -1,0 +1,37 @@
+"""Pages that put together what several apps show (the project layer composes every app; docs/architecture.md,
+"Layers"): the organization home lists the unit tree (bsc) with each unit's stored score for the month now due
+(kpis) and the person's open action items (coaching)."""
+
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from bsc import org_calendar
+from bsc.access import member_view
+from bsc.selectors import org_unit_tree
+from coaching.selectors import action_item_open_for_user
+from kpis.models import PeriodKind
+from kpis.scorecard_display import light, percent
+from kpis.selectors import unit_scores
+
+
+@require_GET
+@member_view
+def org_overview(request):
+    organization = request.organization
+    units = org_unit_tree(organization=organization)
+    own = set(request.membership.units.all())
+    month = org_calendar.due_month(organization)
+    scores = unit_scores(organization=organization, month=month)
+    rows = []
+    for unit in units:
+        stored = scores.get(unit.pk)
+        score = None if stored is None else stored.score
+        rows.append({"unit": unit, "score": percent(score), "light": light(None if score is None else stored.status)})
+    context = {
+        "rows": rows,
+        "own_units": [unit for unit in units if unit in own],
+        "month": month,
+        "month_label": org_calendar.period_label(PeriodKind.MONTH, month, organization.fiscal_year_start_month),
+        "my_actions": action_item_open_for_user(organization=organization, user=request.user),
+    }
+    return render(request, "project/org_overview.html", context)
