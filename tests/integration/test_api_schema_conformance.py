@@ -63,6 +63,7 @@ STATEFUL_RULES = {
     ("POST", "action-items/"): "the due date is today or later",
     ("POST", "cadences/"): "a weekly cadence needs its weekday, a monthly one its week of the month",
     ("PATCH", "cadences/{id}/"): "the same rules, and a cadence stays with its unit",
+    ("GET", "scores/"): "a period with stored scores, starting a period of its kind in the organization's fiscal year",
 }
 ORG = "/api/v1/o/{org_slug}/"
 
