@@ -1,8 +1,9 @@
 """`make run`: the whole product on one machine.
 
 Starts (or reuses) the embedded PostgreSQL and Redis, migrates, seeds the demo data once, then runs the
-web server on 127.0.0.1:8000, a Celery worker and Celery beat. Ctrl-C stops all of them and the
-embedded servers, leaving no process behind.
+web server on 127.0.0.1:8000 (or BSC_RUN_ADDRESS), a Celery worker and Celery beat. Ctrl-C stops all of
+them and the embedded servers, leaving no process behind. Unless SITE_URL is set, the links in mails
+(invitations, digests) point at the address served here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,15 @@ import time
 from bsc.project.embedded import PROJECT_DIR
 
 HOST_PORT = os.environ.get("BSC_RUN_ADDRESS", "127.0.0.1:8000")
+
+
+def site_url_for(address: str) -> str:
+    """The site's URL for runserver's address ('8002', '127.0.0.1:8002', '0.0.0.0:8002', '[::1]:8002'): an
+    address that listens everywhere is reached as 127.0.0.1 (or [::1]) from this machine."""
+    host, _, port = address.rpartition(":")
+    host = host or "127.0.0.1"
+    host = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}.get(host, host)
+    return f"http://{host}:{port}"
 
 
 def _manage(*args: str) -> None:
@@ -52,7 +62,10 @@ def _stop(children: list[tuple[str, subprocess.Popen]]) -> None:
 def _announce() -> None:
     from bsc.project.demo import DEMO_LOGINS, DEMO_PASSWORD
 
-    print(f"\n  Scorecard is running at http://{HOST_PORT}/  (Ctrl-C stops everything)\n", flush=True)
+    url = site_url_for(HOST_PORT)
+    print(f"\n  Scorecard is running at {url}/  (Ctrl-C stops everything)\n", flush=True)
+    if os.environ["SITE_URL"].rstrip("/") != url:
+        print(f"  Links in mails use SITE_URL: {os.environ['SITE_URL']}\n", flush=True)
     print(f"  Demo logins (password for all: {DEMO_PASSWORD}):", flush=True)
     for persona, email in DEMO_LOGINS:
         print(f"    {persona:<16} {email}", flush=True)
@@ -61,6 +74,8 @@ def _announce() -> None:
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bsc.project.settings")
+    if not os.environ.get("SITE_URL"):  # mails link to the server started here
+        os.environ["SITE_URL"] = site_url_for(HOST_PORT)
     embedded = not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
     if embedded:
         from bsc.project import embedded as servers

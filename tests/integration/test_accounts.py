@@ -287,6 +287,17 @@ def membership(world, email: str) -> Membership | None:
     return Membership.objects.for_organization(world.org_a).filter(user__email=email).first()
 
 
+@pytest.mark.worker
+def test_the_invitation_mail_links_to_the_site_url(world, client, settings, celery_worker_process, smtp_server):
+    settings.SITE_URL = "http://127.0.0.1:8002/"  # what `BSC_RUN_ADDRESS=127.0.0.1:8002 make run` sets
+    _, token = invite(world, "new.person@example.com")
+    message = wait_for(lambda: smtp_server.messages and smtp_server.messages[0], message="the invitation mail")
+    assert message["Subject"] == "You are invited to Acme Manufacturing on Scorecard"
+    links = re.findall(r"https?://\S+", mail_body(message))
+    assert links == [f"http://127.0.0.1:8002/accounts/invitations/{token}/"]
+    assert "Acme Manufacturing" in client.get(links[0].removeprefix("http://127.0.0.1:8002")).content.decode()
+
+
 def test_a_new_person_accepts_an_invitation_and_is_logged_in(world, client):
     invitation, token = invite(world, "New.Person@Example.com")
     url = f"/accounts/invitations/{token}/"
