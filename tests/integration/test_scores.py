@@ -177,13 +177,6 @@ def test_a_stale_measurement_save_is_refused_with_the_newer_value(world, scope_a
     assert error.value.message_dict == {
         "value": ["This value was changed since you loaded the page (now 95); check it and save again."]
     }
-    with pytest.raises(services.StaleMeasurementError) as error:
-        services.measurement_delete(measurement=second, by=world.admin_a, expected_version=first.version)
-    assert error.value.message_dict == {
-        "value": [
-            f"{head.display_name} changed this value since you loaded the page (now 95); check it and save again."
-        ]
-    }
     assert Measurement.objects.get(kpi=k).version == 2
 
 
@@ -520,7 +513,7 @@ def test_reweighting_or_realigning_on_the_map_recomputes_the_unit_and_its_ancest
         strategy.objective_update(objective=other, aligned_to=None)
     assert parent_score() == Decimal("1")
     with run_now, django_capture_on_commit_callbacks(execute=True) as callbacks:
-        strategy.objective_update(objective=other, x=40, y=80)  # a move on the map changes no score
+        strategy.objective_update(objective=other, x=600, y=80)  # a move on the map changes no score
     assert callbacks == []
 
 
