@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from bsc.project import pages
-from bsc.views import accounts, api_docs, home, maps
+from bsc.views import accounts, api_docs, favicon, home, maps
 from coaching.views_calendar import calendar_feed_ics
 
 org_patterns = [
@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/docs/", api_docs.api_docs, name="api_docs"),
     path("api/redoc/", api_docs.api_redoc, name="api_redoc"),
     path("django-admin/", admin.site.urls),
+    path("favicon.ico", favicon.favicon_ico),
 ]
 
 handler403 = "bsc.views.errors.permission_denied"

@@ -16,7 +16,6 @@ def test_favicon_ico_points_to_the_icon(db):
     assert "max-age=86400" in response["Cache-Control"]
 
 
-@pytest.mark.xfail(strict=True, reason="needs path('favicon.ico', favicon.favicon_ico) in bsc/project/urls.py")
 def test_favicon_ico_is_served_at_the_root(client, db):
     response = client.get("/favicon.ico")
     assert (response.status_code, response["Location"]) == (302, "/static/favicon.svg")
@@ -58,7 +57,6 @@ def test_other_errors_keep_their_traceback(request_log):
     assert record.exc_info is not None and "Traceback" in request_log.text
 
 
-@pytest.mark.xfail(strict=True, reason="needs the filter on django.request in bsc/project/settings.py LOGGING")
 def test_the_settings_install_the_filter():
     logger = logging.getLogger("django.request")
     assert any(isinstance(f, ForbiddenWithoutTraceback) for f in logger.filters)
