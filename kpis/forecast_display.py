@@ -10,7 +10,7 @@ from bsc.models import Organization
 from kpis.forecast import Forecast, ForecastText, forecast_text, rules_of
 from kpis.forecast_selectors import kpi_forecasts
 from kpis.models import Kpi
-from kpis.scorecard_display import number
+from kpis.scorecard_display import Light, light, number
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class ForecastDisplay:
     forecast: Forecast
     text: ForecastText
     chart: dict  # for json_script: the dashed line's labels and values, and the classification
+    light: Light  # the projection's status light
 
 
 def forecast_display(*, kpi: Kpi, organization: Organization, forecast: Forecast | None = None) -> ForecastDisplay:
@@ -39,4 +40,4 @@ def forecast_display(*, kpi: Kpi, organization: Organization, forecast: Forecast
         "status": forecast.status,
         "label": f"Forecast: {forecast.label.lower()}" if forecast.available else "",
     }
-    return ForecastDisplay(forecast=forecast, text=text, chart=chart)
+    return ForecastDisplay(forecast=forecast, text=text, chart=chart, light=light(forecast.status))

@@ -15,6 +15,7 @@ from bsc.permissions import Action, can
 from bsc.selectors import org_unit_tree
 from kpis import services
 from kpis.access import get_kpi_for_member, get_target_for_editor
+from kpis.forecast_display import forecast_display
 from kpis.forms import KpiForm, TargetRecalibrationForm, TargetYearForm
 from kpis.kpi_display import kpi_page
 from kpis.scorecard_display import recomputing_badge
@@ -142,6 +143,7 @@ def _kpi_page(request, kpi, *, year_form=None, recalibration=None):
         "page": page,
         "kpi": kpi,
         "editor": editor,
+        "forecast": forecast_display(kpi=kpi, organization=organization),
         "year_form": year_form or TargetYearForm(kpi=kpi, periods=periods, initial={"fiscal_year": fiscal_year}),
         "recomputing": recomputing_badge(
             organization=organization,

@@ -1,5 +1,6 @@
 // The KPI page's chart: actuals and targets over the months, on green / amber / red zones computed by the
-// server (kpis/kpi_display.py) and passed in with json_script. Chart.js is vendored (static/vendor/chartjs).
+// server (kpis/kpi_display.py) and passed in with json_script; and the year-end forecast as a dashed line from the
+// latest value (kpis/forecast_display.py, its own json_script). Chart.js is vendored (static/vendor/chartjs).
 document.addEventListener("DOMContentLoaded", () => {
   const canvas = document.getElementById("kpi-chart");
   const source = document.getElementById("kpi-chart-data");
@@ -55,6 +56,24 @@ document.addEventListener("DOMContentLoaded", () => {
     pointBorderColor: "#fff", pointBorderWidth: 1.5,
   });
 
+  // The forecast's points by period label: drawn where the chart's months hold them (none when the chart shows
+  // other months, or there is no forecast).
+  const forecastSource = document.getElementById("kpi-forecast-data");
+  const forecast = forecastSource ? JSON.parse(forecastSource.textContent) : null;
+  if (forecast && forecast.label && forecast.labels.length) {
+    const byLabel = new Map(forecast.labels.map((label, i) => [label, forecast.values[i]]));
+    const points = data.labels.map((label) => (byLabel.has(label) ? byLabel.get(label) : null));
+    if (points.some((v) => v !== null)) {
+      const colour = COLOURS[forecast.status] || COLOURS.grey;
+      const end = points.reduce((last, v, i) => (v !== null ? i : last), -1); // the year end: a marker there
+      datasets.push({
+        label: forecast.label, data: points, borderColor: colour, backgroundColor: colour, borderWidth: 2.5,
+        borderDash: [4, 4], pointRadius: points.map((_, i) => (i === end ? 5 : 0)), pointStyle: "rectRot",
+        spanGaps: true, fill: false, order: 1, forecast: true,
+      });
+    }
+  }
+
   new Chart(canvas, {
     type: "line",
     data: { labels: data.labels, datasets },
@@ -78,4 +97,5 @@ document.addEventListener("DOMContentLoaded", () => {
     },
   });
   canvas.dataset.rendered = "true";
+  if (datasets.some((d) => d.forecast)) canvas.dataset.forecast = forecast.classification;
 });
