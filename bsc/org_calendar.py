@@ -77,12 +77,6 @@ def month_shift(month: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def months_between(first: date, last: date) -> list[date]:
-    """The first days of the months from `first` to `last`, both included."""
-    count = (last.year - first.year) * 12 + last.month - first.month + 1
-    return [month_shift(first, i) for i in range(max(count, 0))]
-
-
 def month_label(month: date) -> str:
     """'Mar 2026' (English month names, whatever the locale)."""
     return f"{MONTH_NAMES[month.month - 1]} {month.year}"

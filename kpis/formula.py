@@ -16,7 +16,6 @@ single code A-B: write "A - B" to subtract. Pure Python, no Django, so services 
 from __future__ import annotations
 
 import dataclasses
-import heapq
 import string
 from collections import deque
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -374,30 +373,6 @@ def _edges(graph: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
     return {code: sorted(set(refs)) for code, refs in graph.items()}
 
 
-def find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:
-    """One cycle of the graph as the codes along it, first repeated at the end (["A", "B", "A"]), or None."""
-    edges = _edges(graph)
-    done: set[str] = set()
-    for root in sorted(edges):
-        if root in done:
-            continue
-        path, on_path, pending = [root], {root: 0}, [iter(edges[root])]
-        while pending:  # depth-first without recursion: chains of formula KPIs may be long
-            ref = next(pending[-1], None)
-            if ref is None:
-                pending.pop()
-                finished = path.pop()
-                del on_path[finished]
-                done.add(finished)
-            elif ref in on_path:
-                return path[on_path[ref] :] + [ref]
-            elif ref in edges and ref not in done:
-                on_path[ref] = len(path)
-                path.append(ref)
-                pending.append(iter(edges[ref]))
-    return None
-
-
 def _cycle_through(edges: Mapping[str, list[str]], code: str) -> list[str] | None:
     """The shortest cycle that passes through code, starting and ending with it, or None."""
     parents: dict[str, str] = {}
@@ -423,28 +398,3 @@ def check_no_cycle(graph: Mapping[str, Iterable[str]], *, code: str, new_codes: 
     cycle = _cycle_through(edges, code)
     if cycle:
         raise FormulaError(f"The formula would create a cycle: {' → '.join(cycle)}.")
-
-
-def topological_order(graph: Mapping[str, Iterable[str]]) -> list[str]:
-    """The graph's codes in an order where each comes after the formula KPIs it refers to."""
-    edges = {code: [ref for ref in refs if ref in graph] for code, refs in _edges(graph).items()}
-    waiting = {code: len(refs) for code, refs in edges.items()}
-    dependents: dict[str, list[str]] = {code: [] for code in edges}
-    for code, refs in edges.items():
-        for ref in refs:
-            dependents[ref].append(code)
-    ready = [code for code, count in waiting.items() if count == 0]
-    heapq.heapify(ready)
-    order: list[str] = []
-    while ready:
-        code = heapq.heappop(ready)
-        order.append(code)
-        for dependent in dependents[code]:
-            waiting[dependent] -= 1
-            if waiting[dependent] == 0:
-                heapq.heappush(ready, dependent)
-    if len(order) < len(edges):
-        placed = set(order)
-        cycle = find_cycle({code: refs for code, refs in edges.items() if code not in placed})
-        raise FormulaError(f"The formulas form a cycle: {' → '.join(cycle or [])}.")
-    return order

@@ -637,23 +637,6 @@ def measurements_record(
     return results
 
 
-@transaction.atomic
-def measurement_delete(*, measurement: Measurement, by: User, expected_version: int) -> None:
-    current = (
-        Measurement.objects.for_organization(measurement.organization_id)
-        .select_for_update(of=("self",))
-        .select_related("entered_by")
-        .filter(pk=measurement.pk)
-        .order_by()
-        .first()
-    )
-    if current is None or current.version != expected_version:
-        raise StaleMeasurementError(current, by=by, expected_version=expected_version)
-    with pghistory.context(user=by.pk):
-        current.delete()
-    _schedule_recompute(measurement.kpi, [measurement.period])
-
-
 def kpi_alignments_release(*, unit: OrgUnit) -> int:
     """The unit's KPIs no longer feed their old parent's roll-ups (after a move, DESIGN.md: a KPI is aligned
     to a roll-up of the parent unit). Returns how many KPIs were aligned."""

@@ -1,14 +1,14 @@
 """The SQL fragments of bsc/org_calendar.py compute in PostgreSQL what its Python computes, for every month of
 four years, every fiscal start and every KPI frequency."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from django.db import connection
 
 from bsc import org_calendar as cal
 
-MONTHS = cal.months_between(datetime(2026, 1, 1).date(), datetime(2029, 12, 1).date())
+MONTHS = [cal.month_shift(date(2026, 1, 1), i) for i in range(48)]  # Jan 2026 to Dec 2029
 
 
 @pytest.mark.django_db

@@ -153,7 +153,7 @@ def apply_edit(organization, admin, kpi, month, value, by_unit) -> None:
         if value is None:
             if current is None:
                 return
-            services.measurement_delete(measurement=current, by=admin, expected_version=version)
+            current.delete()  # no page or API deletes a value; the recompute must still drop its scores
         else:
             services.measurement_record(
                 kpi=kpi, period=month, value=value, by=admin, expected_version=version, schedule=False

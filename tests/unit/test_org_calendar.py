@@ -60,10 +60,9 @@ def test_month_arithmetic_crosses_years():
     assert cal.month_shift(date(2026, 12, 1), 1) == date(2027, 1, 1)
     assert cal.month_shift(date(2027, 1, 31), -1) == date(2026, 12, 1)
     assert cal.month_shift(date(2026, 3, 15), -27) == date(2023, 12, 1)
-    assert cal.months_between(date(2026, 11, 1), date(2027, 2, 1)) == [
+    assert [cal.month_shift(date(2026, 11, 1), i) for i in range(4)] == [
         date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1), date(2027, 2, 1)
     ]  # fmt: skip
-    assert cal.months_between(date(2027, 2, 1), date(2026, 11, 1)) == []
 
 
 def test_a_fiscal_year_starting_in_april_is_named_by_the_year_it_starts_in():
