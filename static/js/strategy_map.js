@@ -568,9 +568,16 @@
     if (fitButton) fitButton.setAttribute("aria-pressed", String(state.zoom === null));
     const overflowing = root.scrollWidth > root.clientWidth + 1;
     root.classList.toggle("overflowing", overflowing);
+    markScrollEnd();
     const hint = document.getElementById("map-scroll-hint");
     if (hint) hint.hidden = !overflowing;
   }
+
+  // The fade at the frame's right edge says "more this way" until the map is scrolled to its end.
+  function markScrollEnd() {
+    root.classList.toggle("scrolled-to-end", root.scrollLeft + root.clientWidth >= root.scrollWidth - 1);
+  }
+  root.addEventListener("scroll", markScrollEnd, { passive: true });
 
   function zoomBy(direction) {
     const now = state.scale;
@@ -673,10 +680,15 @@
       card.setAttribute("transform", `translate(${box[0] - startX} ${box[1] - startY})`);
       redrawLinks(id, box);
     };
-    const up = () => {
+    const up = (e) => {
       window.removeEventListener("pointermove", move);
       window.removeEventListener("pointerup", up);
       window.removeEventListener("pointercancel", up);
+      if (e.type === "pointercancel") {
+        // The browser took the gesture over (a swipe that scrolls the map on a touch screen): no click, no move.
+        if (dragging) render();
+        return;
+      }
       if (!dragging) {
         selectLink(null, { quiet: true });
         openPanel(id);

@@ -3,6 +3,7 @@ arrow-key move onto a card goes to the nearest free spot), the last changes can 
 delete with its arrow and initiative), and the company map fits a 1280 px window while a phone shows it in a
 frame that scrolls on its own, never the page."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -256,6 +257,11 @@ def test_the_company_map_fits_1280_and_a_phone_never_scrolls_the_page_sideways(w
     assert widths["map"] > widths["frame"], widths  # the map does, inside its frame, at a readable size
     assert float(phone.locator("#strategy-map").get_attribute("data-scale")) == 0.8
     expect(phone.locator("#map-scroll-hint")).to_be_visible()
-    phone.locator("#strategy-map").evaluate("frame => frame.scrollBy(600, 0)")
-    assert page_widths(phone)["page"] <= 390
+    frame = phone.locator("#strategy-map")
+    expect(frame).to_have_class(re.compile(r"\boverflowing\b"))  # its right edge fades: there is more
+    expect(frame).not_to_have_class(re.compile(r"scrolled-to-end"))
     screenshot(phone, "strategy_map_phone_390")
+    frame.evaluate("frame => frame.scrollBy(5000, 0)")
+    expect(frame).to_have_class(re.compile(r"scrolled-to-end"))
+    assert page_widths(phone)["page"] <= 390
+    screenshot(phone, "strategy_map_phone_390_scrolled")
