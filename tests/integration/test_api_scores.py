@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from bsc import strategy
@@ -212,3 +214,22 @@ def test_forecasts_of_many_kpis_take_one_query(world, scored, django_assert_num_
             missing = kpis_likely_to_miss(organization=world.org_a, unit=world.company_a)
         assert [(kpi.code, forecast.value) for kpi, forecast in missing] == [("OTD", D(49))]
         assert kpis_likely_to_miss(organization=world.org_a, unit=world.division_a) == []
+
+
+def test_the_scores_take_the_same_queries_whatever_the_number_of_kpis(world, scored):
+    client = client_for(world.admin_a)
+    query = {"unit": world.company_a.pk, "period": "2026-06"}
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(API + "scores/", query).status_code == 200
+        return len(queries)
+
+    before = count()
+    with organization_scope(world.org_a):
+        for i in range(5):
+            services.kpi_create(
+                unit=world.company_a, name=f"Extra {i}", code=f"X{i}", baseline=D(0), objective=scored["objective"]
+            )
+        scores_recompute_full(organization=world.org_a)
+    assert count() == before
