@@ -242,9 +242,9 @@ def session_action_add(request, pk):
     if created is not None:
         messages.success(request, f"Action item added: {_item_summary(created)}.")
         form = None
-    if request.htmx:
+    if request.htmx:  # a refused item comes back as the form with its errors (htmx swaps only 2xx answers)
         context = _session_actions_context(request, session, form)
-        return render(request, "coaching/session.html#session-actions", context, status=200 if form is None else 400)
+        return render(request, "coaching/session.html#session-actions", context)
     if created is None:
         messages.error(
             request, "The action item was not added: " + "; ".join(e for es in form.errors.values() for e in es)
@@ -271,8 +271,7 @@ def action_item_edit(request, pk):
         else:
             messages.success(request, f"Action item saved: {_item_summary(item)}.")
             return redirect(back)
-    status = 400 if form.is_bound and form.errors else 200
-    return render(request, "coaching/action_item_edit.html", {"item": item, "form": form, "back": back}, status=status)
+    return render(request, "coaching/action_item_edit.html", {"item": item, "form": form, "back": back})
 
 
 def _next_url(request, default: str) -> str:
