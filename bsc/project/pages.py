@@ -3,6 +3,7 @@
 (kpis) and the person's open action items (coaching)."""
 
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from bsc import org_calendar
@@ -22,11 +23,21 @@ def org_overview(request):
     own = set(request.membership.units.all())
     month = org_calendar.due_month(organization)
     scores = unit_scores(organization=organization, month=month)
+    # Display values prepared here, one pass (the page serves 1,000 units: no include or {% url %} per row).
+    scorecard_url = reverse("scorecard_detail", args=[organization.slug, 0]).removesuffix("0/")
+    query = f"?period={month:%Y-%m}"
     rows = []
     for unit in units:
         stored = scores.get(unit.pk)
-        score = None if stored is None else stored.score
-        rows.append({"unit": unit, "score": percent(score), "light": light(None if score is None else stored.status)})
+        score = None if stored is None or stored.score is None else stored.score
+        rows.append(
+            {
+                "unit": unit,
+                "href": f"{scorecard_url}{unit.pk}/{query}",
+                "score": percent(score),
+                "light": light(None if score is None else stored.status),
+            }
+        )
     context = {
         "rows": rows,
         "own_units": [unit for unit in units if unit in own],
