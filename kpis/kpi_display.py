@@ -12,7 +12,15 @@ from bsc import org_calendar
 from bsc.models import Organization, User
 from bsc.org_calendar import month_shift, period_label
 from kpis.models import Direction, Kpi, Source, Target, TargetRecalibration
-from kpis.scorecard_display import ContributionLine, Light, contribution_lines, light, number
+from kpis.scorecard_display import (
+    ContributionLine,
+    Light,
+    contribution_lines,
+    light,
+    number,
+    percent,
+    threshold_percent,
+)
 from kpis.selectors import kpi_history, measurement_audit, rollup_contributions
 
 MONTHS = 24
@@ -226,7 +234,7 @@ def kpi_page(*, kpi: Kpi, organization: Organization, until: date | None = None)
                 original_target=fmt(r["original_target"]) if recalibrated else "",
                 recalibration=latest.get(r["period"]) if recalibrated else None,
                 light=light(r["status"]),
-                score="" if r["score"] is None else f"{r['score'] * 100:.0f}%",
+                score="" if r["score"] is None else percent(r["score"]),
                 comment=r["comment"],
                 entered_by=r["entered_by"],
                 entered_at=r["entered_at"],
@@ -258,8 +266,8 @@ def kpi_page(*, kpi: Kpi, organization: Organization, until: date | None = None)
         chart=chart_data(kpi, history, organization),
         recalibrations=recalibrations,
         audit=_audit(kpi),
-        green=f"{green * 100:.0f}%",
-        amber=f"{amber * 100:.0f}%",
+        green=threshold_percent(green),
+        amber=threshold_percent(amber),
         facts=facts,
         earlier=month_shift(until, -12),
         later=month_shift(until, 12),

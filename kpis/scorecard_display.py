@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from bsc.org_calendar import KIND_STEPS, month_shift, period_label, period_span, window_start
 from kpis.models import PeriodKind
@@ -44,8 +44,49 @@ def number(value: Decimal | None, decimals: int, unit: str = "") -> str:
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
+def _cut(value: Decimal, places: int) -> Decimal:
+    """`value` cut (not rounded) to `places` decimals, without a negative zero."""
+    shown = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+    return abs(shown) if shown == 0 else shown
+
+
 def percent(value: Decimal | None) -> str:
-    return MISSING if value is None else f"{value * 100:.0f}%"
+    """A score as a percentage to one decimal, cut rather than rounded so the figure never reaches a threshold
+    the score has not: 0.8996 is '89.9%' with its amber light under a 90% green threshold (thresholds have at
+    most one decimal as percentages, so the cut figure and the light always agree). A whole figure drops its
+    '.0' (0.9004 is '90%'); never '-0%'."""
+    if value is None:
+        return MISSING
+    shown = _cut(Decimal(value) * 100, 1)
+    return f"{shown:.0f}%" if shown == shown.to_integral_value() else f"{shown}%"
+
+
+def share_percent(value: Decimal | None) -> str:
+    """A coverage or a share as a whole percentage, cut: 99.96% of the weight with data is '99%', not '100%'."""
+    return MISSING if value is None else f"{_cut(Decimal(value) * 100, 0)}%"
+
+
+def rounded_percent(value: Decimal) -> str:
+    """A part of a whole, to the nearest whole percent (no threshold depends on it): 55.5% is '56%'."""
+    shown = (Decimal(value) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return f"{abs(shown) if shown == 0 else shown}%"
+
+
+def threshold_percent(value: Decimal) -> str:
+    """A threshold as the organization typed it: 0.9 is '90%', 0.875 is '87.5%'."""
+    return f"{(Decimal(value) * 100).normalize():f}%"
+
+
+def progress_note(progress: Decimal | None, score: Decimal | None) -> str:
+    """The unclamped progress in words, when it is not the score: a value worse than the baseline, or one
+    past the target (1.5 is 'target passed: 150% of the way')."""
+    if progress is None or score is None or progress == score:
+        return ""
+    if progress < 0:
+        return "worse than the baseline"
+    if progress > 1:
+        return f"target passed: {percent(progress)} of the way"
+    return ""
 
 
 def plural(count: int, singular: str, many: str | None = None) -> str:
@@ -108,6 +149,8 @@ class KpiLine:
     light: Light
     spark: Sparkline
     reporting: bool
+    aggregation: str = ""  # quarter and year views: how the months make the figure ("total", "average", ...)
+    aggregation_title: str = ""
 
 
 @dataclass
@@ -129,15 +172,26 @@ class ScorecardDisplay:
     perspectives: list[ScoreLine]
     unlinked: list[KpiLine]
     kpi_count: int
+    aggregated: bool = False  # a quarter or year view: actuals and targets are aggregates of months
 
 
-def _kpi_line(row: KpiRow, noun: str) -> KpiLine:
+# How a quarter or a year figure is made from the months (the KPI's time aggregation), in the cell's words.
+AGGREGATION_WORDS = {
+    "sum": ("total", "Total"),
+    "average": ("average", "Average"),
+    "last": ("latest", "Latest month's value"),
+    "min": ("lowest", "Lowest month"),
+    "max": ("highest", "Highest month"),
+}
+
+
+def _kpi_line(row: KpiRow, noun: str, kind: str = PeriodKind.MONTH) -> KpiLine:
     kpi, s = row.kpi, row.score
     unit = kpi.measurement_unit
     actual = s.actual if s else None
     score = s.score if s else None
     progress = s.progress if s else None
-    note = f"{percent(progress)} of the way" if progress is not None and progress != score else ""
+    note = progress_note(progress, score)
     return KpiLine(
         pk=kpi.pk,
         code=kpi.code,
@@ -149,7 +203,28 @@ def _kpi_line(row: KpiRow, noun: str) -> KpiLine:
         light=light(s.status if s else None),
         spark=sparkline(row.trend, decimals=kpi.decimals, unit=unit, noun=noun),
         reporting=score is not None,
+        **_aggregation(kpi, kind),
     )
+
+
+def _aggregation(kpi, kind: str) -> dict[str, str]:
+    if kind == PeriodKind.MONTH or kpi.frequency != "monthly":
+        return {}
+    word, title = AGGREGATION_WORDS.get(kpi.time_aggregation, ("", ""))
+    period = "quarter" if kind == PeriodKind.QUARTER else "year"
+    return {
+        "aggregation": word,
+        "aggregation_title": f"{title} over the {period}: the actual from its months with a value, the target "
+        f"from its monthly targets",
+    }
+
+
+def _objective_coverage(kpis: list[KpiLine], aligned: int) -> str:
+    """What an objective's score rests on: its KPIs, or, with none of its own, the sub-units' objectives aligned
+    to it."""
+    if kpis or not aligned:
+        return _reporting(kpis) if kpis else "No KPIs and no aligned objectives: not scored"
+    return f"No KPIs of its own: scored from {aligned} aligned {plural(aligned, 'objective')} of sub-units"
 
 
 def _reporting(lines: list[KpiLine]) -> str:
@@ -165,11 +240,12 @@ def scorecard_display(view: ScorecardView, *, kind: str) -> ScorecardDisplay:
     for p in view.perspectives:
         objectives = []
         for o in p.objectives:
-            kpis = [_kpi_line(row, noun) for row in o.kpis]
+            kpis = [_kpi_line(row, noun, kind) for row in o.kpis]
             every_kpi.extend(kpis)
+            aligned = getattr(o.objective, "aligned_count", 0)
             objectives.append(
                 ScoreLine(o.objective.name, percent(getattr(o.score, "score", None)),
-                          light(getattr(o.score, "status", None)), _reporting(kpis), kpis=kpis)
+                          light(getattr(o.score, "status", None)), _objective_coverage(kpis, aligned), kpis=kpis)
             )  # fmt: skip
         scored = sum(1 for o in p.objectives if o.score is not None and o.score.score is not None)
         coverage = f"{scored} of {len(objectives)} {plural(len(objectives), 'objective')} scored" if objectives else ""
@@ -177,12 +253,12 @@ def scorecard_display(view: ScorecardView, *, kind: str) -> ScorecardDisplay:
             ScoreLine(p.perspective.name, percent(getattr(p.score, "score", None)),
                       light(getattr(p.score, "status", None)), coverage, children=objectives)
         )  # fmt: skip
-    unlinked = [_kpi_line(row, noun) for row in view.unlinked]
+    unlinked = [_kpi_line(row, noun, kind) for row in view.unlinked]
     every_kpi.extend(unlinked)
     card = view.score
     coverage = _reporting(every_kpi)
     if card is not None and card.score is not None:
-        coverage += f" · {percent(card.coverage)} of the scorecard's weight has data"
+        coverage += f" · {share_percent(card.coverage)} of the scorecard's weight has data"
     return ScorecardDisplay(
         unit_name=view.scorecard.unit.name,
         score=percent(getattr(card, "score", None)),
@@ -191,6 +267,7 @@ def scorecard_display(view: ScorecardView, *, kind: str) -> ScorecardDisplay:
         perspectives=perspectives,
         unlinked=unlinked,
         kpi_count=len(every_kpi),
+        aggregated=kind != PeriodKind.MONTH,
     )
 
 
@@ -249,7 +326,7 @@ def cascade_display(nodes: list[CascadeNode]) -> list[CascadeLine]:
             name=node.unit.name,
             score=percent(score),
             light=light(getattr(s, "status", None)),
-            coverage=f"{percent(s.coverage)} of the weight has data" if score is not None else "",
+            coverage=f"{share_percent(s.coverage)} of the weight has data" if score is not None else "",
             open=node.unit.depth < 1,
             children=[line(child) for child in node.children],
         )
@@ -285,7 +362,7 @@ def contribution_lines(kpi, contributions: list[Contribution]) -> list[Contribut
             return "Sets the value" if c.actual == extreme else ""
         if not total:
             return MISSING
-        return percent(c.actual * (c.kpi.weight if weighted else 1) / total)
+        return rounded_percent(c.actual * (c.kpi.weight if weighted else 1) / total)
 
     return [
         ContributionLine(

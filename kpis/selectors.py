@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.db.models import Count, F, FilteredRelation, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard
@@ -83,6 +83,7 @@ def scorecard_rows(*, organization: Organization, unit: OrgUnit, kind: str, mont
         Objective.objects.for_organization(org_id)
         .filter(scorecard=scorecard)
         .select_related("owner")
+        .annotate(aligned_count=Count("aligned_from"))  # sub-units' objectives that count towards its score
         .order_by("x", "id")
     )
     kpis = list(kpi_list(organization=organization, unit=unit).order_by("code"))

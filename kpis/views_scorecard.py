@@ -25,6 +25,7 @@ from kpis.scorecard_display import (
     period_nav,
     recomputing_badge,
     scorecard_display,
+    share_percent,
 )
 from kpis.selectors import scorecard_rows, units_recomputing
 from kpis.services import parse_period
@@ -58,7 +59,7 @@ def scorecard_index(request):
                 "unit": unit,
                 "score": percent(score),
                 "light": light(status),
-                "coverage": percent(coverage) if score is not None else "",
+                "coverage": share_percent(coverage) if score is not None else "",
                 "recomputing": unit.pk in recomputing,
             }
         )

@@ -79,36 +79,78 @@ def test_a_viewer_reads_the_scorecard_by_month_quarter_and_year(world, seeded, p
     expect(index_rows).to_have_count(3)
     expect(index_rows.nth(0)).to_contain_text("87%")
     expect(index_rows.nth(0)).to_contain_text("At risk")
-    expect(index_rows.nth(1)).to_contain_text("83%")
+    expect(index_rows.nth(1)).to_contain_text("83.3%")
     expect(index_rows.nth(2)).to_contain_text("No data")
     screenshot(page, "scorecard_index")
 
     page.get_by_role("link", name="Acme Manufacturing").click()
     expect(page.locator("#period-label")).to_contain_text("Mar 2026")
     expect(page.locator("#scorecard-total")).to_have_text("Scorecard Mar 2026 87% ▲ At risk")
-    assert cells(page, "ORD") == ["ORD Orders", "210", "250", "73%", "▲ At risk"]
+    assert cells(page, "ORD") == ["ORD Orders", "210", "250", "73.3%", "▲ At risk"]
     assert cells(page, "CMP") == ["CMP Complaint rate", "6.3%", "5.0%", "75%", "▲ At risk"]
-    assert cells(page, "SHIP") == ["SHIP Units shipped", "145", "100", "100% 145% of the way", "● On track"]
+    assert cells(page, "SHIP") == [
+        "SHIP Units shipped",
+        "145",
+        "100",
+        "100% target passed: 145% of the way",
+        "● On track",
+    ]
     assert cells(page, "NPS") == ["NPS Net promoter score", "—", "50.0", "—", "○ No data"]
-    assert objective_cells(page, "Delight customers") == ["74%", "▲ At risk"]
+    assert objective_cells(page, "Delight customers") == ["74.1%", "▲ At risk"]
     expect(page.locator("tr.kpi-row svg.spark polyline")).to_have_count(3)  # twelve months of ORD, CMP and SHIP
     screenshot(page, "scorecard_detail")
 
     page.get_by_role("link", name="Quarter", exact=True).click()
     expect(page.locator("#period-label")).to_contain_text("Q1 2026")
-    expect(page.locator("#scorecard-total")).to_have_text("Scorecard Q1 2026 84% ▲ At risk")
-    assert cells(page, "ORD") == ["ORD Orders", "200", "250", "67%", "▲ At risk"]
-    assert cells(page, "CMP") == ["CMP Complaint rate", "6.5%", "5.0%", "70%", "▲ At risk"]
-    assert cells(page, "SHIP") == ["SHIP Units shipped", "420", "300", "100% 140% of the way", "● On track"]
-    assert objective_cells(page, "Delight customers") == ["68%", "▲ At risk"]
+    expect(page.locator("#scorecard-total")).to_have_text("Scorecard Q1 2026 84.1% ▲ At risk")
+    assert cells(page, "ORD") == ["ORD Orders", "200 average", "250 average", "66.6%", "▲ At risk"]
+    assert cells(page, "CMP") == ["CMP Complaint rate", "6.5% average", "5.0% average", "70%", "▲ At risk"]
+    assert cells(page, "SHIP") == [
+        "SHIP Units shipped",
+        "420 total",
+        "300 total",
+        "100% target passed: 140% of the way",
+        "● On track",
+    ]
+    assert objective_cells(page, "Delight customers") == ["68.3%", "▲ At risk"]
     screenshot(page, "scorecard_detail_quarter")
 
     page.get_by_role("link", name="Year", exact=True).click()
     expect(page.locator("#period-label")).to_contain_text("2026")
-    expect(page.locator("#scorecard-total")).to_have_text("Scorecard 2026 52% ■ Off track")
-    assert cells(page, "SHIP") == ["SHIP Units shipped", "420", "1,200", "35%", "■ Off track"]
+    expect(page.locator("#scorecard-total")).to_have_text("Scorecard 2026 51.6% ■ Off track")
+    assert cells(page, "SHIP") == ["SHIP Units shipped", "420 total", "1,200 total", "35%", "■ Off track"]
     assert objective_cells(page, "Grow output") == ["35%", "■ Off track"]
 
     page.get_by_role("link", name="2025", exact=False).first.click()  # the previous year
     expect(page.locator("#scorecard-total")).to_contain_text("Scorecard 2025")
-    assert cells(page, "ORD")[1:3] == ["140", "250"]  # April to December 2025: 100 … 180, averaged
+    assert cells(page, "ORD")[1:3] == ["140 average", "250 average"]  # April to December 2025: 100 … 180, averaged
+
+
+def test_the_scorecard_prints_black_on_white_without_navigation_and_with_separate_columns(world, seeded, page):
+    """Printing (print media): no navigation bar, menus, period tabs or buttons; status still in words and
+    shapes; the actual and target figures keep a clear gap between them. Saves a PDF and a screenshot."""
+    log_in(page, world.viewer_a.email)
+    page.goto(f"/o/acme/scorecards/{world.company_a.pk}/?period=2026-03")
+    page.emulate_media(media="print")
+
+    for hidden in (".topbar", ".mainnav", "details.account", ".period-nav .tabs", ".export-links", ".button"):
+        assert not page.locator(hidden).first.is_visible(), hidden
+    expect(page.locator("h1")).to_have_text("Acme Manufacturing")
+    expect(page.locator("#period-label")).to_be_visible()
+    status = page.locator("tr.kpi-row", has=page.locator(".kpi-code", has_text="ORD")).locator(".light")
+    expect(status).to_have_text("▲ At risk")
+    assert status.evaluate("e => getComputedStyle(e).color") == "rgb(0, 0, 0)"
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") in (
+        "rgb(255, 255, 255)",
+        "rgba(0, 0, 0, 0)",
+    )
+    # The printed figures: the right edge of each actual's text stays well clear of the left edge of its target's.
+    gaps = page.evaluate(
+        """() => [...document.querySelectorAll("tr.kpi-row")].map((row) => {
+            const text = (cell) => { const r = document.createRange(); r.selectNodeContents(cell); return r.getBoundingClientRect(); };
+            const [actual, target] = [row.cells[1], row.cells[2]].map(text);
+            return target.left - actual.right;
+        })"""
+    )
+    assert gaps and min(gaps) >= 24, gaps
+    page.pdf(path=str(screenshot(page, "scorecard_print").with_suffix(".pdf")), format="A4")

@@ -169,7 +169,7 @@ def test_the_status_preview_is_computed_on_the_server(client, world, kpis):
     assert (row.status, row.score_text) == ("green", "95%")
     assert "On track" in shown
     row, shown = preview("92,5", separator=",")
-    assert (row.status, row.score_text) == ("amber", "62%")  # 12.5 / 20 = 0.625
+    assert (row.status, row.score_text) == ("amber", "62.5%")  # 12.5 / 20 = 0.625
     row, shown = preview("81")
     assert row.status == "red" and "Explain the red value." in shown
     row, shown = preview("81", comment="Supplier strike")

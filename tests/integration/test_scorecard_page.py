@@ -141,7 +141,7 @@ def test_the_month_view_shows_exact_values_lights_coverage_and_trends(client, wo
         ["NPS Net promoter score", "—", "50.0", "—", "○ No data", "No data in the last 12 months."],
         ["ORD Orders", "150", "200", "50%", "■ Off track", ORDERS_TREND],
         ["KPI", "Actual", "Target", "Score", "Status", "Trend"],
-        ["WASTE Scrap", "45.3 kg", "40.0 kg", "48%", "■ Off track", ONE_VALUE.format("45.3 kg")],
+        ["WASTE Scrap", "45.3 kg", "40.0 kg", "47.5%", "■ Off track", ONE_VALUE.format("45.3 kg")],
     ]
     # Twelve months from April 2025: Orders has January to March (120, 140, 150), the rest one value or none.
     assert page.polylines == ["79.9,23 88.5,9.7 97,3"]
@@ -158,16 +158,20 @@ def test_the_quarter_and_year_views_aggregate_the_months(client, world, worked_e
     year = parse(client.get(detail_url(world, "?kind=year&period=2026-02")))
 
     assert quarter.by_id["period-label"] == "Q1 2026 Jan 2026 – Mar 2026"
-    assert quarter.by_id["scorecard-total"] == "Scorecard Q1 2026 51% ■ Off track"
+    assert quarter.by_id["scorecard-total"] == "Scorecard Q1 2026 51.1% ■ Off track"
     assert [row[:5] for row in quarter.rows[1:5]] == [
-        ["Delight customers 2 of 3 KPIs reporting", "", "", "51%", "■ Off track"],
-        ["CMP Complaint rate", "6.0%", "5.0%", "80%", "▲ At risk"],
-        ["NPS Net promoter score", "—", "50.0", "—", "○ No data"],
-        ["ORD Orders", "137", "200", "37%", "■ Off track"],
+        ["Delight customers 2 of 3 KPIs reporting", "", "", "51.1%", "■ Off track"],
+        ["CMP Complaint rate", "6.0% average", "5.0% average", "80%", "▲ At risk"],
+        ["NPS Net promoter score", "— average", "50.0 average", "—", "○ No data"],
+        ["ORD Orders", "137 average", "200 average", "36.6%", "■ Off track"],
     ]
     assert quarter.rows[4][5] == "Last 12 quarters: 1 with data, from 137 to 137; low 137, high 137."
     assert year.by_id["period-label"] == "2026 Jan 2026 – Dec 2026"
-    assert year.rows[4][:5] == ["ORD Orders", "137", "200", "37%", "■ Off track"]
+    assert year.rows[4][:5] == ["ORD Orders", "137 average", "200 average", "36.6%", "■ Off track"]
+    # the page says how a quarter or a year is made of its months, the cell's title in full
+    assert "Q1 2026 figures are made from its months" in quarter.by_id["aggregation-note"]
+    html = client.get(detail_url(world, "?kind=year&period=2026-02")).content.decode()
+    assert 'title="Average over the year: the actual from its months with a value, the target from its monthly' in html
 
 
 def test_the_period_links_step_and_switch_kinds(client, world, worked_example):
