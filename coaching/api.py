@@ -120,8 +120,8 @@ class SessionCreateSerializer(serializers.Serializer):
 class SessionChangeSerializer(serializers.Serializer):
     agenda = TextField(required=False, allow_blank=True, max_length=4000)
     notes = TextField(required=False, allow_blank=True, max_length=20000, help_text="Markdown.")
-    wins = TextField(required=False, allow_blank=True, max_length=4000)
-    challenges = TextField(required=False, allow_blank=True, max_length=4000)
+    wins = TextField(required=False, allow_blank=True, max_length=4000, help_text="Markdown.")
+    challenges = TextField(required=False, allow_blank=True, max_length=4000, help_text="Markdown.")
     participants = OrganizationRelatedField(queryset_for=_members, many=True, required=False)
     scheduled_at = OffsetDateTimeField(
         required=False, help_text="Moves a scheduled session (a cadence's occurrence keeps its date)."
@@ -277,7 +277,9 @@ def _linked(model):
 
 class ActionItemWriteSerializer(serializers.Serializer):
     title = TextField(max_length=200)
-    owner = OrganizationRelatedField(queryset_for=_members, help_text="A member of the organization.")
+    owner = OrganizationRelatedField(
+        queryset_for=_members, help_text="A member of the organization who may own an action item (not a viewer)."
+    )
     due_date = serializers.DateField()
     unit = OrganizationRelatedField(
         queryset_for=_units, required=False, allow_null=True, help_text="Defaults to the session's or KPI's unit."

@@ -120,8 +120,12 @@ class SessionNotesForm(forms.Form):
         required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 8}),
         help_text="Markdown: **bold**, *italic*, lists with -, links as [text](https://…).",
     )  # fmt: skip
-    wins = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
-    challenges = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    wins = forms.CharField(
+        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}), help_text="Markdown, as the notes."
+    )
+    challenges = forms.CharField(
+        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}), help_text="Markdown, as the notes."
+    )
 
 
 class ActionItemForm(forms.Form):
