@@ -5,6 +5,7 @@ page."""
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.messages import get_messages
@@ -73,7 +74,7 @@ def status_of(session) -> str:
 
 def test_holding_more_than_a_day_early_is_refused_until_confirmed(world, coach):
     session = schedule(world.division_a, coach, days=3, hours=2)
-    local = timezone.localtime(session.scheduled_at)
+    local = timezone.localtime(session.scheduled_at, ZoneInfo(world.org_a.time_zone))
     with pytest.raises(ValidationError) as caught, organization_scope(world.org_a):
         services.session_hold(session=session)
     assert caught.value.message_dict == {
