@@ -205,6 +205,8 @@ def _count(count: int, noun: str) -> str:
 def _periods(periods: list[date], frequency: str, fiscal_start: int) -> str:
     kind = org_calendar.FREQUENCY_KINDS[frequency]
     labels = [org_calendar.period_label(kind, p, fiscal_start) for p in periods]
+    if len(labels) > 4:  # a message, not a list: the first three and how many more
+        labels = [*labels[:3], f"{len(labels) - 3} more"]
     return ", ".join(labels[:-1]) + f" and {labels[-1]}" if len(labels) > 1 else labels[0]
 
 

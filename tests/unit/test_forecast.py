@@ -172,6 +172,10 @@ def test_a_missing_year_end_target_or_baseline_gives_no_forecast():
     )
     sums = forecast(values, months(2026, 1, [30] * 10), time_aggregation="sum")
     assert sums.reason == "No target for Nov 2026 and Dec 2026: the year's total target is incomplete."
+    none = forecast(values, {}, time_aggregation="sum")
+    assert (
+        none.reason == "No target for Jan 2026, Feb 2026, Mar 2026 and 9 more: the year's total target is incomplete."
+    )
 
 
 def test_a_band_kpi_is_scored_by_its_band():
