@@ -1,5 +1,6 @@
 """Data entry on a phone: each KPI is a card with its name, last value, target, status and inputs together, and
-the page does not scroll sideways; a value typed there is saved with the row's own Save."""
+the page does not scroll sideways; a value typed there is saved with the row's own Save; the whole page is filled
+with the keyboard alone, a refused value fixed without leaving it."""
 
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from kpis.data_entry import due_month
 from kpis.models import Measurement
 from tests import factories
 from tests.conftest import log_in, screenshot
+from tests.e2e.test_keyboard_focus import ABORTED_PREVIEW
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.django_db(transaction=True)]
 
@@ -63,3 +65,58 @@ def test_a_department_head_enters_a_value_on_a_phone(world, open_page, two_kpis_
     assert [m.value for m in Measurement.objects.for_organization(world.org_a).filter(kpi=otd)] == [Decimal(96)]
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "data_entry_phone_saved")
+
+
+FOCUSED_NAME = """() => {
+  const el = document.activeElement;
+  return el ? (el.getAttribute('aria-label') || el.innerText || el.value || el.tagName).trim() : '';
+}"""
+
+
+def tab_to(page, name: str, limit: int = 60) -> None:
+    """Press Tab until the focused element is named `name` (its aria-label or its text)."""
+    seen = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED_NAME)
+        if focused == name:
+            return
+        seen.append(focused)
+    raise AssertionError(f"{name!r} not reached with {limit} Tabs; focus went through {seen}")
+
+
+@pytest.mark.allow_console_errors(ABORTED_PREVIEW)
+def test_a_department_head_fills_the_page_on_a_phone_with_the_keyboard_only(
+    world, open_page, two_kpis_of_a_department_head
+):
+    head, otd, scr = two_kpis_of_a_department_head
+    page = open_page(viewport=PHONE, is_mobile=True)
+    log_in(page, head.email)
+    page.goto(reverse("data_entry", args=["acme"]))
+    otd_label = "Value of OTD On-time delivery to the customer's requested date"
+
+    tab_to(page, otd_label)
+    page.keyboard.type("96")
+    tab_to(page, "Value of SCR Scrap rate")
+    page.keyboard.type("4,5,1")  # a typing slip: not a number in any mode
+    tab_to(page, "Save all")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+
+    errors = page.locator("#entry-errors")
+    expect(errors.get_by_role("heading")).to_have_text("Nothing was saved: fix this value")
+    expect(page.get_by_label("Value of SCR Scrap rate")).to_be_focused()  # the refused value, not the top
+    screenshot(page, "data_entry_keyboard_phone_refused")
+    assert not Measurement.objects.for_organization(world.org_a).exists()  # all or nothing
+
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("4.5")
+    tab_to(page, "Save all")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+
+    expect(page.locator(".flash")).to_contain_text("Saved 2 values")
+    saved = {m.kpi_id: m.value for m in Measurement.objects.for_organization(world.org_a)}
+    assert saved == {otd.pk: Decimal(96), scr.pk: Decimal("4.5")}
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "data_entry_keyboard_phone_saved")
