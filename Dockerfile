@@ -48,6 +48,11 @@ ENV PATH="/app/.venv/bin:$PATH" \
     PYTHONUNBUFFERED=1 \
     DEBUG=false
 
+# WeasyPrint renders the review pack's PDF with Pango (and fonts to lay text out with).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 bsc \
     && useradd --system --uid 10001 --gid bsc --home-dir /app --no-create-home --shell /usr/sbin/nologin bsc
 
