@@ -21,14 +21,15 @@ from bsc.selectors import member_user_list, org_unit_tree
 from bsc.tasks import password_reset_send
 
 
-def add_service_error(form: forms.Form, error: ValidationError) -> None:
+def add_service_error(form: forms.Form, error: ValidationError, field_for=None) -> None:
     """Show a service's refusal on a form (any app's page): on the field it names when the form has that
-    field, else above the form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
+    field, else above the form. `field_for(name)` maps a service's field name to the form's when they differ."""
+    if not hasattr(error, "error_dict"):
         form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        target = field_for(name) if field_for else name
+        form.add_error(target if target in form.fields else None, errors)
 
 
 class EmailAuthenticationForm(AuthenticationForm):

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bsc import org_calendar
 from bsc.access import member_view
+from bsc.forms import add_service_error
 from bsc.permissions import Action, can, can_on_some, may_schedule, require, require_on_some, scope
-from bsc.views.admin import _add_service_error
 from coaching import services
 from coaching.access import get_action_item_for_member, get_session_for_member
 from coaching.accountability_display import accountability_page
@@ -62,7 +62,7 @@ def session_schedule(request):
                 participants=data["participants"], agenda=data["agenda"],
             )  # fmt: skip
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, f"Scheduled: {session}.")
             return redirect("coaching_session", org_slug=request.organization.slug, pk=session.pk)
@@ -152,7 +152,7 @@ def session_edit(request, pk):
         try:
             services.session_update(session=session, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, "Notes saved.")
             return redirect("coaching_session", org_slug=request.organization.slug, pk=session.pk)
@@ -238,7 +238,7 @@ def session_action_add(request, pk):
                 organization=request.organization, session=session, created_by=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
     if created is not None:
         messages.success(request, f"Action item added: {_item_summary(created)}.")
         form = None
@@ -267,7 +267,7 @@ def action_item_edit(request, pk):
         try:
             item = services.action_item_update(item=item, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, f"Action item saved: {_item_summary(item)}.")
             return redirect(back)
@@ -298,7 +298,7 @@ def action_item_status(request, pk):
             return render(request, "coaching/session.html#session-actions", _session_actions_context(request, session))
         if swap == "overview":
             items = action_item_open_for_user(organization=request.organization, user=request.user)
-            return render(request, "bsc/org_overview.html#my-actions", {"my_actions": items})
+            return render(request, "coaching/includes/my_actions.html", {"my_actions": items})
     return redirect(_next_url(request, reverse("coaching_actions", args=[request.organization.slug])))
 
 

@@ -15,10 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bsc import org_calendar
 from bsc.access import member_view
+from bsc.forms import add_service_error
 from bsc.org_calendar import month_shift
 from bsc.permissions import Action, can, may_schedule, may_schedule_for_any_coach, require_on_some
 from bsc.tenancy import organization_scope
-from bsc.views.admin import _add_service_error
 from coaching import cadences, calendar_feed, services
 from coaching.access import get_cadence_for_member, get_session_for_member
 from coaching.forms import CadenceForm, SessionMoveForm
@@ -78,7 +78,7 @@ def cadence_create(request):
                 created_by=request.user, **_cadence_fields(data),
             )  # fmt: skip
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, f"Cadence created: {cadence.rule_text}; {_generated_text(cadence.generated)}.")
             return redirect("coaching_cadence", org_slug=request.organization.slug, pk=cadence.pk)
@@ -111,7 +111,7 @@ def cadence_detail(request, pk):
                 cadence=cadence, participants=data["participants"], **_cadence_fields(data), **extra
             )
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             change = cadence.regenerated
             messages.success(
@@ -167,7 +167,7 @@ def session_move(request, pk):
         try:
             session = services.session_move(session=session, scheduled_at=form.cleaned_data["scheduled_at"])
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             when = timezone.localtime(session.scheduled_at)
             messages.success(request, f"Session moved to {when:%A %-d %B %Y, %H:%M}.")

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bsc.access import member_view
-from bsc.views.admin import _add_service_error
+from bsc.forms import add_service_error
 from coaching import notifications
 from coaching.access import get_notification_for_member
 from coaching.context_processors import unread_count
@@ -72,7 +72,7 @@ def notification_settings(request):
         try:
             notifications.notification_settings_update(membership=membership, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, "Notification settings saved.")
             return redirect("notification_settings", org_slug=request.organization.slug)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bsc import org_calendar
 from bsc.access import get_org_unit_for_member, get_organization_for_editor, member_view
+from bsc.forms import add_service_error
 from bsc.permissions import Action, can
 from bsc.selectors import org_unit_tree
 from kpis import services
@@ -23,16 +24,6 @@ from kpis.selectors import kpi_list, scores_recomputing
 from kpis.services import parse_period
 
 # --- KPI definitions, the KPI page and its targets ------------------------------------------------------
-
-
-def _add_service_error(form, error: ValidationError, field_for=None) -> None:
-    """Show a service's refusal on the form: on the field it names when the form has that field."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, errors in error.error_dict.items():
-        target = field_for(name) if field_for else name
-        form.add_error(target if target in form.fields else None, errors)
 
 
 def _kpi_list_groups(organization, units, *, unit=None, archived=False) -> list[dict]:
@@ -76,7 +67,7 @@ def kpi_create(request):
         try:
             kpi = services.kpi_create(unit=unit, name=fields.pop("name"), code=fields.pop("code"), **fields)
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, f"KPI {kpi.code} “{kpi.name}” created in {unit.name}.")
             return redirect("kpi_detail", org_slug=organization.slug, pk=kpi.pk)
@@ -92,7 +83,7 @@ def kpi_edit(request, pk: int):
         try:
             services.kpi_update(kpi=kpi, **form.kpi_fields())
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
             kpi.refresh_from_db()  # the service set the refused values on the instance
         else:
             messages.success(request, f"KPI {kpi.code} “{kpi.name}” saved.")
@@ -171,7 +162,7 @@ def kpi_targets_set(request, pk: int):
         try:
             targets = services.target_set_year(kpi=kpi, by=request.user, **form.service_kwargs())
         except ValidationError as error:
-            _add_service_error(form, error, field_for=form.field_for_service_error)
+            add_service_error(form, error, field_for=form.field_for_service_error)
         else:
             year = form.cleaned_data["fiscal_year"]
             messages.success(request, f"Targets for fiscal year {year} set: {len(targets)} periods.")
@@ -193,7 +184,7 @@ def target_recalibrate(request, pk: int, target_pk: int):
                 target=target, value=form.cleaned_data["value"], reason=form.cleaned_data["reason"], by=request.user
             )
         except ValidationError as error:
-            _add_service_error(form, error)
+            add_service_error(form, error)
         else:
             label = f"{target.period:%b %Y}"
             messages.success(request, f"Target for {label} recalibrated; the original is kept.")

@@ -29,10 +29,6 @@ from bsc.forms import (
 from bsc.permissions import Action, can
 from bsc.selectors import invitation_list_open, member_list, org_unit_alignment_count, org_unit_tree
 
-# The old private name, kept only while coaching/views.py, views_calendar.py and views_inbox.py import it; they
-# should import bsc.forms.add_service_error (then delete this line).
-_add_service_error = add_service_error
-
 
 def _text(error: ValidationError) -> str:
     return " ".join(error.messages)
