@@ -16,7 +16,7 @@ from bsc.access import get_org_unit_for_member, member_view
 from bsc.org_calendar import due_month, month_shift
 from bsc.selectors import org_unit_tree
 from kpis import selectors
-from kpis.models import PeriodKind, ScorecardScore
+from kpis.models import PeriodKind
 from kpis.scorecard_display import (
     cascade_display,
     light,
@@ -27,7 +27,7 @@ from kpis.scorecard_display import (
     scorecard_display,
     share_percent,
 )
-from kpis.selectors import scorecard_rows, units_recomputing
+from kpis.selectors import scorecard_rows, unit_scores, units_recomputing
 from kpis.services import parse_period
 
 
@@ -44,16 +44,14 @@ def _chosen_month(request) -> date:
 def scorecard_index(request):
     organization = request.organization
     month = _chosen_month(request)
-    scores = {
-        unit_id: (score, status, coverage)
-        for unit_id, score, status, coverage in ScorecardScore.objects.for_organization(organization)
-        .filter(period_kind=PeriodKind.MONTH, period=month)
-        .values_list("scorecard__unit_id", "score", "status", "coverage")
-    }
+    scores = unit_scores(organization=organization, month=month)
     recomputing = units_recomputing(organization=organization)
     rows = []
     for unit in org_unit_tree(organization=organization):
-        score, status, coverage = scores.get(unit.pk, (None, "grey", None))
+        stored = scores.get(unit.pk)
+        score, status, coverage = (
+            (None, "grey", None) if stored is None else (stored.score, stored.status, stored.coverage)
+        )
         rows.append(
             {
                 "unit": unit,
