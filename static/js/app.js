@@ -67,3 +67,31 @@ document.addEventListener("keydown", (event) => {
 document.addEventListener("click", (event) => {
   for (const menu of topMenus()) if (menu.open && !menu.contains(event.target)) menu.open = false;
 });
+
+// A table too wide for the screen scrolls sideways inside its .table-wrap; keyboard users reach that scroll
+// only if the wrapper takes the focus, so while it scrolls it is a named, focusable region (arrow keys scroll
+// it), and when it fits it is left out of the Tab order.
+function scrollRegionsFocusable() {
+  for (const wrap of document.querySelectorAll(".table-wrap")) {
+    if (wrap.scrollWidth > wrap.clientWidth + 1) {
+      if (wrap.hasAttribute("tabindex")) continue;
+      const table = wrap.querySelector("table");
+      const named = table && (table.caption || table.getAttribute("aria-label")
+        || document.getElementById(table.getAttribute("aria-labelledby") || ""));
+      const name = typeof named === "string" ? named : named?.textContent;
+      wrap.setAttribute("tabindex", "0");
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("aria-label", `${(name || "Table").trim()} (scrolls sideways)`);
+      wrap.dataset.scrollRegion = "";
+    } else if (wrap.hasAttribute("data-scroll-region")) {
+      for (const attribute of ["tabindex", "role", "aria-label", "data-scroll-region"]) wrap.removeAttribute(attribute);
+    }
+  }
+}
+document.addEventListener("DOMContentLoaded", scrollRegionsFocusable);
+document.addEventListener("htmx:afterSettle", scrollRegionsFocusable);
+let resizeTimer = null;
+window.addEventListener("resize", () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(scrollRegionsFocusable, 150);
+});

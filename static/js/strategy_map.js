@@ -493,8 +493,9 @@
       if (!lines.length) lines.push("");
       const first = y + CARD_HEIGHT / 2 - (lines.length - 1) * 8 + 5;
       const text = svgEl("text", { "text-anchor": "middle", "font-size": 13, fill: "#1d2330" }, g);
+      // A space ends every line but the last, so the card's text reads as its name (its accessible name).
       lines.forEach((line, i) => {
-        svgEl("tspan", { x: x + CARD_WIDTH / 2, y: first + i * 16 }, text).textContent = line;
+        svgEl("tspan", { x: x + CARD_WIDTH / 2, y: first + i * 16 }, text).textContent = i < lines.length - 1 ? line + " " : line;
       });
       if (state.canEdit) {
         const handle = svgEl("circle", { class: "connector", cx: x + CARD_WIDTH, cy: y + CARD_HEIGHT / 2, r: 7 }, g);
