@@ -31,8 +31,13 @@ map_changed = Hook("map_changed")
 unit_moved = Hook("unit_moved")
 # objective: each subscriber answers a list of reasons the objective cannot be deleted yet.
 objective_delete_blockers = Hook("objective_delete_blockers")
-# scorecard: each subscriber answers {objective id: {"status", "score"}} for the month now due.
+# scorecard, kind, period: each subscriber answers {objective id: {"status", "score"}} stored for the period of that
+# kind ("month", "quarter" or "year") starting in `period` (its first month); kind None and period None: the month
+# now due.
 objective_statuses = Hook("objective_statuses")
+# organization: each subscriber answers (first month, last month) of the organization's stored monthly scores, or
+# None without any (the map's period selector names the range a period must fall in).
+score_months = Hook("score_months")
 # unit: each subscriber answers how many of the unit's items cascade into its parent's (moving it releases them).
 unit_alignment_count = Hook("unit_alignment_count")
 # organization, unit: each subscriber answers HTML (or "") to show beside the heading of the unit's strategy map

@@ -8,13 +8,15 @@ import re
 import textwrap
 import xml.etree.ElementTree as ET
 
+from bsc.statuses import STATUS_COLOURS, STATUS_LABELS, STATUS_SHAPES, STATUSES
+
 # Geometry shared with static/js/strategy_map.js (keep the two in step).
 LABEL_WIDTH = 150
 MAP_WIDTH = 1350
 BAND_HEIGHT = 160
 CARD_WIDTH = 200
 CARD_HEIGHT = 70
-STATUS_COLOURS = {"green": "#1e8a4c", "amber": "#c98a00", "red": "#c0392b", "grey": "#9aa1ad"}
+LEGEND_HEIGHT = 44
 BAND_FILLS = ["#eef3fb", "#f4f7ee", "#fbf4ea", "#f3eef8"]
 # What XML 1.0 forbids in a document (its `Char` production): most C0 controls, surrogates, U+FFFE/U+FFFF.
 _NOT_XML = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -64,16 +66,35 @@ def _element(parent: ET.Element | None, tag: str, text: object = None, **attrs: 
     return element
 
 
-def render(strategy_map: dict, *, title: str = "") -> str:
-    """The map (as built by bsc.selectors.strategy_map) as a standalone SVG document."""
+def _legend(svg: ET.Element, top: int) -> None:
+    """The four statuses along the bottom: the card's colour bar, the shape and the word."""
+    legend = _element(svg, "g", class_="legend", transform=f"translate(0 {top})")
+    _element(legend, "rect", x=0, y=0, width=MAP_WIDTH, height=LEGEND_HEIGHT, fill="#ffffff", stroke="#d9dde5")
+    _element(legend, "text", "Status:", x=12, y=27, font_size=14, fill="#1d2330")
+    for index, status in enumerate(STATUSES):
+        x = 80 + index * 150
+        colour = STATUS_COLOURS[status]
+        _element(legend, "rect", x=x, y=12, width=8, height=20, rx=3, fill=colour)
+        shown = f"{STATUS_SHAPES[status]} {STATUS_LABELS[status]}"
+        _element(legend, "text", shown, x=x + 14, y=27, font_size=14, fill="#1d2330")
+
+
+def render(strategy_map: dict, *, title: str = "", period: str = "", legend: bool = False) -> str:
+    """The map (as built by bsc.selectors.strategy_map) as a standalone SVG document; `period` (its label) is
+    written at the top right beside the title, and `legend` adds the statuses' colours, shapes and words at the
+    bottom (the export has both; the page draws its own legend in HTML)."""
     perspectives = sorted(strategy_map["perspectives"], key=lambda p: (p["order"], p["id"]))
     band_top = {p["id"]: index * BAND_HEIGHT for index, p in enumerate(perspectives)}
-    height = max(len(perspectives), 1) * BAND_HEIGHT + (40 if title else 0)
-    offset = 40 if title else 0
+    offset = 40 if title or period else 0
+    bands_height = max(len(perspectives), 1) * BAND_HEIGHT
+    height = offset + bands_height + (LEGEND_HEIGHT if legend else 0)
+    label = " · ".join(part for part in (title, period) if part)
     svg = _element(
         None, "svg", xmlns="http://www.w3.org/2000/svg", viewBox=f"0 0 {MAP_WIDTH} {height}", width=MAP_WIDTH,
         height=height, font_family="Helvetica, Arial, sans-serif", role="img", aria_label=title or "Strategy map",
     )  # fmt: skip
+    if period:  # the accessible name stays the title; the description says which period the colours are for
+        _element(svg, "desc", f"{label}: objectives coloured by their status for {period}.")
     marker = _element(
         _element(svg, "defs"), "marker", id="arrowhead", viewBox="0 0 10 10", refX=10, refY=5, markerWidth=8,
         markerHeight=8, orient="auto-start-reverse",
@@ -81,6 +102,13 @@ def render(strategy_map: dict, *, title: str = "") -> str:
     _element(marker, "path", d="M 0 0 L 10 5 L 0 10 z", fill="#44516b")
     if title:
         _element(svg, "text", title, x=12, y=27, font_size=20, font_weight="bold", fill="#1d2330")
+    if period:
+        _element(
+            svg, "text", period, class_="period", x=MAP_WIDTH - 12, y=27, text_anchor="end", font_size=18,
+            font_weight="bold", fill="#1d2330",
+        )  # fmt: skip
+    if legend:
+        _legend(svg, offset + bands_height)
     layer = _element(svg, "g", transform=f"translate(0 {offset})")
     for index, p in enumerate(perspectives):
         top = band_top[p["id"]]
@@ -102,7 +130,8 @@ def render(strategy_map: dict, *, title: str = "") -> str:
         if o["id"] not in boxes:
             continue
         x, y = boxes[o["id"]]
-        colour = STATUS_COLOURS.get(o.get("status") or "grey", STATUS_COLOURS["grey"])
+        status = o.get("status") if o.get("status") in STATUS_COLOURS else "grey"
+        colour = STATUS_COLOURS[status]
         card = _element(layer, "g", class_="objective", data_objective=o["id"])
         _element(
             card, "rect", x=x, y=y, width=CARD_WIDTH, height=CARD_HEIGHT, rx=10, fill="#ffffff", stroke=colour,
@@ -114,4 +143,9 @@ def render(strategy_map: dict, *, title: str = "") -> str:
         first = y + CARD_HEIGHT / 2 - (len(lines) - 1) * 8 + 5
         for i, line in enumerate(lines):
             _element(text, "tspan", line, x=x + CARD_WIDTH / 2, y=first + i * 16)
+        if legend:  # the status's shape in the card's corner, so the colour is never the only sign
+            _element(
+                card, "text", STATUS_SHAPES[status], class_="status-shape", x=x + CARD_WIDTH - 12, y=y + 17,
+                text_anchor="middle", font_size=13, fill=colour,
+            )  # fmt: skip
     return ET.tostring(svg, encoding="unicode", short_empty_elements=True)

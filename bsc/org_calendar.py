@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from bsc.validation import echo
+
 MONTH, QUARTER, YEAR = "month", "quarter", "year"
 KINDS = (MONTH, QUARTER, YEAR)
 KIND_STEPS = {MONTH: 1, QUARTER: 3, YEAR: 12}
@@ -176,6 +178,31 @@ def period_span(kind: str, start: date) -> str:
     if kind == MONTH:
         return ""
     return f"{month_label(start)} – {month_label(month_shift(start, KIND_STEPS[kind] - 1))}"
+
+
+# --- Periods people type (URL parameters, imports) ------------------------------------------------------
+
+
+def parse_period(text: str | None) -> date:
+    """'2026-03' or '2026-03-01' → the first day of that month; anything else raises ValueError with a message
+    that quotes what was typed (kpis.services.parse_period turns it into a form's ValidationError)."""
+    text = (text or "").strip()
+    try:
+        if len(text) == 7:
+            return datetime.strptime(text, "%Y-%m").date()
+        parsed = datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise ValueError(f"“{echo(text)}” is not a period; write it as YYYY-MM, e.g. 2026-03.") from None
+    if parsed.day != 1:
+        raise ValueError(f"“{echo(text)}” is not the first day of a month; write the period as YYYY-MM.")
+    return parsed
+
+
+def parse_kind(text: str | None) -> str:
+    """'month', 'quarter' or 'year'; anything else raises ValueError with a message."""
+    if text not in KIND_STEPS:
+        raise ValueError(f"“{echo(str(text or ''))}” is not a kind of period: month, quarter or year.")
+    return text
 
 
 # --- The same arithmetic for SQL -------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import Count, Prefetch, QuerySet
 
 from bsc import events
@@ -107,9 +109,10 @@ def scorecard_for_unit(*, organization: Organization, unit_id: int) -> Scorecard
     )
 
 
-def strategy_map(*, scorecard: Scorecard) -> dict:
+def strategy_map(*, scorecard: Scorecard, kind: str | None = None, period: date | None = None) -> dict:
     """The whole map of one scorecard as plain data (bands in order, cards, arrows): what the browser
-    editor, the API and the SVG export all draw. A fixed number of queries, whatever the map's size."""
+    editor, the API and the SVG export all draw, the cards coloured by their stored status for the period of
+    `kind` starting in `period` (default: the month now due). A fixed number of queries, whatever the map's size."""
     org_id = scorecard.organization_id
     perspectives = list(
         Perspective.objects.for_organization(org_id).filter(scorecard=scorecard).values("id", "name", "order", "weight")
@@ -125,7 +128,7 @@ def strategy_map(*, scorecard: Scorecard) -> dict:
         .filter(scorecard=scorecard)
         .values("id", "source_id", "target_id")
     )
-    statuses = objective_statuses(scorecard=scorecard)
+    statuses = objective_statuses(scorecard=scorecard, kind=kind, period=period)
     return {
         "id": scorecard.pk,
         "unit": scorecard.unit_id,
@@ -154,13 +157,21 @@ def strategy_map(*, scorecard: Scorecard) -> dict:
     }
 
 
-def objective_statuses(*, scorecard: Scorecard) -> dict[int, dict]:
-    """Each objective's stored score and status for the month now due, from the app that stores scores (kpis
-    answers through bsc.events); objectives without one are drawn grey."""
+def objective_statuses(*, scorecard: Scorecard, kind: str | None = None, period: date | None = None) -> dict[int, dict]:
+    """Each objective's stored score and status for a period (default: the month now due), from the app that
+    stores scores (kpis answers through bsc.events); objectives without one are drawn grey."""
     statuses: dict[int, dict] = {}
-    for answer in events.objective_statuses.send(scorecard=scorecard):
+    for answer in events.objective_statuses.send(scorecard=scorecard, kind=kind, period=period):
         statuses.update(answer)
     return statuses
+
+
+def score_months(*, organization: Organization) -> tuple[date, date] | None:
+    """The first and last month of the organization's stored scores (kpis answers through bsc.events), or None."""
+    ranges = [answer for answer in events.score_months.send(organization=organization) if answer]
+    if not ranges:
+        return None
+    return min(first for first, _ in ranges), max(last for _, last in ranges)
 
 
 def objective_line_of_sight(*, objective: Objective) -> dict:

@@ -15,6 +15,7 @@ class KpisConfig(AppConfig):
         events.unit_moved.subscribe(services.kpi_alignments_release)
         events.objective_delete_blockers.subscribe(selectors.objective_delete_blockers)
         events.objective_statuses.subscribe(selectors.objective_statuses)
+        events.score_months.subscribe(selectors.score_months)
         events.unit_alignment_count.subscribe(selectors.kpi_aligned_count)
         events.unit_map_badges.subscribe(hooks.unit_map_badge)
         events.objective_kpis.subscribe(selectors.objective_kpis)

@@ -9,11 +9,10 @@ from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from bsc.org_calendar import KIND_STEPS, month_shift, period_label, period_span, window_start
+from bsc.statuses import STATUS_LABELS, STATUS_SHAPES
 from kpis.models import PeriodKind
 from kpis.selectors import CascadeNode, Contribution, KpiRow, ScorecardView
 
-STATUS_LABELS = {"green": "On track", "amber": "At risk", "red": "Off track", "grey": "No data"}
-STATUS_SHAPES = {"green": "●", "amber": "▲", "red": "■", "grey": "○"}  # the shape tells the status apart too
 KIND_NOUNS = {PeriodKind.MONTH: "months", PeriodKind.QUARTER: "quarters", PeriodKind.YEAR: "years"}
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 100, 26, 3
 MISSING = "—"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet
+from django.db.models import Count, F, FilteredRelation, Max, Min, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard
@@ -191,15 +191,27 @@ def objective_delete_blockers(*, objective: Objective) -> list[str]:
     return []
 
 
-def objective_statuses(*, scorecard: Scorecard) -> dict[int, dict]:
-    """Each objective's stored score and status for the month now due (the previous month), in one query."""
-    due = due_month(scorecard.organization)
+def objective_statuses(*, scorecard: Scorecard, kind: str | None = None, period: date | None = None) -> dict[int, dict]:
+    """Each objective's stored score and status for the period of `kind` starting in `period` (default: the month
+    now due, the previous month), in one query."""
+    kind = kind or PeriodKind.MONTH
+    period = period or due_month(scorecard.organization)
     rows = ObjectiveScore.objects.for_organization(scorecard.organization_id).filter(
-        objective__scorecard=scorecard, period_kind=PeriodKind.MONTH, period=due
+        objective__scorecard=scorecard, period_kind=kind, period=period
     )
     return {
         row.objective_id: {"status": row.status, "score": None if row.score is None else str(row.score)} for row in rows
     }
+
+
+def score_months(*, organization: Organization) -> tuple[date, date] | None:
+    """The first and last month with the organization's stored monthly scores, or None (one query)."""
+    found = (
+        ScorecardScore.objects.for_organization(organization)
+        .filter(period_kind=PeriodKind.MONTH)
+        .aggregate(first=Min("period"), last=Max("period"))
+    )
+    return None if found["first"] is None else (found["first"], found["last"])
 
 
 def unit_scores(*, organization: Organization, month: date) -> dict[int, ScorecardScore]:

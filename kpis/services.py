@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, DecimalException, InvalidOperation
 
 import pghistory
@@ -96,21 +96,12 @@ def _schedule_definition(kpi: Kpi, unit_ids: set[int] = frozenset()) -> None:
 
 
 def parse_period(text: str) -> date:
-    """'2026-03' or '2026-03-01' → the first day of that month; anything else is refused."""
-    text = (text or "").strip()
+    """'2026-03' or '2026-03-01' → the first day of that month; anything else is refused (the parsing is the
+    organization calendar's, bsc.org_calendar.parse_period, which pages of the core use too)."""
     try:
-        if len(text) == 7:
-            return datetime.strptime(text, "%Y-%m").date()
-        parsed = datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError:
-        raise ValidationError(
-            {"period": f"“{echo(text)}” is not a period; write it as YYYY-MM, e.g. 2026-03."}
-        ) from None
-    if parsed.day != 1:
-        raise ValidationError(
-            {"period": f"“{echo(text)}” is not the first day of a month; write the period as YYYY-MM."}
-        )
-    return parsed
+        return org_calendar.parse_period(text)
+    except ValueError as error:
+        raise ValidationError({"period": str(error)}) from None
 
 
 def _check_frequency(kpi: Kpi, period: date, organization: Organization) -> None:

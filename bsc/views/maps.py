@@ -2,7 +2,7 @@
 everyone else) and its SVG export."""
 
 from csp.decorators import csp_update
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
@@ -10,8 +10,14 @@ from django.views.decorators.http import require_GET
 
 from bsc import events, map_svg
 from bsc.access import member_view
+from bsc.map_periods import KIND_CHOICES, map_period_choose, map_period_parse
 from bsc.permissions import Action, can
 from bsc.selectors import org_unit_tree, parent_objectives, scorecard_for_unit, strategy_map
+from bsc.statuses import STATUS_COLOURS, STATUS_LABELS, STATUS_SHAPES, STATUSES
+
+LEGEND = [
+    {"status": s, "label": STATUS_LABELS[s], "shape": STATUS_SHAPES[s], "colour": STATUS_COLOURS[s]} for s in STATUSES
+]
 
 
 def _scorecard_or_404(request, unit_id: int):
@@ -32,7 +38,9 @@ def strategy_map_index(request):
 @member_view
 def strategy_map_page(request, unit_id: int):
     scorecard = _scorecard_or_404(request, unit_id)
-    data = strategy_map(scorecard=scorecard)
+    choice = map_period_choose(request.organization, kind=request.GET.get("kind"), period=request.GET.get("period"))
+    period = choice.period
+    data = strategy_map(scorecard=scorecard, kind=period.kind, period=period.start)
     can_edit = can(request.membership, Action.EDIT_STRATEGY)
     context = {
         "scorecard": scorecard,
@@ -43,9 +51,14 @@ def strategy_map_page(request, unit_id: int):
             "can_edit": can_edit,
             "parent_objectives": parent_objectives(scorecard=scorecard),
             "has_parent": scorecard.unit.parent_id is not None,
+            "period": {"kind": period.kind, "period": f"{period.start:%Y-%m}", "label": period.label},
         },
         "svg": map_svg.render(data),
         "can_edit": can_edit,
+        "choice": choice,
+        "period": period,
+        "kinds": KIND_CHOICES,
+        "legend": LEGEND,
         # beside the heading, what the apps built on the core say about the unit (kpis: "Recomputing…")
         "badges": events.unit_map_badges.send(organization=request.organization, unit=scorecard.unit),
     }
@@ -56,10 +69,21 @@ def strategy_map_page(request, unit_id: int):
 @csp_update({"sandbox": True})  # opened anyway (a saved file, a proxy that drops headers), it runs nothing
 @member_view
 def strategy_map_svg(request, unit_id: int):
-    """The map as an SVG file: always a download (an SVG shown by the browser is a document that could run
-    script), with the site's nosniff header (SECURE_CONTENT_TYPE_NOSNIFF)."""
+    """The map as an SVG file for a period (?kind=&period=, as the page; default the month now due), with the
+    period beside its title and a legend: always a download (an SVG shown by the browser is a document that could
+    run script), with the site's nosniff header (SECURE_CONTENT_TYPE_NOSNIFF). A period that is malformed, before
+    the organization's data or after the month now due is a 400 saying why."""
     scorecard = _scorecard_or_404(request, unit_id)
-    svg = map_svg.render(strategy_map(scorecard=scorecard), title=f"{scorecard.unit.name}: strategy map")
+    try:
+        period = map_period_parse(request.organization, kind=request.GET.get("kind"), period=request.GET.get("period"))
+    except ValueError as refused:
+        return HttpResponseBadRequest(str(refused), content_type="text/plain; charset=utf-8")
+    svg = map_svg.render(
+        strategy_map(scorecard=scorecard, kind=period.kind, period=period.start),
+        title=f"{scorecard.unit.name}: strategy map",
+        period=period.label,
+        legend=True,
+    )
     response = HttpResponse(svg, content_type="image/svg+xml")
     filename = f"strategy-map-{slugify(scorecard.unit.name) or scorecard.unit.pk}.svg"
     response["Content-Disposition"] = content_disposition_header(True, filename)
