@@ -258,3 +258,13 @@ def two_factor_satisfied(membership: Membership, *, verified: bool) -> bool:
     session only once it passed a second factor (`verified`). Callers pass verified=True for personal API
     tokens: scripts cannot answer a second factor, and a token is a long random secret of its own."""
     return verified or not membership.organization.require_two_factor
+
+
+# Roles whose organization home is the executive dashboard (issue 16); department heads keep their data entry and
+# action items first, viewers the unit list. Everyone may read the dashboard (Action.READ).
+DASHBOARD_FIRST: frozenset[Role] = frozenset({Role.ADMIN, Role.EXECUTIVE, Role.COACH})
+
+
+def sees_dashboard_first(membership: Membership | None) -> bool:
+    """Whether the member's organization home is the executive dashboard."""
+    return membership is not None and Role(membership.role) in DASHBOARD_FIRST

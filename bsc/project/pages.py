@@ -1,6 +1,7 @@
 """Pages that put together what several apps show (the project layer composes every app; docs/architecture.md,
 "Layers"): the organization home lists the unit tree (bsc) with each unit's stored score for the month now due
-(kpis) and the person's open action items (coaching)."""
+(kpis) and the person's open action items (coaching); admins, executives and coaches land on the executive
+dashboard instead (bsc/project/dashboard.py)."""
 
 from django.shortcuts import render
 from django.urls import reverse
@@ -8,6 +9,8 @@ from django.views.decorators.http import require_GET
 
 from bsc import org_calendar
 from bsc.access import member_view
+from bsc.permissions import sees_dashboard_first
+from bsc.project.dashboard import render_dashboard
 from bsc.selectors import org_unit_tree
 from coaching.selectors import action_item_open_for_user
 from kpis.models import PeriodKind
@@ -18,6 +21,10 @@ from kpis.selectors import unit_scores
 @require_GET
 @member_view
 def org_overview(request):
+    """The organization home: the executive dashboard for admins, executives and coaches; for department heads and
+    viewers, their open action items and the unit tree with each unit's score."""
+    if sees_dashboard_first(request.membership):
+        return render_dashboard(request)
     organization = request.organization
     units = org_unit_tree(organization=organization)
     own = set(request.membership.units.all())

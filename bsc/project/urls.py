@@ -4,12 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from bsc.project import pages
+from bsc.project import dashboard, pages
 from bsc.views import accounts, api_docs, favicon, home, maps
 from coaching.views_calendar import calendar_feed_ics
 
 org_patterns = [
     path("", pages.org_overview, name="org_overview"),
+    path("dashboard/", dashboard.organization_dashboard, name="dashboard"),
+    path("dashboard/<int:unit_id>/", dashboard.unit_dashboard, name="dashboard_unit"),
     path("map/", maps.strategy_map_index, name="strategy_map_index"),
     path("map/<int:unit_id>/", maps.strategy_map_page, name="strategy_map"),
     path("map/<int:unit_id>.svg", maps.strategy_map_svg, name="strategy_map_svg"),

@@ -19,6 +19,7 @@ from bsc.permissions import (
     may_schedule_for_any_coach,
     roles_on_some,
     scope,
+    sees_dashboard_first,
     sql_roles_on_some,
     visible_action_items,
 )
@@ -176,6 +177,13 @@ def test_everyone_sees_the_action_items_they_own(world, member_of_role, role):
         seen = {kind for kind, obj in objects.items() if visible.covers(unit=obj["unit"], owner_id=obj["owner_id"])}
     expected = {A: ALL, E: ALL, C: ALL, D: {OWN_UNIT, OWNED}, V: {OWNED}}[role]
     assert seen == expected
+
+
+@pytest.mark.parametrize("role", COLUMNS, ids=lambda r: r.value)
+def test_the_dashboard_is_the_home_of_admins_executives_and_coaches(world, member_of_role, role):
+    membership = world.membership(member_of_role(role))
+    assert sees_dashboard_first(membership) is (role in (A, E, C))
+    assert can(membership, Action.READ)  # everyone may open it
 
 
 def test_the_roles_that_may_enter_values_for_sql():

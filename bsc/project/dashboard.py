@@ -1,0 +1,249 @@
+"""The executive dashboard (issue 16), composed in the project layer: the stored scores of a unit and the units
+below it from kpis (kpis/dashboard.py), the follow-up of red objectives from coaching and the year-end forecasts.
+It is the organization home of admins, executives and coaches (bsc.permissions.sees_dashboard_first)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from bsc import org_calendar
+from bsc.access import get_org_unit_for_member, member_view
+from bsc.models import OrgUnit, Scorecard
+from bsc.permissions import Action, can_on_some
+from coaching.selectors import objective_follow_up
+from kpis.dashboard import Dashboard, Score, dashboard, stored_span
+from kpis.forecast import SUM
+from kpis.forecast_selectors import kpis_likely_to_miss
+from kpis.models import PeriodKind
+from kpis.scorecard_display import light, number, percent, period_nav, share_percent
+from kpis.services import parse_period
+
+LIKELY_TO_MISS_SHOWN = 10
+KIND_WORDS = {PeriodKind.MONTH: "month", PeriodKind.QUARTER: "quarter", PeriodKind.YEAR: "year"}
+
+
+@dataclass
+class Cell:
+    css: str
+    score: str
+    shape: str
+    label: str
+    coverage: str  # '' without a score
+
+
+def _cell(score: Score | None, *, absent: bool = False) -> Cell:
+    if absent:
+        return Cell("heat heat-none", "", "", "Not on this scorecard", "")
+    lit = light(None if score is None or score.score is None else score.status)
+    if score is None or score.score is None:
+        return Cell(f"heat heat-{lit.status}", percent(None), lit.shape, lit.label, "")
+    return Cell(f"heat heat-{lit.status}", percent(score.score), lit.shape, lit.label,
+                f"{share_percent(score.coverage)} data")  # fmt: skip
+
+
+def _period_choice(request) -> tuple[str, date, list[str]]:
+    """The kind and month asked for, and what was wrong with the request (the page then shows the month now
+    due, or the month, saying so)."""
+    organization = request.organization
+    problems = []
+    kind = request.GET.get("kind") or PeriodKind.MONTH
+    if kind not in PeriodKind.values:
+        problems.append(f"“{kind[:40]}” is not a kind of period: month, quarter or year. Showing the month.")
+        kind = PeriodKind.MONTH
+    month = org_calendar.due_month(organization)
+    if request.GET.get("period"):
+        try:
+            month = parse_period(request.GET["period"])
+        except ValidationError as error:
+            due = org_calendar.period_label(PeriodKind.MONTH, month, organization.fiscal_year_start_month)
+            problems.append(f"{error.message_dict['period'][0]} Showing {due}, the month now due.")
+    return kind, month, problems
+
+
+def _outside_data(organization, kind: str, period: date) -> str:
+    """A note when the period holds no stored scores because it lies outside the organization's data."""
+    first, last = stored_span(organization=organization, kind=kind)
+    fiscal_start = organization.fiscal_year_start_month
+    label = org_calendar.period_label(kind, period, fiscal_start)
+    if first is None:
+        return f"No scores are stored yet for any {KIND_WORDS[kind]}: they appear once KPI values are entered."
+    if first <= period <= last:
+        return ""
+    span = " to ".join(org_calendar.period_label(kind, end, fiscal_start) for end in (first, last))
+    return f"{label} is outside this organization's data: its stored scores run from {span}."
+
+
+def _top_unit(organization) -> OrgUnit:
+    unit = OrgUnit.objects.for_organization(organization).filter(parent__isnull=True).order_by("path").first()
+    if unit is None:
+        raise Http404("This organization has no units yet.")
+    return unit
+
+
+def render_dashboard(request, unit: OrgUnit | None = None):
+    organization = request.organization
+    membership = request.membership
+    top = _top_unit(organization)
+    unit = unit or top
+    kind, month, problems = _period_choice(request)
+    if not Scorecard.objects.for_organization(organization).filter(unit=unit).exists():
+        context = {"unit": unit, "message": f"{unit.name} has no scorecard, so it has no dashboard."}
+        return render(request, "project/dashboard_missing.html", context, status=404)
+    board = dashboard(organization=organization, unit=unit, kind=kind, month=month)
+    outside = _outside_data(organization, kind, board.period)
+    if outside:
+        problems.append(outside)
+    fiscal_start = organization.fiscal_year_start_month
+    query = f"?kind={kind}&period={board.period:%Y-%m}"
+    slug = organization.slug
+    scorecard_url = reverse("scorecard_detail", args=[slug, 0]).removesuffix("0/")
+    dashboard_url = reverse("dashboard_unit", args=[slug, 0]).removesuffix("0/")
+    kpi_url = reverse("kpi_detail", args=[slug, 0]).removesuffix("0/")
+    follow_up = objective_follow_up(
+        organization=organization, membership=membership, objective_ids=[o.pk for o, _ in board.red_objectives]
+    )
+    likely = kpis_likely_to_miss(organization=organization, unit=unit)
+    context = {
+        "board": board,
+        "unit": unit,
+        "is_top": unit.pk == top.pk,
+        "problems": problems,
+        "nav": period_nav(kind, board.period, fiscal_start),
+        "label": org_calendar.period_label(kind, board.period, fiscal_start),
+        "previous_label": org_calendar.period_label(kind, board.previous, fiscal_start),
+        "card_score": percent(getattr(board.card, "score", None)),
+        "card_light": light(None if board.card is None or board.card.score is None else board.card.status),
+        "card_coverage": share_percent(board.card.coverage) if board.card and board.card.score is not None else "",
+        "trend": (trend := _trend(board, fiscal_start)),
+        "trend_points": list(zip(trend["labels"], trend["texts"], strict=True)),
+        "columns": board.columns,
+        "rows": _heat_rows(board, scorecard_url, dashboard_url, query),
+        "completeness": _completeness(board),
+        "red": [
+            {
+                "objective": objective,
+                "unit": objective.scorecard.unit,
+                "href": f"{scorecard_url}{objective.scorecard.unit_id}/{query}",
+                "score": percent(score.score),
+                "light": light(score.status),
+                "open_items": follow_up[objective.pk].open_items,
+                "last_session": follow_up[objective.pk].last_session,
+            }
+            for objective, score in board.red_objectives
+        ],
+        "red_more": board.red_total - len(board.red_objectives),
+        "may_read_coaching": can_on_some(membership, Action.READ_COACHING),
+        "movers": _movers(board, scorecard_url, kpi_url, query),
+        "likely": [
+            {
+                "kpi": kpi,
+                "href": f"{kpi_url}{kpi.pk}/",
+                "projected": number(forecast.value, kpi.decimals, kpi.measurement_unit),
+                "target": number(forecast.target, kpi.decimals, kpi.measurement_unit),
+                "sum": forecast.aggregation == SUM,
+            }
+            for kpi, forecast in likely[:LIKELY_TO_MISS_SHOWN]
+        ],
+        "likely_more": max(0, len(likely) - LIKELY_TO_MISS_SHOWN),
+        "fiscal_year_label": org_calendar.period_label(
+            PeriodKind.YEAR, org_calendar.fiscal_year_months(
+                org_calendar.current_fiscal_year(organization), fiscal_start)[0], fiscal_start),
+        "now": timezone.now(),
+    }  # fmt: skip
+    return render(request, "project/dashboard.html", context)
+
+
+def _trend(board: Dashboard, fiscal_start: int) -> dict:
+    return {
+        "labels": [org_calendar.period_label(PeriodKind.MONTH, m, fiscal_start) for m, _ in board.trend],
+        "scores": [None if s is None or s.score is None else float(s.score * 100) for _, s in board.trend],
+        "statuses": [light(None if s is None or s.score is None else s.status).status for _, s in board.trend],
+        "texts": [percent(None if s is None else s.score) for _, s in board.trend],
+    }
+
+
+def _heat_rows(board: Dashboard, scorecard_url: str, dashboard_url: str, query: str) -> list[dict]:
+    rows = []
+    for row in board.rows:
+        unit_id = row.unit.pk
+        rows.append(
+            {
+                "id": unit_id,
+                "name": row.unit.name,
+                "depth": min(row.depth, 8),
+                "parent": row.parent_id or "",
+                "has_children": row.has_children,
+                "open": row.depth < 1,
+                "href": f"{scorecard_url}{unit_id}/{query}",
+                "dashboard": f"{dashboard_url}{unit_id}/{query}",
+                "card": _cell(row.card),
+                "cells": [_cell(score, absent=absent) for score, absent in zip(row.cells, row.absent, strict=True)],
+                "entry": _entry(row.entered, row.due),
+            }
+        )
+    return rows
+
+
+def _entry(entered: int, due: int) -> dict:
+    if not due:
+        return {"text": "Nothing due", "css": "entry entry-none"}
+    css = "entry entry-full" if entered >= due else "entry entry-short"
+    return {"text": f"{entered} of {due}", "css": css}
+
+
+def _completeness(board: Dashboard) -> dict:
+    short = [row for row in board.rows if row.due and row.entered < row.due]
+    return {
+        "entered": board.entered,
+        "due": board.due,
+        "share": share_percent(board.entered / board.due) if board.due else "",
+        "short_units": len(short),
+    }
+
+
+def _movers(board: Dashboard, scorecard_url: str, kpi_url: str, query: str) -> dict:
+    def lines(movers) -> list[dict]:
+        return [
+            {
+                "name": m.name,
+                "unit": m.unit.name,
+                "href": f"{kpi_url}{m.kpi.pk}/" if m.kpi is not None else f"{scorecard_url}{m.unit.pk}/{query}",
+                "before": percent(m.before),
+                "after": percent(m.after),
+                "change": _points(m.change),
+            }
+            for m in movers
+        ]
+
+    return {
+        "units_up": lines(board.units_up),
+        "units_down": lines(board.units_down),
+        "kpis_up": lines(board.kpis_up),
+        "kpis_down": lines(board.kpis_down),
+    }
+
+
+def _points(change) -> str:
+    """A change of score in percentage points: +12.5 pts, −3 pts (the sign always shown)."""
+    text = percent(abs(change)).removesuffix("%")
+    return f"{'+' if change > 0 else '−'}{text} pts"
+
+
+@require_GET
+@member_view
+def organization_dashboard(request):
+    return render_dashboard(request)
+
+
+@require_GET
+@member_view
+def unit_dashboard(request, unit_id: int):
+    return render_dashboard(request, get_org_unit_for_member(request, unit_id))

@@ -1,0 +1,275 @@
+"""Reads of the executive dashboard (issue 16): for a unit and the units below it, in one period (month, fiscal
+quarter or year), the stored scorecard and perspective scores (the heat map), the scorecard's 12-month trend,
+the red objectives, the biggest movers since the previous period and the data-entry completeness. A fixed number
+of queries whatever the number of units; the page composes them with coaching's figures (bsc/project/dashboard.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, F, FilteredRelation, Max, Min, OuterRef, Q, Subquery
+
+from bsc import org_calendar
+from bsc.models import Objective, Organization, OrgUnit, Perspective
+from kpis.models import Kpi, KpiScore, Measurement, ObjectiveScore, PeriodKind, ScorecardScore, Source
+
+RED_OBJECTIVES_SHOWN = 25  # the worst first; the page says how many more there are
+MOVERS_SHOWN = 5  # up and down, units and KPIs each
+TREND_MONTHS = 12
+
+
+@dataclass
+class Score:
+    """A stored score as the dashboard reads it."""
+
+    score: Decimal | None
+    status: str
+    coverage: Decimal
+
+
+@dataclass
+class HeatRow:
+    unit: OrgUnit
+    depth: int  # below the dashboard's unit (0 for itself)
+    parent_id: int | None
+    has_children: bool
+    card: Score | None  # the scorecard's score; None: no stored score for the period
+    cells: list[Score | None]  # one per column; None: no stored score (`absent` says whether it has the perspective)
+    absent: list[bool]  # the unit's scorecard has no perspective of that name
+    entered: int = 0  # values entered for the period
+    due: int = 0  # values due for the period (active manually entered KPIs)
+
+
+@dataclass
+class Mover:
+    name: str
+    unit: OrgUnit
+    before: Decimal
+    after: Decimal
+    kpi: Kpi | None = None
+
+    @property
+    def change(self) -> Decimal:
+        return self.after - self.before
+
+
+@dataclass
+class Dashboard:
+    unit: OrgUnit
+    kind: str
+    period: date  # the window's first month
+    previous: date
+    card: Score | None
+    trend: list[tuple[date, Score | None]]  # monthly scorecard scores, oldest first
+    columns: list[str]  # perspective names, in their usual order
+    rows: list[HeatRow]
+    red_objectives: list[tuple[Objective, Score]] = field(default_factory=list)  # worst first
+    red_total: int = 0
+    units_up: list[Mover] = field(default_factory=list)
+    units_down: list[Mover] = field(default_factory=list)
+    kpis_up: list[Mover] = field(default_factory=list)
+    kpis_down: list[Mover] = field(default_factory=list)
+
+    @property
+    def entered(self) -> int:
+        return sum(row.entered for row in self.rows)
+
+    @property
+    def due(self) -> int:
+        return sum(row.due for row in self.rows)
+
+
+def _score(score, status, coverage) -> Score:
+    return Score(score, status or "grey", coverage if coverage is not None else Decimal(0))
+
+
+def stored_span(*, organization: Organization, kind: str) -> tuple[date | None, date | None]:
+    """The first and last period of this kind with a stored scorecard score in the organization. One query."""
+    found = (
+        ScorecardScore.objects.for_organization(organization)
+        .filter(period_kind=kind)
+        .aggregate(first=Min("period"), last=Max("period"))
+    )
+    return found["first"], found["last"]
+
+
+def _tree(units: list[OrgUnit], top: OrgUnit) -> list[tuple[OrgUnit, int, bool]]:
+    """The units depth-first from `top`, siblings by name: (unit, depth below top, has children)."""
+    children: dict[int | None, list[OrgUnit]] = defaultdict(list)
+    for unit in units:
+        children[unit.parent_id].append(unit)
+    ordered: list[tuple[OrgUnit, int, bool]] = []
+    stack = [(top, 0)]
+    while stack:
+        unit, depth = stack.pop()
+        kids = sorted(children.get(unit.pk, []), key=lambda u: u.name.lower())
+        ordered.append((unit, depth, bool(kids)))
+        stack.extend((kid, depth + 1) for kid in reversed(kids))
+    return ordered
+
+
+def _due_counts(*, organization: Organization, path: str, months: tuple[date, ...], due: date):
+    """Per unit, how many values of its active, manually entered KPIs fall due in `months` (up to the month now
+    due: later months are not due yet) and how many of them are entered. Two queries."""
+    fiscal_start = organization.fiscal_year_start_month
+    # The periods of each frequency ending in the window (a quarterly KPI's value is due when its quarter ends).
+    periods = {
+        frequency: [
+            p
+            for month in months
+            if month <= due and (p := org_calendar.period_ending_in(month, step, fiscal_start)) is not None
+        ]
+        for frequency, step in org_calendar.FREQUENCY_STEPS.items()
+    }
+    kpis = Kpi.objects.for_organization(organization).filter(
+        unit__path__startswith=path, archived_at__isnull=True, source=Source.MANUAL
+    )
+    due_by_unit: dict[int, int] = defaultdict(int)
+    for unit_id, frequency, count in kpis.values_list("unit_id", "frequency").annotate(n=Count("id")).order_by():
+        due_by_unit[unit_id] += count * len(periods.get(frequency, []))
+    condition = Q(pk__in=[])
+    for frequency, starts in periods.items():
+        if starts:
+            condition |= Q(kpi__frequency=frequency, period__in=starts)
+    entered = dict(
+        Measurement.objects.for_organization(organization)
+        .filter(condition, kpi__unit__path__startswith=path, kpi__archived_at__isnull=True, kpi__source=Source.MANUAL)
+        .values_list("kpi__unit_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return due_by_unit, entered
+
+
+def _kpi_movers(*, organization: Organization, path: str, kind: str, period: date, previous: date):
+    """The KPIs of the units whose score changed most since the previous period, up and down. Two queries."""
+    before = KpiScore.objects.for_organization(organization).filter(
+        kpi=OuterRef("kpi"), period_kind=kind, period=previous, score__isnull=False
+    )
+    changed = (
+        KpiScore.objects.for_organization(organization)
+        .filter(
+            kpi__unit__path__startswith=path,
+            kpi__archived_at__isnull=True,
+            period_kind=kind,
+            period=period,
+            score__isnull=False,
+        )
+        .annotate(before=Subquery(before.values("score")[:1]))
+        .filter(before__isnull=False)
+        .annotate(change=F("score") - F("before"))
+        .select_related("kpi", "kpi__unit")
+    )
+
+    def movers(rows) -> list[Mover]:
+        return [Mover(f"{s.kpi.code} {s.kpi.name}", s.kpi.unit, s.before, s.score, s.kpi) for s in rows]
+
+    up = movers(changed.filter(change__gt=0).order_by("-change", "kpi__code")[:MOVERS_SHOWN])
+    down = movers(changed.filter(change__lt=0).order_by("change", "kpi__code")[:MOVERS_SHOWN])
+    return up, down
+
+
+def dashboard(*, organization: Organization, unit: OrgUnit, kind: str, month: date) -> Dashboard:
+    """The dashboard of `unit` (its own scorecard and the units below it) for the window of `kind` containing
+    `month`. Thirteen queries, whatever the number of units, perspectives, objectives or KPIs."""
+    fiscal_start = organization.fiscal_year_start_month
+    period = org_calendar.window_start(kind, month, fiscal_start)
+    previous = org_calendar.month_shift(period, -org_calendar.KIND_STEPS[kind])
+    path = unit.path
+
+    units = list(OrgUnit.objects.for_organization(organization).filter(path__startswith=path).select_related("head"))
+    ordered = _tree(units, unit)
+
+    cards: dict[tuple[int, date], Score] = {}
+    for unit_id, when, score, status, coverage in (
+        ScorecardScore.objects.for_organization(organization)
+        .filter(scorecard__unit__path__startswith=path, period_kind=kind, period__in=[period, previous])
+        .values_list("scorecard__unit_id", "period", "score", "status", "coverage")
+    ):
+        cards[unit_id, when] = _score(score, status, coverage)
+
+    # Perspectives by name (columns ordered by their usual place), each with its score for the period.
+    perspectives = (
+        Perspective.objects.for_organization(organization)
+        .filter(scorecard__unit__path__startswith=path)
+        .annotate(stored=FilteredRelation("scores", condition=Q(scores__period_kind=kind, scores__period=period)))
+        .values_list("scorecard__unit_id", "name", "order", "stored__score", "stored__status", "stored__coverage")
+    )
+    places: dict[str, list[int]] = defaultdict(list)
+    cells: dict[tuple[int, str], Score | None] = {}
+    for unit_id, name, order, score, status, coverage in perspectives:
+        places[name].append(order)
+        cells[unit_id, name] = None if status is None else _score(score, status, coverage)
+    columns = sorted(places, key=lambda name: (-len(places[name]), min(places[name]), name.lower()))
+
+    due_by_unit, entered = _due_counts(
+        organization=organization,
+        path=path,
+        months=org_calendar.window_months(kind, period, fiscal_start),
+        due=org_calendar.due_month(organization),
+    )
+
+    rows = []
+    for member, depth, has_children in ordered:
+        rows.append(
+            HeatRow(
+                unit=member,
+                depth=depth,
+                parent_id=member.parent_id if depth else None,
+                has_children=has_children,
+                card=cards.get((member.pk, period)),
+                cells=[cells.get((member.pk, name)) for name in columns],
+                absent=[(member.pk, name) not in cells for name in columns],
+                entered=entered.get(member.pk, 0),
+                due=due_by_unit.get(member.pk, 0),
+            )
+        )
+
+    # The scorecard's trend: the 12 months ending with the period's last month (or the month now due, if earlier).
+    last = min(org_calendar.window_months(kind, period, fiscal_start)[-1], org_calendar.due_month(organization))
+    last = max(last, period)
+    months = [org_calendar.month_shift(last, -i) for i in range(TREND_MONTHS - 1, -1, -1)]
+    monthly = {
+        when: _score(score, status, coverage)
+        for when, score, status, coverage in ScorecardScore.objects.for_organization(organization)
+        .filter(scorecard__unit=unit, period_kind=PeriodKind.MONTH, period__in=months)
+        .values_list("period", "score", "status", "coverage")
+    }
+
+    red = ObjectiveScore.objects.for_organization(organization).filter(
+        objective__scorecard__unit__path__startswith=path, period_kind=kind, period=period, status="red"
+    )
+    red_objectives = [
+        (s.objective, _score(s.score, s.status, s.coverage))
+        for s in red.select_related(
+            "objective__owner", "objective__scorecard__unit", "objective__perspective"
+        ).order_by("score", "objective__scorecard__unit__path", "objective__name")[:RED_OBJECTIVES_SHOWN]
+    ]
+    red_total = red.count()
+
+    moved = []
+    for member, _depth, _kids in ordered:
+        now, then = cards.get((member.pk, period)), cards.get((member.pk, previous))
+        if now and then and now.score is not None and then.score is not None and now.score != then.score:
+            moved.append(Mover(member.name, member, then.score, now.score))
+    kpis_up, kpis_down = _kpi_movers(organization=organization, path=path, kind=kind, period=period, previous=previous)
+    return Dashboard(
+        unit=unit,
+        kind=kind,
+        period=period,
+        previous=previous,
+        card=cards.get((unit.pk, period)),
+        trend=[(m, monthly.get(m)) for m in months],
+        columns=columns,
+        rows=rows,
+        red_objectives=red_objectives,
+        red_total=red_total,
+        units_up=sorted((m for m in moved if m.change > 0), key=lambda m: -m.change)[:MOVERS_SHOWN],
+        units_down=sorted((m for m in moved if m.change < 0), key=lambda m: m.change)[:MOVERS_SHOWN],
+        kpis_up=kpis_up,
+        kpis_down=kpis_down,
+    )
