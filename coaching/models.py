@@ -385,3 +385,78 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"Notification preferences of membership {self.membership_id}"
+
+
+# --- Review packs ------------------------------------------------------------------------------------
+
+
+class ReviewPackStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Being made"
+    DONE = "done", "Ready"
+    FAILED = "failed", "Failed"
+
+
+REVIEW_PACK_ACTIVE = (ReviewPackStatus.QUEUED, ReviewPackStatus.RUNNING)
+
+
+class ReviewPack(models.Model):
+    """The monthly review's pack for one unit and period (coaching.review_packs): the map coloured by status,
+    the scorecard, the sub-units' heat map, the red and amber KPIs with their comments, the open action items,
+    the coach's last notes and the accountability figures, as a PDF and an XLSX made by a Celery task.
+
+    The files are kept in the row (bytea), not under MEDIA_ROOT: the web and the worker containers share
+    PostgreSQL but no volume, the files appear in the same UPDATE that marks the pack done (never a status
+    without its file, nor a file without its row), a pack is scoped and deleted like every organization row,
+    and a pack is small (tens to hundreds of kB). Lists read the rows with the files deferred. A pack is kept
+    90 days (`expires_at`); a nightly task deletes expired ones."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="review_packs")
+    period_kind = models.CharField(
+        max_length=7, choices=[("month", "Month"), ("quarter", "Quarter"), ("year", "Year")], default="month"
+    )
+    period = models.DateField(help_text="The first month of the period.")
+    requested_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    status = models.CharField(max_length=8, choices=ReviewPackStatus.choices, default=ReviewPackStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="0 to 100.")
+    step = models.CharField(max_length=120, blank=True, help_text="What the build is doing now, in words.")
+    error = models.TextField(blank=True, help_text="Why the build failed.")
+    pdf = models.BinaryField(null=True, editable=False)
+    xlsx = models.BinaryField(null=True, editable=False)
+    pdf_pages = models.PositiveSmallIntegerField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    objects = OrgManager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="reviewpack_org_created"),
+            models.Index(fields=["expires_at"], name="reviewpack_expires"),
+        ]
+        constraints = [
+            # One pack in the making per unit and period: a second request gets the first one's progress.
+            models.UniqueConstraint(
+                fields=["organization", "unit", "period_kind", "period"],
+                condition=Q(status__in=["queued", "running"]),
+                name="reviewpack_one_active_per_unit_period",
+                violation_error_message="A pack for this unit and period is already being made.",
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="reviewpack_progress_at_most_100"),
+            models.CheckConstraint(
+                condition=~Q(status="done") | (Q(pdf__isnull=False) & Q(xlsx__isnull=False)),
+                name="reviewpack_done_has_files",
+                violation_error_message="A ready pack has its PDF and its spreadsheet.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review pack of {self.unit_id} for {self.period_kind} {self.period:%Y-%m} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in REVIEW_PACK_ACTIVE

@@ -56,3 +56,36 @@ def notifications_send(limit: int = 500) -> int:
     if report.more:
         notifications_send.delay(limit=limit)
     return report.sent
+
+
+@shared_task(acks_late=True, **PER_ORGANIZATION)
+def review_pack_build(*, organization_id: int, pack_id: int) -> str:
+    """Make a review pack (no automatic retry: a failed build is marked failed with its reason, and asked for
+    again by a person). Safe to run twice: only the run that claims the queued pack makes it."""
+    from coaching.review_packs import review_pack_build as build
+
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return "gone"
+    with organization_scope(organization):
+        pack = build(organization=organization, pack_id=pack_id)
+        return "not claimed" if pack is None else pack.status
+
+
+@shared_task(acks_late=True)
+def review_packs_expire() -> int:
+    """Beat, nightly: publish one clean-up of review packs per organization; returns how many."""
+    return publish_per_organization(review_packs_expire_organization)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3,
+             **PER_ORGANIZATION)  # fmt: skip
+def review_packs_expire_organization(*, organization_id: int) -> int:
+    """Delete the organization's review packs older than 90 days (and end lost builds as failed)."""
+    from coaching.review_packs import review_packs_expire as expire
+
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return 0
+    with organization_scope(organization):
+        return expire(organization=organization)

@@ -174,6 +174,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "coaching.tasks.notifications_send",
         "schedule": crontab(minute="*"),
     },
+    # Review packs are kept 90 days (coaching/review_packs.py).
+    "review-packs-expire": {
+        "task": "coaching.tasks.review_packs_expire",
+        "schedule": crontab(hour=3, minute=40),
+    },
     # The growing log-in cool-off reads one day of failures; older ones are only kept so long.
     "login-failures-prune": {
         "task": "bsc.tasks.login_failures_prune",

@@ -1,0 +1,350 @@
+"""What a review pack shows, read once and prepared for display (the PDF template and the spreadsheet only print
+these): the unit's map coloured by the period's objective statuses, its scorecard, the heat map of its sub-units,
+its red and amber KPIs with their comments, its open action items, the coach's last notes on it and the
+accountability figures. A fixed number of queries whatever the number of KPIs or sub-units."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db.models import F
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from bsc import map_svg, org_calendar
+from bsc.models import Membership, Objective, Organization, OrgUnit, Perspective, Scorecard
+from bsc.selectors import strategy_map
+from coaching.accountability_display import METRIC_LABELS, figure_cell
+from coaching.models import ActionItem, ActionItemStatus, CoachingSession, SessionStatus
+from coaching.rendering import markdown_html
+from coaching.selectors import METRICS, accountability
+from kpis.models import Measurement, ObjectiveScore, PerspectiveScore, ScorecardScore
+from kpis.scorecard_display import (
+    KpiLine,
+    Light,
+    ScorecardDisplay,
+    light,
+    percent,
+    scorecard_display,
+    share_percent,
+)
+from kpis.selectors import scorecard_rows
+
+# How far below the pack's unit the heat map goes: its sub-units and theirs (a pack for the top of a large
+# organization stays a few pages; the page says how many units further down it leaves out).
+HEAT_MAP_LEVELS = 2
+ATTENTION = ("red", "amber")
+
+Progress = Callable[[int, str], None]
+
+
+@dataclass
+class HeatCell:
+    score: str
+    light: Light
+    coverage: str
+    absent: bool = False  # the unit's scorecard has no perspective of that name
+
+
+@dataclass
+class HeatLine:
+    name: str
+    depth: int  # 1 for the pack unit's sub-units, 2 for theirs
+    card: HeatCell
+    cells: list[HeatCell]
+
+
+@dataclass
+class HeatMap:
+    columns: list[str]
+    lines: list[HeatLine]
+    left_out: int = 0  # units further down than HEAT_MAP_LEVELS
+
+
+@dataclass
+class AttentionKpi:
+    line: KpiLine
+    objective: str
+    owner: str
+    comment: str
+    comment_period: str  # the month of the comment, in a quarter or a year
+
+
+@dataclass
+class OpenItem:
+    title: str
+    owner: str
+    due: date
+    overdue: bool
+    about: str  # the KPI or objective it serves
+
+
+@dataclass
+class LastSession:
+    kind: str
+    coach: str
+    held_on: date
+    notes: SafeString
+    notes_text: str
+    wins: str
+    challenges: str
+
+
+@dataclass
+class AccountabilityLine:
+    label: str
+    depth: int
+    cells: list  # coaching.accountability_display.FigureCell per metric
+
+
+@dataclass
+class PackContent:
+    organization: str
+    unit: str
+    kind: str
+    period: date
+    period_label: str
+    period_span: str
+    generated_at: datetime
+    requested_by: str
+    scorecard: ScorecardDisplay
+    map_svg: SafeString
+    map_legend: list[Light]
+    heat_map: HeatMap
+    attention: list[AttentionKpi]
+    action_items: list[OpenItem]
+    last_session: LastSession | None
+    accountability_months: str
+    accountability_metrics: list[str]
+    accountability: list[AccountabilityLine] = field(default_factory=list)
+
+
+def _heat_cell(row) -> HeatCell:
+    if row is None:
+        return HeatCell("—", light(None), "")
+    coverage = share_percent(row.coverage) if row.score is not None else ""
+    return HeatCell(percent(row.score), light(row.status), coverage)
+
+
+def subunit_heat_map(*, organization: Organization, unit: OrgUnit, kind: str, period: date) -> HeatMap:
+    """The units below `unit` (HEAT_MAP_LEVELS deep, in tree order) against the perspectives (the unit's own in
+    their order, then any other name the sub-units use), each cell the stored perspective score for the period.
+    Three queries. The dashboard's heat map (kpis/dashboard.py) was not yet in the tree when this was written."""
+    org_id = organization.pk
+    below = list(
+        OrgUnit.objects.for_organization(org_id)
+        .filter(path__startswith=unit.path, depth__gt=unit.depth)
+        .order_by("path")
+        .values("id", "name", "path", "depth", "parent_id")
+    )
+    shown = [u for u in below if u["depth"] - unit.depth <= HEAT_MAP_LEVELS]
+    ids = [u["id"] for u in shown] + [unit.pk]
+    perspectives = list(
+        Perspective.objects.for_organization(org_id)
+        .filter(scorecard__unit__in=ids)
+        .values("id", "name", "order", "scorecard__unit_id")
+        .order_by("order", "id")
+    )
+    columns = [p["name"] for p in perspectives if p["scorecard__unit_id"] == unit.pk]
+    columns += sorted({p["name"] for p in perspectives} - set(columns))
+    stored = {
+        s.perspective_id: s
+        for s in PerspectiveScore.objects.for_organization(org_id).filter(
+            perspective__in=[p["id"] for p in perspectives], period_kind=kind, period=period
+        )
+    }
+    cards = {
+        s.unit_id: s
+        for s in ScorecardScore.objects.for_organization(org_id)
+        .filter(scorecard__unit__in=ids, period_kind=kind, period=period)
+        .annotate(unit_id=F("scorecard__unit_id"))
+    }
+    by_unit: dict[int, dict[str, int]] = {}
+    for p in perspectives:
+        by_unit.setdefault(p["scorecard__unit_id"], {})[p["name"]] = p["id"]
+    # Siblings by name within their parent, as the unit tree shows them.
+    children: dict[int | None, list[dict]] = {}
+    for u in shown:
+        children.setdefault(u["parent_id"], []).append(u)
+    ordered: list[dict] = []
+
+    def walk(parent_id: int) -> None:
+        for child in sorted(children.get(parent_id, []), key=lambda u: u["name"].lower()):
+            ordered.append(child)
+            walk(child["id"])
+
+    walk(unit.pk)
+    lines = []
+    for u in ordered:
+        own = by_unit.get(u["id"], {})
+        cells = []
+        for name in columns:
+            if name not in own:
+                cells.append(HeatCell("", light(None), "", absent=True))
+            else:
+                cells.append(_heat_cell(stored.get(own[name])))
+        lines.append(HeatLine(u["name"], u["depth"] - unit.depth, _heat_cell(cards.get(u["id"])), cells))
+    return HeatMap(columns, lines, left_out=len(below) - len(shown))
+
+
+def _map_svg(*, scorecard: Scorecard, kind: str, period: date) -> str:
+    """The unit's strategy map with each card coloured by its objective's stored status for the period."""
+    data = strategy_map(scorecard=scorecard)
+    statuses = dict(
+        ObjectiveScore.objects.for_organization(scorecard.organization_id)
+        .filter(objective__scorecard=scorecard, period_kind=kind, period=period)
+        .values_list("objective_id", "status")
+    )
+    for objective in data["objectives"]:
+        objective["status"] = statuses.get(objective["id"], "grey")
+    return map_svg.render(data)
+
+
+def _attention(*, organization: Organization, display: ScorecardDisplay, months: tuple[date, ...], rows) -> list:
+    """The red KPIs, then the amber ones (lowest score first), each with the latest comment of the period."""
+    lines: list[tuple[KpiLine, str]] = []
+    for perspective in display.perspectives:
+        for objective in perspective.children:
+            lines += [(line, objective.name) for line in objective.kpis if line.light.status in ATTENTION]
+    lines += [(line, "") for line in display.unlinked if line.light.status in ATTENTION]
+    comments: dict[int, tuple[date, str]] = {}
+    for kpi_id, month, comment in (
+        Measurement.objects.for_organization(organization)
+        .filter(kpi__in=[line.pk for line, _ in lines], period__in=months)
+        .exclude(comment="")
+        .order_by("kpi_id", "period")
+        .values_list("kpi_id", "period", "comment")
+    ):
+        comments[kpi_id] = (month, comment)  # the latest month's wins
+    owners = {row.kpi.pk: row.kpi.owner.display_name if row.kpi.owner else "" for row in rows}
+    scores = {row.kpi.pk: row.score.score for row in rows if row.score is not None and row.score.score is not None}
+    rank = {status: i for i, status in enumerate(ATTENTION)}
+    lines.sort(key=lambda pair: (rank[pair[0].light.status], scores.get(pair[0].pk, 0), pair[0].code))
+    result = []
+    for line, objective in lines:
+        month, comment = comments.get(line.pk, (None, ""))
+        result.append(
+            AttentionKpi(
+                line=line,
+                objective=objective,
+                owner=owners.get(line.pk, ""),
+                comment=comment,
+                comment_period=org_calendar.month_label(month) if month and len(months) > 1 else "",
+            )
+        )
+    return result
+
+
+def _action_items(*, organization: Organization, unit: OrgUnit, today: date) -> list[OpenItem]:
+    items = (
+        ActionItem.objects.for_organization(organization)
+        .filter(unit=unit, status=ActionItemStatus.OPEN)
+        .select_related("owner", "kpi", "objective")
+        .order_by("due_date", "id")
+    )
+    return [
+        OpenItem(
+            title=item.title,
+            owner=item.owner.display_name,
+            due=item.due_date,
+            overdue=item.is_overdue(today),
+            about=(f"{item.kpi.code} {item.kpi.name}" if item.kpi else item.objective.name if item.objective else ""),
+        )
+        for item in items
+    ]
+
+
+def _last_session(*, organization: Organization, unit: OrgUnit, until: datetime) -> LastSession | None:
+    """The unit's last held session before `until` (the end of the month after the period: the review of a
+    month is held in the next one)."""
+    session = (
+        CoachingSession.objects.for_organization(organization)
+        .filter(unit=unit, status=SessionStatus.HELD, held_at__lt=until)
+        .select_related("coach")
+        .order_by("-held_at", "-id")
+        .first()
+    )
+    if session is None:
+        return None
+    return LastSession(
+        kind=session.get_kind_display(),
+        coach=session.coach.display_name,
+        held_on=timezone.localtime(session.held_at, org_calendar.zone(organization)).date(),
+        notes=markdown_html(session.notes),
+        notes_text=session.notes,
+        wins=session.wins,
+        challenges=session.challenges,
+    )
+
+
+def _accountability(*, organization: Organization, unit: OrgUnit, membership: Membership):
+    """The accountability figures of the unit and the units below it, as far as the requester may see them:
+    the latest month with a figure of each metric, over the 12 months ending with the month now due."""
+    result = accountability(organization=organization, membership=membership)
+    months = result.months
+    lines = [
+        AccountabilityLine(
+            row.subject.name,
+            row.subject.depth - unit.depth,
+            [figure_cell(metric, getattr(row.figures, metric), months) for metric in METRICS],
+        )
+        for row in result.units
+        if row.subject.path.startswith(unit.path)
+    ]
+    span = f"{org_calendar.month_label(months[0])} to {org_calendar.month_label(months[-1])}"
+    return span, lines
+
+
+def review_pack_content(
+    *,
+    organization: Organization,
+    unit: OrgUnit,
+    kind: str,
+    period: date,
+    membership: Membership,
+    progress: Progress = lambda percent, step: None,
+) -> PackContent:
+    """Everything the pack shows, step by step (`progress(percent, step)` after each)."""
+    fiscal_start = organization.fiscal_year_start_month
+    months = org_calendar.window_months(kind, period, fiscal_start)
+    progress(10, "Reading the scorecard")
+    view = scorecard_rows(organization=organization, unit=unit, kind=kind, month=period)
+    display = scorecard_display(view, kind=kind)
+    progress(20, "Drawing the strategy map")
+    svg = _map_svg(scorecard=view.scorecard, kind=kind, period=period)
+    progress(30, "Reading the sub-units' scores")
+    heat_map = subunit_heat_map(organization=organization, unit=unit, kind=kind, period=period)
+    progress(40, "Collecting the red and amber KPIs, action items and coaching notes")
+    rows = [row for p in view.perspectives for o in p.objectives for row in o.kpis] + view.unlinked
+    attention = _attention(organization=organization, display=display, months=months, rows=rows)
+    items = _action_items(organization=organization, unit=unit, today=org_calendar.today(organization))
+    until = org_calendar.local_midnight(org_calendar.month_shift(months[-1], 2), organization)
+    session = _last_session(organization=organization, unit=unit, until=until)
+    progress(50, "Reading the accountability figures")
+    span, lines = _accountability(organization=organization, unit=unit, membership=membership)
+    return PackContent(
+        organization=organization.name,
+        unit=unit.name,
+        kind=kind,
+        period=period,
+        period_label=org_calendar.period_label(kind, period, fiscal_start),
+        period_span=org_calendar.period_span(kind, period),
+        generated_at=timezone.localtime(org_calendar.now(), org_calendar.zone(organization)),
+        requested_by=membership.user.display_name,
+        scorecard=display,
+        map_svg=SafeString(svg),  # built by ElementTree, which quotes every name (bsc/map_svg.py)
+        map_legend=[light(status) for status in ("green", "amber", "red", "grey")],
+        heat_map=heat_map,
+        attention=attention,
+        action_items=items,
+        last_session=session,
+        accountability_months=span,
+        accountability_metrics=[METRIC_LABELS[metric] for metric in METRICS],
+        accountability=lines,
+    )
+
+
+def objective_count(*, scorecard: Scorecard) -> int:
+    return Objective.objects.for_organization(scorecard.organization_id).filter(scorecard=scorecard).count()
