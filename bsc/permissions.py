@@ -26,6 +26,7 @@ class Action(enum.Enum):
     WRITE_ACTION_ITEMS = "create and edit action items"
     UPDATE_ACTION_ITEM_STATUS = "update the status of an action item"
     READ = "read dashboards and maps"
+    REVIEW_PACKS = "request and download review packs"
 
 
 _EVERYONE = frozenset(Role)
@@ -40,6 +41,8 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.WRITE_ACTION_ITEMS: frozenset({Role.ADMIN, Role.EXECUTIVE, Role.COACH}),
     Action.UPDATE_ACTION_ITEM_STATUS: frozenset({Role.ADMIN, Role.EXECUTIVE, Role.COACH}),
     Action.READ: _EVERYONE,
+    # A pack carries the coach's notes and the action items of its unit: the roles that prepare the monthly review.
+    Action.REVIEW_PACKS: frozenset({Role.ADMIN, Role.EXECUTIVE, Role.COACH}),
 }
 
 
