@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from bsc.permissions import Action, require
-from coaching.models import ActionItem, Cadence, CoachingSession, Notification
+from coaching.models import ActionItem, Cadence, CoachingSession, Notification, ReviewPack
 
 
 def get_session_for_member(request, pk: int, *, write: bool = False) -> CoachingSession:
@@ -58,3 +58,19 @@ def get_notification_for_member(request, pk: int) -> Notification:
     if notification is None:
         raise Http404("No such notification.")
     return notification
+
+
+def get_review_pack_for_member(request, pk: int) -> ReviewPack:
+    """One of the organization's review packs (without its files): 404 for another organization's id, 403 for a
+    role that may not request or download packs."""
+    pack = (
+        ReviewPack.objects.for_organization(request.organization)
+        .select_related("unit", "requested_by")
+        .defer("pdf", "xlsx")
+        .filter(pk=pk)
+        .first()
+    )
+    if pack is None:
+        raise Http404("No such review pack.")
+    require(request.membership, Action.REVIEW_PACKS)
+    return pack

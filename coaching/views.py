@@ -44,6 +44,7 @@ def coaching_index(request):
     figures = accountability_page(accountability(organization=request.organization, membership=membership))
     context = {
         "may_schedule": may_schedule(membership), "upcoming": upcoming, "recent": recent, "figures": figures,
+        "may_review_packs": can(membership, Action.REVIEW_PACKS),
     }  # fmt: skip
     return render(request, "coaching/index.html", context)
 

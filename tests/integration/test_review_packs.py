@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import io
 import subprocess
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from openpyxl import load_workbook
 
+from bsc.models import Role
 from bsc.tenancy import organization_scope
 from coaching import review_packs
 from coaching.models import ReviewPack
 from kpis.models import KpiScore, PerspectiveScore, ScorecardScore
 from kpis.scorecard_display import percent
+from tests import factories
 from tests.conftest import SCREENSHOTS
 from tests.review_pack_data import FORMULA_COMMENT, OCTOBER, review_pack_world
 
@@ -114,3 +119,123 @@ def test_a_pack_holds_every_section_with_the_stored_figures(world, pack_world):
     ]  # fmt: skip
     notes = list(book["Coaching notes"].iter_rows(min_row=2, values_only=True))
     assert notes[0][4] == "Two green months in a row on quality."
+
+
+def test_a_second_request_while_one_is_being_made_gets_the_first(world, pack_world):
+    first = request_pack(world)
+    again = request_pack(world, by=factories.add_member(world.org_a, Role.EXECUTIVE).user)
+    assert first.created and not again.created and again.pack.pk == first.pack.pk
+    with organization_scope(world.org_a):
+        assert ReviewPack.objects.count() == 1
+    build(world, first.pack)
+    third = request_pack(world)  # the first is ready: a new one is made
+    assert third.created and third.pack.pk != first.pack.pk
+
+
+@pytest.mark.parametrize(
+    ("kind", "period", "message"),
+    [
+        ("month", date(2027, 3, 1), "No scores are stored for Mar 2027: the organization's data runs from"),
+        ("quarter", date(2026, 11, 1), "2026-11 does not start a fiscal quarter: name it by its first month, 2026-10"),
+    ],
+)
+def test_a_period_outside_the_data_is_refused_and_nothing_is_made(world, pack_world, kind, period, message):
+    with pytest.raises(ValidationError) as refused:
+        request_pack(world, kind=kind, period=period)
+    assert refused.value.message_dict["period"][0].startswith(message)
+    with organization_scope(world.org_a):
+        assert not ReviewPack.objects.exists()
+
+
+def test_a_unit_without_a_map_is_refused(world, pack_world):
+    lone = factories.make_unit(world.org_a, "Night shift", parent=world.company_a)
+    with pytest.raises(ValidationError) as refused:
+        request_pack(world, lone)
+    assert refused.value.message_dict["unit"] == [
+        "Night shift has no strategy map yet: add its objectives before asking for a review pack."
+    ]
+
+
+def test_a_failed_build_ends_failed_with_its_reason_and_no_file(world, pack_world, monkeypatch):
+    pack = request_pack(world).pack
+
+    def broken(content):
+        raise RuntimeError("the layout engine ran out of paper")
+
+    monkeypatch.setattr("coaching.review_pack_files.pack_pdf", broken)
+    pack = build(world, pack)
+    assert pack.status == "failed" and pack.pdf is None and pack.xlsx is None
+    assert pack.error.startswith("The pack could not be made (RuntimeError: the layout engine ran out of paper).")
+    assert build(world, pack) is None  # a second run of the task leaves a failed pack alone
+
+
+def test_packs_older_than_90_days_are_deleted_and_lost_builds_end_failed(world, pack_world):
+    done = build(world, request_pack(world).pack)
+    lost = request_pack(world, world.division_a).pack
+    with organization_scope(world.org_a):
+        ReviewPack.objects.filter(pk=done.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+        ReviewPack.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(days=1))
+        assert review_packs.review_packs_expire(organization=world.org_a) == 1
+        lost.refresh_from_db()
+        assert not ReviewPack.objects.filter(pk=done.pk).exists()
+    assert (lost.status, lost.error) == ("failed", "The pack was never finished (its task was lost); ask for it again.")
+
+
+# --- The page ----------------------------------------------------------------------------------------------
+
+
+def page_url(world, *parts) -> str:
+    return "/o/acme/review-packs/" + "".join(f"{part}/" for part in parts)
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.EXECUTIVE, Role.COACH])
+def test_admins_executives_and_coaches_ask_for_a_pack_on_the_page(client, world, pack_world, member_of_role, role):
+    client.force_login(member_of_role(role))
+    assert client.get(page_url(world)).status_code == 200
+    response = client.post(
+        page_url(world), {"unit": world.company_a.pk, "kind": "month", "period": "2026-10"}, follow=True
+    )
+    assert "The review pack of Acme Manufacturing, Oct 2026 is being made" in response.content.decode()
+    again = client.post(
+        page_url(world), {"unit": world.company_a.pk, "kind": "month", "period": "2026-10"}, follow=True
+    )
+    assert "is already being made: its progress is below." in again.content.decode()
+    with organization_scope(world.org_a):
+        pack = ReviewPack.objects.get()
+    row = client.get(page_url(world, pack.pk), HTTP_HX_REQUEST="true").content.decode()
+    assert 'hx-trigger="every 1s"' in row and "Waiting for a worker" in row
+    assert client.get(page_url(world, pack.pk, "pdf")).status_code == 404  # not ready yet
+    build(world, pack)
+    row = client.get(page_url(world, pack.pk), HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in row and "Ready" in row
+    download = client.get(page_url(world, pack.pk, "pdf"))
+    assert download["Content-Type"] == "application/pdf"
+    assert 'filename="review-pack-acme-manufacturing-month-2026-10.pdf"' in download["Content-Disposition"]
+    assert pdf_pages(download.content) >= 6
+
+
+def test_the_form_names_what_is_wrong(client, world, pack_world):
+    client.force_login(world.admin_a)
+    response = client.post(page_url(world), {"unit": world.company_a.pk, "kind": "month", "period": "2030-01"})
+    assert response.status_code == 400
+    assert "No scores are stored for Jan 2030: the organization&#x27;s data runs from" in response.content.decode()
+    response = client.post(page_url(world), {"unit": world.unit_b.pk, "kind": "month", "period": "2026-10"})
+    assert response.status_code == 400 and "Select a valid choice." in response.content.decode()
+    with organization_scope(world.org_a):
+        assert not ReviewPack.objects.exists()
+
+
+@pytest.mark.parametrize("role", [Role.DEPARTMENT_HEAD, Role.VIEWER])
+def test_department_heads_and_viewers_may_not(client, world, pack_world, member_of_role, role):
+    pack = build(world, request_pack(world).pack)
+    client.force_login(member_of_role(role))
+    assert client.get(page_url(world)).status_code == 403
+    assert client.post(page_url(world), {"unit": world.company_a.pk, "period": "2026-10"}).status_code == 403
+    assert client.get(page_url(world, pack.pk, "pdf")).status_code == 403
+
+
+def test_another_organizations_pack_is_a_404(client, world, pack_world):
+    pack = build(world, request_pack(world).pack)
+    client.force_login(world.member_b)
+    assert client.get(f"/o/globex/review-packs/{pack.pk}/pdf/").status_code == 404
+    assert client.get(f"/o/globex/review-packs/{pack.pk}/").status_code == 404
