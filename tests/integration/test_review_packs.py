@@ -22,7 +22,7 @@ from coaching.models import ReviewPack
 from kpis.models import KpiScore, PerspectiveScore, ScorecardScore
 from kpis.scorecard_display import percent
 from tests import factories
-from tests.conftest import SCREENSHOTS
+from tests.conftest import SCREENSHOTS, wait_for
 from tests.review_pack_data import FORMULA_COMMENT, OCTOBER, review_pack_world
 
 API = "/api/v1/o/acme/"
@@ -239,3 +239,26 @@ def test_another_organizations_pack_is_a_404(client, world, pack_world):
     client.force_login(world.member_b)
     assert client.get(f"/o/globex/review-packs/{pack.pk}/pdf/").status_code == 404
     assert client.get(f"/o/globex/review-packs/{pack.pk}/").status_code == 404
+
+
+# --- With a real Celery worker -----------------------------------------------------------------------------
+
+
+def test_a_worker_makes_the_pack_reporting_its_progress(world, pack_world, celery_worker_process):
+    asked = request_pack(world)  # committed at once (transactional test): its build is published
+    seen = set()
+
+    def ready():
+        with organization_scope(world.org_a):
+            pack = ReviewPack.objects.defer("pdf", "xlsx").get(pk=asked.pack.pk)
+        seen.add((pack.status, pack.progress))
+        return pack if pack.status in ("done", "failed") else None
+
+    pack = wait_for(ready, timeout=120, interval=0.05, message="the worker to make the pack")
+    assert (pack.status, pack.error) == ("done", "")
+    assert {status for status, _ in seen} <= {"queued", "running", "done"}
+    assert any(0 < progress < 100 for status, progress in seen if status == "running")  # the page had a bar to show
+    with organization_scope(world.org_a):
+        pack = ReviewPack.objects.get(pk=pack.pk)
+    assert pdf_pages(bytes(pack.pdf)) == pack.pdf_pages >= 6
+    assert load_workbook(io.BytesIO(bytes(pack.xlsx))).sheetnames[0] == "Summary"
