@@ -15,6 +15,14 @@ KIND_CHOICES = ((cal.MONTH, "Month"), (cal.QUARTER, "Quarter"), (cal.YEAR, "Year
 KIND_NOUNS = {cal.MONTH: "month", cal.QUARTER: "quarter", cal.YEAR: "year"}
 
 
+class PeriodRefused(ValueError):
+    """A kind or period the map cannot show; `field` names the parameter at fault ("kind" or "period")."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True)
 class MapPeriod:
     kind: str
@@ -58,22 +66,32 @@ def map_period_default(organization) -> MapPeriod:
 
 
 def _checked(organization, kind: str | None, text: str | None, months: tuple[date, date] | None) -> MapPeriod:
-    """The period named by the parameters, or ValueError with what is wrong with them."""
+    """The period named by the parameters, or PeriodRefused with what is wrong with them."""
     fiscal_start = organization.fiscal_year_start_month
-    kind = cal.parse_kind(kind or cal.MONTH)
+    try:
+        kind = cal.parse_kind(kind or cal.MONTH)
+    except ValueError as error:
+        raise PeriodRefused("kind", str(error)) from None
     due = cal.due_month(organization)
-    period = _period(kind, due if text is None else cal.parse_period(text), fiscal_start)
+    try:
+        month = due if text is None else cal.parse_period(text)
+    except ValueError as error:
+        raise PeriodRefused("period", str(error)) from None
+    if month.year < 1000:  # no organization's data, and fiscal arithmetic would leave the calendar
+        raise PeriodRefused("period", f"{text.strip()} is before the organization's data.")
+    period = _period(kind, month, fiscal_start)
     latest = _period(kind, due, fiscal_start)
     if period.start > latest.start:
         where = "the month now due" if kind == cal.MONTH else f"the {KIND_NOUNS[kind]} of the month now due"
-        raise ValueError(
+        raise PeriodRefused(
+            "period",
             f"{period.label} has no scores yet: the latest {KIND_NOUNS[kind]} the map can show is {latest.label}, "
-            f"{where} ({cal.month_label(due)})."
+            f"{where} ({cal.month_label(due)}).",
         )
     last_month = cal.month_shift(period.start, cal.KIND_STEPS[kind] - 1)
     if months is not None and last_month < months[0]:
-        raise ValueError(
-            f"{period.label} is before the organization's data, which begins in {cal.month_label(months[0])}."
+        raise PeriodRefused(
+            "period", f"{period.label} is before the organization's data, which begins in {cal.month_label(months[0])}."
         )
     return period
 
@@ -111,8 +129,8 @@ def map_period_choose(organization, *, kind: str | None, period: str | None) -> 
 
 
 def map_period_parse(organization, *, kind: str | None, period: str | None) -> MapPeriod:
-    """The period the SVG export was asked for (both missing: the month now due); ValueError with a message for a
-    malformed kind or period, one before the organization's data or after the month now due."""
+    """The period the SVG export or the API was asked for (both missing: the month now due); PeriodRefused with a
+    message for a malformed kind or period, one before the organization's data or after the month now due."""
     if kind is None and period is None:
         return map_period_default(organization)
     return _checked(organization, kind, period, score_months(organization=organization))

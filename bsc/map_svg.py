@@ -8,7 +8,7 @@ import re
 import textwrap
 import xml.etree.ElementTree as ET
 
-from bsc.statuses import STATUS_COLOURS, STATUS_LABELS, STATUS_SHAPES, STATUSES
+from bsc.statuses import STATUS_COLOURS, STATUS_INK, STATUS_LABELS, STATUS_SHAPES, STATUSES
 
 # Geometry shared with static/js/strategy_map.js (keep the two in step).
 LABEL_WIDTH = 150
@@ -146,6 +146,6 @@ def render(strategy_map: dict, *, title: str = "", period: str = "", legend: boo
         if legend:  # the status's shape in the card's corner, so the colour is never the only sign
             _element(
                 card, "text", STATUS_SHAPES[status], class_="status-shape", x=x + CARD_WIDTH - 12, y=y + 17,
-                text_anchor="middle", font_size=13, fill=colour,
+                text_anchor="middle", font_size=13, fill=STATUS_INK[status],
             )  # fmt: skip
     return ET.tostring(svg, encoding="unicode", short_empty_elements=True)

@@ -16,7 +16,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import serializers, viewsets
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -24,6 +24,7 @@ from bsc import events, map_svg, selectors, strategy
 from bsc.api.base import OrganizationScopedMixin, id_filter, id_param
 from bsc.api.schema import StaleMapSerializer
 from bsc.api.serializers import ApiModelSerializer, OrganizationRelatedField
+from bsc.map_periods import PeriodRefused, map_period_parse
 from bsc.models import CauseEffectLink, Initiative, Objective, Perspective, Scorecard, User
 from bsc.permissions import Action
 
@@ -299,7 +300,22 @@ class MapWriteMixin(OrganizationScopedMixin):
 @extend_schema(tags=["scorecards"])
 @extend_schema_view(
     list=extend_schema(parameters=[id_filter("unit", "Only this unit's.")]),
-    retrieve=extend_schema(responses=StrategyMapSerializer),
+    retrieve=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "kind",
+                {"type": "string", "enum": ["month", "quarter", "year"]},
+                description="The kind of period the objectives' statuses are for (default month).",
+            ),
+            OpenApiParameter(
+                "period",
+                {"type": "string", "pattern": "^[1-9][0-9]{3}-(0[1-9]|1[0-2])$", "example": "2026-03"},
+                description="YYYY-MM, any month of the period (default: the month now due). A period before the "
+                "organization's data or after the month now due is a 400.",
+            ),
+        ],
+        responses=StrategyMapSerializer,
+    ),
 )
 class ScorecardViewSet(MapWriteMixin, viewsets.ReadOnlyModelViewSet):
     """Each unit's scorecard. One scorecard is the whole strategy map: bands, cards and arrows, with the
@@ -318,7 +334,16 @@ class ScorecardViewSet(MapWriteMixin, viewsets.ReadOnlyModelViewSet):
         return scorecards if unit_id is None else scorecards.filter(unit_id=unit_id)
 
     def retrieve(self, request, *args, **kwargs):
-        return Response(selectors.strategy_map(scorecard=self.get_object()))
+        """The map with each objective's stored status for a period (?kind=&period=, as the map page)."""
+        scorecard = self.get_object()
+        params = request.query_params
+        try:
+            period = map_period_parse(
+                self.organization, kind=params.get("kind") or None, period=params.get("period") or None
+            )
+        except PeriodRefused as refused:
+            raise exceptions.ValidationError({refused.field: [str(refused)]}) from None
+        return Response(selectors.strategy_map(scorecard=scorecard, kind=period.kind, period=period.start))
 
     @extend_schema(request=VersionSerializer, responses=StrategyMapSerializer)
     @action(detail=True, methods=["post"], url_path="copy-parent")

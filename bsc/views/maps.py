@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from bsc import events, map_svg
 from bsc.access import member_view
-from bsc.map_periods import KIND_CHOICES, map_period_choose, map_period_parse
+from bsc.map_periods import KIND_CHOICES, map_period_choose, map_period_default, map_period_parse
 from bsc.permissions import Action, can
 from bsc.selectors import org_unit_tree, parent_objectives, scorecard_for_unit, strategy_map
 from bsc.statuses import STATUS_COLOURS, STATUS_LABELS, STATUS_SHAPES, STATUSES
@@ -51,7 +51,12 @@ def strategy_map_page(request, unit_id: int):
             "can_edit": can_edit,
             "parent_objectives": parent_objectives(scorecard=scorecard),
             "has_parent": scorecard.unit.parent_id is not None,
-            "period": {"kind": period.kind, "period": f"{period.start:%Y-%m}", "label": period.label},
+            "period": {
+                "kind": period.kind,
+                "period": f"{period.start:%Y-%m}",
+                "label": period.label,
+                "due_label": map_period_default(request.organization).label,  # the panel's KPI statuses are for it
+            },
         },
         "svg": map_svg.render(data),
         "can_edit": can_edit,

@@ -14,7 +14,10 @@
   const X_MAX = MAP_WIDTH - LABEL_WIDTH - CARD_WIDTH;
   const Y_MAX = BAND_HEIGHT - CARD_HEIGHT;
   const STATUS_COLOURS = { green: "#1e8a4c", amber: "#c98a00", red: "#c0392b", grey: "#9aa1ad" };
-  const STATUS_NAMES = { green: "on target", amber: "at risk", red: "off target", grey: "no data yet" };
+  // The words and shapes of bsc/statuses.py: a card shows its status's shape, never colour alone.
+  const STATUS_NAMES = { green: "On track", amber: "At risk", red: "Off track", grey: "No data" };
+  const STATUS_SHAPES = { green: "●", amber: "▲", red: "■", grey: "○" };
+  const STATUS_INK = { green: "#197a42", amber: "#865c00", red: "#c0392b", grey: "#5b6475" };
   const BAND_FILLS = ["#eef3fb", "#f4f7ee", "#fbf4ea", "#f3eef8"];
   const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -71,6 +74,7 @@
     scorecard: root.dataset.scorecard,
     mapBase: root.dataset.mapBase || "",
     parentObjectives: initial.parent_objectives || [],
+    period: initial.period || null, // {kind, period, label}: the period the cards are coloured for
     hasParent: Boolean(initial.has_parent),
     selectedLink: null, // id of the arrow picked with the mouse
     panelFor: null, // id of the objective shown in the side panel
@@ -352,8 +356,15 @@
     return result;
   }
 
+  // The map as the API has it, with the statuses of the period the page shows (not the month now due).
+  function mapPath() {
+    const p = state.period;
+    const query = p ? `?kind=${encodeURIComponent(p.kind)}&period=${encodeURIComponent(p.period)}` : "";
+    return `scorecards/${state.scorecard}/${query}`;
+  }
+
   async function reloadMap() {
-    const result = await request("GET", `scorecards/${state.scorecard}/`);
+    const result = await request("GET", mapPath());
     if (!result.ok) return;
     state.map = { ...state.map, ...result.data };
     state.pendingMoves.forEach((timer) => {
@@ -371,7 +382,7 @@
   // Once a pending score recompute is done (the "Recomputing…" badge fires scoresRecomputed), take the
   // objectives' new status colours, leaving everything else (and any move still being saved) alone.
   document.body.addEventListener("scoresRecomputed", async () => {
-    const result = await request("GET", `scorecards/${state.scorecard}/`);
+    const result = await request("GET", mapPath());
     if (!result.ok || !result.data.objectives) return;
     const fresh = new Map(result.data.objectives.map((o) => [o.id, o]));
     state.map.objectives.forEach((o) => {
@@ -497,6 +508,14 @@
       lines.forEach((line, i) => {
         svgEl("tspan", { x: x + CARD_WIDTH / 2, y: first + i * 16 }, text).textContent = i < lines.length - 1 ? line + " " : line;
       });
+      // The status as a shape in the corner (as the legend and the SVG export), and as the card's description.
+      const status = STATUS_SHAPES[o.status] ? o.status : "grey";
+      svgEl(
+        "text",
+        { class: "status-shape", x: x + CARD_WIDTH - 12, y: y + 17, "text-anchor": "middle", "font-size": 13, fill: STATUS_INK[status], "aria-hidden": "true" },
+        g,
+      ).textContent = STATUS_SHAPES[status];
+      svgEl("title", {}, g).textContent = `${STATUS_NAMES[status]}${state.period ? ` in ${state.period.label}` : ""}`;
       if (state.canEdit) {
         const handle = svgEl("circle", { class: "connector", cx: x + CARD_WIDTH, cy: y + CARD_HEIGHT / 2, r: 7 }, g);
         svgEl("title", {}, handle).textContent = `Drag onto another objective to draw an arrow from “${o.name}”`;
@@ -1250,7 +1269,9 @@
   }
 
   function statusBadge(o) {
-    return h("span", { class: `badge status-${o.status}`, text: STATUS_NAMES[o.status] || o.status });
+    const status = STATUS_SHAPES[o.status] ? o.status : "grey";
+    const period = state.period ? ` in ${state.period.label}` : "";
+    return h("span", { class: `badge status-${status}`, text: `${STATUS_SHAPES[status]} ${STATUS_NAMES[status]}${period}` });
   }
 
   function linkLists(o, editable) {
@@ -1332,6 +1353,9 @@
       "section",
       { class: "panel-section" },
       h("h3", { text: "KPIs" }),
+      kpis.length && state.period && state.period.due_label && state.period.label !== state.period.due_label
+        ? h("p", { class: "muted", text: `KPI statuses are for ${state.period.due_label}, the month now due.` })
+        : null,
       kpis.length
         ? h(
             "ul",
@@ -1340,7 +1364,7 @@
               h(
                 "li",
                 {},
-                h("span", { class: `badge status-${k.status}`, text: STATUS_NAMES[k.status] || k.status }),
+                h("span", { class: `badge status-${k.status}`, text: `${STATUS_SHAPES[k.status] || ""} ${STATUS_NAMES[k.status] || k.status}`.trim() }),
                 " ",
                 h("a", { href: `${kpiBase}${k.id}/`, text: `${k.code} · ${k.name}` }),
               ),

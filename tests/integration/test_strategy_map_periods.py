@@ -92,7 +92,8 @@ def test_the_map_of_a_month_quarter_or_year_shows_its_stored_statuses(world, cli
         shown = {o["id"]: o["status"] for o in data["objectives"]}
         assert shown == {o: rows.get(o, "grey") for o in shown}
         seen |= set(shown.values())
-        assert data["period"] == {"kind": kind, "period": f"{start:%Y-%m}", "label": label}
+        due_label = cal.month_label(scored[-1])
+        assert data["period"] == {"kind": kind, "period": f"{start:%Y-%m}", "label": label, "due_label": due_label}
         page = response.content.decode()
         assert re.search(rf"<h1>[^<]*strategy map <span [^>]*>· {re.escape(label)}</span>", page)
         assert f'.svg?kind={kind}&amp;period={start:%Y-%m}">Download SVG</a>' in page
@@ -128,6 +129,7 @@ def bad_periods(world, scored):
         ("kind=week", "“week” is not a kind of period: month, quarter or year."),
         ("period=2026-13", "“2026-13” is not a period; write it as YYYY-MM, e.g. 2026-03."),
         ("kind=month&period=soon", "“soon” is not a period"),
+        ("kind=quarter&period=0001-01", "0001-01 is before the organization's data."),
         ("period=" + "9" * 500, "“" + "9" * 59 + "…” is not a period"),
         (f"period={cal.month_shift(due, 1):%Y-%m}", f"{cal.month_label(cal.month_shift(due, 1))} has no scores yet"),
         (f"kind=year&period={cal.month_shift(due, 24):%Y-%m}", "has no scores yet: the latest year the map can show"),
@@ -187,3 +189,26 @@ def test_the_svg_carries_the_period_beside_its_title_a_legend_and_escapes_names(
     assert "".join(name.split()) == "".join(HOSTILE.split())  # the name, as text, over its wrapped lines
     shapes = [t.text for t in hostile[0].iter(f"{SVG}text") if t.get("class") == "status-shape"]
     assert shapes == ["●"]  # green in the quarter of its one value, and said with a shape too
+
+
+def test_the_map_api_reads_the_statuses_of_a_period_and_refuses_a_bad_one(world, client, scored):
+    """What the editor reloads after a change or a recompute: the map with the statuses of the page's period."""
+    client.force_login(world.viewer_a)
+    url = f"/api/v1/o/acme/scorecards/{world.company_a.scorecard.pk}/"
+    fiscal_start = world.org_a.fiscal_year_start_month
+    start = cal.window_start("quarter", scored[0], fiscal_start)
+    answer = client.get(f"{url}?kind=quarter&period={scored[0]:%Y-%m}").json()
+    rows = stored(world, "quarter", start)
+    assert {o["id"]: o["status"] for o in answer["objectives"]} == {
+        o["id"]: rows.get(o["id"], "grey") for o in answer["objectives"]
+    }
+    default = client.get(f"{url}?kind=&period=").json()  # empty is left out: the month now due
+    due_rows = stored(world, "month", scored[-1])
+    assert {o["id"]: o["status"] for o in default["objectives"]} == {
+        o["id"]: due_rows.get(o["id"], "grey") for o in default["objectives"]
+    }
+    assert client.get(f"{url}?kind=week").json() == {
+        "kind": ["“week” is not a kind of period: month, quarter or year."]
+    }
+    refused = client.get(f"{url}?period={cal.month_shift(scored[-1], 1):%Y-%m}")
+    assert refused.status_code == 400 and "has no scores yet" in refused.json()["period"][0]
