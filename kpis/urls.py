@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kpis import views, views_data_entry, views_import, views_review, views_scorecard
+from kpis import views, views_checks, views_data_entry, views_import, views_review, views_scorecard
 
 urlpatterns = [
     path("scorecards/", views_scorecard.scorecard_index, name="scorecard_index"),
@@ -25,6 +25,7 @@ urlpatterns = [
     path("scorecards/<int:unit_id>/export.csv", views_import.scorecard_export_csv, name="scorecard_export_csv"),
     path("scorecards/<int:unit_id>/export.xlsx", views_import.scorecard_export_xlsx, name="scorecard_export_xlsx"),
     path("kpis/review/", views_review.kpi_review, name="kpi_review"),
+    path("checks/", views_checks.consistency_checklist, name="consistency_checks"),
     path("data-entry/", views_data_entry.data_entry, name="data_entry"),
     path("data-entry/separator/", views_data_entry.data_entry_separator, name="data_entry_separator"),
     path("data-entry/<int:kpi_id>/", views_data_entry.data_entry_row_save, name="data_entry_row_save"),
