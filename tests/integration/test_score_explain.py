@@ -1,0 +1,134 @@
+"""The score explainer (kpis/explain.py): its figures equal the stored score on every row of a world that uses every
+scoring rule (KPIs, roll-ups, a formula, objectives, perspectives, scorecards; months, quarters and years), its
+steps are said with their numbers, and bad input is a clear 400 or 404, never another organization's data."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from bsc.tenancy import organization_scope
+from kpis import explain
+from kpis.models import KpiScore, ObjectiveScore, PerspectiveScore, ScorecardScore
+from tests.explain_world import make_explain_world
+
+D = Decimal
+LEVEL_OF = {KpiScore: "kpi", ObjectiveScore: "objective", PerspectiveScore: "perspective", ScorecardScore: "scorecard"}
+OWNER_OF = {KpiScore: "kpi_id", ObjectiveScore: "objective_id", PerspectiveScore: "perspective_id",
+            ScorecardScore: "scorecard_id"}  # fmt: skip
+
+
+@pytest.fixture
+def scored(world):
+    return make_explain_world(world)
+
+
+def explained(world, level, owner_id, kind, period):
+    with organization_scope(world.org_a):
+        return explain.explain(organization=world.org_a, level=level, id=owner_id, kind=kind, period=period)
+
+
+def test_the_explanation_of_every_stored_score_equals_it_at_every_level_and_kind(world, scored):
+    seen = set()
+    with organization_scope(world.org_a):
+        rows = [(model, row) for model in LEVEL_OF for row in model.objects.for_organization(world.org_a)]
+    for model, row in rows:
+        x = explained(world, LEVEL_OF[model], getattr(row, OWNER_OF[model]), row.period_kind, row.period)
+        figures = (x.score, x.status, x.coverage)
+        assert figures == (row.score, row.status, row.coverage), (model.__name__, row, x.steps)
+        if model is KpiScore:
+            assert (x.progress, x.actual, x.target) == (row.progress, row.actual, row.target), (row, x.steps)
+        assert x.matches and not x.note
+        seen.add((model, row.period_kind, row.status))
+    # the world reaches each level and kind, with scores and grey rows among them
+    assert {(m, k) for m, k, _ in seen} == {(m, k) for m in LEVEL_OF for k in ("month", "quarter", "year")}
+    assert {s for _, _, s in seen} == {"green", "amber", "red", "grey"}
+    assert len(rows) > 150
+
+
+def test_a_kpi_explains_its_progress_clamp_status_and_coverage_in_words(world, scored):
+    # SPD: baseline 0, target 100, Mar 95
+    x = explained(world, "kpi", scored.rollups.speed.pk, "month", date(2026, 3, 1))
+    assert [line.text for line in x.steps] == [
+        "Actual: 95.0 entered for Mar 2026.",
+        "Progress = (actual − baseline) / (target − baseline) = (95.0 − 0.0) / (100.0 − 0.0) = 95%.",
+        "Score = progress = 95% (within 0–100%, nothing to clamp).",
+        "Status: 95% is at or above the green threshold 90%: green (On track).",
+        "Coverage 100%: the KPI has its data.",
+    ]
+
+
+def test_a_quarter_aggregates_the_months_by_the_time_aggregation(world, scored):
+    x = explained(world, "kpi", scored.total.pk, "quarter", date(2026, 1, 1))
+    assert (
+        x.steps[0].text == "Actual for Q1 2026 = the total of the 2 of its 3 months with a value: 30.0 + 45.0 = 75.0."
+    )
+    assert (
+        x.steps[1].text
+        == "Target for Q1 2026 = the total of the 3 of its 3 months with a value: 40.0 + 40.0 + 40.0 = 120.0."
+    )
+    assert [(m.label, m.actual, m.target) for m in x.months] == [
+        ("Jan 2026", "30.0", "40.0"), ("Feb 2026", "—", "40.0"), ("Mar 2026", "45.0", "40.0"),
+    ]  # fmt: skip
+    assert x.score == D("0.625")
+
+
+def test_a_weighted_roll_up_shows_its_children_and_the_one_left_out(world, scored):
+    x = explained(world, "kpi", scored.weighted.pk, "month", date(2026, 3, 1))
+    assert x.steps[0].text == (
+        "Actual = the weighted average of the 1 aligned KPIs of sub-units with a value: (3 × 90.0) / (3) = 90.0. "
+        "1 without a value is left out."
+    )
+    assert [(c.name, c.included) for c in x.children] == [("MN · MN name", True), ("MX · MX name", False)]
+    assert x.coverage == D("0.75")
+    assert x.steps[-1].text == (
+        "Coverage 75%: the weight of the aligned KPIs with a value over the weight of all of them."
+    )
+
+
+def test_a_formula_names_the_values_it_took(world, scored):
+    x = explained(world, "kpi", scored.formula.pk, "month", date(2026, 1, 1))
+    assert x.steps[0].text == "Actual = CO + DIV / 3 with CO = 70.0, DIV = 70.0 = 93.333333."
+
+
+def test_an_objective_renormalises_the_weights_of_the_items_with_data(world, scored):
+    x = explained(world, "objective", scored.formula.objective_id, "month", date(2026, 1, 1))
+    names = [c.name for c in x.children]
+    assert names == ["CO · CO", "FRM · FRM name", "NONE · NONE name", "Deliver"]
+    texts = {line.step: line.text for line in x.steps}
+    assert texts["left_out"] == "Left out for missing data: NONE · NONE name (weight 1 of 4)."
+    assert texts["weights"].startswith("Weights renormalised over the items with data: CO · CO 1 / 3 = 33%,")
+    assert texts["coverage"] == "Coverage = weight with data / total weight = 3 / 4 = 75%."
+
+
+def test_a_perspective_without_data_and_an_objective_without_items_are_grey_with_a_reason(world, scored):
+    with organization_scope(world.org_a):
+        objective = scored.formula.objective.scorecard.objectives.get(name="Nothing measured yet")
+    x = explained(world, "objective", objective.pk, "month", date(2026, 1, 1))
+    assert (x.score, x.status, x.coverage) == (None, "grey", D(0))
+    assert x.steps[1].text == "Nothing to score: no KPIs and no aligned objectives. The score is grey."
+
+
+@pytest.mark.parametrize(
+    ("level", "kind", "period", "message", "not_found"),
+    [
+        ("unit", "month", date(2026, 1, 1), "“unit” is not a level of score: kpi, objective, perspective or scorecard.", False),
+        ("kpi", "week", date(2026, 1, 1), "“week” is not a kind of period: month, quarter or year.", False),
+        ("kpi", "quarter", date(2026, 2, 1), "2026-02 does not start a fiscal quarter: name it by its first month, "
+         "2026-01 for Q1 2026.", False),
+        ("kpi", "month", date(2025, 1, 1), "No score is stored for KPI SPD in Jan 2025: the organization has no values "
+         "or targets in that period (or a recompute has not reached it yet).", True),
+    ],
+)  # fmt: skip
+def test_bad_input_is_refused_with_a_message_naming_it(world, scored, level, kind, period, message, not_found):
+    with pytest.raises(explain.ExplainError) as refused:
+        explained(world, level, scored.rollups.speed.pk, kind, period)
+    assert (refused.value.message, refused.value.not_found) == (message, not_found)
+
+
+def test_another_organizations_kpi_is_not_found(world, scored):
+    with pytest.raises(explain.ExplainError) as refused, organization_scope(world.org_b):
+        explain.explain(organization=world.org_b, level="kpi", id=scored.rollups.speed.pk, kind="month",
+                        period=date(2026, 1, 1))  # fmt: skip
+    assert refused.value.not_found
+    assert refused.value.message == f"No KPI {scored.rollups.speed.pk} in this organization."
