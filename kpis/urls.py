@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kpis import views, views_checks, views_data_entry, views_import, views_review, views_scorecard
+from kpis import views, views_checks, views_data_entry, views_explain, views_import, views_review, views_scorecard
 
 urlpatterns = [
     path("scorecards/", views_scorecard.scorecard_index, name="scorecard_index"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("scorecards/<int:unit_id>/", views_scorecard.scorecard_detail, name="scorecard_detail"),
     path("scores/recomputing/", views_scorecard.scores_recomputing, name="scores_recomputing"),
     path("scores/recomputing/<int:unit_id>/", views_scorecard.scores_recomputing, name="scores_recomputing_unit"),
+    path("scores/explain/", views_explain.score_explain, name="score_explain"),
     path("kpis/", views.kpi_index, name="kpi_index"),
     path("kpis/new/", views.kpi_create, name="kpi_create"),
     path("kpis/<int:pk>/", views.kpi_detail, name="kpi_detail"),

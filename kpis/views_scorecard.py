@@ -16,6 +16,7 @@ from bsc.access import get_org_unit_for_member, member_view
 from bsc.org_calendar import due_month, month_shift
 from bsc.selectors import org_unit_tree
 from kpis import selectors
+from kpis.explain import attach_scorecard_links
 from kpis.models import PeriodKind
 from kpis.scorecard_display import (
     cascade_display,
@@ -84,10 +85,14 @@ def scorecard_detail(request, unit_id: int):
         kind = PeriodKind.MONTH
     month = _chosen_month(request)
     view = scorecard_rows(organization=organization, unit=unit, kind=kind, month=month)
+    card = scorecard_display(view, kind=kind)
+    attach_scorecard_links(
+        card, view, slug=organization.slug, kind=kind, month=month, fiscal_start=organization.fiscal_year_start_month
+    )
     context = {
         "unit": unit,
         "kind": kind,
-        "card": scorecard_display(view, kind=kind),
+        "card": card,
         "nav": period_nav(kind, month, organization.fiscal_year_start_month),
         "recomputing": recomputing_badge(
             organization=organization,

@@ -9,7 +9,7 @@ from rest_framework.routers import SimpleRouter
 from bsc.api import maps, views
 from coaching import api as coaching_api
 from kpis import api as kpi_api
-from kpis import api_checks, api_scores
+from kpis import api_checks, api_explain, api_scores
 
 router = SimpleRouter(use_regex_path=False)
 router.register("members", views.MemberViewSet, basename="api_member")
@@ -29,6 +29,7 @@ router.register("cadences", coaching_api.CadenceViewSet, basename="api_cadence")
 org_patterns = [
     path("", views.OrganizationDetailApi.as_view(), name="api_organization"),
     path("scores/", api_scores.ScoresApi.as_view(), name="api_scores"),
+    path("scores/explain/", api_explain.ScoreExplainApi.as_view(), name="api_score_explain"),
     path("kpis/<int:pk>/forecast/", api_scores.KpiForecastApi.as_view(), name="api_kpi_forecast"),
     path("checks/", api_checks.ChecksApi.as_view(), name="api_checks"),
     *router.urls,
