@@ -1,6 +1,6 @@
 """Template context for the layout: the current organization and the user's other organizations."""
 
-from bsc.permissions import Action, can, can_on_some
+from bsc.permissions import Action, can, can_on_some, sees_dashboard_first
 from bsc.selectors import membership_list_for_user
 
 
@@ -16,4 +16,5 @@ def navigation(request):
         "can_edit_strategy": can(membership, Action.EDIT_STRATEGY),
         "can_enter_some_measurements": can_on_some(membership, Action.ENTER_MEASUREMENTS),
         "can_read_some_coaching": can_on_some(membership, Action.READ_COACHING),
+        "dashboard_first": sees_dashboard_first(membership),  # the home is the dashboard: the navigation says so
     }

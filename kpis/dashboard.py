@@ -201,10 +201,17 @@ def dashboard(*, organization: Organization, unit: OrgUnit, kind: str, month: da
     )
     places: dict[str, list[int]] = defaultdict(list)
     cells: dict[tuple[int, str], Score | None] = {}
+    orders: dict[tuple[int, str], int] = {}
     for unit_id, name, order, score, status, coverage in perspectives:
         places[name].append(order)
+        orders[unit_id, name] = order
         cells[unit_id, name] = None if status is None else _score(score, status, coverage)
-    columns = sorted(places, key=lambda name: (-len(places[name]), min(places[name]), name.lower()))
+    own = {name: order for (unit_id, name), order in orders.items() if unit_id == unit.pk}
+    # The unit's own perspectives in its order, then the others' by their usual place and how many use them.
+    columns = sorted(
+        places,
+        key=lambda name: (name not in own, own.get(name, 0), min(places[name]), -len(places[name]), name.lower()),
+    )
 
     due_by_unit, entered = _due_counts(
         organization=organization,

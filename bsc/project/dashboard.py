@@ -11,14 +11,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from bsc import org_calendar
 from bsc.access import get_org_unit_for_member, member_view
 from bsc.models import OrgUnit, Scorecard
-from bsc.permissions import Action, can_on_some
-from coaching.selectors import objective_follow_up
+from bsc.permissions import Action, can_on_some, may_own_action_items
+from coaching.selectors import action_item_open_for_user, objective_follow_up
 from kpis.dashboard import Dashboard, Score, dashboard, stored_span
 from kpis.forecast import SUM
 from kpis.forecast_selectors import kpis_likely_to_miss
@@ -111,6 +110,8 @@ def render_dashboard(request, unit: OrgUnit | None = None):
         organization=organization, membership=membership, objective_ids=[o.pk for o, _ in board.red_objectives]
     )
     likely = kpis_likely_to_miss(organization=organization, unit=unit)
+    # The organization's dashboard is the home of admins, executives and coaches: their own open items stay on it.
+    mine = unit.pk == top.pk and may_own_action_items(membership)
     context = {
         "board": board,
         "unit": unit,
@@ -156,7 +157,8 @@ def render_dashboard(request, unit: OrgUnit | None = None):
         "fiscal_year_label": org_calendar.period_label(
             PeriodKind.YEAR, org_calendar.fiscal_year_months(
                 org_calendar.current_fiscal_year(organization), fiscal_start)[0], fiscal_start),
-        "now": timezone.now(),
+        "show_my_actions": mine,
+        "my_actions": action_item_open_for_user(organization=organization, user=request.user) if mine else [],
     }  # fmt: skip
     return render(request, "project/dashboard.html", context)
 

@@ -40,7 +40,7 @@ def test_leaving_data_entry_with_unsaved_values_asks_first(world, page, two_kpis
 
     page.on("dialog", on_dialog)
     entry_url = reverse("data_entry", args=["acme"])
-    home = page.locator("nav.mainnav").get_by_role("link", name="Home")
+    home = page.locator("nav.mainnav").get_by_role("link", name="Dashboard")  # an admin's home
     log_in(page, world.admin_a.email)
 
     page.goto(entry_url)  # nothing typed: leaving asks nothing

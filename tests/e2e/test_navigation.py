@@ -48,7 +48,7 @@ def test_a_viewer_walks_the_navigation_without_a_dead_end(world, open_page):
         log_in(page, world.viewer_a.email)
         page.goto(f"/o/{world.org_a.slug}/")
         nav = page.get_by_role("navigation", name="Main").get_by_role("link")
-        assert nav.all_inner_texts() == ["Home", "Strategy map", "Scorecards", "KPIs"]
+        assert nav.all_inner_texts() == ["Home", "Dashboard", "Strategy map", "Scorecards", "KPIs"]
         for label, href in [(link.inner_text(), link.get_attribute("href")) for link in nav.all()]:
             response = page.goto(href)
             assert response.status == 200, label

@@ -199,7 +199,9 @@ def test_the_dashboard_is_the_home_of_admins_executives_and_coaches(world, clien
     dashboard_first = role in (Role.ADMIN, Role.EXECUTIVE, Role.COACH)
     assert ('id="heatmap"' in home) is dashboard_first
     assert ('class="tree unit-scores"' in home) is not dashboard_first
-    assert '<a href="/o/acme/dashboard/"' in home  # everyone may read it: the navigation has it
+    # everyone may read it: the navigation has it (as the home of those who land on it)
+    assert ('<a href="/o/acme/dashboard/"' in home) is not dashboard_first
+    assert ('<a href="/o/acme/" aria-current="page">Dashboard</a>' in home) is dashboard_first
     assert client.get("/o/acme/dashboard/").status_code == 200
 
 

@@ -10,10 +10,10 @@ from bsc.models import Role
 NAVIGATION = re.compile(r'<nav class="mainnav" aria-label="Main">(.*?)</nav>', re.S)
 
 EXPECTED = {
-    Role.ADMIN: ["Home", "Dashboard", "Strategy map", "Scorecards", "KPIs", "Data entry", "Coaching", "Admin"],
-    Role.EXECUTIVE: ["Home", "Dashboard", "Strategy map", "Scorecards", "KPIs", "Data entry", "Coaching", "Units"],
+    Role.ADMIN: ["Dashboard", "Strategy map", "Scorecards", "KPIs", "Data entry", "Coaching", "Admin"],
+    Role.EXECUTIVE: ["Dashboard", "Strategy map", "Scorecards", "KPIs", "Data entry", "Coaching", "Units"],
     Role.DEPARTMENT_HEAD: ["Home", "Dashboard", "Strategy map", "Scorecards", "KPIs", "Data entry", "Coaching"],
-    Role.COACH: ["Home", "Dashboard", "Strategy map", "Scorecards", "KPIs", "Coaching"],
+    Role.COACH: ["Dashboard", "Strategy map", "Scorecards", "KPIs", "Coaching"],
     Role.VIEWER: ["Home", "Dashboard", "Strategy map", "Scorecards", "KPIs"],
 }
 
