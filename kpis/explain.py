@@ -786,15 +786,16 @@ def attach_scorecard_links(card, view, *, slug: str, kind: str, month: date, fis
     score get none)."""
     period = org_calendar.window_start(kind, month, fiscal_start)
 
-    def url(level, owner_id, stored):
-        return explain_url(slug, level, owner_id, kind, period) if stored is not None else ""
+    def link(line, level, owner_id, stored):
+        line.explain_url = explain_url(slug, level, owner_id, kind, period) if stored is not None else ""
+        line.explain_key = f"{level}-{owner_id}"
 
-    card.explain_url = url("scorecard", view.scorecard.pk, view.score)
+    link(card, "scorecard", view.scorecard.pk, view.score)
     for p_line, p in zip(card.perspectives, view.perspectives, strict=True):
-        p_line.explain_url = url("perspective", p.perspective.pk, p.score)
+        link(p_line, "perspective", p.perspective.pk, p.score)
         for o_line, o in zip(p_line.children, p.objectives, strict=True):
-            o_line.explain_url = url("objective", o.objective.pk, o.score)
+            link(o_line, "objective", o.objective.pk, o.score)
             for k_line, k in zip(o_line.kpis, o.kpis, strict=True):
-                k_line.explain_url = url("kpi", k.kpi.pk, k.score)
+                link(k_line, "kpi", k.kpi.pk, k.score)
     for k_line, k in zip(card.unlinked, view.unlinked, strict=True):
-        k_line.explain_url = url("kpi", k.kpi.pk, k.score)
+        link(k_line, "kpi", k.kpi.pk, k.score)

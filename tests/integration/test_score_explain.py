@@ -132,3 +132,134 @@ def test_another_organizations_kpi_is_not_found(world, scored):
                         period=date(2026, 1, 1))  # fmt: skip
     assert refused.value.not_found
     assert refused.value.message == f"No KPI {scored.rollups.speed.pk} in this organization."
+
+
+# --- The API ----------------------------------------------------------------------------------------------------------
+
+API = "/api/v1/o/acme/scores/explain/"
+
+
+def api_client(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def test_the_api_gives_the_explanation_with_its_steps_and_children(world, scored):
+    client = api_client(world.viewer_a)
+    objective = scored.rollups.speed.objective_id
+    answer = client.get(API, {"level": "objective", "id": objective, "period": "2026-01", "kind": "quarter"})
+    assert answer.status_code == 200, answer.json()
+    body = answer.json()
+    with organization_scope(world.org_a):
+        stored = ObjectiveScore.objects.get(objective_id=objective, period_kind="quarter", period=date(2026, 1, 1))
+    assert (body["score"], body["status"], body["coverage"]) == (str(stored.score), stored.status, str(stored.coverage))
+    assert body["stored"]["score"] == body["score"] and body["matches"] is True
+    assert body["label"] == "Q1 2026" and body["period"] == "2026-01"
+    assert [c["name"] for c in body["children"]] == ["BND · BND name", "QLT · QLT", "SPD · SPD", "SUMK · SUMK name",
+                                                     "ZLT · ZLT name"]  # fmt: skip
+    assert body["children"][0]["explain"].startswith("/o/acme/scores/explain/?level=kpi&id=")
+    assert [s["step"] for s in body["steps"]][-3:] == ["weighted", "coverage", "status"]
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "body"),
+    [
+        ({"level": "unit", "id": "1", "period": "2026-01"}, 400,
+         {"level": ["“unit” is not a level of score: kpi, objective, perspective or scorecard."]}),
+        ({"level": "kpi", "period": "2026-01"}, 400, {"id": ["Name the score's owner: ?id=<id>."]}),
+        ({"level": "kpi", "id": "x", "period": "2026-01"}, 400, {"id": ["A valid integer is required."]}),
+        ({"level": "kpi", "id": "SPD", "period": "2026-13"}, 400, None),
+        ({"level": "kpi", "id": "SPD", "period": "2026-02", "kind": "quarter"}, 400,
+         {"period": ["2026-02 does not start a fiscal quarter: name it by its first month, 2026-01 for Q1 2026."]}),
+        ({"level": "kpi", "id": "SPD", "period": "2024-01"}, 404,
+         {"detail": "No score is stored for KPI SPD in Jan 2024: the organization has no values or targets in that "
+                    "period (or a recompute has not reached it yet)."}),
+        ({"level": "kpi", "id": "999999", "period": "2026-01"}, 404, {"detail": "No KPI 999999 in this organization."}),
+    ],
+)  # fmt: skip
+def test_the_api_refuses_bad_input_naming_it(world, scored, query, status, body):
+    query = {k: (str(scored.rollups.speed.pk) if v == "SPD" else v) for k, v in query.items()}
+    answer = api_client(world.admin_a).get(API, query)
+    assert answer.status_code == status
+    if body is not None:
+        assert answer.json() == body
+    else:
+        assert list(answer.json()) == ["period"]
+
+
+def test_the_api_answers_404_for_another_organizations_score(world, scored):
+    query = {"level": "kpi", "id": scored.rollups.speed.pk, "period": "2026-01"}
+    assert api_client(world.member_b).get(API, query).status_code == 404  # not a member of acme
+    answer = api_client(world.member_b).get("/api/v1/o/globex/scores/explain/", query)
+    assert answer.status_code == 404
+    assert answer.json() == {"detail": f"No KPI {scored.rollups.speed.pk} in this organization."}
+
+
+# --- The pages --------------------------------------------------------------------------------------------------------
+
+
+def page_client(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_the_scorecard_page_offers_why_this_score_for_each_stored_score(client, world, scored):
+    page = page_client(client, world.viewer_a).get(
+        f"/o/acme/scorecards/{world.department_a.pk}/", {"period": "2026-03", "kind": "quarter"}
+    )
+    html = page.content.decode()
+    # the scorecard, its four perspectives, the objective and its five KPIs, the two KPIs of no objective
+    assert html.count('class="explain-toggle') == 1 + 4 + 1 + 5 + 2
+    assert (
+        f"/o/acme/scores/explain/?level=kpi&amp;id={scored.rollups.speed.pk}&amp;kind=quarter&amp;period=2026-01"
+        in html
+    )
+
+
+def test_the_kpi_page_offers_why_this_score_for_each_scored_month(client, world, scored):
+    html = (
+        page_client(client, world.viewer_a)
+        .get(f"/o/acme/kpis/{scored.rollups.speed.pk}/", {"until": "2026-03"})
+        .content.decode()
+    )
+    assert html.count('class="explain-toggle') == 3
+    assert f"level=kpi&amp;kind=month&amp;id={scored.rollups.speed.pk}&amp;period=2026-02" in html
+
+
+def test_the_fragment_and_the_page_show_the_steps(client, world, scored):
+    c = page_client(client, world.viewer_a)
+    url = f"/o/acme/scores/explain/?level=kpi&id={scored.rollups.speed.pk}&kind=month&period=2026-03"
+    fragment = c.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in fragment
+    assert "Progress = (actual − baseline) / (target − baseline) = (95.0 − 0.0) / (100.0 − 0.0) = 95%." in fragment
+    page = c.get(url)
+    assert page.status_code == 200 and "<h1>Why this score?</h1>" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "message"),
+    [
+        ("level=unit&id=1&period=2026-01", 400, "“unit” is not a level of score"),
+        ("level=kpi&id=1&period=2026-1x", 400, "is not a period"),
+        ("level=kpi&id=abc&period=2026-01", 400, "“abc” is not the id of a score&#x27;s owner"),
+        ("level=kpi&id=999999&period=2026-01", 404, "No KPI 999999 in this organization."),
+    ],
+)
+def test_the_page_refuses_bad_input_with_a_message_and_the_fragment_says_it_in_the_panel(
+    client, world, scored, query, status, message
+):
+    c = page_client(client, world.viewer_a)
+    page = c.get(f"/o/acme/scores/explain/?{query}")
+    assert page.status_code == status and message in page.content.decode()
+    fragment = c.get(f"/o/acme/scores/explain/?{query}", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and message in fragment.content.decode()
+
+
+def test_another_organizations_score_is_a_404_page(client, world, scored):
+    c = page_client(client, world.member_b)
+    page = c.get(f"/o/globex/scores/explain/?level=kpi&id={scored.rollups.speed.pk}&kind=month&period=2026-01")
+    assert page.status_code == 404
+    assert str(scored.rollups.speed.pk) in page.content.decode()
