@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from bsc import org_calendar as cal
 from bsc import strategy
-from bsc.models import Perspective
+from bsc.models import Perspective, Role
 from bsc.tenancy import organization_scope
 from kpis import services
 from kpis.models import ObjectiveScore
@@ -159,3 +159,17 @@ def test_a_bad_period_in_the_address_says_so_and_shows_the_month_now_due(world, 
     expect(page.get_by_role("alert")).to_have_count(0)
     screenshot(page, "strategy_map_period_year_390")
     assert_accessible(page, "strategy map on a phone, a year")
+
+
+def test_the_editor_reloads_the_statuses_of_the_period_it_shows(world, months, member_of_role, page):
+    """After a recompute (the badge's scoresRecomputed event) the editor asks the API for the page's period, so a
+    map of an earlier month keeps that month's colours rather than taking the month now due's."""
+    log_in(page, member_of_role(Role.EXECUTIVE).email)
+    page.goto(f"/o/acme/map/{world.company_a.pk}/?kind=month&period={months[0]:%Y-%m}")
+    assert status_of(page, "Grow sales") == "red"
+    with page.expect_response(re.compile(rf"/scorecards/\d+/\?kind=month&period={months[0]:%Y-%m}$")) as answer:
+        page.evaluate("document.body.dispatchEvent(new Event('scoresRecomputed'))")
+    assert answer.value.ok
+    page.wait_for_selector('#strategy-map[data-pending="0"]', state="attached")
+    assert status_of(page, "Grow sales") == "red"  # the month now due's is green
+    assert status_of(page, "Keep customers") == "green"

@@ -26,11 +26,14 @@ COLOURS = {"green": "#1e8a4c", "amber": "#c98a00", "red": "#c0392b", "grey": "#9
 HOSTILE = '<script>alert(1)</script> & "Co"'
 
 
-@pytest.fixture
-def scored(world):
+@pytest.fixture(params=[1, 4], ids=["calendar-year", "fiscal-april"])
+def scored(world, request):
     """Acme's company map: 'Grow sales' red two months before the month now due, amber the month before, green in
-    it; a hostile-named objective with one value (green) two months back; 'Unscored' without KPIs."""
+    it; a hostile-named objective with one value (green) two months back; 'Unscored' without KPIs. The fiscal year
+    starts in January, or in April (quarters and years named 'Q1 FY 2026/27')."""
     org = world.org_a
+    org.fiscal_year_start_month = request.param
+    org.save(update_fields=["fiscal_year_start_month"])
     due = cal.due_month(org)
     months = [cal.month_shift(due, -2), cal.month_shift(due, -1), due]
     with organization_scope(org):
