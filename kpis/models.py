@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
 
-from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard, User
+from bsc.models import CauseEffectLink, Objective, Organization, OrgUnit, Perspective, Scorecard, User
 from bsc.tenancy import OrgManager
 
 CODE_VALIDATOR = RegexValidator(
@@ -323,6 +323,26 @@ class PendingRecompute(models.Model):
         if self.kpi_id is not None:
             return f"Recompute KPI {self.kpi_id} {self.period:%Y-%m}"
         return f"Recompute unit {self.unit_id}" if self.unit_id is not None else "Rebuild the organization"
+
+
+class LinkEvidence(models.Model):
+    """How strongly a cause-effect link's two objectives moved together over the last 24 months (issue 18,
+    kpis/link_evidence.py): the Spearman rank correlation of their monthly score changes at lags of 0 to 3 months,
+    the best lag, and the number of paired months behind each. Derived: rewritten by a task after scores change."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    link = models.OneToOneField(CauseEffectLink, on_delete=models.CASCADE, related_name="evidence")
+    best_lag = models.PositiveSmallIntegerField(null=True, help_text="Months the effect follows the cause by.")
+    rho = models.DecimalField(max_digits=5, decimal_places=4, null=True, help_text="Spearman's rho at the best lag.")
+    pairs = models.PositiveSmallIntegerField(default=0, help_text="Paired monthly changes at the best lag.")
+    lags = models.JSONField(default=list, help_text='[{"lag": 0, "rho": "0.5000" or null, "pairs": 12}, ...]')
+    window_end = models.DateField(help_text="The last month of the 24 read.")
+    computed_at = models.DateTimeField(auto_now=True)
+
+    objects = OrgManager()
+
+    def __str__(self) -> str:
+        return f"Evidence for link {self.link_id}: rho {self.rho} at lag {self.best_lag} ({self.pairs} pairs)"
 
 
 class ImportStatus(models.TextChoices):

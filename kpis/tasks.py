@@ -7,7 +7,7 @@ from celery import shared_task
 from bsc.models import Organization
 from bsc.tasks import PER_ORGANIZATION, publish_per_organization
 from bsc.tenancy import organization_scope
-from kpis import outbox
+from kpis import link_evidence, outbox
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5, **PER_ORGANIZATION)
@@ -18,7 +18,10 @@ def scores_recompute(*, organization_id: int) -> int:
     if organization is None:
         return 0  # the organization is gone: nothing left to do
     with organization_scope(organization):
-        return outbox.scores_recompute_pending(organization=organization)
+        count = outbox.scores_recompute_pending(organization=organization)
+    if count:
+        link_evidence_refresh.delay(organization_id=organization_id)  # the scores it reads have committed
+    return count
 
 
 @shared_task(acks_late=True)
@@ -45,7 +48,20 @@ def scores_rebuild(*, organization_id: int) -> int:
     if organization is None:
         return 0
     with organization_scope(organization):
-        return outbox.scores_rebuild(organization=organization)
+        count = outbox.scores_rebuild(organization=organization)
+    link_evidence_refresh.delay(organization_id=organization_id)
+    return count
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5, **PER_ORGANIZATION)
+def link_evidence_refresh(*, organization_id: int) -> int:
+    """Recompute the evidence of the organization's cause-effect links from its stored scores (after a recompute or
+    a rebuild). Idempotent: a second run writes the same rows."""
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return 0
+    with organization_scope(organization):
+        return link_evidence.link_evidence_refresh(organization=organization)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3, **PER_ORGANIZATION)

@@ -27,6 +27,7 @@ urlpatterns = [
     path("scorecards/<int:unit_id>/export.xlsx", views_import.scorecard_export_xlsx, name="scorecard_export_xlsx"),
     path("kpis/review/", views_review.kpi_review, name="kpi_review"),
     path("checks/", views_checks.consistency_checklist, name="consistency_checks"),
+    path("map/<int:unit_id>/evidence/", views_checks.link_evidence_table, name="link_evidence"),
     path("data-entry/", views_data_entry.data_entry, name="data_entry"),
     path("data-entry/separator/", views_data_entry.data_entry_separator, name="data_entry_separator"),
     path("data-entry/<int:kpi_id>/", views_data_entry.data_entry_row_save, name="data_entry_row_save"),
