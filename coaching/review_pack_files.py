@@ -6,6 +6,7 @@ spreadsheet goes through the export's formula neutralising and is always a strin
 from __future__ import annotations
 
 import io
+import logging
 
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
@@ -15,6 +16,8 @@ from coaching.review_pack_content import PackContent
 from kpis.exports import formula_neutralised, sheet_title
 
 PDF_TEMPLATE = "coaching/review_pack_pdf.html"
+# WeasyPrint logs a line per step and page at INFO; the worker's log keeps its warnings (a font or image it missed).
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 PDF_STYLESHEET = "css/review_pack_pdf.css"
 
 

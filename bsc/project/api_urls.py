@@ -8,6 +8,7 @@ from rest_framework.routers import SimpleRouter
 
 from bsc.api import maps, views
 from coaching import api as coaching_api
+from coaching import api_review_packs
 from kpis import api as kpi_api
 from kpis import api_checks, api_explain, api_scores
 
@@ -32,6 +33,11 @@ org_patterns = [
     path("scores/explain/", api_explain.ScoreExplainApi.as_view(), name="api_score_explain"),
     path("kpis/<int:pk>/forecast/", api_scores.KpiForecastApi.as_view(), name="api_kpi_forecast"),
     path("checks/", api_checks.ChecksApi.as_view(), name="api_checks"),
+    path("review-packs/", api_review_packs.ReviewPackListApi.as_view(), name="api_review_packs"),
+    path("review-packs/<int:pk>/", api_review_packs.ReviewPackDetailApi.as_view(), name="api_review_pack"),
+    path(
+        "review-packs/<int:pk>/<str:file>/", api_review_packs.ReviewPackFileApi.as_view(), name="api_review_pack_file"
+    ),
     *router.urls,
 ]
 

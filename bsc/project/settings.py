@@ -309,6 +309,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SessionStatusEnum": "coaching.models.SessionStatus",
         "ActionItemStatusEnum": "coaching.models.ActionItemStatus",
+        "ReviewPackStatusEnum": "coaching.models.ReviewPackStatus",
     },
 }
 
