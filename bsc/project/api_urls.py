@@ -10,7 +10,7 @@ from bsc.api import maps, views
 from coaching import api as coaching_api
 from coaching import api_review_packs
 from kpis import api as kpi_api
-from kpis import api_checks, api_explain, api_scores
+from kpis import api_checks, api_evidence, api_explain, api_scores
 
 router = SimpleRouter(use_regex_path=False)
 router.register("members", views.MemberViewSet, basename="api_member")
@@ -33,6 +33,7 @@ org_patterns = [
     path("scores/explain/", api_explain.ScoreExplainApi.as_view(), name="api_score_explain"),
     path("kpis/<int:pk>/forecast/", api_scores.KpiForecastApi.as_view(), name="api_kpi_forecast"),
     path("checks/", api_checks.ChecksApi.as_view(), name="api_checks"),
+    path("links/<int:pk>/evidence/", api_evidence.LinkEvidenceApi.as_view(), name="api_link_evidence"),
     path("review-packs/", api_review_packs.ReviewPackListApi.as_view(), name="api_review_packs"),
     path("review-packs/<int:pk>/", api_review_packs.ReviewPackDetailApi.as_view(), name="api_review_pack"),
     path(

@@ -8,6 +8,7 @@ from unittest import mock
 
 import pytest
 import time_machine
+from rest_framework.test import APIClient
 
 from bsc import strategy
 from bsc.models import Perspective
@@ -104,3 +105,20 @@ def test_the_table_reads_the_stored_evidence_with_its_caution(linked, client):
     assert "Correlation is not proof of cause" in page
     client.force_login(world.member_b)
     assert client.get(f"/o/acme/map/{world.company_a.pk}/evidence/").status_code == 404
+
+
+def test_the_api_answers_a_links_evidence_and_404_for_another_organization(linked):
+    world, strong, empty = linked
+    tasks.link_evidence_refresh(organization_id=world.org_a.pk)
+    client = APIClient()
+    client.force_login(world.viewer_a)
+    body = client.get(f"/api/v1/o/acme/links/{strong.pk}/evidence/").json()
+    assert {key: body[key] for key in ("computed", "best_lag", "rho", "pairs", "strength", "window_end")} == {
+        "computed": True, "best_lag": 1, "rho": "1.0000", "pairs": 22, "strength": "strong", "window_end": "2026-10",
+    }  # fmt: skip
+    assert body["source"] == {"id": strong.source_id, "name": "Skills"}
+    none = client.get(f"/api/v1/o/acme/links/{empty.pk}/evidence/").json()
+    assert (none["strength"], none["rho"], none["best_lag"]) == ("none", None, None)
+    assert none["summary"].startswith("No data to compare")
+    client.force_login(world.member_b)
+    assert client.get(f"/api/v1/o/acme/links/{strong.pk}/evidence/").status_code == 404
