@@ -31,7 +31,15 @@ from kpis.models import (
     Target,
 )
 from kpis.recompute import ACTUAL_LIMIT, PROGRESS_LIMIT
-from kpis.scorecard_display import light, number, percent, rounded_percent, share_percent, threshold_percent
+from kpis.scorecard_display import (
+    light,
+    number,
+    percent,
+    plural,
+    rounded_percent,
+    share_percent,
+    threshold_percent,
+)
 
 LEVELS = ("kpi", "objective", "perspective", "scorecard")
 STORED_PLACES = Decimal("0.000001")  # the actual and target columns
@@ -431,7 +439,8 @@ def _rollup_text(step: scoring.Step, kpi: Kpi, children: list[Child], d: int, un
     out = f" {left} without a value {'is' if left == 1 else 'are'} left out." if left else ""
     equal = " (none has a weight, so each counts the same)" if f["equal_weights"] else ""
     return (
-        f"Actual = {ROLLUP_PHRASES[method]} the {len(known)} aligned KPIs of sub-units with a value{equal}: "
+        f"Actual = {ROLLUP_PHRASES[method]} the {len(known)} aligned {plural(len(known), 'KPI')} of sub-units with a "
+        f"value{equal}: "
         f"{arithmetic}.{out}"
     )
 
@@ -641,8 +650,7 @@ def _explain_objective(organization, objective_id, kind, period, months, label) 
     steps, score, status, coverage = _weighted(organization, children, "KPIs and no aligned objectives", trace)
     steps.insert(
         0,
-        Line("items", f"An objective's score is the weighted mean of its {len(kpis)} KPIs' scores and of the "
-             f"{len(aligned)} sub-unit objectives aligned to it."),
+        Line("items", f"An objective's score is the weighted mean of {_items_phrase(len(kpis), len(aligned))}."),
     )  # fmt: skip
     unit = objective.scorecard.unit
     result = Explanation(
@@ -651,6 +659,15 @@ def _explain_objective(organization, objective_id, kind, period, months, label) 
         children=children, trace=trace, inputs=_threshold_inputs(organization, objective.weight, "its perspective"),
     )  # fmt: skip
     return _finish(result, stored)
+
+
+def _items_phrase(kpis: int, aligned: int) -> str:
+    parts = []
+    if kpis:
+        parts.append(f"the scores of its {kpis} {plural(kpis, 'KPI')}")
+    if aligned:
+        parts.append(f"the {aligned} sub-unit {plural(aligned, 'objective')} aligned to it")
+    return " and of ".join(parts) or "its KPIs and the sub-unit objectives aligned to it (it has none)"
 
 
 def _threshold_inputs(organization, weight, where: str | None) -> list[Figure]:
@@ -692,7 +709,12 @@ def _explain_perspective(organization, perspective_id, kind, period, months, lab
     trace = scoring.Trace()
     steps, score, status, coverage = _weighted(organization, children, "objectives", trace)
     steps.insert(
-        0, Line("items", f"A perspective's score is the weighted mean of its {len(objectives)} objectives' scores.")
+        0,
+        Line(
+            "items",
+            f"A perspective's score is the weighted mean of the scores of its {len(objectives)} "
+            f"{plural(len(objectives), 'objective')}.",
+        ),
     )
     result = Explanation(
         level="perspective", id=perspective.pk, name=perspective.name, unit_id=unit.pk, unit_name=unit.name,
@@ -722,7 +744,12 @@ def _explain_scorecard(organization, scorecard_id, kind, period, months, label) 
     trace = scoring.Trace()
     steps, score, status, coverage = _weighted(organization, children, "perspectives", trace)
     steps.insert(
-        0, Line("items", f"A scorecard's score is the weighted mean of its {len(perspectives)} perspectives' scores.")
+        0,
+        Line(
+            "items",
+            f"A scorecard's score is the weighted mean of the scores of its {len(perspectives)} "
+            f"{plural(len(perspectives), 'perspective')}.",
+        ),
     )
     result = Explanation(
         level="scorecard", id=scorecard.pk, name=f"{unit.name} scorecard", unit_id=unit.pk, unit_name=unit.name,

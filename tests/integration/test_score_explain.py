@@ -76,7 +76,7 @@ def test_a_quarter_aggregates_the_months_by_the_time_aggregation(world, scored):
 def test_a_weighted_roll_up_shows_its_children_and_the_one_left_out(world, scored):
     x = explained(world, "kpi", scored.weighted.pk, "month", date(2026, 3, 1))
     assert x.steps[0].text == (
-        "Actual = the weighted average of the 1 aligned KPIs of sub-units with a value: (3 × 90.0) / (3) = 90.0. "
+        "Actual = the weighted average of the 1 aligned KPI of sub-units with a value: (3 × 90.0) / (3) = 90.0. "
         "1 without a value is left out."
     )
     assert [(c.name, c.included) for c in x.children] == [("MN · MN name", True), ("MX · MX name", False)]
