@@ -15,11 +15,14 @@ from django.db.models import Count, F, FilteredRelation, Max, Min, OuterRef, Q, 
 
 from bsc import org_calendar
 from bsc.models import Objective, Organization, OrgUnit, Perspective
+from kpis.forecast import WILL_MISS, Forecast
+from kpis.forecast_selectors import kpi_forecasts
 from kpis.models import Kpi, KpiScore, Measurement, ObjectiveScore, PeriodKind, ScorecardScore, Source
 
 RED_OBJECTIVES_SHOWN = 25  # the worst first; the page says how many more there are
 MOVERS_SHOWN = 5  # up and down, units and KPIs each
 TREND_MONTHS = 12
+ROW_DEPTH = 1  # the heat map's rows on the page: the unit and its children; deeper rows load when unfolded
 
 
 @dataclass
@@ -74,13 +77,9 @@ class Dashboard:
     kpis_up: list[Mover] = field(default_factory=list)
     kpis_down: list[Mover] = field(default_factory=list)
 
-    @property
-    def entered(self) -> int:
-        return sum(row.entered for row in self.rows)
-
-    @property
-    def due(self) -> int:
-        return sum(row.due for row in self.rows)
+    entered: int = 0  # values entered for the period in the whole subtree
+    due: int = 0
+    short_units: int = 0  # units with fewer values entered than due
 
 
 def _score(score, status, coverage) -> Score:
@@ -173,9 +172,36 @@ def _kpi_movers(*, organization: Organization, path: str, kind: str, period: dat
     return up, down
 
 
-def dashboard(*, organization: Organization, unit: OrgUnit, kind: str, month: date) -> Dashboard:
-    """The dashboard of `unit` (its own scorecard and the units below it) for the window of `kind` containing
-    `month`. Thirteen queries, whatever the number of units, perspectives, objectives or KPIs."""
+@dataclass
+class _Heat:
+    """What the heat map's rows are made of, for every unit of a subtree."""
+
+    period: date
+    previous: date
+    ordered: list[tuple[OrgUnit, int, bool]]
+    cards: dict[tuple[int, date], Score]
+    columns: list[str]
+    cells: dict[tuple[int, str], Score | None]
+    due_by_unit: dict[int, int]
+    entered: dict[int, int]
+
+    def row(self, member: OrgUnit, depth: int, has_children: bool) -> HeatRow:
+        return HeatRow(
+            unit=member,
+            depth=depth,
+            parent_id=member.parent_id if depth else None,
+            has_children=has_children,
+            card=self.cards.get((member.pk, self.period)),
+            cells=[self.cells.get((member.pk, name)) for name in self.columns],
+            absent=[(member.pk, name) not in self.cells for name in self.columns],
+            entered=self.entered.get(member.pk, 0),
+            due=self.due_by_unit.get(member.pk, 0),
+        )
+
+
+def _heat(*, organization: Organization, unit: OrgUnit, kind: str, month: date) -> _Heat:
+    """The units of the subtree in tree order with their scorecard scores (of the period and the one before), their
+    perspective scores by name and their data-entry counts. Six queries."""
     fiscal_start = organization.fiscal_year_start_month
     period = org_calendar.window_start(kind, month, fiscal_start)
     previous = org_calendar.month_shift(period, -org_calendar.KIND_STEPS[kind])
@@ -192,7 +218,7 @@ def dashboard(*, organization: Organization, unit: OrgUnit, kind: str, month: da
     ):
         cards[unit_id, when] = _score(score, status, coverage)
 
-    # Perspectives by name (columns ordered by their usual place), each with its score for the period.
+    # Perspectives by name, each with its score for the period.
     perspectives = (
         Perspective.objects.for_organization(organization)
         .filter(scorecard__unit__path__startswith=path)
@@ -201,40 +227,43 @@ def dashboard(*, organization: Organization, unit: OrgUnit, kind: str, month: da
     )
     places: dict[str, list[int]] = defaultdict(list)
     cells: dict[tuple[int, str], Score | None] = {}
-    orders: dict[tuple[int, str], int] = {}
+    own: dict[str, int] = {}
     for unit_id, name, order, score, status, coverage in perspectives:
         places[name].append(order)
-        orders[unit_id, name] = order
+        if unit_id == unit.pk:
+            own[name] = order
         cells[unit_id, name] = None if status is None else _score(score, status, coverage)
-    own = {name: order for (unit_id, name), order in orders.items() if unit_id == unit.pk}
     # The unit's own perspectives in its order, then the others' by their usual place and how many use them.
     columns = sorted(
         places,
         key=lambda name: (name not in own, own.get(name, 0), min(places[name]), -len(places[name]), name.lower()),
     )
-
     due_by_unit, entered = _due_counts(
         organization=organization,
         path=path,
         months=org_calendar.window_months(kind, period, fiscal_start),
         due=org_calendar.due_month(organization),
     )
+    return _Heat(period, previous, ordered, cards, columns, cells, due_by_unit, entered)
 
-    rows = []
-    for member, depth, has_children in ordered:
-        rows.append(
-            HeatRow(
-                unit=member,
-                depth=depth,
-                parent_id=member.parent_id if depth else None,
-                has_children=has_children,
-                card=cards.get((member.pk, period)),
-                cells=[cells.get((member.pk, name)) for name in columns],
-                absent=[(member.pk, name) not in cells for name in columns],
-                entered=entered.get(member.pk, 0),
-                due=due_by_unit.get(member.pk, 0),
-            )
-        )
+
+def heat_rows(*, organization: Organization, unit: OrgUnit, parent: OrgUnit, kind: str, month: date):
+    """The heat-map rows of `parent`'s children on the dashboard of `unit` (same columns, depth below `unit`): what
+    unfolding a row loads. Six queries, whatever the number of units. (columns, rows)."""
+    heat = _heat(organization=organization, unit=unit, kind=kind, month=month)
+    return heat.columns, [heat.row(*entry) for entry in heat.ordered if entry[0].parent_id == parent.pk]
+
+
+def dashboard(*, organization: Organization, unit: OrgUnit, kind: str, month: date) -> Dashboard:
+    """The dashboard of `unit` (its own scorecard and the units below it) for the window of `kind` containing
+    `month`: the heat map's rows down to ROW_DEPTH levels below the unit (deeper ones load when unfolded), every
+    other figure over the whole subtree. Sixteen queries, whatever the number of units, objectives or KPIs."""
+    heat = _heat(organization=organization, unit=unit, kind=kind, month=month)
+    period, previous, ordered, cards = heat.period, heat.previous, heat.ordered, heat.cards
+    fiscal_start = organization.fiscal_year_start_month
+    path = unit.path
+    rows = [heat.row(*entry) for entry in ordered if entry[1] <= ROW_DEPTH]
+    counted = [(heat.entered.get(u.pk, 0), heat.due_by_unit.get(u.pk, 0)) for u, _depth, _kids in ordered]
 
     # The scorecard's trend: the 12 months ending with the period's last month (or the month now due, if earlier).
     last = min(org_calendar.window_months(kind, period, fiscal_start)[-1], org_calendar.due_month(organization))
@@ -271,8 +300,11 @@ def dashboard(*, organization: Organization, unit: OrgUnit, kind: str, month: da
         previous=previous,
         card=cards.get((unit.pk, period)),
         trend=[(m, monthly.get(m)) for m in months],
-        columns=columns,
+        columns=heat.columns,
         rows=rows,
+        entered=sum(entered for entered, _due in counted),
+        due=sum(due for _entered, due in counted),
+        short_units=sum(1 for entered, due in counted if due and entered < due),
         red_objectives=red_objectives,
         red_total=red_total,
         units_up=sorted((m for m in moved if m.change > 0), key=lambda m: -m.change)[:MOVERS_SHOWN],
@@ -280,3 +312,18 @@ def dashboard(*, organization: Organization, unit: OrgUnit, kind: str, month: da
         kpis_up=kpis_up,
         kpis_down=kpis_down,
     )
+
+
+def likely_to_miss(*, organization: Organization, unit: OrgUnit) -> list[tuple[Kpi, Forecast]]:
+    """The active KPIs of the unit and the units below it whose forecast for the current fiscal year says they will
+    miss the year-end target, worst first (as kpis_likely_to_miss, reading only the KPI rows and their units: the
+    dashboard of a large organization asks it for thousands of KPIs). Two queries."""
+    kpis = list(
+        Kpi.objects.for_organization(organization)
+        .filter(unit__path__startswith=unit.path, archived_at__isnull=True)
+        .select_related("unit")
+        .order_by("unit__path", "code")
+    )
+    forecasts = kpi_forecasts(organization=organization, kpis=kpis)
+    missing = [(kpi, forecasts[kpi.pk]) for kpi in kpis if forecasts[kpi.pk].classification == WILL_MISS]
+    return sorted(missing, key=lambda pair: pair[1].progress)

@@ -4,13 +4,14 @@ It is the organization home of admins, executives and coaches (bsc.permissions.s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from bsc import org_calendar
@@ -18,9 +19,8 @@ from bsc.access import get_org_unit_for_member, member_view
 from bsc.models import OrgUnit, Scorecard
 from bsc.permissions import Action, can_on_some, may_own_action_items
 from coaching.selectors import action_item_open_for_user, objective_follow_up
-from kpis.dashboard import Dashboard, Score, dashboard, stored_span
+from kpis.dashboard import ROW_DEPTH, Dashboard, HeatRow, Score, dashboard, heat_rows, likely_to_miss, stored_span
 from kpis.forecast import SUM
-from kpis.forecast_selectors import kpis_likely_to_miss
 from kpis.models import PeriodKind
 from kpis.scorecard_display import light, number, percent, period_nav, share_percent
 from kpis.services import parse_period
@@ -29,23 +29,22 @@ LIKELY_TO_MISS_SHOWN = 10
 KIND_WORDS = {PeriodKind.MONTH: "month", PeriodKind.QUARTER: "quarter", PeriodKind.YEAR: "year"}
 
 
-@dataclass
-class Cell:
-    css: str
-    score: str
-    shape: str
-    label: str
-    coverage: str  # '' without a score
+# A heat-map cell's markup, made once per cell with format_html (which escapes every value): the heat map of a
+# 1,000-unit organization has 6,000 cells, and a template loop with a dozen lookups per cell was most of the page's
+# time (bench/cases/dashboard.py). The template prints these as they are.
+CELL = '<a class="heat heat-{}" href="{}"><b>{}</b> <span aria-hidden="true">{}</span> <span class="heat-word">{}</span>{}</a>'
+COVERAGE = " <small>{} data</small>"
+ABSENT = format_html('<span class="heat heat-none">{}</span>', "Not on this scorecard")
 
 
-def _cell(score: Score | None, *, absent: bool = False) -> Cell:
+def _cell(score: Score | None, href: str, *, absent: bool = False) -> SafeString:
+    """A cell: the score, the status as shape and word on its colour, and the share of the weight with data."""
     if absent:
-        return Cell("heat heat-none", "", "", "Not on this scorecard", "")
-    lit = light(None if score is None or score.score is None else score.status)
-    if score is None or score.score is None:
-        return Cell(f"heat heat-{lit.status}", percent(None), lit.shape, lit.label, "")
-    return Cell(f"heat heat-{lit.status}", percent(score.score), lit.shape, lit.label,
-                f"{share_percent(score.coverage)} data")  # fmt: skip
+        return ABSENT
+    scored = score is not None and score.score is not None
+    lit = light(score.status if scored else None)
+    coverage = format_html(COVERAGE, share_percent(score.coverage)) if scored else ""
+    return format_html(CELL, lit.status, href, percent(score.score if scored else None), lit.shape, lit.label, coverage)
 
 
 def _period_choice(request) -> tuple[str, date, list[str]]:
@@ -109,7 +108,6 @@ def render_dashboard(request, unit: OrgUnit | None = None):
     follow_up = objective_follow_up(
         organization=organization, membership=membership, objective_ids=[o.pk for o, _ in board.red_objectives]
     )
-    likely = kpis_likely_to_miss(organization=organization, unit=unit)
     # The organization's dashboard is the home of admins, executives and coaches: their own open items stay on it.
     mine = unit.pk == top.pk and may_own_action_items(membership)
     context = {
@@ -126,7 +124,7 @@ def render_dashboard(request, unit: OrgUnit | None = None):
         "trend": (trend := _trend(board, fiscal_start)),
         "trend_points": list(zip(trend["labels"], trend["texts"], strict=True)),
         "columns": board.columns,
-        "rows": _heat_rows(board, scorecard_url, dashboard_url, query),
+        "rows": _heat_rows(board.rows, scorecard_url, dashboard_url, query, top_id=unit.pk),
         "completeness": _completeness(board),
         "red": [
             {
@@ -143,17 +141,7 @@ def render_dashboard(request, unit: OrgUnit | None = None):
         "red_more": board.red_total - len(board.red_objectives),
         "may_read_coaching": can_on_some(membership, Action.READ_COACHING),
         "movers": _movers(board, scorecard_url, kpi_url, query),
-        "likely": [
-            {
-                "kpi": kpi,
-                "href": f"{kpi_url}{kpi.pk}/",
-                "projected": number(forecast.value, kpi.decimals, kpi.measurement_unit),
-                "target": number(forecast.target, kpi.decimals, kpi.measurement_unit),
-                "sum": forecast.aggregation == SUM,
-            }
-            for kpi, forecast in likely[:LIKELY_TO_MISS_SHOWN]
-        ],
-        "likely_more": max(0, len(likely) - LIKELY_TO_MISS_SHOWN),
+        "likely_url": reverse("dashboard_likely", args=[slug, unit.pk]),
         "fiscal_year_label": org_calendar.period_label(
             PeriodKind.YEAR, org_calendar.fiscal_year_months(
                 org_calendar.current_fiscal_year(organization), fiscal_start)[0], fiscal_start),
@@ -172,10 +160,15 @@ def _trend(board: Dashboard, fiscal_start: int) -> dict:
     }
 
 
-def _heat_rows(board: Dashboard, scorecard_url: str, dashboard_url: str, query: str) -> list[dict]:
+def _heat_rows(
+    rows_in: list[HeatRow], scorecard_url: str, dashboard_url: str, query: str, *, top_id: int
+) -> list[dict]:
+    """Display values of heat-map rows; `top_id` is the dashboard's unit (unfolding a row asks for its children's rows
+    with the columns of that dashboard)."""
     rows = []
-    for row in board.rows:
+    for row in rows_in:
         unit_id = row.unit.pk
+        href = f"{scorecard_url}{unit_id}/{query}"
         rows.append(
             {
                 "id": unit_id,
@@ -183,11 +176,13 @@ def _heat_rows(board: Dashboard, scorecard_url: str, dashboard_url: str, query: 
                 "depth": min(row.depth, 8),
                 "parent": row.parent_id or "",
                 "has_children": row.has_children,
-                "open": row.depth < 1,
-                "href": f"{scorecard_url}{unit_id}/{query}",
+                "open": row.depth < ROW_DEPTH,  # its children are on the page; deeper ones load when unfolded
                 "dashboard": f"{dashboard_url}{unit_id}/{query}",
-                "card": _cell(row.card),
-                "cells": [_cell(score, absent=absent) for score, absent in zip(row.cells, row.absent, strict=True)],
+                "rows": f"{dashboard_url}{top_id}/rows/{unit_id}/{query}",
+                "card": _cell(row.card, href),
+                "cells": [
+                    _cell(score, href, absent=absent) for score, absent in zip(row.cells, row.absent, strict=True)
+                ],
                 "entry": _entry(row.entered, row.due),
             }
         )
@@ -202,12 +197,11 @@ def _entry(entered: int, due: int) -> dict:
 
 
 def _completeness(board: Dashboard) -> dict:
-    short = [row for row in board.rows if row.due and row.entered < row.due]
     return {
         "entered": board.entered,
         "due": board.due,
         "share": share_percent(board.entered / board.due) if board.due else "",
-        "short_units": len(short),
+        "short_units": board.short_units,
     }
 
 
@@ -249,3 +243,61 @@ def organization_dashboard(request):
 @member_view
 def unit_dashboard(request, unit_id: int):
     return render_dashboard(request, get_org_unit_for_member(request, unit_id))
+
+
+@require_GET
+@member_view
+def dashboard_rows(request, unit_id: int, parent_id: int):
+    """The heat-map rows of a unit's children on the dashboard of `unit_id`: what unfolding a row loads (htmx or a
+    plain GET; static/js/dashboard.js inserts them under the row)."""
+    organization = request.organization
+    unit = get_org_unit_for_member(request, unit_id)
+    parent = get_org_unit_for_member(request, parent_id)
+    if not parent.path.startswith(unit.path):
+        raise Http404(f"{parent.name} is not below {unit.name}.")
+    kind, month, _problems = _period_choice(request)
+    columns, rows = heat_rows(organization=organization, unit=unit, parent=parent, kind=kind, month=month)
+    slug = organization.slug
+    query = f"?kind={kind}&period={org_calendar.window_start(kind, month, organization.fiscal_year_start_month):%Y-%m}"
+    context = {
+        "rows": _heat_rows(
+            rows,
+            reverse("scorecard_detail", args=[slug, 0]).removesuffix("0/"),
+            reverse("dashboard_unit", args=[slug, 0]).removesuffix("0/"),
+            query,
+            top_id=unit.pk,
+        )
+    }
+    return render(request, "project/includes/heat_rows.html", context)
+
+
+@require_GET
+@member_view
+def dashboard_likely(request, unit_id: int):
+    """The dashboard's "Likely to miss" panel, loaded after the page (htmx) since it forecasts every KPI of the
+    subtree; a full page without htmx."""
+    organization = request.organization
+    unit = get_org_unit_for_member(request, unit_id)
+    likely = likely_to_miss(organization=organization, unit=unit)
+    fiscal_start = organization.fiscal_year_start_month
+    kpi_url = reverse("kpi_detail", args=[organization.slug, 0]).removesuffix("0/")
+    year = org_calendar.fiscal_year_months(org_calendar.current_fiscal_year(organization), fiscal_start)[0]
+    context = {
+        "unit": unit,
+        "is_top": unit.pk == _top_unit(organization).pk,
+        "dashboard_url": reverse("dashboard_unit", args=[organization.slug, unit.pk]),
+        "fiscal_year_label": org_calendar.period_label(PeriodKind.YEAR, year, fiscal_start),
+        "likely": [
+            {
+                "kpi": kpi,
+                "href": f"{kpi_url}{kpi.pk}/",
+                "projected": number(forecast.value, kpi.decimals, kpi.measurement_unit),
+                "target": number(forecast.target, kpi.decimals, kpi.measurement_unit),
+                "sum": forecast.aggregation == SUM,
+            }
+            for kpi, forecast in likely[:LIKELY_TO_MISS_SHOWN]
+        ],
+        "likely_more": max(0, len(likely) - LIKELY_TO_MISS_SHOWN),
+    }
+    template = "project/dashboard_likely.html"
+    return render(request, f"{template}#likely" if request.htmx else template, context)

@@ -1,39 +1,44 @@
 // The executive dashboard: the scorecard's 12-month trend (Chart.js, vendored; the figures come in with json_script)
-// and the heat map's tree: a unit's button shows or hides the units below it (rows carry their parent's id). Without
-// this script every row shows.
+// and the heat map's tree: a unit's button shows or hides the units below it (rows carry their parent's id); the
+// page holds the unit and its children, deeper rows are fetched when their parent is first unfolded. Without this
+// script each unit's name still leads to its own dashboard, one level down.
 document.addEventListener("DOMContentLoaded", () => {
   const table = document.getElementById("heatmap");
   if (table) {
-    const rows = Array.from(table.tBodies[0].rows);
-    const children = new Map();
-    rows.forEach((row) => {
-      const parent = row.dataset.parent;
-      if (!parent) return;
-      if (!children.has(parent)) children.set(parent, []);
-      children.get(parent).push(row);
-    });
+    const body = table.tBodies[0];
+    const childrenOf = (id) => Array.from(body.querySelectorAll(`tr[data-parent="${id}"]`));
     const setHidden = (id, hidden) => {
-      (children.get(id) || []).forEach((row) => {
+      childrenOf(id).forEach((row) => {
         row.hidden = hidden;
         const button = row.querySelector("button[data-toggle]");
         // a hidden row hides its whole subtree; showing it shows the children it had open
         setHidden(row.dataset.unit, hidden || (button && button.getAttribute("aria-expanded") === "false"));
       });
     };
-    table.addEventListener("click", (event) => {
+    // The rows below a folded row come from the server the first time it is unfolded, right under it.
+    const load = async (button) => {
+      const response = await fetch(button.dataset.rows, { headers: { "HX-Request": "true" } });
+      if (!response.ok) throw new Error(`rows: ${response.status}`);
+      button.closest("tr").insertAdjacentHTML("afterend", await response.text());
+      delete button.dataset.rows;
+    };
+    table.addEventListener("click", async (event) => {
       const button = event.target.closest("button[data-toggle]");
-      if (!button) return;
+      if (!button || button.getAttribute("aria-busy") === "true") return;
       const open = button.getAttribute("aria-expanded") !== "true";
+      if (open && button.dataset.rows) {
+        button.setAttribute("aria-busy", "true");
+        try {
+          await load(button);
+        } catch (error) {
+          button.removeAttribute("aria-busy");
+          window.location.assign(button.closest("tr").querySelector("a").href); // that unit's own dashboard
+          return;
+        }
+        button.removeAttribute("aria-busy");
+      }
       button.setAttribute("aria-expanded", String(open));
       setHidden(button.dataset.toggle, !open);
-    });
-    // Start with the top two levels: the units below the first level are folded.
-    rows.forEach((row) => {
-      const button = row.querySelector("button[data-toggle]");
-      if (button && row.dataset.parent) {
-        button.setAttribute("aria-expanded", "false");
-        setHidden(row.dataset.unit, true);
-      }
     });
     table.dataset.ready = "true";
   }

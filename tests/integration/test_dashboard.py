@@ -47,7 +47,8 @@ def text(html: str) -> str:
 
 
 def heat_rows(html: str) -> dict[str, list[str]]:
-    body = html.split('<table class="heatmap" id="heatmap">')[1].split("</table>")[0].split("<tbody>")[1]
+    """Unit name → its cells' text, from the page's heat map or from the rows an unfolding loads."""
+    body = html.split("<tbody>")[1].split("</tbody>")[0] if "<tbody>" in html else html
     rows = {}
     for row in re.findall(r"<tr [^>]*>(.*?)</tr>", body, re.S):
         cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
@@ -96,8 +97,11 @@ def test_heat_map_cells_are_the_stored_scores_with_status_and_coverage(world, cl
         "70% ▲ At risk 100% data",
     ]
     assert rows["Operations"][:3] == ["55% ■ Off track 50% data", "40% ■ Off track 66% data", "— ○ No data"]
-    assert rows["Assembly"][0] == "— ○ No data"
-    assert list(rows) == ["Acme Manufacturing", "Operations", "Assembly"]  # the tree, depth first
+    assert list(rows) == ["Acme Manufacturing", "Operations"]  # the unit and its children; deeper rows on unfolding
+    below = client.get(f"/o/acme/dashboard/{world.company_a.pk}/rows/{world.division_a.pk}/").content.decode()
+    assert heat_rows(below) == {"Assembly": ["— ○ No data", "— ○ No data", "— ○ No data", "— ○ No data",
+                                             "— ○ No data", "Nothing due"]}  # fmt: skip
+    assert f'data-rows="/o/acme/dashboard/{world.company_a.pk}/rows/{world.division_a.pk}/?kind=month' in html
     due = scored["due"]
     red_cell = (
         f'<a class="heat heat-red" href="/o/acme/scorecards/{world.division_a.pk}/?kind=month&amp;period={due:%Y-%m}">'
@@ -184,6 +188,9 @@ def test_a_bad_period_is_named_and_the_page_still_answers(world, client, scored,
 def test_another_organizations_unit_is_a_404_and_a_unit_without_scorecard_says_so(world, client):
     client.force_login(world.admin_a)
     assert client.get(f"/o/acme/dashboard/{world.unit_b.pk}/").status_code == 404
+    assert client.get(f"/o/acme/dashboard/{world.company_a.pk}/rows/{world.unit_b.pk}/").status_code == 404
+    # rows of a unit that is not below the dashboard's unit
+    assert client.get(f"/o/acme/dashboard/{world.department_a.pk}/rows/{world.division_a.pk}/").status_code == 404
     assert client.get("/o/globex/dashboard/").status_code == 404
     with organization_scope(world.org_a):
         Scorecard.objects.filter(unit=world.department_a).delete()
@@ -222,13 +229,21 @@ def _grow(world, count: int) -> None:
 
 def test_the_query_count_is_the_same_at_20_and_200_units(world, client):
     client.force_login(world.admin_a)
+    rows_url = f"/o/acme/dashboard/{world.company_a.pk}/rows/{world.division_a.pk}/"
     _grow(world, 20)
     client.get("/o/acme/dashboard/")
     with CaptureQueriesContext(connection) as small:
         html = client.get("/o/acme/dashboard/").content.decode()
-    assert len(heat_rows(html)) == 20
+    with CaptureQueriesContext(connection) as small_rows:
+        below = client.get(rows_url).content.decode()
+    assert "Data entered for" in html and "<strong>0 of 17</strong> values due" in html  # each team's KPI
+    assert len(heat_rows(below)) == 10  # Assembly and the nine teams under Operations
     _grow(world, 200)
     with CaptureQueriesContext(connection) as large:
         html = client.get("/o/acme/dashboard/").content.decode()
-    assert len(heat_rows(html)) == 200
+    with CaptureQueriesContext(connection) as large_rows:
+        below = client.get(rows_url).content.decode()
+    assert "<strong>0 of 197</strong> values due" in html
+    assert len(heat_rows(below)) == 100
     assert len(large.captured_queries) == len(small.captured_queries), [q["sql"][:120] for q in large.captured_queries]
+    assert len(large_rows.captured_queries) == len(small_rows.captured_queries)
