@@ -263,3 +263,47 @@ def test_another_organizations_score_is_a_404_page(client, world, scored):
     page = c.get(f"/o/globex/scores/explain/?level=kpi&id={scored.rollups.speed.pk}&kind=month&period=2026-01")
     assert page.status_code == 404
     assert str(scored.rollups.speed.pk) in page.content.decode()
+
+
+# --- The demo ---------------------------------------------------------------------------------------------------------
+
+SAMPLE_PER_LEVEL_AND_KIND = 15
+
+
+def test_the_explanation_equals_a_random_sample_of_the_demos_stored_scores(db):
+    """The demo (about 30 s to seed on a 2-core machine): its roll-ups, time aggregations and aligned objectives,
+    15 random rows of each level and kind, drawn with a fixed seed."""
+    import random
+
+    from django.core.management import call_command
+
+    from bsc.models import Organization
+    from bsc.tenancy import dangerously_unscoped
+
+    call_command("seed_demo")
+    with dangerously_unscoped():
+        organization = Organization.objects.get(slug="northwind")
+    draw = random.Random(20261206)
+    checked = 0
+    with organization_scope(organization):
+        for model, level in LEVEL_OF.items():
+            for kind in ("month", "quarter", "year"):
+                ids = list(
+                    model.objects.for_organization(organization).filter(period_kind=kind).values_list("pk", flat=True)
+                )
+                for row in model.objects.filter(
+                    pk__in=draw.sample(sorted(ids), min(len(ids), SAMPLE_PER_LEVEL_AND_KIND))
+                ):
+                    x = explain.explain(
+                        organization=organization, level=level, id=getattr(row, OWNER_OF[model]), kind=kind,
+                        period=row.period,
+                    )  # fmt: skip
+                    assert (x.score, x.status, x.coverage) == (row.score, row.status, row.coverage), (row, x.steps)
+                    if model is KpiScore:
+                        assert (x.progress, x.actual, x.target) == (row.progress, row.actual, row.target), (
+                            row,
+                            x.steps,
+                        )
+                    assert x.matches
+                    checked += 1
+    assert checked == len(LEVEL_OF) * 3 * SAMPLE_PER_LEVEL_AND_KIND
