@@ -14,13 +14,13 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from bsc import map_svg, org_calendar
-from bsc.models import Membership, Objective, Organization, OrgUnit, Perspective, Scorecard
+from bsc.models import Membership, Organization, OrgUnit, Perspective, Scorecard
 from bsc.selectors import strategy_map
 from coaching.accountability_display import METRIC_LABELS, figure_cell
 from coaching.models import ActionItem, ActionItemStatus, CoachingSession, SessionStatus
 from coaching.rendering import markdown_html
 from coaching.selectors import METRICS, accountability
-from kpis.models import Measurement, ObjectiveScore, PerspectiveScore, ScorecardScore
+from kpis.models import Measurement, PerspectiveScore, ScorecardScore
 from kpis.scorecard_display import (
     KpiLine,
     Light,
@@ -111,7 +111,6 @@ class PackContent:
     requested_by: str
     scorecard: ScorecardDisplay
     map_svg: SafeString
-    map_legend: list[Light]
     heat_map: HeatMap
     attention: list[AttentionKpi]
     action_items: list[OpenItem]
@@ -190,16 +189,9 @@ def subunit_heat_map(*, organization: Organization, unit: OrgUnit, kind: str, pe
 
 
 def _map_svg(*, scorecard: Scorecard, kind: str, period: date) -> str:
-    """The unit's strategy map with each card coloured by its objective's stored status for the period."""
-    data = strategy_map(scorecard=scorecard)
-    statuses = dict(
-        ObjectiveScore.objects.for_organization(scorecard.organization_id)
-        .filter(objective__scorecard=scorecard, period_kind=kind, period=period)
-        .values_list("objective_id", "status")
-    )
-    for objective in data["objectives"]:
-        objective["status"] = statuses.get(objective["id"], "grey")
-    return map_svg.render(data)
+    """The unit's strategy map with each card coloured by its objective's stored status for the period, the
+    status's shape in its corner and the legend along the bottom."""
+    return map_svg.render(strategy_map(scorecard=scorecard, kind=kind, period=period), legend=True)
 
 
 def _attention(*, organization: Organization, display: ScorecardDisplay, months: tuple[date, ...], rows) -> list:
@@ -335,7 +327,6 @@ def review_pack_content(
         requested_by=membership.user.display_name,
         scorecard=display,
         map_svg=SafeString(svg),  # built by ElementTree, which quotes every name (bsc/map_svg.py)
-        map_legend=[light(status) for status in ("green", "amber", "red", "grey")],
         heat_map=heat_map,
         attention=attention,
         action_items=items,
@@ -344,7 +335,3 @@ def review_pack_content(
         accountability_metrics=[METRIC_LABELS[metric] for metric in METRICS],
         accountability=lines,
     )
-
-
-def objective_count(*, scorecard: Scorecard) -> int:
-    return Objective.objects.for_organization(scorecard.organization_id).filter(scorecard=scorecard).count()

@@ -18,7 +18,7 @@ from bsc.tenancy import organization_scope
 from coaching import services as coaching_services
 from coaching.models import SessionKind
 from kpis import services
-from kpis.models import Kpi
+from kpis.models import Kpi, Measurement
 from kpis.recompute import scores_recompute_full
 
 OCTOBER = date(2026, 10, 1)
@@ -82,5 +82,8 @@ def review_pack_world(*, organization, unit: OrgUnit, sub_units: list[OrgUnit], 
                 organization=organization, title=title, owner=admin, created_by=admin, unit=unit,
                 due_date=timezone.localdate() + timedelta(days=due), kpi=made[2],
             )  # fmt: skip
+        # The KPIs existed before October and most values came in by the data-entry day: accountability figures.
+        Kpi.objects.filter(pk__in=[kpi.pk for kpi in made]).update(created_at=timezone.now() - timedelta(days=90))
+        Measurement.objects.filter(kpi__in=made[:12]).update(entered_at=timezone.now() - timedelta(days=14))
         scores_recompute_full(organization=organization)
     return PackWorld(unit, made, objectives)

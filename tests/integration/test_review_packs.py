@@ -117,6 +117,8 @@ def test_a_pack_holds_every_section_with_the_stored_figures(world, pack_world):
     assert [row[0] for row in book["Open action items"].iter_rows(min_row=2, values_only=True)] == [
         "Call the supplier", "Re-plan the line",
     ]  # fmt: skip
+    figures = list(book["Accountability"].iter_rows(min_row=2, values_only=True))
+    assert figures[0][:3] == ("Acme Manufacturing", 0, "50%") and figures[0][5] == "10 of 20 · Oct 2026"
     notes = list(book["Coaching notes"].iter_rows(min_row=2, values_only=True))
     assert notes[0][4] == "Two green months in a row on quality."
 
