@@ -1,0 +1,93 @@
+"""Opening 'Why this score?' on the scorecard score of a unit with 100 KPIs and 24 months of values (the fragment
+the page loads with htmx), against the scorecard page itself (issue 17: at most 1x). The stored scores come from
+the real full recompute, so the explanation is the one a user would read."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from bench.timing import interleaved_medians
+from bsc import services, strategy
+from bsc.models import OrgUnit, Perspective, Scorecard, User
+from bsc.org_calendar import month_shift
+from bsc.tenancy import organization_scope
+from kpis.models import Kpi, Measurement, Target
+from kpis.recompute import scores_recompute_full
+
+NAME = "score_explain"
+TARGET = 1
+KPIS = 100
+MONTHS = 24
+SLUG = "bench-explain"
+
+
+def _make_data():
+    rng = random.Random(17)
+    admin = User.objects.create_user("bench-explain@example.com", "bench-pass-phrase-1", full_name="Bench Admin")
+    organization = services.organization_create(slug=SLUG, name="Bench Explain Inc.", admin=admin)
+    with organization_scope(organization):
+        unit = OrgUnit.objects.get(parent__isnull=True)
+        bands = list(Perspective.objects.filter(scorecard__unit=unit))
+        objectives = [
+            strategy.objective_create(perspective=bands[i % 4], name=f"Objective {i}", x=(i // 4) * 260, y=40)
+            for i in range(12)
+        ]
+        kpis = Kpi.objects.bulk_create(
+            Kpi(organization=organization, unit=unit, objective=objectives[i % 12], name=f"KPI number {i}",
+                code=f"K{i:03d}", baseline=Decimal(0), measurement_unit="%", decimals=1)
+            for i in range(KPIS)
+        )  # fmt: skip
+        last = month_shift(date(timezone.localdate().year, timezone.localdate().month, 1), -1)
+        months = [month_shift(last, -i) for i in range(MONTHS)]
+        now = timezone.now()
+        Measurement.objects.bulk_create(
+            (Measurement(organization=organization, kpi=k, period=m, value=Decimal(rng.randint(40, 120)),
+                         entered_by=admin, entered_at=now) for k in kpis for m in months),
+            batch_size=2000,
+        )  # fmt: skip
+        Target.objects.bulk_create(
+            (Target(organization=organization, kpi=k, period=m, value=Decimal(100)) for k in kpis for m in months),
+            batch_size=2000,
+        )
+        scores_recompute_full(organization=organization)
+        scorecard = Scorecard.objects.get(unit=unit)
+    return organization, admin, unit, scorecard, last
+
+
+def run() -> dict:
+    organization, admin, unit, scorecard, last = _make_data()
+    client = Client()
+    client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
+    page_url = reverse("scorecard_detail", args=[organization.slug, unit.pk]) + f"?kind=month&period={last:%Y-%m}"
+    explain_url = (
+        reverse("score_explain", args=[organization.slug])
+        + f"?level=scorecard&id={scorecard.pk}&kind=month&period={last:%Y-%m}"
+    )
+
+    def page():
+        response = client.get(page_url)
+        assert response.status_code == 200, response.status_code
+        return response
+
+    def explanation():
+        response = client.get(explain_url, headers={"HX-Request": "true"})
+        assert response.status_code == 200, response.status_code
+        return response
+
+    assert "Weights renormalised" in explanation().content.decode() or "Score = (" in explanation().content.decode()
+    baseline_s, measured_s = interleaved_medians(page, explanation, warmup=3, rounds=25, min_rounds=5, budget_s=25)
+    with CaptureQueriesContext(connection) as queries:
+        explanation()
+    return {
+        "baseline_s": baseline_s,
+        "measured_s": measured_s,
+        "figures": {"kpis": KPIS, "months": MONTHS, "explain_queries": len(queries)},
+    }
