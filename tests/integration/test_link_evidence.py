@@ -122,3 +122,23 @@ def test_the_api_answers_a_links_evidence_and_404_for_another_organization(linke
     assert none["summary"].startswith("No data to compare")
     client.force_login(world.member_b)
     assert client.get(f"/api/v1/o/acme/links/{strong.pk}/evidence/").status_code == 404
+
+
+def test_the_refresh_reads_the_same_number_of_queries_whatever_the_number_of_links(linked):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kpis.link_evidence import link_evidence_refresh
+
+    world, strong, empty = linked
+    with organization_scope(world.org_a):
+        with CaptureQueriesContext(connection) as few:
+            link_evidence_refresh(organization=world.org_a)
+        perspective = Perspective.objects.get(scorecard__unit=world.company_a, name="Customer")
+        margin = strong.target
+        for n in range(4):
+            source = strategy.objective_create(perspective=perspective, name=f"Driver {n}")
+            strategy.link_create(source=source, target=margin)
+        with CaptureQueriesContext(connection) as many:
+            assert link_evidence_refresh(organization=world.org_a) == 6
+    assert len(many) == len(few)
