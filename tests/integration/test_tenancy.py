@@ -96,7 +96,7 @@ def foreign_ids(world):
 
 def _globex_data(world, b_unit, b_member):
     """Organization B's map, KPI, measurement, target, sessions (one held, with attendance), cadence, calendar
-    feed, action item, notification and notification preference, so that every kind of object has an id of
+    feed, action item, notification, notification preference and review pack, so that every kind of object has an id of
     B's to ask for."""
     from datetime import date, timedelta
     from decimal import Decimal
@@ -148,6 +148,12 @@ def _globex_data(world, b_unit, b_member):
         notification_settings_update(
             membership=b_member, time_zone="", email_daily_digest=False, email_sessions=True,
             email_coach_weekly=True,
+        )  # fmt: skip
+        from coaching.models import ReviewPack
+
+        ReviewPack.objects.create(
+            organization=world.org_b, unit=b_unit, period=date(2026, 3, 1), requested_by=world.member_b,
+            status="done", pdf=b"%PDF Globex", xlsx=b"Globex", pdf_pages=1, expires_at=timezone.now() + timedelta(days=1),
         )  # fmt: skip
 
 
