@@ -8,6 +8,7 @@ import pytest
 
 from bsc.models import Role
 from tests import factories
+from tests.a11y import assert_accessible, page_width_problem
 from tests.conftest import log_in, screenshot
 from tests.integration.test_review_packs import pdf_pages, pdf_to_screenshots
 from tests.review_pack_data import review_pack_world
@@ -37,6 +38,7 @@ def test_an_executive_makes_the_pack_watches_it_and_downloads_the_pdf(world, ope
     pdf.wait_for(timeout=90_000)
     assert "Ready" in row.inner_text() and "pages" in row.inner_text()
     screenshot(page, "review_packs_ready")
+    assert_accessible(page, "review packs")
     with page.expect_download() as download:
         pdf.click()
     path = download.value.path()
@@ -51,5 +53,6 @@ def test_an_executive_makes_the_pack_watches_it_and_downloads_the_pdf(world, ope
     log_in(phone, executive.email)
     phone.goto("/o/acme/review-packs/")
     phone.get_by_role("link", name="PDF").wait_for()
-    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert not page_width_problem(phone, 390)
     screenshot(phone, "review_packs_phone")
+    assert_accessible(phone, "review packs on a phone")
