@@ -61,14 +61,22 @@ def seeded(world):
         PendingRecompute.objects.for_organization(world.org_a).delete()  # computed above: nothing waits
 
 
+# A cell's text without its 'Why this score?' button (a control, not data).
+CELL_TEXT = """cells => cells.map(cell => {
+    let text = cell.innerText;
+    for (const button of cell.querySelectorAll(".explain-toggle")) text = text.replace(button.innerText, "");
+    return text;
+})"""
+
+
 def cells(page, code: str) -> list[str]:
     row = page.locator("tr.kpi-row", has=page.locator(".kpi-code", has_text=code))
-    return [" ".join(text.split()) for text in row.locator("th, td").all_inner_texts()][:5]
+    return [" ".join(text.split()) for text in row.locator("th, td").evaluate_all(CELL_TEXT)][:5]
 
 
 def objective_cells(page, name: str) -> list[str]:
     row = page.locator("tr.objective-row", has_text=name)
-    return [" ".join(text.split()) for text in row.locator("td").all_inner_texts()][2:4]
+    return [" ".join(text.split()) for text in row.locator("td").evaluate_all(CELL_TEXT)][2:4]
 
 
 def test_a_viewer_reads_the_scorecard_by_month_quarter_and_year(world, seeded, page):

@@ -25,7 +25,8 @@ JAN, FEB, MARCH = date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
 
 
 class Cells(HTMLParser):
-    """The text of each table row (cells in order) and of elements with an id, whitespace collapsed."""
+    """The text of each table row (cells in order) and of elements with an id, whitespace collapsed; the 'Why this
+    score?' buttons and the rows of their panels are controls, not data, and are left out."""
 
     def __init__(self):
         super().__init__()
@@ -35,6 +36,7 @@ class Cells(HTMLParser):
         self._cell: list[str] | None = None
         self._ids: list[tuple[str, int, list[str]]] = []
         self._depth = 0
+        self._skip: int | None = None  # the depth of an explain control being skipped
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -42,6 +44,12 @@ class Cells(HTMLParser):
             self.polylines.append(attrs["points"])
             return
         if tag in ("circle", "line", "col", "br", "meta", "link", "input"):
+            return
+        classes = (attrs.get("class") or "").split()
+        if self._skip is None and ("explain-toggle" in classes or "explain-row" in classes):
+            self._skip = self._depth + 1
+        if self._skip is not None:
+            self._depth += 1
             return
         self._depth += 1
         if tag == "tr":
@@ -52,6 +60,11 @@ class Cells(HTMLParser):
             self._ids.append((attrs["id"], self._depth, []))
 
     def handle_endtag(self, tag):
+        if self._skip is not None:
+            if self._depth == self._skip:
+                self._skip = None
+            self._depth -= 1
+            return
         if tag in ("td", "th") and self._cell is not None:
             self.rows[-1].append(" ".join("".join(self._cell).split()))
             self._cell = None
@@ -61,6 +74,8 @@ class Cells(HTMLParser):
         self._depth -= 1
 
     def handle_data(self, data):
+        if self._skip is not None:
+            return
         if self._cell is not None:
             self._cell.append(data)
         for _, _, text in self._ids:
