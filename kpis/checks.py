@@ -25,7 +25,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 
 from bsc import org_calendar
-from bsc.models import Objective, Organization, Scorecard
+from bsc.models import Objective, Organization, OrgUnit, Scorecard
 from kpis.models import Kpi, Measurement, RollupMethod, Source, Target
 
 TOLERANCE = Decimal("0.005")  # 0.5% of the roll-up's target
@@ -154,7 +154,7 @@ SELECT p.id, p.code, p.name, p.unit_id, u.name, p.rollup_method, p.decimals, pt.
     array_agg(ct.value ORDER BY c.id) FILTER (WHERE ct.id IS NOT NULL),
     array_agg(c.weight ORDER BY c.id) FILTER (WHERE ct.id IS NOT NULL)
 FROM {Kpi._meta.db_table} p
-JOIN bsc_orgunit u ON u.id = p.unit_id
+JOIN {OrgUnit._meta.db_table} u ON u.id = p.unit_id
 JOIN {Target._meta.db_table} pt ON pt.kpi_id = p.id AND pt.period >= %(since)s
 JOIN {Kpi._meta.db_table} c ON c.aligned_to_id = p.id AND c.archived_at IS NULL
 LEFT JOIN {Target._meta.db_table} ct ON ct.kpi_id = c.id AND ct.period = pt.period
