@@ -26,7 +26,6 @@ class Action(enum.Enum):
     WRITE_ACTION_ITEMS = "create and edit action items"
     UPDATE_ACTION_ITEM_STATUS = "update the status of an action item"
     READ = "read dashboards and maps"
-    REVIEW_PACKS = "request and download review packs"
 
 
 _EVERYONE = frozenset(Role)
@@ -41,8 +40,6 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.WRITE_ACTION_ITEMS: frozenset({Role.ADMIN, Role.EXECUTIVE, Role.COACH}),
     Action.UPDATE_ACTION_ITEM_STATUS: frozenset({Role.ADMIN, Role.EXECUTIVE, Role.COACH}),
     Action.READ: _EVERYONE,
-    # A pack carries the coach's notes and the action items of its unit: the roles that prepare the monthly review.
-    Action.REVIEW_PACKS: frozenset({Role.ADMIN, Role.EXECUTIVE, Role.COACH}),
 }
 
 
@@ -271,3 +268,20 @@ DASHBOARD_FIRST: frozenset[Role] = frozenset({Role.ADMIN, Role.EXECUTIVE, Role.C
 def sees_dashboard_first(membership: Membership | None) -> bool:
     """Whether the member's organization home is the executive dashboard."""
     return membership is not None and Role(membership.role) in DASHBOARD_FIRST
+
+
+# Roles that prepare the monthly review and may ask for and download its review packs (issue 16): a pack carries
+# the unit's coaching notes and action items, so not department heads (their own units' notes only) nor viewers.
+REVIEW_PACK_ROLES: frozenset[Role] = frozenset({Role.ADMIN, Role.EXECUTIVE, Role.COACH})
+REVIEW_PACKS = "request and download review packs"
+
+
+def may_review_packs(membership: Membership | None) -> bool:
+    """Whether the member may ask for review packs and download them."""
+    return membership is not None and Role(membership.role) in REVIEW_PACK_ROLES
+
+
+def require_review_packs(membership: Membership | None) -> None:
+    """Raise PermissionDenied (HTTP 403) unless `may_review_packs`."""
+    if not may_review_packs(membership):
+        raise PermissionDenied(f"Your role may not {REVIEW_PACKS}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from bsc.permissions import Action, require
+from bsc.permissions import Action, require, require_review_packs
 from coaching.models import ActionItem, Cadence, CoachingSession, Notification, ReviewPack
 
 
@@ -72,5 +72,5 @@ def get_review_pack_for_member(request, pk: int) -> ReviewPack:
     )
     if pack is None:
         raise Http404("No such review pack.")
-    require(request.membership, Action.REVIEW_PACKS)
+    require_review_packs(request.membership)
     return pack

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, serializers, status
+from rest_framework import exceptions, generics, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from bsc import org_calendar
 from bsc.api.base import OrganizationScopedMixin
 from bsc.models import OrgUnit
-from bsc.permissions import Action, can
+from bsc.permissions import REVIEW_PACKS, may_review_packs
 from coaching import review_packs
 from coaching.models import ReviewPack, ReviewPackStatus
 from coaching.views_review_packs import FILES, review_pack_file_response
@@ -73,15 +73,18 @@ class ReviewPackRequestSerializer(serializers.Serializer):
 
 
 class ReviewPackScopedMixin(OrganizationScopedMixin):
-    """Reading a pack needs the same role as asking for one: it carries the coach's notes."""
+    """Reading a pack needs the same role as asking for one (bsc.permissions.may_review_packs): it carries the
+    coach's notes."""
 
-    write_action = Action.REVIEW_PACKS
+    def check_write_permission(self) -> None:
+        if not may_review_packs(self.membership):
+            role = self.membership.get_role_display().lower()
+            raise exceptions.PermissionDenied(f"Your role ({role}) does not allow this: {REVIEW_PACKS}.")
 
     def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if not can(self.membership, Action.REVIEW_PACKS):
-            role = self.membership.get_role_display().lower()
-            raise exceptions.PermissionDenied(f"Your role ({role}) does not allow this: {Action.REVIEW_PACKS.value}.")
+        super().initial(request, *args, **kwargs)  # checks a write
+        if request.method in permissions.SAFE_METHODS:
+            self.check_write_permission()
 
     def get_organization_queryset(self):
         return review_packs.review_pack_list(organization=self.organization)

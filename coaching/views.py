@@ -13,7 +13,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bsc import org_calendar
 from bsc.access import member_view
 from bsc.forms import add_service_error
-from bsc.permissions import Action, can, can_on_some, may_schedule, require, require_on_some, scope
+from bsc.permissions import (
+    Action,
+    can,
+    can_on_some,
+    may_review_packs,
+    may_schedule,
+    require,
+    require_on_some,
+    scope,
+)
 from coaching import services
 from coaching.access import get_action_item_for_member, get_session_for_member
 from coaching.accountability_display import accountability_page
@@ -44,7 +53,7 @@ def coaching_index(request):
     figures = accountability_page(accountability(organization=request.organization, membership=membership))
     context = {
         "may_schedule": may_schedule(membership), "upcoming": upcoming, "recent": recent, "figures": figures,
-        "may_review_packs": can(membership, Action.REVIEW_PACKS),
+        "may_review_packs": may_review_packs(membership),
     }  # fmt: skip
     return render(request, "coaching/index.html", context)
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from bsc import org_calendar
 from bsc.access import member_view
 from bsc.forms import add_service_error
-from bsc.permissions import Action, require
+from bsc.permissions import require_review_packs
 from coaching import review_packs
 from coaching.access import get_review_pack_for_member
 from coaching.forms_review_packs import ReviewPackForm
@@ -34,7 +34,7 @@ def pack_label(pack: ReviewPack) -> str:
 @require_http_methods(["GET", "POST"])
 @member_view
 def review_pack_index(request):
-    require(request.membership, Action.REVIEW_PACKS)
+    require_review_packs(request.membership)
     organization = request.organization
     initial = {"kind": org_calendar.MONTH, "period": f"{org_calendar.due_month(organization):%Y-%m}"}
     form = ReviewPackForm(request.POST or None, organization=organization, initial=initial)

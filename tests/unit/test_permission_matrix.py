@@ -15,6 +15,7 @@ from bsc.permissions import (
     Action,
     can,
     can_on_some,
+    may_review_packs,
     may_schedule,
     may_schedule_for_any_coach,
     roles_on_some,
@@ -184,6 +185,12 @@ def test_the_dashboard_is_the_home_of_admins_executives_and_coaches(world, membe
     membership = world.membership(member_of_role(role))
     assert sees_dashboard_first(membership) is (role in (A, E, C))
     assert can(membership, Action.READ)  # everyone may open it
+
+
+@pytest.mark.parametrize("role", COLUMNS, ids=lambda r: r.value)
+def test_admins_executives_and_coaches_may_ask_for_review_packs(world, member_of_role, role):
+    assert may_review_packs(world.membership(member_of_role(role))) is (role in (A, E, C))
+    assert not may_review_packs(None)
 
 
 def test_the_roles_that_may_enter_values_for_sql():

@@ -19,7 +19,6 @@ UNCONDITIONAL = {
     Action.WRITE_ACTION_ITEMS: {A, E, C},
     Action.UPDATE_ACTION_ITEM_STATUS: {A, E, C},
     Action.READ: {A, E, D, C, V},
-    Action.REVIEW_PACKS: {A, E, C},
 }
 
 
