@@ -58,7 +58,9 @@ class ChildSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=STATUSES, read_only=True)
     included = serializers.BooleanField(read_only=True, help_text="false: left out for missing data.")
     share = _decimal(12, 6, help_text="Its renormalised weight (0 to 1); null when left out.")
-    explain = serializers.CharField(source="explain_url", read_only=True, help_text="Its own explanation (page).")
+    explain = serializers.CharField(source="explain_api_url", read_only=True, help_text="Its own explanation.")
+    explain_page = serializers.CharField(source="explain_url", read_only=True, help_text="The same as a page.")
+    page = serializers.CharField(source="page_url", read_only=True, help_text="Its KPI page, or its unit's scorecard.")
 
 
 class StoredSerializer(serializers.Serializer):

@@ -120,6 +120,7 @@ class Child:
     actual_text: str = ""
     light: object = None
     explain_url: str = ""
+    explain_api_url: str = ""
     page_url: str = ""
 
 
@@ -800,9 +801,12 @@ def page_url(slug: str, child: Child, kind: str, period: date) -> str:
 
 
 def with_links(explanation: Explanation, slug: str) -> Explanation:
-    """Fill each child's links: its own explanation, and its page (the KPI page, or its unit's scorecard)."""
+    """Fill each child's links: its own explanation (page and API), and its page (the KPI page, or its unit's
+    scorecard)."""
     for child in explanation.children:
-        child.explain_url = explain_url(slug, child.level, child.id, explanation.kind, explanation.period)
+        query = explain_query(child.level, child.id, explanation.kind, explanation.period)
+        child.explain_url = reverse("score_explain", args=[slug]) + query
+        child.explain_api_url = reverse("api_score_explain", args=[slug]) + query
         child.page_url = page_url(slug, child, explanation.kind, explanation.period)
     return explanation
 

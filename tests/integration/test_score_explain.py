@@ -160,7 +160,13 @@ def test_the_api_gives_the_explanation_with_its_steps_and_children(world, scored
     assert body["label"] == "Q1 2026" and body["period"] == "2026-01"
     assert [c["name"] for c in body["children"]] == ["BND · BND name", "QLT · QLT", "SPD · SPD", "SUMK · SUMK name",
                                                      "ZLT · ZLT name"]  # fmt: skip
-    assert body["children"][0]["explain"].startswith("/o/acme/scores/explain/?level=kpi&id=")
+    band = body["children"][0]
+    assert (
+        band["explain"] == f"/api/v1/o/acme/scores/explain/?level=kpi&id={scored.band.pk}&kind=quarter&period=2026-01"
+    )
+    assert band["explain_page"] == f"/o/acme/scores/explain/?level=kpi&id={scored.band.pk}&kind=quarter&period=2026-01"
+    assert band["page"] == f"/o/acme/kpis/{scored.band.pk}/"
+    assert client.get(band["explain"]).json()["name"] == "BND · BND name"
     assert [s["step"] for s in body["steps"]][-3:] == ["weighted", "coverage", "status"]
 
 
