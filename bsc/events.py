@@ -46,3 +46,6 @@ unit_map_badges = Hook("unit_map_badges")
 # objective: each subscriber answers a list of the items serving it, as the API's objective detail shows them
 # (kpis: the active KPIs with their status for the month now due).
 objective_kpis = Hook("objective_kpis")
+# scorecard: each subscriber answers {"links": {link id: {"strength", "summary"}}, "url": a page with the details}:
+# how strongly each arrow's cause and effect moved together (kpis: the stored link evidence, issue 18).
+link_evidence = Hook("link_evidence")

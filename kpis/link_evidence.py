@@ -21,6 +21,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.urls import reverse
 
 from bsc import org_calendar
 from bsc.models import CauseEffectLink, Organization
@@ -243,3 +244,12 @@ def link_evidence_list(*, organization: Organization, scorecard_id: int) -> list
         .order_by("source__perspective__order", "source__name", "target__name")
     )
     return [evidence_body(link) for link in links]
+
+
+def map_link_evidence(*, scorecard) -> dict:
+    """For the map page's overlay (bsc.events.link_evidence): each arrow's strength and summary, and the table."""
+    rows = link_evidence_list(organization=scorecard.organization, scorecard_id=scorecard.pk)
+    return {
+        "links": {row["link"]: {"strength": row["strength"], "summary": row["summary"]} for row in rows},
+        "url": reverse("link_evidence", kwargs={"org_slug": scorecard.organization.slug, "unit_id": scorecard.unit_id}),
+    }

@@ -42,6 +42,10 @@ def strategy_map_page(request, unit_id: int):
     period = choice.period
     data = strategy_map(scorecard=scorecard, kind=period.kind, period=period.start)
     can_edit = can(request.membership, Action.EDIT_STRATEGY)
+    evidence = {"links": {}, "url": ""}
+    for answer in events.link_evidence.send(scorecard=scorecard):  # kpis: each arrow's evidence, for the overlay
+        evidence["links"].update(answer["links"])
+        evidence["url"] = evidence["url"] or answer["url"]
     context = {
         "scorecard": scorecard,
         "unit": scorecard.unit,
@@ -51,6 +55,7 @@ def strategy_map_page(request, unit_id: int):
             "can_edit": can_edit,
             "parent_objectives": parent_objectives(scorecard=scorecard),
             "has_parent": scorecard.unit.parent_id is not None,
+            "evidence": evidence["links"],
             "period": {
                 "kind": period.kind,
                 "period": f"{period.start:%Y-%m}",
@@ -64,6 +69,7 @@ def strategy_map_page(request, unit_id: int):
         "period": period,
         "kinds": KIND_CHOICES,
         "legend": LEGEND,
+        "evidence_url": evidence["url"],
         # beside the heading, what the apps built on the core say about the unit (kpis: "Recomputing…")
         "badges": events.unit_map_badges.send(organization=request.organization, unit=scorecard.unit),
     }

@@ -88,6 +88,16 @@
   let stage = null;
   let overlay = null;
 
+  // The evidence overlay (issue 18): arrows styled by how strongly their cause and effect moved together.
+  const evidenceToggle = document.getElementById("map-evidence-toggle");
+  const evidenceLegend = document.getElementById("map-evidence-legend");
+  if (evidenceToggle && evidenceLegend) {
+    evidenceToggle.addEventListener("change", () => {
+      root.classList.toggle("evidence-on", evidenceToggle.checked);
+      evidenceLegend.hidden = !evidenceToggle.checked;
+    });
+  }
+
   // --- Small helpers -----------------------------------------------------------------------------------
 
   function svgEl(name, attrs, parent) {
@@ -460,11 +470,12 @@
       const g = svgEl("g", { class: "link-group", "data-link": link.id }, linkLayer);
       const source = objective(link.source);
       const target = objective(link.target);
-      svgEl("title", {}, g).textContent = `${source.name} drives ${target.name}`;
+      const evidence = (initial.evidence || {})[link.id] || { strength: "none", summary: "" };
+      svgEl("title", {}, g).textContent = `${source.name} drives ${target.name}` + (evidence.summary ? `. Evidence: ${evidence.summary}` : "");
       svgEl(
         "line",
         {
-          class: "link" + (selected ? " selected" : ""),
+          class: "link" + (selected ? " selected" : "") + ` evidence-${evidence.strength}`,
           "data-link": link.id,
           x1,
           y1,
