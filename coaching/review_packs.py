@@ -70,10 +70,13 @@ def review_pack_unit_check(*, unit: OrgUnit) -> Scorecard:
     return scorecard
 
 
-def review_pack_request(*, organization: Organization, unit: OrgUnit, kind: str, period: date, by: User) -> PackRequest:
+def review_pack_request(
+    *, organization: Organization, unit: OrgUnit, kind: str, period: date, by: User, publish: bool = True
+) -> PackRequest:
     """Ask for the pack of `unit` for the period of `kind` starting in `period`. While a pack for the same unit and
     period is queued or being made, that pack is the answer (nothing new is queued); otherwise a new pack is
-    queued and its build published when the transaction commits."""
+    queued and its build published when the transaction commits (unless `publish` is False: the caller builds
+    it itself, as the demo's seeding does)."""
     if unit.organization_id != organization.pk:
         raise ValidationError({"unit": "No such unit in this organization."})
     review_pack_period_check(organization=organization, kind=kind, period=period)
@@ -98,6 +101,8 @@ def review_pack_request(*, organization: Organization, unit: OrgUnit, kind: str,
         if existing is None:
             raise
         return PackRequest(existing, created=False)
+    if not publish:
+        return PackRequest(pack, created=True)
     from coaching.tasks import review_pack_build
 
     transaction.on_commit(lambda: review_pack_build.delay(organization_id=organization.pk, pack_id=pack.pk))

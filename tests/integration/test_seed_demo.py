@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from bsc.models import CauseEffectLink, Initiative, Membership, Objective, OrgUnit, User
 from bsc.tenancy import dangerously_unscoped
-from coaching.models import ActionItem, Cadence, CoachingSession, SessionKpiSnapshot
+from coaching.models import ActionItem, Cadence, CoachingSession, ReviewPack, SessionKpiSnapshot
 from kpis.models import Kpi, KpiScore, Measurement, ScorecardScore, TargetRecalibration
 
 pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
@@ -18,7 +18,7 @@ def counts():
             model.__name__: model.objects.count()
             for model in (
                 User, Membership, OrgUnit, Objective, CauseEffectLink, Initiative, Kpi, Measurement, Cadence,
-                CoachingSession, SessionKpiSnapshot, ActionItem,
+                CoachingSession, SessionKpiSnapshot, ActionItem, ReviewPack,
             )
         }  # fmt: skip
 
@@ -58,6 +58,9 @@ def test_the_demo_is_seeded_once_with_every_persona_and_an_aligned_map(db):
         assert not Kpi.objects.filter(objective__isnull=True).exists()
 
         assert_coaching_demo()
+        pack = ReviewPack.objects.get()
+        assert (pack.status, pack.unit.depth, pack.period_kind) == ("done", 0, "month")
+        assert pack.pdf_pages >= 6
 
 
 def assert_rollups_reach_the_top():

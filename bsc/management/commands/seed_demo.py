@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
 from bsc import org_calendar, services, strategy
-from bsc.models import Objective, Organization, OrgUnit, Perspective, Role, Scorecard, User
+from bsc.models import Membership, Objective, Organization, OrgUnit, Perspective, Role, Scorecard, User
 from bsc.org_calendar import month_shift
 from bsc.project.demo import (
     DEMO_ACTIONS,
@@ -58,6 +58,7 @@ class Command(BaseCommand):
             self.seed_strategy_maps(organization)
             self.seed_kpis(organization)
             self.seed_coaching(organization)
+            self.seed_review_pack(organization)
 
     def seed_organization(self) -> Organization:
         users = {}
@@ -264,6 +265,23 @@ class Command(BaseCommand):
         event.objects.filter(organization=organization).update(
             entered_at=Subquery(entered), pgh_created_at=Subquery(entered)
         )
+
+    def seed_review_pack(self, organization: Organization) -> None:
+        """The company's review pack for the last closed month (the month now due), made here rather than by a
+        worker, so the Review packs page has one to download."""
+        from coaching import review_packs
+        from coaching.models import ReviewPack
+
+        if ReviewPack.objects.exists():
+            return
+        admin = Membership.objects.filter(role=Role.ADMIN).select_related("user").first().user
+        company = OrgUnit.objects.get(parent__isnull=True)
+        asked = review_packs.review_pack_request(
+            organization=organization, unit=company, kind=org_calendar.MONTH,
+            period=org_calendar.due_month(organization), by=admin, publish=False,
+        )  # fmt: skip
+        pack = review_packs.review_pack_build(organization=organization, pack_id=asked.pack.pk)
+        self.stdout.write(f"Review pack of {company.name}: {pack.status} ({pack.pdf_pages} pages).")
 
     def seed_coaching(self, organization: Organization) -> None:
         """Three cadences started a year ago: their upcoming sessions come from the cadence service, the past
