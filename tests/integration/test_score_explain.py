@@ -313,3 +313,27 @@ def test_the_explanation_equals_a_random_sample_of_the_demos_stored_scores(db):
                     assert x.matches
                     checked += 1
     assert checked == len(LEVEL_OF) * 3 * SAMPLE_PER_LEVEL_AND_KIND
+
+
+def test_an_explanations_query_count_does_not_grow_with_its_children(world, scored):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kpis import services
+    from kpis.recompute import scores_recompute_full
+
+    objective = scored.rollups.speed.objective
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            explained(world, "objective", objective.pk, "month", date(2026, 1, 1))
+            explained(world, "kpi", scored.weighted.pk, "month", date(2026, 1, 1))
+        return len(queries)
+
+    before = count()
+    with organization_scope(world.org_a):
+        for i in range(5):
+            services.kpi_create(unit=world.department_a, name=f"More {i}", code=f"MORE{i}", objective=objective,
+                                baseline=D(0), aligned_to=scored.weighted)  # fmt: skip
+        scores_recompute_full(organization=world.org_a)
+    assert count() == before
