@@ -105,7 +105,7 @@ DEMO_KPIS = [
         "decrease",
         450,
         250,
-        0.6,
+        0.5,
     ),
     (
         "Northwind Manufacturing",
@@ -154,7 +154,17 @@ DEMO_KPIS = [
         60,
         0.65,
     ),
-    ("Operations", "Deliver on time, every time", "OPS-OTD", "On-time delivery (plants)", "%", "increase", 80, 95, 0.8),
+    (
+        "Operations",
+        "Deliver on time, every time",
+        "OPS-OTD",
+        "On-time delivery (plants)",
+        "%",
+        "increase",
+        80,
+        95,
+        0.45,
+    ),
     (
         "Operations",
         "Cut order-to-delivery lead time",
@@ -312,6 +322,19 @@ DEMO_ACTIONS = [
 # over the last year) and one sliding (Quality Assurance, from green to red): the share of the way to target
 # their KPIs gain or lose each month of the last 12.
 DEMO_UNIT_TRENDS = {"Assembly": 0.035, "Quality Assurance": -0.035}
+# KPIs on plan a year ago and slipping since (code: the share of the way to target lost each month of the last
+# 12): their least-squares line misses the year-end target clearly, so the dashboard lists them as "likely to miss
+# this year". On-time delivery in the plants makes the Operations objective it serves red, with the monthly review's
+# open actions on it; complaints keep the company's quality objective red.
+DEMO_SLIPPING = {"OPS-OTD": 0.05, "CPPM": 0.04}
+# A cause-effect link of the company map that the data bears out (cause objective, effect objective, lag in
+# months): every KPI serving the cause (or a sub-unit objective aligned to it) shares one monthly swing, and every
+# KPI serving the effect the same swing a month later, so the link evidence finds a strong lag-1 relation. The
+# other links keep their independent noise: weak, as most hypotheses would look on two years of data.
+DEMO_LINKED = ("Lower cost per unit", "Improve operating margin", 1)
+# The swing: the share of the way to target a month's KPIs lose (0 to this), drawn at random each month; none in
+# the last months, so the month now due reads as without it.
+DEMO_LINKED_SWING = 0.16
 # KPIs whose latest months are missing (code: months without a value, the reason in the last value's comment):
 # the one department with a gap in its data (half of its scorecard's weight).
 DEMO_MISSING = {

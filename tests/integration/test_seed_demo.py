@@ -169,3 +169,57 @@ def test_the_demo_tells_a_story_at_a_glance(db):
         titles = list(ActionItem.objects.filter(status="open").values_list("title", flat=True))
         assert len(titles) >= 3 and len(set(titles)) == len(titles)
         assert not Objective.objects.filter(kpis__isnull=True, aligned_from__isnull=True).exists()
+
+
+def test_the_demo_answers_the_monthly_review(db):
+    """What the dashboard and the map's evidence need: KPIs the forecast says will miss the year (two shaped to slip
+    over the last 12 months), a red objective with open actions and the held session that last discussed it, one
+    cause-effect link the data bears out (lag 1) and others it does not, and no recompute left waiting for a worker
+    (the seed stored every score itself)."""
+    from decimal import Decimal
+
+    from bsc import org_calendar
+    from bsc.models import Organization
+    from coaching.selectors import objective_follow_up
+    from kpis.forecast import MIN_PERIODS
+    from kpis.forecast_selectors import kpis_likely_to_miss
+    from kpis.link_evidence import STRONG, evidence_body
+    from kpis.models import LinkEvidence, ObjectiveScore, PendingRecompute
+
+    call_command("seed_demo")
+    with dangerously_unscoped():
+        organization = Organization.objects.get(slug="northwind")
+        assert not PendingRecompute.objects.filter(organization=organization).exists()
+
+        due = org_calendar.due_month(organization)
+        fiscal_year = org_calendar.current_fiscal_year(organization)
+        entered = [
+            m for m in org_calendar.fiscal_year_months(fiscal_year, organization.fiscal_year_start_month) if m <= due
+        ]
+        likely = {kpi.code: forecast for kpi, forecast in kpis_likely_to_miss(organization=organization)}
+        if len(entered) >= MIN_PERIODS:
+            assert {"OPS-OTD", "CPPM"} <= set(likely), sorted(likely)
+            assert likely["OPS-OTD"].periods_with_data >= MIN_PERIODS and likely["OPS-OTD"].slope < 0
+            assert likely["CPPM"].slope > 0  # complaints, to be cut, rising
+        else:  # early in the fiscal year no KPI has the six values a forecast needs
+            assert likely == {}
+
+        executive = Membership.objects.get(organization=organization, role="executive")
+        red = list(ObjectiveScore.objects.filter(period_kind="month", period=due, status="red"))
+        follow_up = objective_follow_up(
+            organization=organization, membership=executive, objective_ids=[s.objective_id for s in red]
+        )
+        followed = [pk for pk, f in follow_up.items() if f.open_items and f.last_session is not None]
+        assert followed, follow_up
+        assert Objective.objects.filter(pk__in=followed, name="Deliver on time, every time").exists()
+
+        links = [evidence_body(link) for link in CauseEffectLink.objects.select_related("source", "target", "evidence")]
+        assert LinkEvidence.objects.count() == len(links) > 0
+        strong = [
+            e for e in links
+            if (e["source"]["name"], e["target"]["name"]) == ("Lower cost per unit", "Improve operating margin")
+            and e["strength"] == "strong"
+        ]  # fmt: skip
+        assert strong and all(abs(e["rho"]) >= max(Decimal("0.7"), Decimal(str(STRONG))) for e in strong), links
+        assert all(e["best_lag"] == 1 and e["pairs"] >= 12 for e in strong)
+        assert any(e["strength"] == "weak" and e["pairs"] >= 12 for e in links)

@@ -27,12 +27,15 @@ from bsc.project.demo import (
     DEMO_KPI_ALIGNMENT,
     DEMO_KPIS,
     DEMO_LATE_SHARE,
+    DEMO_LINKED,
+    DEMO_LINKED_SWING,
     DEMO_MISSING,
     DEMO_MONTHS,
     DEMO_NOTE_TOPICS,
     DEMO_PASSWORD,
     DEMO_RECALIBRATIONS,
     DEMO_ROLLUPS,
+    DEMO_SLIPPING,
     DEMO_SLUG,
     DEMO_TIME_AGGREGATION,
     DEMO_TREE,
@@ -58,6 +61,7 @@ class Command(BaseCommand):
             self.seed_strategy_maps(organization)
             self.seed_kpis(organization)
             self.seed_coaching(organization)
+            self.seed_link_evidence(organization)
             self.seed_review_pack(organization)
 
     def seed_organization(self) -> Organization:
@@ -128,7 +132,7 @@ class Command(BaseCommand):
         from bsc.org_calendar import due_month
         from kpis import services as kpi_services
         from kpis.models import Kpi, Target
-        from kpis.recompute import scores_recompute
+        from kpis.outbox import scores_rebuild
 
         if Kpi.objects.exists():
             self.stdout.write("Demo KPIs already present.")
@@ -177,6 +181,7 @@ class Command(BaseCommand):
             )  # fmt: skip
             set_targets(kpis[code], *ranges[code])
         trend_from = len(months) - 12  # the improving and the sliding department move over the last 12 months
+        swing = self._linked_swing(len(months))
         for unit_name, objective_name, code, name, label, direction, baseline, year_end, performance in DEMO_KPIS:
             unit = units[unit_name]
             whole = label in DEMO_COUNT_UNITS
@@ -191,10 +196,13 @@ class Command(BaseCommand):
             set_targets(kpi, b, Decimal(str(year_end)))
             targets = {t.period: t.value for t in Target.objects.filter(kpi=kpi)}
             missing, reason = DEMO_MISSING.get(code, (0, ""))
-            trend = DEMO_UNIT_TRENDS.get(unit_name, 0)
+            trend = DEMO_UNIT_TRENDS.get(unit_name, 0) - DEMO_SLIPPING.get(code, 0)
+            linked = self._linked_lag(kpi.objective)
             for index, month in enumerate(months[: len(months) - missing]):
                 # the trend ends at the KPI's performance in the latest month
                 moved = trend * (min(max(index, trend_from), len(months) - 1) - (len(months) - 1))
+                if linked is not None:
+                    moved -= swing[index - linked] if index >= linked else 0
                 drift = Decimal(str(performance + rng.uniform(-0.06, 0.06) + moved))
                 actual = (b + (targets[month] - b) * drift).quantize(Decimal("1") if whole else Decimal("0.1"))
                 comment = "Below plan; recovery actions agreed in the monthly review." if drift < Decimal("0.6") else ""
@@ -211,12 +219,30 @@ class Command(BaseCommand):
             )
         self._prune_maps(units)
         self._backdate_entries(organization, months, rng)
-        scores_recompute(organization=organization, unit_ids=set(units[n].pk for n in units), months=set(months))
+        # Every score now, months ahead with targets included (the forecasts read their targets), clearing the
+        # recompute requests the values above noted: no page waits for a worker to take them ("Recomputing…").
+        scores_rebuild(organization=organization)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo KPIs created: {len(DEMO_KPIS)} KPIs and {len(DEMO_ROLLUPS)} roll-ups, {len(months)} months."
             )
         )
+
+    @staticmethod
+    def _linked_swing(count: int) -> list[float]:
+        """The monthly swing of the link the demo's data bears out (DEMO_LINKED), none in its last two months."""
+        dice = random.Random(2029)
+        return [dice.uniform(0, DEMO_LINKED_SWING) if index < count - 2 else 0.0 for index in range(count)]
+
+    @staticmethod
+    def _linked_lag(objective) -> int | None:
+        """0 for a KPI serving the demo's linked cause (or an objective aligned to it, at any depth), its lag for one
+        serving the effect, None otherwise."""
+        cause, effect, lag = DEMO_LINKED
+        while objective is not None and objective.aligned_to_id is not None:
+            objective = objective.aligned_to
+        name = objective.name if objective is not None else None
+        return 0 if name == cause else lag if name == effect else None
 
     @staticmethod
     def _prune_maps(units: dict) -> None:
@@ -363,11 +389,23 @@ class Command(BaseCommand):
             count = {"monthly_review": 3, "workshop": 2}.get(session.kind, 1)
             for index in range(count):
                 items.append(self._demo_item(session, rng, today, tz, now, owners=(head, head, head, coach, ceo),
-                                             kpi=red[0] if red and index == 0 else None))  # fmt: skip
+                                             kpi=red[index] if index < len(red) else None))  # fmt: skip
         # Whatever the dice said, the department head has a few overdue items to chase.
         late = sorted((i for i in items if i.due_date < today and i.owner == head), key=lambda i: i.due_date)[-3:]
         for item in late:
             item.status, item.completed_at = "open", None
+        # The actions the latest held session of each unit agreed on its red KPIs are still being worked on: the
+        # dashboard's red objectives show open actions and the session that last discussed them.
+        latest: dict[int, CoachingSession] = {}
+        for session in sessions:
+            current = latest.get(session.unit_id)
+            if session.status == SessionStatus.HELD and (
+                current is None or session.scheduled_at > current.scheduled_at
+            ):
+                latest[session.unit_id] = session
+        for item in items:
+            if item.kpi is not None and item.session is latest.get(item.unit_id):
+                item.status, item.completed_at = "open", None
         self._distinct_titles(items)
         CoachingSession.objects.bulk_create(sessions)
         through = CoachingSession.participants.through
@@ -401,6 +439,17 @@ class Command(BaseCommand):
                 f"upcoming sessions, {len(items)} action items."
             )
         )
+
+    def seed_link_evidence(self, organization: Organization) -> None:
+        """The evidence of the map's cause-effect links, as the worker computes it after scores change (the seed
+        stored the scores itself)."""
+        from kpis.link_evidence import link_evidence_refresh
+        from kpis.models import LinkEvidence
+
+        if LinkEvidence.objects.exists():
+            return
+        count = link_evidence_refresh(organization=organization)
+        self.stdout.write(self.style.SUCCESS(f"Demo link evidence computed: {count} links."))
 
     @staticmethod
     def _distinct_titles(items: list) -> None:
