@@ -218,6 +218,11 @@ class Command(BaseCommand):
                 target=target, value=(target.value * Decimal(factor)).quantize(Decimal("0.1")), reason=reason, by=admin
             )
         self._prune_maps(units)
+        # Objectives copied down the units, or made for a department, are owned like the unit's KPIs.
+        for objective in Objective.objects.filter(owner__isnull=True).select_related("scorecard"):
+            strategy.objective_update(
+                objective=objective, owner=ops if objective.scorecard.unit_id in ops_units else ceo
+            )
         self._backdate_entries(organization, months, rng)
         # Every score now, months ahead with targets included (the forecasts read their targets), clearing the
         # recompute requests the values above noted: no page waits for a worker to take them ("Recomputing…").
