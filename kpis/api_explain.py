@@ -121,12 +121,12 @@ class ScoreExplainApi(OrganizationScopedMixin, generics.GenericAPIView):
     )
     def get(self, request, *args, **kwargs):
         params = request.query_params
+        owner_id = id_param(request, "id")  # a malformed id is named first, whatever else is missing
         level = params.get("level") or ""
         if not level:
             raise exceptions.ValidationError(
                 {"level": ["Name the level: ?level=kpi, objective, perspective or scorecard."]}
             )
-        owner_id = id_param(request, "id")
         if owner_id is None:
             raise exceptions.ValidationError({"id": ["Name the score's owner: ?id=<id>."]})
         text = params.get("period")

@@ -310,6 +310,10 @@ SPECTACULAR_SETTINGS = {
         "SessionStatusEnum": "coaching.models.SessionStatus",
         "ActionItemStatusEnum": "coaching.models.ActionItemStatus",
         "ReviewPackStatusEnum": "coaching.models.ReviewPackStatus",
+        "SessionKindEnum": "coaching.models.SessionKind",
+        "PeriodKindEnum": "bsc.org_calendar.KINDS",
+        "ScoreStatusEnum": "bsc.statuses.STATUSES",
+        "CheckKindEnum": ["kpi", "objective", "scorecard"],
     },
 }
 

@@ -66,6 +66,7 @@ def samples(world):
         | {"title": "Call the supplier", "owner": world.admin_a.pk, "due_date": f"{future:%Y-%m-%d}"},
         "cadences/": common
         | {"frequency": "weekly", "weekday": 2, "time_of_day": "09:00", "starts_on": f"{future:%Y-%m-%d}"},
+        "review-packs/": common | {"unit": world.company_a.pk, "period": last_month},
     }
 
 
@@ -74,6 +75,7 @@ def test_every_create_endpoint_works_with_the_fields_its_schema_requires(world, 
     field a rule needs in this case (never a 500 for a field the schema let the caller leave out)."""
     schema = openapi()
     client = client_for(world.admin_a)
+    due = org_calendar.due_month(world.org_a)
     outcomes = {}
     for path, operations in schema["paths"].items():
         resource = path.removeprefix("/api/v1/o/{org_slug}/")
@@ -102,6 +104,10 @@ def test_every_create_endpoint_works_with_the_fields_its_schema_requires(world, 
         "sessions/": (201, ["kind", "scheduled_at", "unit"]),
         "action-items/": (201, ["due_date", "owner", "title"]),
         "cadences/": (400, {"weekday": ["Choose the weekday the sessions fall on (Monday to Sunday)."]}),
+        "review-packs/": (
+            400,
+            {"period": [f"No scores are stored for {due:%b %Y}: the organization has no stored scores yet."]},
+        ),
     }
 
 
