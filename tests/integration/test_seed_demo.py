@@ -211,7 +211,7 @@ def test_the_demo_answers_the_monthly_review(db):
         )
         followed = [pk for pk, f in follow_up.items() if f.open_items and f.last_session is not None]
         assert followed, follow_up
-        assert Objective.objects.filter(pk__in=followed, name="Deliver on time, every time").exists()
+        assert Objective.objects.filter(pk__in=followed, scorecard__unit__name="Operations").exists()
         assert not Objective.objects.filter(owner__isnull=True).exists()  # the panel names an owner for each
 
         links = [evidence_body(link) for link in CauseEffectLink.objects.select_related("source", "target", "evidence")]

@@ -376,7 +376,10 @@ class Command(BaseCommand):
                 continue
             period = month_shift(session.occurrence.replace(day=1), -1)
             discussed = [(kpi, scores.get((kpi.pk, period))) for kpi in unit_kpis.get(session.unit_id, [])]
-            red = [kpi for kpi, score in discussed if score is not None and score.status == "red"]
+            # worst first: the session's actions follow the reddest KPIs
+            red = [kpi for kpi, score in sorted(
+                ((k, s) for k, s in discussed if s is not None and s.status == "red"), key=lambda pair: pair[1].score
+            )]  # fmt: skip
             self._write_notes(session, rng, red)
             snapshots += [
                 SessionKpiSnapshot(
