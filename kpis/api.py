@@ -18,6 +18,7 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from bsc import org_calendar
 from bsc.api.base import ID_SCHEMA, OrganizationScopedMixin, flag_param, id_filter, id_param, is_id
 from bsc.api.serializers import ApiModelSerializer, OrganizationRelatedField, PlainDecimalField, TextField
 from bsc.models import Objective, OrgUnit, User
@@ -43,6 +44,25 @@ def parse_period(text: str) -> date:
     if not PERIOD.fullmatch(text):
         raise DjangoValidationError({"period": f"“{text}” is not a period; write it as YYYY-MM, e.g. 2026-03."})
     return services.parse_period(text)
+
+
+def period_param(request) -> date:
+    """The `?period=YYYY-MM` a read endpoint needs; a 400 naming it when left out or malformed."""
+    text = request.query_params.get("period")
+    if not text:
+        raise exceptions.ValidationError({"period": ["Name the period: ?period=YYYY-MM, e.g. 2026-03."]})
+    try:
+        return parse_period(text)
+    except DjangoValidationError as error:
+        raise exceptions.ValidationError({"period": error.message_dict["period"]}) from None
+
+
+def kind_param(request) -> str:
+    """The `?kind=` of period (month when left out); a 400 naming it when it is not month, quarter or year."""
+    kind = request.query_params.get("kind") or org_calendar.MONTH
+    if kind not in org_calendar.KINDS:
+        raise exceptions.ValidationError({"kind": [f"“{kind[:40]}” is not a kind of period: month, quarter or year."]})
+    return kind
 
 
 PERIOD_SCHEMA = {"type": "string", "pattern": f"^{PERIOD.pattern}$", "example": "2026-03"}

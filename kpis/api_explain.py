@@ -3,7 +3,6 @@ same explanation the pages open under 'Why this score?'. It only reads, through 
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, serializers
 from rest_framework.response import Response
@@ -12,7 +11,7 @@ from bsc import org_calendar
 from bsc.api.base import ID_SCHEMA, OrganizationScopedMixin, id_param
 from bsc.permissions import Action, can
 from kpis import explain as explainer
-from kpis.api import PERIOD_SCHEMA, PeriodField, parse_period
+from kpis.api import PERIOD_SCHEMA, PeriodField, period_param
 from kpis.api_scores import STATUSES
 from kpis.models import KpiScore
 
@@ -129,13 +128,7 @@ class ScoreExplainApi(OrganizationScopedMixin, generics.GenericAPIView):
             )
         if owner_id is None:
             raise exceptions.ValidationError({"id": ["Name the score's owner: ?id=<id>."]})
-        text = params.get("period")
-        if not text:
-            raise exceptions.ValidationError({"period": ["Name the period: ?period=YYYY-MM, e.g. 2026-03."]})
-        try:
-            period = parse_period(text)
-        except DjangoValidationError as error:
-            raise exceptions.ValidationError({"period": error.message_dict["period"]}) from None
+        period = period_param(request)
         organization = self.organization
         unit = explainer.owner_unit(organization=organization, level=level, id=owner_id)
         if unit is not None and not can(self.membership, Action.READ, unit=unit):

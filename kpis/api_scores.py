@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Max, Min, Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, serializers
@@ -17,7 +16,7 @@ from bsc.api.base import ID_SCHEMA, OrganizationScopedMixin, id_param
 from bsc.models import OrgUnit, Scorecard
 from bsc.permissions import Action, can
 from kpis import selectors
-from kpis.api import PERIOD_SCHEMA, PeriodField, parse_period
+from kpis.api import PERIOD_SCHEMA, PeriodField, kind_param, period_param
 from kpis.forecast_display import forecast_display
 from kpis.models import Kpi, ScorecardScore
 
@@ -204,19 +203,11 @@ class ScoresApi(OrganizationScopedMixin, generics.GenericAPIView):
     )
     def get(self, request, *args, **kwargs):
         organization = self.organization
-        kind = self.kind()
+        kind = kind_param(request)
         unit = self.unit()
         period = self.period(kind)
         body = scores_body(organization=organization, unit=unit, kind=kind, period=period)
         return Response(ScorecardScoresSerializer(body).data)
-
-    def kind(self) -> str:
-        kind = self.request.query_params.get("kind") or org_calendar.MONTH
-        if kind not in org_calendar.KINDS:
-            raise exceptions.ValidationError(
-                {"kind": [f"“{kind[:40]}” is not a kind of period: month, quarter or year."]}
-            )
-        return kind
 
     def unit(self) -> OrgUnit:
         unit_id = id_param(self.request, "unit")
@@ -232,20 +223,14 @@ class ScoresApi(OrganizationScopedMixin, generics.GenericAPIView):
         return unit
 
     def period(self, kind: str) -> date:
-        text = self.request.query_params.get("period")
-        if not text:
-            raise exceptions.ValidationError({"period": ["Name the period: ?period=YYYY-MM, e.g. 2026-03."]})
-        try:
-            period = parse_period(text)
-        except DjangoValidationError as error:
-            raise exceptions.ValidationError({"period": error.message_dict["period"]}) from None
+        period = period_param(self.request)
         fiscal_start = self.organization.fiscal_year_start_month
         start = org_calendar.window_start(kind, period, fiscal_start)
         if start != period:
             raise exceptions.ValidationError(
                 {
                     "period": [
-                        f"{text} does not start {KIND_WORDS[kind]}: name it by its first month, "
+                        f"{period:%Y-%m} does not start {KIND_WORDS[kind]}: name it by its first month, "
                         f"{start:%Y-%m} for {org_calendar.period_label(kind, period, fiscal_start)}."
                     ]
                 }
