@@ -42,6 +42,8 @@ from coaching.models import (
     SessionKind,
     SessionStatus,
 )
+from kpis.api import PeriodField
+from kpis.api_scores import STATUSES
 from kpis.models import Kpi
 
 
@@ -103,6 +105,38 @@ class SessionSerializer(serializers.ModelSerializer):
             "id", "unit", "unit_name", "kind", "coach", "coach_name", "participants", "scheduled_at", "held_at",
             "status", "agenda", "notes", "wins", "challenges", "cadence", "occurrence", "moved", "created_at",
         ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SessionSnapshotSerializer(serializers.Serializer):
+    """A KPI's figures as they stood when the session was held (the session page's "KPIs discussed")."""
+
+    kpi = serializers.IntegerField(source="kpi_id", read_only=True)
+    code = serializers.CharField(source="kpi.code", read_only=True)
+    name = serializers.CharField(source="kpi.name", read_only=True)
+    unit = serializers.IntegerField(source="kpi.unit_id", read_only=True, help_text="The KPI's unit.")
+    unit_name = serializers.CharField(source="kpi.unit.name", read_only=True)
+    sub_unit = serializers.BooleanField(
+        read_only=True, help_text="true: the KPI belongs to a unit below the session's (the page names it)."
+    )
+    period = PeriodField(read_only=True, help_text="The month whose values were captured.")
+    actual = serializers.DecimalField(max_digits=20, decimal_places=6, allow_null=True, read_only=True)
+    target = serializers.DecimalField(max_digits=20, decimal_places=6, allow_null=True, read_only=True)
+    score = serializers.DecimalField(
+        max_digits=9, decimal_places=4, allow_null=True, read_only=True, help_text="0 to 1; null without data."
+    )
+    status = serializers.ChoiceField(choices=STATUSES, read_only=True)
+
+
+class SessionDetailSerializer(SessionSerializer):
+    snapshots = SessionSnapshotSerializer(
+        many=True, read_only=True, source="snapshot_rows",
+        help_text="Read only. For a held session, its KPI snapshot: red first, then amber, green and no data; within "
+        "a status the session's unit's own KPIs first, then by unit and code. Empty until the session is held.",
+    )  # fmt: skip
+
+    class Meta(SessionSerializer.Meta):
+        fields = [*SessionSerializer.Meta.fields, "snapshots"]
         read_only_fields = fields
 
 
@@ -193,18 +227,23 @@ class SessionViewSet(CoachingScopedMixin, viewsets.GenericViewSet):
         return session
 
     def output(self, session: CoachingSession, code: int = status.HTTP_200_OK) -> Response:
+        """The session with its snapshot rows, ordered as its page shows them."""
         fresh = self.get_organization_queryset().prefetch_related("participants").get(pk=session.pk)
-        return Response(SessionSerializer(fresh).data, status=code)
+        fresh.snapshot_rows = list(selectors.session_snapshot_list(session=fresh))
+        for snapshot in fresh.snapshot_rows:
+            snapshot.sub_unit = snapshot.kpi.unit_id != fresh.unit_id
+        return Response(SessionDetailSerializer(fresh).data, status=code)
 
     @extend_schema(parameters=SESSION_FILTERS)
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(SessionSerializer(page, many=True).data)
 
+    @extend_schema(responses=SessionDetailSerializer)
     def retrieve(self, request, *args, **kwargs):
         return self.output(self.get_object())
 
-    @extend_schema(request=SessionCreateSerializer, responses={201: SessionSerializer})
+    @extend_schema(request=SessionCreateSerializer, responses={201: SessionDetailSerializer})
     def create(self, request, *args, **kwargs):
         serializer = SessionCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
@@ -218,7 +257,7 @@ class SessionViewSet(CoachingScopedMixin, viewsets.GenericViewSet):
         )  # fmt: skip
         return self.output(session, status.HTTP_201_CREATED)
 
-    @extend_schema(request=SessionChangeSerializer, responses=SessionSerializer)
+    @extend_schema(request=SessionChangeSerializer, responses=SessionDetailSerializer)
     @transaction.atomic
     def partial_update(self, request, *args, **kwargs):
         session = self.get_object()
@@ -232,7 +271,7 @@ class SessionViewSet(CoachingScopedMixin, viewsets.GenericViewSet):
             session = services.session_move(session=session, scheduled_at=scheduled_at)
         return self.output(session)
 
-    @extend_schema(request=SessionHoldSerializer, responses=SessionSerializer)
+    @extend_schema(request=SessionHoldSerializer, responses=SessionDetailSerializer)
     @action(detail=True, methods=["post"])
     def hold(self, request, *args, **kwargs):
         """Mark the session held now and capture the KPI values discussed. More than a day before its time the
@@ -245,7 +284,7 @@ class SessionViewSet(CoachingScopedMixin, viewsets.GenericViewSet):
             services.session_hold(session=session, kpis=data.get("kpis"), confirm_early=data["confirm_early"])
         )
 
-    @extend_schema(request=None, responses=SessionSerializer)
+    @extend_schema(request=None, responses=SessionDetailSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, *args, **kwargs):
         """Cancel a scheduled session (a cadence's occurrence stays cancelled when the cadence regenerates)."""

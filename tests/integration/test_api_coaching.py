@@ -112,7 +112,7 @@ def test_a_coach_schedules_reads_changes_and_holds_a_session(world, coach, head)
         "id": session_id, "unit": world.division_a.pk, "unit_name": "Operations", "kind": "monthly_review",
         "coach": coach.pk, "coach_name": "Carla Coach", "participants": [head.pk], "scheduled_at": iso(when),
         "held_at": None, "status": "scheduled", "agenda": "", "notes": "", "wins": "", "challenges": "",
-        "cadence": None, "occurrence": None, "moved": False, "created_at": None,
+        "cadence": None, "occurrence": None, "moved": False, "created_at": None, "snapshots": [],
     }  # fmt: skip
     assert client.get(API + f"sessions/{session_id}/").json()["kind"] == "monthly_review"
     later = soon(5)

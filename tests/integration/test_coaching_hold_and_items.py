@@ -164,6 +164,66 @@ def test_the_snapshot_covers_the_sub_units_red_first_and_names_their_unit(client
     assert "the KPIs of Operations and of the units below it, each named" in page
 
 
+def test_the_session_api_returns_the_snapshot_as_the_page_orders_it(client, world, coach):
+    month = due_month(world.org_a)
+    actuals = {
+        ("OPS-GREEN", world.division_a): Decimal(95), ("OPS-NODATA", world.division_a): None,
+        ("ASM-AMBER", world.department_a): Decimal(70), ("ASM-RED", world.department_a): Decimal(30),
+    }  # fmt: skip
+    with organization_scope(world.org_a):
+        for (code, unit), actual in actuals.items():
+            kpi = kpi_services.kpi_create(unit=unit, name=code.title(), code=code, baseline=Decimal(0))
+            kpi_services.target_create(kpi=kpi, period=month, value=Decimal(100))
+            if actual is not None:
+                kpi_services.measurement_record(kpi=kpi, period=month, value=actual, by=world.admin_a)
+        scores_recompute(organization=world.org_a, months={month})
+    session = schedule(world.division_a, coach)
+    client.force_login(coach)
+    api = f"/api/v1/o/acme/sessions/{session.pk}/"
+    assert client.get(api).json()["snapshots"] == []  # not held yet
+
+    held = client.post(api + "hold/", {"confirm_early": True}, content_type="application/json")
+    assert held.status_code == 200, held.json()
+    client.force_login(world.viewer_a)  # a viewer reads no coaching
+    assert client.get(api).status_code == 403
+    executive = factories.add_member(world.org_a, Role.EXECUTIVE).user
+    client.force_login(executive)
+    snapshots = client.get(api).json()["snapshots"]
+    assert held.json()["snapshots"] == snapshots
+
+    assert [(s["code"], s["unit_name"], s["sub_unit"], s["status"]) for s in snapshots] == [
+        ("ASM-RED", "Assembly", True, "red"),
+        ("ASM-AMBER", "Assembly", True, "amber"),
+        ("OPS-GREEN", "Operations", False, "green"),
+        ("OPS-NODATA", "Operations", False, "grey"),
+    ]
+    page = client.get(url("coaching_session", pk=session.pk)).context["snapshot_rows"]
+    assert [(s["code"], s["unit_name"] if s["sub_unit"] else "") for s in snapshots] == [
+        (r["code"], r["unit"]) for r in page
+    ]
+    red = snapshots[0]
+    assert red | {"kpi": None, "unit": None} == {
+        "kpi": None, "code": "ASM-RED", "name": "Asm-Red", "unit": None, "unit_name": "Assembly", "sub_unit": True,
+        "period": f"{month:%Y-%m}", "actual": "30.000000", "target": "100.000000", "score": red["score"],
+        "status": "red",
+    }  # fmt: skip
+    assert red["unit"] == world.department_a.pk
+    assert snapshots[3]["actual"] is None and snapshots[3]["score"] is None
+
+    # Read only: a change of the session leaves its snapshot as it was, and the schema says so.
+    changed = client.patch(api, {"snapshots": []}, content_type="application/json")
+    assert changed.status_code == 403
+    client.force_login(coach)
+    changed = client.patch(api, {"notes": "Fine", "snapshots": []}, content_type="application/json")
+    assert changed.status_code == 200 and len(changed.json()["snapshots"]) == 4
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    detail = schema["components"]["schemas"]["SessionDetail"]
+    assert detail["properties"]["snapshots"]["readOnly"] is True
+    assert detail["properties"]["snapshots"]["items"]["$ref"] == "#/components/schemas/SessionSnapshot"
+    operation = schema["paths"]["/api/v1/o/{org_slug}/sessions/{id}/"]["get"]
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("SessionDetail")
+
+
 # --- Wins and challenges as Markdown --------------------------------------------------------------------------
 
 
