@@ -10,7 +10,7 @@ from bsc.api import maps, views
 from coaching import api as coaching_api
 from coaching import api_review_packs
 from kpis import api as kpi_api
-from kpis import api_checks, api_evidence, api_explain, api_scores
+from kpis import api_checks, api_evidence, api_explain, api_heat_map, api_scores
 
 router = SimpleRouter(use_regex_path=False)
 router.register("members", views.MemberViewSet, basename="api_member")
@@ -30,6 +30,7 @@ router.register("cadences", coaching_api.CadenceViewSet, basename="api_cadence")
 org_patterns = [
     path("", views.OrganizationDetailApi.as_view(), name="api_organization"),
     path("scores/", api_scores.ScoresApi.as_view(), name="api_scores"),
+    path("heat-map/", api_heat_map.HeatMapApi.as_view(), name="api_heat_map"),
     path("scores/explain/", api_explain.ScoreExplainApi.as_view(), name="api_score_explain"),
     path("kpis/<int:pk>/forecast/", api_scores.KpiForecastApi.as_view(), name="api_kpi_forecast"),
     path("checks/", api_checks.ChecksApi.as_view(), name="api_checks"),

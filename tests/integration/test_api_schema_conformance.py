@@ -64,6 +64,7 @@ STATEFUL_RULES = {
     ("POST", "cadences/"): "a weekly cadence needs its weekday, a monthly one its week of the month",
     ("PATCH", "cadences/{id}/"): "the same rules, and a cadence stays with its unit",
     ("GET", "scores/"): "a period with stored scores, starting a period of its kind in the organization's fiscal year",
+    ("GET", "heat-map/"): "the same as scores/",
     ("POST", "review-packs/"): "a period with stored scores, starting a period of its kind; a unit with a strategy map",
 }
 ORG = "/api/v1/o/{org_slug}/"
