@@ -20,8 +20,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bench.timing import interleaved_medians
-from bsc import org_calendar, services
-from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard, User
+from bench.worlds import organization_with_admin, unit_tree
+from bsc import org_calendar
+from bsc.models import Objective, Organization, OrgUnit, Perspective, User
 from bsc.tenancy import organization_scope
 from kpis.models import Kpi, KpiScore, ObjectiveScore, PerspectiveScore, ScorecardScore
 
@@ -44,38 +45,14 @@ def _status(score: Decimal) -> str:
 def _make_organization() -> tuple[Organization, User]:
     """1,000 units in bulk inserts (ids from the table's sequence, so paths are known up front), each with its
     scorecard, the four classic perspectives, an objective, two KPIs and stored scores."""
-    admin = User.objects.create_user("bench-dash@example.com", "bench-pass-phrase-1", full_name="Bench Admin")
-    organization = services.organization_create(slug=SLUG, name="Bench Dashboard Inc.", admin=admin)
-    root = OrgUnit.objects.for_organization(organization).get(parent__isnull=True)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [OrgUnit._meta.db_table, UNITS - 1],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    units = [root]
-    for index, pk in enumerate(ids, start=1):
-        parent = units[(index - 1) // 3]  # three children per unit: depths 0 to 6
-        units.append(
-            OrgUnit(id=pk, organization=organization, parent=parent, name=f"Unit {index:04d}",
-                    path=f"{parent.path}{pk}/", depth=parent.depth + 1, head=admin if index % 10 == 0 else None)
-        )  # fmt: skip
+    organization, admin = organization_with_admin(
+        slug=SLUG, name="Bench Dashboard Inc.", email="bench-dash@example.com"
+    )
+    units, scorecards = unit_tree(organization, admin, UNITS)
+    root = units[0]
     due = org_calendar.due_month(organization)
     months = [org_calendar.month_shift(due, -back) for back in range(12)]
     with organization_scope(organization):
-        OrgUnit.objects.bulk_create(units[1:], batch_size=500)
-        Scorecard.objects.bulk_create(
-            [Scorecard(organization=organization, unit=unit) for unit in units[1:]], batch_size=500
-        )
-        scorecards = {s.unit_id: s for s in Scorecard.objects.for_organization(organization)}
-        Perspective.objects.bulk_create(
-            [
-                Perspective(organization=organization, scorecard=scorecards[unit.pk], name=name, order=order)
-                for unit in units[1:]
-                for order, name in enumerate(Perspective.CLASSIC)
-            ],
-            batch_size=1000,
-        )
         perspectives = list(Perspective.objects.for_organization(organization))
         customer = {p.scorecard_id: p for p in perspectives if p.name == "Customer"}
         objectives = Objective.objects.bulk_create(

@@ -12,9 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bench.timing import interleaved_medians
-from bsc import services
-from bsc.models import Organization, OrgUnit, Perspective, Scorecard, User
-from bsc.tenancy import organization_scope
+from bench.worlds import organization_with_admin, unit_tree
+from bsc.models import Organization, OrgUnit, Scorecard, User
 
 NAME = "org_overview"
 TARGET = 30  # the page may cost at most 30x the bare JSON of its rows (DESIGN.md section 9)
@@ -27,44 +26,11 @@ SLUG = "bench-overview"
 
 
 def _make_organization() -> tuple[Organization, User]:
-    """1,000 units in one bulk insert (ids come from the table's sequence, so paths are known up front)."""
-    admin = User.objects.create_user("bench-admin@example.com", "bench-pass-phrase-1", full_name="Bench Admin")
-    organization = services.organization_create(slug=SLUG, name="Bench Overview Inc.", admin=admin)
-    root = OrgUnit.objects.for_organization(organization).get(parent__isnull=True)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [OrgUnit._meta.db_table, UNITS - 1],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    units = [root]
-    for index, pk in enumerate(ids, start=1):
-        parent = units[(index - 1) // 3]  # three children per unit: depths 0 to 6
-        units.append(
-            OrgUnit(
-                id=pk,
-                organization=organization,
-                parent=parent,
-                name=f"Unit {index:04d}",
-                path=f"{parent.path}{pk}/",
-                depth=parent.depth + 1,
-                head=admin if index % 10 == 0 else None,
-            )
-        )
-    with organization_scope(organization):
-        OrgUnit.objects.bulk_create(units[1:], batch_size=500)
-        # As org_unit_create does: every unit has its scorecard with the four classic perspectives.
-        scorecards = Scorecard.objects.bulk_create(
-            [Scorecard(organization=organization, unit=unit) for unit in units[1:]], batch_size=500
-        )
-        Perspective.objects.bulk_create(
-            [
-                Perspective(organization=organization, scorecard=scorecard, name=name, order=order)
-                for scorecard in scorecards
-                for order, name in enumerate(Perspective.CLASSIC)
-            ],
-            batch_size=1000,
-        )
+    """1,000 units in bulk inserts, each with its scorecard and the four classic perspectives."""
+    organization, admin = organization_with_admin(
+        slug=SLUG, name="Bench Overview Inc.", email="bench-admin@example.com"
+    )
+    unit_tree(organization, admin, UNITS)
     return organization, admin
 
 

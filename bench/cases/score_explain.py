@@ -5,7 +5,6 @@ the real full recompute, so the explanation is the one a user would read."""
 from __future__ import annotations
 
 import random
-from datetime import date
 from decimal import Decimal
 
 from django.db import connection
@@ -15,11 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bench.timing import interleaved_medians
-from bsc import services, strategy
-from bsc.models import OrgUnit, Perspective, Scorecard, User
-from bsc.org_calendar import month_shift
+from bench.worlds import organization_with_admin, unit_with_kpis
+from bsc.models import Scorecard
 from bsc.tenancy import organization_scope
-from kpis.models import Kpi, Measurement, Target
+from kpis.models import Measurement, Target
 from kpis.recompute import scores_recompute_full
 
 NAME = "score_explain"
@@ -31,22 +29,12 @@ SLUG = "bench-explain"
 
 def _make_data():
     rng = random.Random(17)
-    admin = User.objects.create_user("bench-explain@example.com", "bench-pass-phrase-1", full_name="Bench Admin")
-    organization = services.organization_create(slug=SLUG, name="Bench Explain Inc.", admin=admin)
+    organization, admin = organization_with_admin(
+        slug=SLUG, name="Bench Explain Inc.", email="bench-explain@example.com"
+    )
+    unit, kpis, months = unit_with_kpis(organization, KPIS, MONTHS)
+    last = months[0]
     with organization_scope(organization):
-        unit = OrgUnit.objects.get(parent__isnull=True)
-        bands = list(Perspective.objects.filter(scorecard__unit=unit))
-        objectives = [
-            strategy.objective_create(perspective=bands[i % 4], name=f"Objective {i}", x=(i // 4) * 260, y=40)
-            for i in range(12)
-        ]
-        kpis = Kpi.objects.bulk_create(
-            Kpi(organization=organization, unit=unit, objective=objectives[i % 12], name=f"KPI number {i}",
-                code=f"K{i:03d}", baseline=Decimal(0), measurement_unit="%", decimals=1)
-            for i in range(KPIS)
-        )  # fmt: skip
-        last = month_shift(date(timezone.localdate().year, timezone.localdate().month, 1), -1)
-        months = [month_shift(last, -i) for i in range(MONTHS)]
         now = timezone.now()
         Measurement.objects.bulk_create(
             (Measurement(organization=organization, kpi=k, period=m, value=Decimal(rng.randint(40, 120)),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import date
 from decimal import Decimal
 
 from django.db import connection
@@ -17,11 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bench.timing import interleaved_medians
-from bsc import services, strategy
-from bsc.models import OrgUnit, Perspective, User
+from bench.worlds import organization_with_admin, unit_with_kpis
 from bsc.org_calendar import month_shift
 from bsc.tenancy import organization_scope
-from kpis.models import Kpi, KpiScore, Measurement, Target
+from kpis.models import KpiScore, Measurement, Target
 
 NAME = "scorecard_page"
 TARGET = 14  # DESIGN.md section 9: prepared display values got a 2,400-cell grid to 14x a bare JSON view
@@ -36,30 +34,10 @@ SLUG = "bench-scorecard"
 
 def _make_data():
     rng = random.Random(7)
-    admin = User.objects.create_user("bench-sc@example.com", "bench-pass-phrase-1", full_name="Bench Admin")
-    organization = services.organization_create(slug=SLUG, name="Bench Scorecard Inc.", admin=admin)
+    organization, admin = organization_with_admin(slug=SLUG, name="Bench Scorecard Inc.", email="bench-sc@example.com")
+    unit, kpis, months = unit_with_kpis(organization, KPIS, MONTHS)
+    last = months[0]
     with organization_scope(organization):
-        unit = OrgUnit.objects.get(parent__isnull=True)
-        bands = list(Perspective.objects.filter(scorecard__unit=unit))
-        objectives = [
-            strategy.objective_create(perspective=bands[i % 4], name=f"Objective {i}", x=i * 90 % 900, y=40)
-            for i in range(12)
-        ]
-        kpis = Kpi.objects.bulk_create(
-            Kpi(
-                organization=organization,
-                unit=unit,
-                objective=objectives[i % 12],
-                name=f"KPI number {i}",
-                code=f"K{i:03d}",
-                baseline=Decimal(0),
-                measurement_unit="%",
-                decimals=1,
-            )  # fmt: skip
-            for i in range(KPIS)
-        )
-        last = month_shift(date(timezone.localdate().year, timezone.localdate().month, 1), -1)
-        months = [month_shift(last, -i) for i in range(MONTHS)]
         now = timezone.now()
         measurements, targets, scores = [], [], []
         for kpi in kpis:
