@@ -87,3 +87,11 @@ def review_pack_world(*, organization, unit: OrgUnit, sub_units: list[OrgUnit], 
         Measurement.objects.filter(kpi__in=made[:12]).update(entered_at=timezone.now() - timedelta(days=14))
         scores_recompute_full(organization=organization)
     return PackWorld(unit, made, objectives)
+
+
+def acme_review_pack_world(world):
+    """The review-pack tests' data: the test world's Acme company, its division and department below it."""
+    return review_pack_world(
+        organization=world.org_a, unit=world.company_a, sub_units=[world.division_a, world.department_a],
+        admin=world.admin_a,
+    )  # fmt: skip

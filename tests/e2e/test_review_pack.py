@@ -11,16 +11,13 @@ from tests import factories
 from tests.a11y import assert_accessible, page_width_problem
 from tests.conftest import log_in, screenshot
 from tests.integration.test_review_packs import pdf_pages, pdf_to_screenshots
-from tests.review_pack_data import review_pack_world
+from tests.review_pack_data import acme_review_pack_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_executive_makes_the_pack_watches_it_and_downloads_the_pdf(world, open_page, celery_worker_process):
-    review_pack_world(
-        organization=world.org_a, unit=world.company_a, sub_units=[world.division_a, world.department_a],
-        admin=world.admin_a,
-    )  # fmt: skip
+    acme_review_pack_world(world)
     executive = factories.add_member(world.org_a, Role.EXECUTIVE).user
     page = open_page()
     log_in(page, executive.email)

@@ -11,32 +11,11 @@ from bsc import strategy
 from bsc.models import CauseEffectLink, Initiative, Objective, Perspective, Role
 from bsc.tenancy import organization_scope
 from tests.conftest import log_in, screenshot
+from tests.strategy_map_page import card, centre, drag, saved
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 STALE = "Someone else changed this map since you loaded it; the map has been refreshed, please redo your change."
-
-
-def card(page, name: str):
-    return page.locator(f'#strategy-map .objective[aria-label="{name}"]')
-
-
-def saved(page) -> None:
-    """Wait until every change sent to the API has been answered."""
-    page.wait_for_selector('#strategy-map[data-pending="0"]', state="attached")
-
-
-def centre(locator) -> tuple[float, float]:
-    box = locator.bounding_box()
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
-
-def drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
-    page.mouse.move(*start)
-    page.mouse.down()
-    page.mouse.move(*end, steps=10)
-    page.mouse.up()
-    saved(page)
 
 
 def add_by_button(page, band: str, name: str) -> None:

@@ -14,29 +14,9 @@ from bsc.models import CauseEffectLink, Initiative, Objective, Perspective, Role
 from bsc.tenancy import organization_scope
 from kpis import services as kpi_services
 from tests.conftest import log_in, screenshot
+from tests.strategy_map_page import card, centre, drag, saved
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def card(page, name: str):
-    return page.locator(f'#strategy-map .objective[aria-label="{name}"]')
-
-
-def saved(page) -> None:
-    page.wait_for_selector('#strategy-map[data-pending="0"]', state="attached")
-
-
-def centre(locator) -> tuple[float, float]:
-    box = locator.bounding_box()
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
-
-def drag(page, start, end) -> None:
-    page.mouse.move(*start)
-    page.mouse.down()
-    page.mouse.move(*end, steps=10)
-    page.mouse.up()
-    saved(page)
 
 
 def position(world, name: str) -> tuple[str, int, int]:

@@ -4,20 +4,18 @@ link carries it (the file says the period and has a legend); a bad period in the
 month now due. Saved at 1280x800 and 390x844, and checked with axe."""
 
 import re
-from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
 
 from bsc import org_calendar as cal
-from bsc import strategy
-from bsc.models import Perspective, Role
+from bsc.models import Role
 from bsc.tenancy import organization_scope
-from kpis import services
 from kpis.models import ObjectiveScore
-from kpis.recompute import scores_recompute_full
 from tests.a11y import assert_accessible, page_width_problem
 from tests.conftest import log_in, screenshot
+from tests.map_period_data import scored_map_months
+from tests.strategy_map_page import card
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.django_db(transaction=True)]
 COLOURS = {"green": "#1e8a4c", "amber": "#c98a00", "red": "#c0392b", "grey": "#9aa1ad"}
@@ -28,32 +26,7 @@ SHAPES = {"green": "●", "amber": "▲", "red": "■", "grey": "○"}
 def months(world):
     """'Grow sales' red two months before the month now due, amber the month before, green in it; 'Keep customers'
     green two months back only; 'Unscored' without KPIs. Stored scores rebuilt."""
-    org = world.org_a
-    due = cal.due_month(org)
-    months = [cal.month_shift(due, -2), cal.month_shift(due, -1), due]
-    with organization_scope(org):
-        band = Perspective.objects.get(scorecard__unit=world.company_a, name="Customer")
-        sales = strategy.objective_create(perspective=band, name="Grow sales", x=20, y=40)
-        keep = strategy.objective_create(perspective=band, name="Keep customers", x=300, y=40)
-        strategy.objective_create(perspective=band, name="Unscored", x=600, y=40)
-        orders = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=0, objective=sales)
-        nps = services.kpi_create(unit=world.company_a, name="NPS", code="NPS", baseline=0, objective=keep)
-        for fiscal_year in {cal.fiscal_year_of(m, org.fiscal_year_start_month) for m in months}:
-            for kpi in (orders, nps):
-                services.target_set_year(
-                    kpi=kpi, fiscal_year=fiscal_year, mode="same", value=Decimal(100), by=world.admin_a
-                )
-        for month, value in zip(months, (30, 70, 95), strict=True):
-            services.measurement_record(
-                kpi=orders, period=month, value=Decimal(value), by=world.admin_a, schedule=False
-            )
-        services.measurement_record(kpi=nps, period=months[0], value=Decimal(95), by=world.admin_a, schedule=False)
-        scores_recompute_full(organization=org)
-    return months
-
-
-def card(page, name: str):
-    return page.locator(f'#strategy-map .objective[aria-label="{name}"]')
+    return scored_map_months(world, second="Keep customers")
 
 
 def status_of(page, name: str) -> str:

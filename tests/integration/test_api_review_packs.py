@@ -13,17 +13,14 @@ from coaching import review_packs
 from coaching.models import ReviewPack
 from tests import factories
 from tests.integration.test_review_packs import pdf_pages
-from tests.review_pack_data import review_pack_world
+from tests.review_pack_data import acme_review_pack_world
 
 API = "/api/v1/o/acme/review-packs/"
 
 
 @pytest.fixture
 def pack_world(world):
-    return review_pack_world(
-        organization=world.org_a, unit=world.company_a, sub_units=[world.division_a, world.department_a],
-        admin=world.admin_a,
-    )  # fmt: skip
+    return acme_review_pack_world(world)
 
 
 def client_for(user) -> APIClient:

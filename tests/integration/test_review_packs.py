@@ -23,17 +23,14 @@ from kpis.models import KpiScore, PerspectiveScore, ScorecardScore
 from kpis.scorecard_display import percent
 from tests import factories
 from tests.conftest import SCREENSHOTS, wait_for
-from tests.review_pack_data import FORMULA_COMMENT, OCTOBER, review_pack_world
+from tests.review_pack_data import FORMULA_COMMENT, OCTOBER, acme_review_pack_world
 
 API = "/api/v1/o/acme/"
 
 
 @pytest.fixture
 def pack_world(world):
-    return review_pack_world(
-        organization=world.org_a, unit=world.company_a, sub_units=[world.division_a, world.department_a],
-        admin=world.admin_a,
-    )  # fmt: skip
+    return acme_review_pack_world(world)
 
 
 def pdf_pages(data: bytes) -> int:

@@ -6,19 +6,15 @@ now due is a message on the page (which shows the month now due) and a 400 from 
 import json
 import re
 import xml.etree.ElementTree as ET
-from decimal import Decimal
 
 import pytest
 from django.db.models import Min
 from django.utils.html import escape
 
 from bsc import org_calendar as cal
-from bsc import strategy
-from bsc.models import Perspective
 from bsc.tenancy import organization_scope
-from kpis import services
 from kpis.models import ObjectiveScore, ScorecardScore
-from kpis.recompute import scores_recompute_full
+from tests.map_period_data import scored_map_months
 
 pytestmark = pytest.mark.dates
 SVG = "{http://www.w3.org/2000/svg}"
@@ -34,27 +30,7 @@ def scored(world, request):
     org = world.org_a
     org.fiscal_year_start_month = request.param
     org.save(update_fields=["fiscal_year_start_month"])
-    due = cal.due_month(org)
-    months = [cal.month_shift(due, -2), cal.month_shift(due, -1), due]
-    with organization_scope(org):
-        band = Perspective.objects.get(scorecard__unit=world.company_a, name="Customer")
-        sales = strategy.objective_create(perspective=band, name="Grow sales")
-        other = strategy.objective_create(perspective=band, name=HOSTILE, x=300)
-        strategy.objective_create(perspective=band, name="Unscored", x=600)
-        orders = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=0, objective=sales)
-        nps = services.kpi_create(unit=world.company_a, name="NPS", code="NPS", baseline=0, objective=other)
-        for fiscal_year in {cal.fiscal_year_of(m, org.fiscal_year_start_month) for m in months}:
-            for kpi in (orders, nps):
-                services.target_set_year(
-                    kpi=kpi, fiscal_year=fiscal_year, mode="same", value=Decimal(100), by=world.admin_a
-                )
-        for month, value in zip(months, (30, 70, 95), strict=True):
-            services.measurement_record(
-                kpi=orders, period=month, value=Decimal(value), by=world.admin_a, schedule=False
-            )
-        services.measurement_record(kpi=nps, period=months[0], value=Decimal(95), by=world.admin_a, schedule=False)
-        scores_recompute_full(organization=org)
-    return months
+    return scored_map_months(world, second=HOSTILE)
 
 
 def stored(world, kind: str, start) -> dict[int, str]:
