@@ -27,8 +27,13 @@ check: install
 	BSC_DATA_DIR=$${BSC_DATA_DIR:-.data/test} $(UV) run --frozen python manage.py check
 	BSC_DATA_DIR=$${BSC_DATA_DIR:-.data/test} $(UV) run --frozen python manage.py makemigrations --check --dry-run
 
+# pytest runs in parallel (pytest-xdist): PYTEST_WORKERS test processes, each with its own test database and
+# Redis database, every test module kept in one process; PYTEST_WORKERS=0 (or PYTEST_ARGS="-n 0") runs serially.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadfile
+
 test: lint check  ## ruff, manage.py check, makemigrations --check, then pytest on the real stack
-	$(UV) run --frozen pytest $(PYTEST_ARGS)
+	$(UV) run --frozen pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 # The instants `make test-dates` pins the clock to (tests/clock.py), each chosen so that an organization in
 # Europe/Berlin or America/New_York sees the boundary: the last and first day of a month, 31 Dec and 1 Jan,
@@ -40,7 +45,7 @@ TEST_DATES ?= 2027-04-30T21:30:00+00:00 2027-05-01T00:30:00+00:00 2026-12-31T22:
 test-dates: install  ## the date-sensitive tests (marker `dates`) again on each of TEST_DATES
 	@for now in $(TEST_DATES); do \
 		echo "=== BSC_TEST_NOW=$$now"; \
-		BSC_TEST_NOW=$$now $(UV) run --frozen pytest -m dates -q -p no:cacheprovider $(PYTEST_ARGS) || exit 1; \
+		BSC_TEST_NOW=$$now $(UV) run --frozen pytest $(PYTEST_PARALLEL) -m dates -q -p no:cacheprovider $(PYTEST_ARGS) || exit 1; \
 	done
 
 bench: install  ## benchmarks as ratios against a baseline measured in the same run (CASE=name for one)

@@ -27,7 +27,12 @@ SCREENSHOTS = PROJECT_DIR / "tests" / "screenshots"
 
 
 def pytest_unconfigure(config):
-    """Stop the embedded servers this run used, so no process outlives the suite."""
+    """Stop the embedded servers this run used, so no process outlives the suite. In a parallel run
+    (pytest-xdist, docs/operations.md) only the controlling process stops them, after every test process has
+    finished: a test process that finishes first must not take the servers from under the others. (The
+    controller also started them, when it loaded the settings, before any test process existed.)"""
+    if hasattr(config, "workerinput"):  # a pytest-xdist test process
+        return
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         from bsc.project import embedded
 

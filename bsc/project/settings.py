@@ -125,6 +125,14 @@ else:
     from bsc.project import embedded
 
     REDIS_URL = embedded.redis_url()
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # The suite in parallel (pytest-xdist, docs/operations.md): each test process gw<n> (and the Celery
+    # workers it starts, which inherit the variable) gets Redis database n + 1 for its broker, results and
+    # cache, as pytest-django gives it a database of its own; its fixtures purge the queue and ping workers.
+    from urllib.parse import urlsplit, urlunsplit
+
+    _redis_db = int(os.environ["PYTEST_XDIST_WORKER"].removeprefix("gw")) + 1
+    REDIS_URL = urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{_redis_db}"))
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
