@@ -15,10 +15,10 @@ from decimal import Decimal
 
 from django.db import connection
 from django.http import JsonResponse
-from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from bench.pages import admin_client, bare_view, page_get
 from bench.timing import interleaved_medians
 from bench.worlds import organization_with_admin, unit_tree
 from bsc import org_calendar
@@ -136,21 +136,9 @@ def heat_map_json(request, organization: Organization) -> JsonResponse:
 
 def run() -> dict:
     organization, admin = _make_organization()
-    client = Client()
-    client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
-    url = reverse("dashboard", args=[organization.slug])
-    request = RequestFactory().get("/heat-map.json")
-    request.user = admin
-
-    def measured():
-        response = client.get(url)
-        assert response.status_code == 200, response.status_code
-        return response
-
-    def baseline():
-        response = heat_map_json(request, organization)
-        assert response.status_code == 200, response.status_code
-        return response
+    client = admin_client(admin)
+    measured = page_get(client, reverse("dashboard", args=[organization.slug]))
+    baseline = bare_view(heat_map_json, "/heat-map.json", admin, organization)
 
     page, data = measured(), baseline()
     html = page.content.decode()

@@ -7,10 +7,10 @@ from collections import Counter
 
 from django.db import connection
 from django.http import JsonResponse
-from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from bench.pages import admin_client, bare_view, page_get
 from bench.timing import interleaved_medians
 from bench.worlds import organization_with_admin, unit_tree
 from bsc.models import Organization, OrgUnit, Scorecard, User
@@ -41,21 +41,8 @@ def units_json(request, organization: Organization) -> JsonResponse:
 
 def run() -> dict:
     organization, admin = _make_organization()
-    client = Client()
-    client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
-    url = reverse("org_overview", args=[organization.slug])
-    request = RequestFactory().get("/units.json")
-    request.user = admin
-
-    def measured():
-        response = client.get(url)
-        assert response.status_code == 200, response.status_code
-        return response
-
-    def baseline():
-        response = units_json(request, organization)
-        assert response.status_code == 200, response.status_code
-        return response
+    measured = page_get(admin_client(admin), reverse("org_overview", args=[organization.slug]))
+    baseline = bare_view(units_json, "/units.json", admin, organization)
 
     page, data = measured(), baseline()
     assert f"Unit {UNITS - 1:04d}" in page.content.decode(), "the page does not list every unit"

@@ -8,11 +8,11 @@ import random
 from decimal import Decimal
 
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from bench.pages import admin_client, page_get
 from bench.timing import interleaved_medians
 from bench.worlds import organization_with_admin, unit_with_kpis
 from bsc.models import Scorecard
@@ -52,23 +52,14 @@ def _make_data():
 
 def run() -> dict:
     organization, admin, unit, scorecard, last = _make_data()
-    client = Client()
-    client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
+    client = admin_client(admin)
     page_url = reverse("scorecard_detail", args=[organization.slug, unit.pk]) + f"?kind=month&period={last:%Y-%m}"
     explain_url = (
         reverse("score_explain", args=[organization.slug])
         + f"?level=scorecard&id={scorecard.pk}&kind=month&period={last:%Y-%m}"
     )
-
-    def page():
-        response = client.get(page_url)
-        assert response.status_code == 200, response.status_code
-        return response
-
-    def explanation():
-        response = client.get(explain_url, headers={"HX-Request": "true"})
-        assert response.status_code == 200, response.status_code
-        return response
+    page = page_get(client, page_url)
+    explanation = page_get(client, explain_url, headers={"HX-Request": "true"})
 
     assert "Weights renormalised" in explanation().content.decode() or "Score = (" in explanation().content.decode()
     baseline_s, measured_s = interleaved_medians(page, explanation, warmup=3, rounds=25, min_rounds=5, budget_s=25)

@@ -10,11 +10,11 @@ from decimal import Decimal
 
 from django.db import connection
 from django.http import JsonResponse
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from bench.pages import admin_client, page_get
 from bench.timing import interleaved_medians
 from bench.worlds import organization_with_admin, unit_with_kpis
 from bsc.org_calendar import month_shift
@@ -84,14 +84,8 @@ def rows_json(organization, unit, last) -> JsonResponse:
 
 def run() -> dict:
     organization, admin, unit, last = _make_data()
-    client = Client()
-    client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
     url = reverse("scorecard_detail", args=[organization.slug, unit.pk]) + f"?kind=month&period={last:%Y-%m}"
-
-    def measured():
-        response = client.get(url)
-        assert response.status_code == 200, response.status_code
-        return response
+    measured = page_get(admin_client(admin), url)
 
     def baseline():
         with organization_scope(organization):
