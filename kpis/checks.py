@@ -127,6 +127,14 @@ def _kpi_item(organization: Organization, kpi, message: str, *, route: str = "kp
     )  # fmt: skip
 
 
+def _map_item(organization: Organization, row, message: str, *, kind: str) -> CheckItem:
+    """An item about an objective or a scorecard (`row` annotated with its unit_id and unit_name), fixed on the map."""
+    return CheckItem(
+        message=message, unit_id=row.unit_id, unit_name=row.unit_name, fix_url=_map_url(organization, row.unit_id),
+        fix_label="Open the map", kind=kind, object_id=row.pk,
+    )  # fmt: skip
+
+
 # --- The rules ---------------------------------------------------------------------------------------------
 
 
@@ -226,15 +234,12 @@ def objectives_without_kpis(*, organization: Organization) -> list[CheckItem]:
         .only("id", "name")
     )
     return [
-        CheckItem(
-            message=f"“{objective.name}” has no KPI and no sub-unit objective aligned to it: nothing scores it.",
-            unit_id=objective.unit_id,
-            unit_name=objective.unit_name,
-            fix_url=_map_url(organization, objective.unit_id),
-            fix_label="Open the map",
+        _map_item(
+            organization,
+            objective,
+            f"“{objective.name}” has no KPI and no sub-unit objective aligned to it: nothing scores it.",
             kind="objective",
-            object_id=objective.pk,
-        )  # fmt: skip
+        )
         for objective in objectives
     ]
 
@@ -327,18 +332,15 @@ def alignments_skipping_a_level(*, organization: Organization) -> list[CheckItem
     for objective in objectives:
         parent = f"the parent unit {objective.parent_name}" if objective.parent_name else "no parent unit"
         items.append(
-            CheckItem(
-                message=(
+            _map_item(
+                organization,
+                objective,
+                (
                     f"“{objective.name}” is aligned to “{objective.aligned_name}” of {objective.aligned_unit}, "
                     f"skipping {parent}: align it to an objective of {objective.parent_name or 'its parent'}."
                 ),
-                unit_id=objective.unit_id,
-                unit_name=objective.unit_name,
-                fix_url=_map_url(organization, objective.unit_id),
-                fix_label="Open the map",
                 kind="objective",
-                object_id=objective.pk,
-            )  # fmt: skip
+            )
         )
     return items
 
@@ -356,17 +358,14 @@ def perspectives_weighted_zero(*, organization: Organization) -> list[CheckItem]
         .only("id", "unit_id")
     )
     return [
-        CheckItem(
-            message=(
+        _map_item(
+            organization,
+            scorecard,
+            (
                 f"Every perspective of {scorecard.unit_name}'s map weighs 0, so its scorecard has no score: "
                 "give at least one perspective a weight."
             ),
-            unit_id=scorecard.unit_id,
-            unit_name=scorecard.unit_name,
-            fix_url=_map_url(organization, scorecard.unit_id),
-            fix_label="Open the map",
             kind="scorecard",
-            object_id=scorecard.pk,
-        )  # fmt: skip
+        )
         for scorecard in scorecards
     ]
