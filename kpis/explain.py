@@ -610,6 +610,14 @@ def _scored_children(model, owner_field, rows, organization, kind, period) -> di
     }
 
 
+def _scored_child(level: str, row, name: str, unit_id: int, unit_name: str, scores: dict, role: str) -> Child:
+    """A KPI, objective or perspective as an item of its parent's score, with its stored score of the period (grey
+    without one); whether it counts and its share come later (_weighted)."""
+    stored = scores.get(row.pk)
+    return Child(level, row.pk, name, unit_id, unit_name, row.weight, getattr(stored, "score", None),
+                 getattr(stored, "status", "grey"), False, None, role=role)  # fmt: skip
+
+
 def _finish(result: Explanation, stored) -> Explanation:
     return _compare(result, {"score": stored.score, "status": stored.status, "coverage": stored.coverage})
 
@@ -637,14 +645,10 @@ def _explain_objective(organization, objective_id, kind, period, months, label) 
     kpi_scores = _scored_children(KpiScore, "kpi_id", kpis, organization, kind, period)
     objective_scores = _scored_children(ObjectiveScore, "objective_id", aligned, organization, kind, period)
     children = [
-        Child("kpi", k.pk, f"{k.code} · {k.name}", k.unit_id, k.unit.name, k.weight,
-              getattr(kpi_scores.get(k.pk), "score", None), getattr(kpi_scores.get(k.pk), "status", "grey"),
-              False, None, role="KPI")
-        for k in kpis
+        _scored_child("kpi", k, f"{k.code} · {k.name}", k.unit_id, k.unit.name, kpi_scores, "KPI") for k in kpis
     ] + [
-        Child("objective", o.pk, o.name, o.scorecard.unit_id, o.scorecard.unit.name, o.weight,
-              getattr(objective_scores.get(o.pk), "score", None), getattr(objective_scores.get(o.pk), "status", "grey"),
-              False, None, role=f"aligned objective of {o.scorecard.unit.name}")
+        _scored_child("objective", o, o.name, o.scorecard.unit_id, o.scorecard.unit.name, objective_scores,
+                      f"aligned objective of {o.scorecard.unit.name}")
         for o in aligned
     ]  # fmt: skip
     trace = scoring.Trace()
@@ -701,28 +705,12 @@ def _explain_perspective(organization, perspective_id, kind, period, months, lab
         Objective.objects.for_organization(organization)
         .filter(perspective=perspective, scorecard=perspective.scorecard).order_by("y", "x", "name")
     )  # fmt: skip
-    scores = _scored_children(ObjectiveScore, "objective_id", objectives, organization, kind, period)
-    children = [
-        Child("objective", o.pk, o.name, unit.pk, unit.name, o.weight, getattr(scores.get(o.pk), "score", None),
-              getattr(scores.get(o.pk), "status", "grey"), False, None, role="objective")
-        for o in objectives
-    ]  # fmt: skip
-    trace = scoring.Trace()
-    steps, score, status, coverage = _weighted(organization, children, "objectives", trace)
-    steps.insert(
-        0,
-        Line(
-            "items",
-            f"A perspective's score is the weighted mean of the scores of its {len(objectives)} "
-            f"{plural(len(objectives), 'objective')}.",
-        ),
-    )
-    result = Explanation(
-        level="perspective", id=perspective.pk, name=perspective.name, unit_id=unit.pk, unit_name=unit.name,
-        kind=kind, period=period, label=label, score=score, status=status, coverage=coverage, steps=steps,
-        children=children, trace=trace, inputs=_threshold_inputs(organization, perspective.weight, "the scorecard"),
+    return _weighted_mean_of(
+        organization, level="perspective", id=perspective.pk, name=perspective.name, unit=unit, parts=objectives,
+        scores=_scored_children(ObjectiveScore, "objective_id", objectives, organization, kind, period),
+        part="objective", kind=kind, period=period, label=label, stored=stored,
+        inputs=_threshold_inputs(organization, perspective.weight, "the scorecard"),
     )  # fmt: skip
-    return _finish(result, stored)
 
 
 def _explain_scorecard(organization, scorecard_id, kind, period, months, label) -> Explanation:
@@ -736,26 +724,32 @@ def _explain_scorecard(organization, scorecard_id, kind, period, months, label) 
     perspectives = list(
         Perspective.objects.for_organization(organization).filter(scorecard=scorecard).order_by("order", "pk")
     )
-    scores = _scored_children(PerspectiveScore, "perspective_id", perspectives, organization, kind, period)
-    children = [
-        Child("perspective", p.pk, p.name, unit.pk, unit.name, p.weight, getattr(scores.get(p.pk), "score", None),
-              getattr(scores.get(p.pk), "status", "grey"), False, None, role="perspective")
-        for p in perspectives
-    ]  # fmt: skip
+    return _weighted_mean_of(
+        organization, level="scorecard", id=scorecard.pk, name=f"{unit.name} scorecard", unit=unit, parts=perspectives,
+        scores=_scored_children(PerspectiveScore, "perspective_id", perspectives, organization, kind, period),
+        part="perspective", kind=kind, period=period, label=label, stored=stored,
+        inputs=_threshold_inputs(organization, None, None),
+    )  # fmt: skip
+
+
+def _weighted_mean_of(
+    organization, *, level, id, name, unit, parts, scores, part, kind, period, label, stored, inputs
+) -> Explanation:
+    """A perspective's score from its objectives, or a scorecard's from its perspectives (`parts`, all of `unit`):
+    their weighted mean, checked against the stored score."""
+    children = [_scored_child(part, p, p.name, unit.pk, unit.name, scores, part) for p in parts]
     trace = scoring.Trace()
-    steps, score, status, coverage = _weighted(organization, children, "perspectives", trace)
+    steps, score, status, coverage = _weighted(organization, children, f"{part}s", trace)
     steps.insert(
         0,
         Line(
             "items",
-            f"A scorecard's score is the weighted mean of the scores of its {len(perspectives)} "
-            f"{plural(len(perspectives), 'perspective')}.",
+            f"A {level}'s score is the weighted mean of the scores of its {len(parts)} {plural(len(parts), part)}.",
         ),
     )
     result = Explanation(
-        level="scorecard", id=scorecard.pk, name=f"{unit.name} scorecard", unit_id=unit.pk, unit_name=unit.name,
-        kind=kind, period=period, label=label, score=score, status=status, coverage=coverage, steps=steps,
-        children=children, trace=trace, inputs=_threshold_inputs(organization, None, None),
+        level=level, id=id, name=name, unit_id=unit.pk, unit_name=unit.name, kind=kind, period=period, label=label,
+        score=score, status=status, coverage=coverage, steps=steps, children=children, trace=trace, inputs=inputs,
     )  # fmt: skip
     return _finish(result, stored)
 
