@@ -42,3 +42,15 @@ def membership_of(user: User, organization: Organization) -> Membership:
 
 
 ROLES = [role.value for role in Role]
+
+
+def carla_coach(world) -> User:
+    """Carla Coach, a coach of the test world's Acme (the coaching tests' coach)."""
+    user = make_user("carla@acme.example.com", full_name="Carla Coach")
+    return add_member(world.org_a, Role.COACH, user=user).user
+
+
+def hugo_head(world) -> User:
+    """Hugo Head, the head of Acme's division in the test world (the coaching tests' department head)."""
+    user = make_user("hugo@acme.example.com", full_name="Hugo Head")
+    return add_member(world.org_a, Role.DEPARTMENT_HEAD, user=user, units=[world.division_a]).user

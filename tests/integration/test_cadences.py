@@ -29,14 +29,12 @@ def url(name: str, org: str = "acme", **kwargs) -> str:
 
 @pytest.fixture
 def coach(world):
-    user = factories.make_user("carla@acme.example.com", full_name="Carla Coach")
-    return factories.add_member(world.org_a, Role.COACH, user=user).user
+    return factories.carla_coach(world)
 
 
 @pytest.fixture
 def head(world):
-    user = factories.make_user("hugo@acme.example.com", full_name="Hugo Head")
-    return factories.add_member(world.org_a, Role.DEPARTMENT_HEAD, user=user, units=[world.division_a]).user
+    return factories.hugo_head(world)
 
 
 @pytest.fixture

@@ -52,14 +52,12 @@ def items_of(org):
 
 @pytest.fixture
 def coach(world):
-    user = factories.make_user("carla@acme.example.com", full_name="Carla Coach")
-    return factories.add_member(world.org_a, Role.COACH, user=user).user
+    return factories.carla_coach(world)
 
 
 @pytest.fixture
 def head(world):
-    user = factories.make_user("hugo@acme.example.com", full_name="Hugo Head")
-    return factories.add_member(world.org_a, Role.DEPARTMENT_HEAD, user=user, units=[world.division_a]).user
+    return factories.hugo_head(world)
 
 
 def schedule(unit, coach, *, days=7, **extra):
