@@ -186,8 +186,8 @@ def test_moving_into_the_past_or_a_held_session_is_refused(world, coach):
     with pytest.raises(ValidationError) as caught, organization_scope(world.org_a):
         services.session_move(session=session, scheduled_at=utc(2020, 1, 6, 9))
     assert caught.value.message_dict == {"scheduled_at": ["06 Jan 2020 09:00 is in the past; choose a future time."]}
-    with organization_scope(world.org_a):
-        services.session_hold(session=session)
+    with organization_scope(world.org_a):  # tomorrow's session: held early, whatever the hour now
+        services.session_hold(session=session, confirm_early=True)
     with pytest.raises(ValidationError) as caught, organization_scope(world.org_a):
         services.session_move(session=session, scheduled_at=timezone.now() + timedelta(days=3))
     assert caught.value.messages == ["This session is already held; only a scheduled session can be moved."]
@@ -201,7 +201,7 @@ def test_an_edit_reshapes_only_the_untouched_future_sessions(world, coach, head)
     cadence = make(world.division_a, coach, weekday=start.weekday(), agenda="Standard")
     s = sessions(cadence)
     with organization_scope(world.org_a):
-        services.session_hold(session=s[0])
+        services.session_hold(session=s[0], confirm_early=True)  # tomorrow's: held early, whatever the hour now
         services.session_cancel(session=s[1])
         services.session_move(session=s[2], scheduled_at=s[2].scheduled_at + timedelta(hours=2))
         services.session_update(session=s[3], notes="Prepared")
