@@ -2,7 +2,7 @@
 scrolling sideways (a wide table or the map may scroll inside its own frame), with long names, a year of
 values, notes, a KPI snapshot and action items; each page also passes the accessibility check there."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -22,7 +22,15 @@ from tests import factories
 from tests.a11y import assert_accessible, page_width_problem
 from tests.conftest import log_in, screenshot
 
-pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _on_18_november_2026(pinned_clock):
+    """The pages are read with a year of fixed months (MONTHS, October 2026 the month due): the day is pinned
+    here whatever BSC_TEST_NOW says, as the layout, not the calendar, is under test."""
+    pinned_clock.move_to(datetime(2026, 11, 18, 10, 30, tzinfo=UTC))
+
 
 PHONE = {"width": 390, "height": 844}
 MONTHS = [month_shift(date(2025, 11, 1), i) for i in range(12)]  # November 2025 to October 2026, the month due
