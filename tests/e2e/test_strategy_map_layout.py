@@ -225,6 +225,12 @@ def test_the_company_map_fits_1280_and_a_phone_never_scrolls_the_page_sideways(w
     card(page, "Lower cost per unit").click()
     expect(page.locator("#map-panel")).to_be_visible()
     expect(page.locator("#map-scroll-hint")).to_be_hidden()
+    # The editor refits when its frame narrows (a ResizeObserver): wait for that, then measure.
+    page.wait_for_function(
+        """() => { const frame = document.getElementById("strategy-map");
+        return frame.scrollWidth <= frame.clientWidth; }""",
+        timeout=5000,
+    )
     widths = page_widths(page)
     assert widths["page"] <= widths["window"] and widths["map"] <= widths["frame"], widths
 
