@@ -27,7 +27,9 @@ def cadences_generate_organization(*, organization_id: int) -> int:
     added. Idempotent (a unique cadence date), so a second beat or a retry adds nothing."""
     from coaching.cadences import cadence_generate_all
 
-    organization = Organization.objects.get(pk=organization_id)
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:  # removed since the beat published it: nothing to generate (as kpis' tasks do)
+        return 0
     with organization_scope(organization):
         return cadence_generate_all(organization=organization)
 
