@@ -115,6 +115,13 @@ class Organization(models.Model):
     red_requires_comment = models.BooleanField(
         default=True, help_text="Ask for a comment when an entered value scores red."
     )
+    amber_requires_cause = models.BooleanField(
+        default=False, help_text="Also ask for a cause and an action item when an entered value scores amber."
+    )
+    values_need_approval = models.BooleanField(
+        default=False,
+        help_text="Values entered by department heads count in the scores once the KPI's approver accepts them.",
+    )
     reminder_hour = models.PositiveSmallIntegerField(
         default=8,
         validators=[MaxValueValidator(23)],
