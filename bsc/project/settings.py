@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "bsc",
     "kpis",
     "coaching",
+    "comments",
+    "attachments",
 ]
 
 MIDDLEWARE = [

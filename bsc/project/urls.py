@@ -20,6 +20,8 @@ org_patterns = [
     path("admin/", include("bsc.views.admin_urls")),
     path("", include("kpis.urls")),
     path("", include("coaching.urls")),
+    path("", include("comments.urls")),
+    path("", include("attachments.urls")),
 ]
 
 # Django's admin logs in through the product's log-in page, so the second factor applies there too.

@@ -1,0 +1,3 @@
+"""Pages of the attachments app (organization-scoped, under /o/<slug>/)."""
+
+urlpatterns: list = []

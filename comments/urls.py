@@ -1,0 +1,3 @@
+"""Pages of the comments app (organization-scoped, under /o/<slug>/)."""
+
+urlpatterns: list = []
