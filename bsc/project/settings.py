@@ -72,6 +72,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "bsc.project.server_timing.ServerTimingMiddleware",  # first, so `total` covers every other middleware
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -87,12 +88,18 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Server-Timing headers (database time and query count, template time, total) for the browser's developer tools.
+SERVER_TIMING = envbool("SERVER_TIMING", "true" if DEBUG else "false")
+
 ROOT_URLCONF = "bsc.project.urls"
 WSGI_APPLICATION = "bsc.project.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's backend with its renders timed for the Server-Timing header (bsc/project/server_timing.py);
+        # named "django" so django-template-partials still wraps its loaders.
+        "BACKEND": "bsc.project.server_timing.DjangoTemplates",
+        "NAME": "django",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
