@@ -19,7 +19,7 @@ from kpis import imports
 from kpis.models import ImportBatch, ImportStatus, Kpi, Measurement
 
 NAME = "measurement_import"
-TARGET = 60  # measured 55-60x on a 2-core machine: parse and check (~30%), write with audit rows and outbox rows
+TARGET = 5  # DESIGN.md section 9 (issue 20): validated and audited, at most 5 COPYs of the same rows
 KPIS = 400
 MONTHS = 25  # 400 KPIs x 25 months = 10,000 rows
 ROUNDS = 5
