@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class CoachingConfig(AppConfig):
     name = "coaching"
     verbose_name = "Coaching"
+
+    def ready(self) -> None:
+        # kpis' questions (kpis/events.py): coaching owns action items, so it answers for a red value's one.
+        from coaching import red_actions
+        from kpis import events
+
+        events.red_action_problems.subscribe(red_actions.red_action_problems)
+        events.red_action_record.subscribe(red_actions.red_action_record)
+        events.open_action_items.subscribe(red_actions.open_action_items)
+        events.kpis_with_open_action.subscribe(red_actions.kpis_with_open_action)

@@ -283,6 +283,14 @@ def _check_owner_role(item: ActionItem) -> None:
         )  # fmt: skip
 
 
+def due_date_problem(organization: Organization, due_date: date) -> str | None:
+    """Why a new action item cannot be due then (before today in the organization's time zone), or None."""
+    today = org_calendar.today(organization)
+    if due_date < today:
+        return f"The due date {due_date:%d %b %Y} is before today ({today:%d %b %Y}); choose today or later."
+    return None
+
+
 @transaction.atomic
 def action_item_create(
     *,
@@ -297,11 +305,9 @@ def action_item_create(
     objective: Objective | None = None,
     initiative: Initiative | None = None,
 ) -> ActionItem:
-    today = org_calendar.today(organization)
-    if due_date < today:
-        raise ValidationError(
-            {"due_date": f"The due date {due_date:%d %b %Y} is before today ({today:%d %b %Y}); choose today or later."}
-        )
+    problem = due_date_problem(organization, due_date)
+    if problem:
+        raise ValidationError({"due_date": problem})
     if unit is None and session is not None:
         unit = session.unit
     if unit is None and kpi is not None:

@@ -5,22 +5,22 @@ through `kpis.services.measurements_record`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from itertools import groupby
 
 from bsc import org_calendar
-from bsc.models import Membership, Organization, OrgUnit
+from bsc.models import Membership, Organization, OrgUnit, User
 from bsc.org_calendar import due_month, month_shift, period_label
 from bsc.permissions import Action, can, can_on_some, scope
-from kpis import scoring, services
+from kpis import causes, services
 from kpis.forms_data_entry import RowInput
 from kpis.models import Frequency, Kpi, Measurement, Source, Target
 from kpis.scorecard_display import Light, light, number, percent
 
 STEPS = org_calendar.FREQUENCY_STEPS
 KINDS = org_calendar.FREQUENCY_KINDS
-RED_NEEDS_COMMENT = "Explain the red value."
+ACTION_DUE_DAYS = 30  # a new action item's suggested due date, from today
 CANNOT_CLEAR = "Enter a number; a saved value cannot be cleared here."
 
 
@@ -48,9 +48,7 @@ class EntryRow:
     previous: Decimal | None
     target: Decimal | None
     measurement: Measurement | None
-    red_requires_comment: bool
-    green: Decimal
-    amber: Decimal
+    organization: Organization
     value_text: str = ""
     value: Decimal | None = None
     comment: str = ""
@@ -59,6 +57,11 @@ class EntryRow:
     score: Decimal | None = None
     errors: list[str] = field(default_factory=list)
     saved: bool = False
+    action: causes.ActionPlan = field(default_factory=causes.ActionPlan)
+    open_items: list = field(default_factory=list)  # the KPI's open action items (kpis.causes.open_action_items)
+    owners: list[User] = field(default_factory=list)  # who may own its action item
+    default_owner_id: int | None = None
+    default_due: date | None = None
 
     @property
     def missing(self) -> bool:
@@ -73,8 +76,39 @@ class EntryRow:
         return percent(self.score) if self.score is not None else ""
 
     @property
+    def cause_asked(self) -> bool:
+        """The value's status asks for a cause (red, or amber when the organization says so: kpis/causes.py)."""
+        return self.value is not None and causes.cause_asked(self.organization, self.status)
+
+    @property
     def needs_comment(self) -> bool:
-        return self.red_requires_comment and self.status == "red" and not self.comment
+        return self.cause_asked and not self.comment
+
+    @property
+    def needs_action(self) -> bool:
+        """The typed value is new or changed and asks for a cause: it needs an action item too."""
+        stored = self.measurement.value if self.measurement else None
+        return self.cause_asked and self.value != stored
+
+    @property
+    def cause_note(self) -> str:
+        return causes.cause_message(self.status)
+
+    @property
+    def action_title(self) -> str:
+        return self.action.title
+
+    @property
+    def title_placeholder(self) -> str:
+        return causes.default_title(self.kpi)
+
+    @property
+    def action_owner_id(self) -> int | None:
+        return self.action.owner_id if self.action.given else self.default_owner_id
+
+    @property
+    def action_due(self) -> date | None:
+        return self.action.due_date if self.action.given else self.default_due
 
     @property
     def status_note(self) -> str:
@@ -101,31 +135,43 @@ class EntryRow:
 
     def evaluate(self, value: Decimal | None) -> None:
         """The status `value` would give against this period's target (section 5 of DESIGN.md)."""
-        kpi = self.kpi
-        progress = scoring.kpi_progress(
-            direction=kpi.direction, baseline=kpi.baseline, target=self.target, actual=value,
-            band_low=kpi.band_low, band_high=kpi.band_high, band_tolerance=kpi.band_tolerance,
-        )  # fmt: skip
-        self.score = scoring.kpi_score(progress)
-        self.status = scoring.status_of(self.score, green=self.green, amber=self.amber)
+        self.score, self.status = causes.value_status(
+            self.kpi, value=value, target=self.target, organization=self.organization
+        )
 
     def take(self, entered: RowInput) -> None:
         """Show what the person typed (and why it is refused) instead of the stored value."""
         self.value_text, self.value, self.comment = entered.value_text, entered.value, entered.comment
         self.version = entered.version
+        self.action = entered.action
         self.errors = list(entered.errors)
         self.evaluate(entered.value)
 
 
-def _thresholds(kpi: Kpi, organization: Organization) -> tuple[Decimal, Decimal]:
-    return (
-        kpi.green_threshold if kpi.green_threshold is not None else organization.green_threshold,
-        kpi.amber_threshold if kpi.amber_threshold is not None else organization.amber_threshold,
-    )
+def _action_choices(rows: list[EntryRow], organization: Organization, user: User | None) -> None:
+    """Each row's open action items, possible owners (the person, else the unit's head, first chosen) and
+    suggested due date: four queries whatever the number of rows."""
+    if not rows:
+        return
+    kpis = [row.kpi for row in rows]
+    items = causes.open_action_items(organization=organization, kpis=kpis)
+    owners = causes.owner_choices(organization=organization, units=[kpi.unit for kpi in kpis])
+    due = org_calendar.today(organization) + timedelta(days=ACTION_DUE_DAYS)
+    for row in rows:
+        row.open_items = items.get(row.kpi.pk, [])
+        row.owners = owners.get(row.kpi.unit_id, [])
+        ids = [owner.pk for owner in row.owners]
+        for candidate in (getattr(user, "pk", None), row.kpi.unit.head_id, row.kpi.owner_id):
+            if candidate in ids:
+                row.default_owner_id = candidate
+                break
+        row.default_due = due
 
 
-def _rows_for(kpis: list[Kpi], month: date, organization: Organization, separator: str = ".") -> list[EntryRow]:
-    """Rows for the KPIs with a period ending in `month`: two queries whatever their number. Stored values are
+def _rows_for(
+    kpis: list[Kpi], month: date, organization: Organization, separator: str = ".", user: User | None = None
+) -> list[EntryRow]:
+    """Rows for the KPIs with a period ending in `month`: six queries whatever their number. Stored values are
     shown as the person types them, with their decimal `separator`."""
     fiscal_start = organization.fiscal_year_start_month
     due = [(kpi, period) for kpi in kpis if (period := entry_period(kpi, month, fiscal_start)) is not None]
@@ -149,7 +195,6 @@ def _rows_for(kpis: list[Kpi], month: date, organization: Organization, separato
     for kpi, period in due:
         current = measurements.get((kpi.pk, period))
         previous = measurements.get((kpi.pk, month_shift(period, -STEPS[kpi.frequency])))
-        green, amber = _thresholds(kpi, organization)
         row = EntryRow(
             kpi=kpi,
             period=period,
@@ -157,9 +202,7 @@ def _rows_for(kpis: list[Kpi], month: date, organization: Organization, separato
             previous=previous.value if previous else None,
             target=targets.get((kpi.pk, period)),
             measurement=current,
-            red_requires_comment=organization.red_requires_comment,
-            green=green,
-            amber=amber,
+            organization=organization,
             value_text=plain(current.value, separator) if current else "",
             value=current.value if current else None,
             comment=current.comment if current else "",
@@ -167,6 +210,7 @@ def _rows_for(kpis: list[Kpi], month: date, organization: Organization, separato
         )  # fmt: skip
         row.evaluate(row.value)
         rows.append(row)
+    _action_choices(rows, organization, user)
     return rows
 
 
@@ -187,11 +231,11 @@ def entry_kpis(*, membership: Membership) -> list[Kpi]:
 
 
 def entry_rows(*, membership: Membership, month: date, separator: str = ".") -> list[EntryRow]:
-    return _rows_for(entry_kpis(membership=membership), month, membership.organization, separator)
+    return _rows_for(entry_kpis(membership=membership), month, membership.organization, separator, membership.user)
 
 
-def entry_row(*, kpi: Kpi, month: date, organization: Organization) -> EntryRow | None:
-    rows = _rows_for([kpi], month, organization)
+def entry_row(*, kpi: Kpi, month: date, organization: Organization, user: User | None = None) -> EntryRow | None:
+    rows = _rows_for([kpi], month, organization, user=user)
     return rows[0] if rows else None
 
 
@@ -284,14 +328,17 @@ def data_entry_save(*, organization: Organization, rows: list[EntryRow], by, req
                 row.errors.append("Enter a number.")
             elif row.measurement is not None:
                 row.errors.append(CANNOT_CLEAR)
-        elif row.needs_comment:
-            row.errors.append(RED_NEEDS_COMMENT)
     items = [
         None
         if row.errors or row.value is None
         else services.MeasurementInput(
-            kpi=row.kpi, period=row.period, value=row.value, comment=row.comment, expected_version=row.version
-        )
+            kpi=row.kpi,
+            period=row.period,
+            value=row.value,
+            comment=row.comment,
+            expected_version=row.version,
+            action=row.action,
+        )  # fmt: skip
         for row in rows
     ]
     refused = {index: {"value": row.errors} for index, row in enumerate(rows) if row.errors}

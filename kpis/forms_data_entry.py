@@ -1,18 +1,21 @@
 """Reading the data-entry page's POST: the decimal separator and, per KPI row, the typed value (parsed with
-`kpis.services.parse_number`), the comment and the version the row was loaded with."""
+`kpis.services.parse_number`), the comment (a red value's cause), the version the row was loaded with and the action
+item a red value names (kpis/causes.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
 from bsc.models import DecimalSeparator
+from bsc.validation import echo
+from kpis.causes import ActionPlan
 from kpis.services import parse_number
 
 SEPARATORS = dict(DecimalSeparator.choices)
-COMMENT_MAX = 2000
 
 
 @dataclass
@@ -25,6 +28,7 @@ class RowInput:
     comment: str
     version: int | None
     value: Decimal | None = None
+    action: ActionPlan = field(default_factory=ActionPlan)
     errors: list[str] = field(default_factory=list)
 
 
@@ -54,11 +58,37 @@ def read_row(data, kpi_id: int, *, separator: str) -> RowInput:
         row.version = int(version_text) if version_text else None
     except ValueError:
         row.errors.append("The page sent a broken version; reload the page.")
-    if len(comment) > COMMENT_MAX:
-        row.errors.append(f"Keep the comment under {COMMENT_MAX} characters.")
+    row.action = read_action(data, kpi_id, row.errors)
     if value_text:
         try:
             row.value = parse_number(value_text, decimal_separator=separator)
         except ValidationError as error:
             row.errors.extend(error.messages)
     return row
+
+
+def _id(text: str, noun: str, errors: list[str]) -> int | None:
+    if not text:
+        return None
+    if text.isdigit():
+        return int(text)
+    errors.append(f"The page sent a broken {noun} (“{echo(text)}”); reload the page.")
+    return None
+
+
+def read_action(data, kpi_id: int, errors: list[str]) -> ActionPlan:
+    """The action item a red row names: an open one to link (`action_item-<id>`), or a new one's title, owner and
+    due date. An unreadable due date is refused here, naming the field; the rest is checked by kpis/causes.py."""
+    due_text = (data.get(f"action_due-{kpi_id}") or "").strip()
+    due = None
+    if due_text:
+        try:
+            due = date.fromisoformat(due_text)
+        except ValueError:
+            errors.append(f"Action item due date: “{echo(due_text)}” is not a date; write it as YYYY-MM-DD.")
+    return ActionPlan(
+        title=(data.get(f"action_title-{kpi_id}") or "").strip(),
+        owner_id=_id((data.get(f"action_owner-{kpi_id}") or "").strip(), "action item owner", errors),
+        due_date=due,
+        link_id=_id((data.get(f"action_item-{kpi_id}") or "").strip(), "action item", errors),
+    )

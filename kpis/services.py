@@ -21,6 +21,7 @@ from bsc.validation import echo
 from bsc.validation import validated_save as _save
 from kpis import formula as formulas
 from kpis import outbox
+from kpis.causes import ActionPlan, Stored, action_record, explanation_problems, needs_action, stored_for
 from kpis.models import Direction, Frequency, Kpi, Measurement, Source, Target, TargetRecalibration
 
 KPI_FIELDS = {
@@ -533,8 +534,10 @@ class MeasurementInput:
     kpi: Kpi
     period: date
     value: Decimal
-    comment: str = ""
+    comment: str = ""  # the cause, when the value is red (kpis/causes.py)
     expected_version: int | None = None  # the version the person saw; None: they saw no value
+    action: ActionPlan | None = None  # the action item a red value names (new or linked)
+    cause_missing: bool = False  # the import's explicit choice: a red value taken without its cause
 
 
 @dataclass(frozen=True)
@@ -562,10 +565,16 @@ class MeasurementsRefused(ValidationError):
 
 
 def _item_problems(
-    item: MeasurementInput, organization: Organization, seen: dict[tuple[int, date], int], index: int
+    item: MeasurementInput,
+    organization: Organization,
+    seen: dict[tuple[int, date], int],
+    index: int,
+    stored: Stored,
+    by: User,
 ) -> dict[str, list[str]]:
-    """What can be told of an item before anything is written: its period, its KPI's source, and whether an
-    earlier item already gives the same KPI and period a value."""
+    """What can be told of an item before anything is written: its period, its KPI's source, the cause and action
+    item a red value needs (kpis/causes.py, as the page asks), and whether an earlier item already gives the same KPI
+    and period a value."""
     kpi, period = item.kpi, item.period
     errors: dict[str, list[str]] = {}
     try:
@@ -574,6 +583,12 @@ def _item_problems(
         errors.update(error_messages(error))
     if kpi.source != Source.MANUAL:
         errors["value"] = [not_manual_message(kpi)]
+    if not errors:
+        explained = explanation_problems(
+            organization=organization, kpi=kpi, value=item.value, comment=item.comment, stored=stored,
+            action=item.action, by=by, cause_missing=item.cause_missing,
+        )  # fmt: skip
+        errors.update(explained)
     key = (kpi.pk, period)
     if key in seen:
         errors.setdefault("period", []).append(f"Item {seen[key]} already gives {kpi.code} a value for {period:%Y-%m}.")
@@ -597,16 +612,19 @@ def measurements_record(
     errors: dict[int, dict[str, list[str]]] = {index: dict(messages) for index, messages in (refused or {}).items()}
     seen: dict[tuple[int, date], int] = {}
     checked = []
+    stored = stored_for(
+        organization, [(item.kpi, item.period) for index, item in enumerate(items) if item and index not in errors]
+    )
     for index, item in enumerate(items):
         if item is None or index in errors:
             continue
-        problems = _item_problems(item, organization, seen, index)
+        problems = _item_problems(item, organization, seen, index, stored[(item.kpi.pk, item.period)], by)
         if problems:
             errors[index] = problems
         else:
             checked.append((index, item))
     results: list[MeasurementResult | None] = [None] * len(items)
-    causes: dict[int, ValidationError] = {}
+    refusals: dict[int, ValidationError] = {}
     with transaction.atomic():
         # Each item is checked again while it is saved; a refused one rolls everything back, so the caller
         # learns every problem and nothing is half-saved.
@@ -616,12 +634,18 @@ def measurements_record(
                     kpi=item.kpi, period=item.period, value=item.value, comment=item.comment, by=by,
                     expected_version=item.expected_version, schedule=False,
                 )  # fmt: skip
+                changed = measurement.version != item.expected_version
+                if changed and needs_action(
+                    organization=organization, kpi=item.kpi, value=item.value,
+                    stored=stored[(item.kpi.pk, item.period)], cause_missing=item.cause_missing,
+                ):  # fmt: skip
+                    action_record(organization=organization, kpi=item.kpi, action=item.action, by=by)
             except ValidationError as error:
-                errors[index], causes[index] = error_messages(error), error
+                errors[index], refusals[index] = error_messages(error), error
             else:
-                results[index] = MeasurementResult(measurement, changed=measurement.version != item.expected_version)
+                results[index] = MeasurementResult(measurement, changed=changed)
         if errors:
-            raise MeasurementsRefused(errors, causes)  # leaving the block rolls back what was recorded
+            raise MeasurementsRefused(errors, refusals)  # leaving the block rolls back what was recorded
         changes = [(r.measurement.kpi_id, r.measurement.period) for r in results if r is not None and r.changed]
         if changes:
             outbox.scores_recompute_request(organization_id=organization.pk, changes=changes)

@@ -132,9 +132,10 @@ def data_entry_row_save(request, kpi_id: int):
 @require_GET
 @member_view
 def data_entry_status(request, kpi_id: int):
-    """The status the typed value would give (htmx, as the person types)."""
+    """The status the typed value would give (htmx, as the person types), and, out of band, the action item a red
+    value asks for."""
     kpi = get_kpi_for_entry(request, kpi_id)
-    row = entry_row(kpi=kpi, month=_month(request), organization=request.organization)
+    row = entry_row(kpi=kpi, month=_month(request), organization=request.organization, user=request.user)
     if row is None:
         return HttpResponseBadRequest(f"{kpi.code} has no value due for this period.")
     row.take(read_row(request.GET, kpi.pk, separator=read_separator(request.GET, request.user.decimal_separator)))

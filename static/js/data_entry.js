@@ -97,6 +97,19 @@
     event.returnValue = ""; // older Chromium asks for it; the browser shows its own wording
   });
 
+  // A red value's comment is its cause (kpis/causes.py): the status preview says whether the value asks for one
+  // (data-cause), and the comment input reads as "Cause" then, on desktop and in the phone card's label.
+  document.addEventListener("htmx:afterSettle", () => {
+    for (const status of form.querySelectorAll(".entry-status[data-cause]")) {
+      const comment = document.getElementById(`comment-${status.id.replace("status-", "")}`);
+      if (!comment) continue;
+      const cause = status.dataset.cause !== "";
+      comment.placeholder = cause ? "Cause (required)" : "";
+      comment.setAttribute("aria-label", cause ? comment.dataset.causeLabel : comment.dataset.commentLabel);
+      comment.closest("td")?.setAttribute("data-label", cause ? "Cause" : "Comment");
+    }
+  });
+
   form.addEventListener("keydown", (event) => {
     if (event.key !== "Enter" || event.isComposing || event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;
     const input = event.target;

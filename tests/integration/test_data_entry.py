@@ -1,5 +1,5 @@
 """The monthly data-entry page: who sees which KPIs, saving one row or all rows (all or nothing), decimal
-separators, red values needing a comment, stale saves, permissions and tenancy, and a fixed query count."""
+separators, red values needing a cause and an action item, stale saves, permissions and tenancy, and a fixed query count."""
 
 import html
 import re
@@ -14,6 +14,7 @@ from django.urls import reverse
 from bsc import org_calendar
 from bsc.models import Role
 from bsc.tenancy import organization_scope
+from coaching.models import ActionItem
 from kpis import services
 from kpis.models import Measurement
 from tests import factories
@@ -171,9 +172,9 @@ def test_the_status_preview_is_computed_on_the_server(client, world, kpis):
     row, shown = preview("92,5", separator=",")
     assert (row.status, row.score_text) == ("amber", "62.5%")  # 12.5 / 20 = 0.625
     row, shown = preview("81")
-    assert row.status == "red" and "Explain the red value." in shown
+    assert row.status == "red" and "Give the cause of the red value." in shown
     row, shown = preview("81", comment="Supplier strike")
-    assert row.status == "red" and "Explain the red value." not in shown
+    assert row.status == "red" and "Give the cause of the red value." not in shown
     row, shown = preview("9x")
     assert row.status == "grey" and "“9x” is not a number." in shown
 
@@ -241,21 +242,43 @@ def test_a_comma_is_accepted_when_chosen_and_a_point_then_refused(client, world,
     assert measurements(world)[("OTD", MARCH)] == (Decimal("92.5"), "", 1)
 
 
-def test_a_red_value_needs_a_comment(client, world, kpis):
-    client.force_login(kpis["head"])
+def action(kpi, owner="", due="", title="", link=""):
+    """POST data of the action item a red row names."""
+    return {
+        f"action_owner-{kpi.pk}": owner, f"action_due-{kpi.pk}": due, f"action_title-{kpi.pk}": title,
+        f"action_item-{kpi.pk}": link,
+    }  # fmt: skip
+
+
+RED_ASKS = (
+    "Give the cause of the red value. Name an action item for the red value (owner and due date) or link an open one."
+)
+
+
+def test_a_red_value_needs_a_cause_and_an_action_item(client, world, kpis):
+    head = kpis["head"]
+    client.force_login(head)
     otd = kpis["OTD"]
     response = client.post(row_url(otd), form((otd, "81", "", "")), HTTP_HX_REQUEST="true")
     shown = text(response)
-    assert "OTD: Explain the red value." in shown and "row-invalid" in shown
+    assert f"OTD: {RED_ASKS}" in shown and "row-invalid" in shown
+    assert f'<div id="action-{otd.pk}" class="red-action">' in shown  # the action item's fields, under the cause
     assert ("OTD", MARCH) not in measurements(world)
     response = client.post(page_url(), form((otd, "81", "", "")))
-    assert error_summary(response) == [
-        "Nothing was saved: fix this value",
-        "OTD On-time delivery: Explain the red value.",
-    ]
+    assert error_summary(response) == ["Nothing was saved: fix this value", f"OTD On-time delivery: {RED_ASKS}"]
     assert ("OTD", MARCH) not in measurements(world)
-    client.post(row_url(otd), form((otd, "81", "Supplier strike", "")), HTTP_HX_REQUEST="true")
+    data = form((otd, "81", "Supplier strike", "")) | action(otd, owner=head.pk, due="2026-12-01")
+    client.post(row_url(otd), data, HTTP_HX_REQUEST="true")
     assert measurements(world)[("OTD", MARCH)] == (Decimal(81), "Supplier strike", 1)
+    item = ActionItem.objects.for_organization(world.org_a).get(kpi=otd)
+    assert (item.title, item.owner, item.due_date, item.unit, item.status, item.created_by) == (
+        "Bring OTD On-time delivery back on target",
+        head,
+        date(2026, 12, 1),
+        world.division_a,
+        "open",
+        head,
+    )
 
 
 def test_a_red_value_needs_no_comment_when_the_organization_says_so(client, world, kpis):
@@ -395,7 +418,7 @@ def test_a_row_save_without_javascript_redirects_back_with_a_message(client, wor
     otd = kpis["OTD"]
     response = client.post(row_url(otd), form((otd, "81", "", ""), (kpis["SCR"], "6", "", "")))
     assert (response.status_code, response.url) == (302, page_url())
-    assert "Nothing was saved: 1 value needs attention. OTD On-time delivery: Explain the red value." in text(
+    assert "Nothing was saved: 1 value needs attention. OTD On-time delivery: Give the cause of the red value." in text(
         client.get(response.url)
     )
     response = client.post(row_url(otd), form((otd, "99", "", ""), (kpis["SCR"], "6", "", "")))
@@ -447,8 +470,8 @@ def test_the_decimal_separator_is_the_persons_and_reads_the_next_visit(client, w
         ("SCR", "grey", ["“4.5” uses '.' but your decimal separator is ','."]),
     ]
     shown = text(response)
-    assert shown.count('hx-swap-oob="true"') == 2
-    assert f'<div id="status-{otd.pk}" class="entry-status" hx-swap-oob="true">' in shown
+    assert shown.count('hx-swap-oob="true"') == 4  # each row's status and the action item a red value would ask for
+    assert f'<div id="status-{otd.pk}" class="entry-status" data-cause="" hx-swap-oob="true">' in shown
     head.refresh_from_db()
     assert head.decimal_separator == ","
 
