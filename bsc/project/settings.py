@@ -201,7 +201,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "bsc.tasks.login_failures_prune",
         "schedule": crontab(hour=3, minute=10),
     },
+    # A worker notes the time in Redis every minute; /healthz reports its age (bsc/project/health.py).
+    "worker-heartbeat": {
+        "task": "bsc.project.health.worker_heartbeat",
+        "schedule": 60.0,
+    },
 }
+CELERY_IMPORTS = ["bsc.project.health"]  # the heartbeat task and the failed-task counter (not an app's tasks.py)
 
 # --- Auth --------------------------------------------------------------------------------------------
 
@@ -339,6 +345,7 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "false" if DEBUG else "true")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false" if DEBUG else "true")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a monitor or container health check may ask over plain HTTP
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000")
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from bsc.project import dashboard, pages
+from bsc.project import dashboard, health, pages
 from bsc.views import accounts, api_docs, favicon, home, maps
 from coaching.views_calendar import calendar_feed_ics
 
@@ -39,6 +39,7 @@ urlpatterns = [
     path("api/redoc/", api_docs.api_redoc, name="api_redoc"),
     path("django-admin/", admin.site.urls),
     path("favicon.ico", favicon.favicon_ico),
+    path("healthz", health.healthz, name="healthz"),
 ]
 
 handler403 = "bsc.views.errors.permission_denied"
