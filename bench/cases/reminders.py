@@ -62,9 +62,9 @@ def _setup() -> None:
         # Users (every tenth with a time zone of their own), each a department head of one organization.
         cursor.execute(
             """INSERT INTO bsc_user (email, full_name, password, is_active, is_staff, is_superuser, date_joined,
-                                     time_zone)
+                                     time_zone, decimal_separator)
                SELECT 'person' || g || '@bench.example', 'Person ' || g, '!', true, false, false, now(),
-                      CASE WHEN g %% 10 = 0 THEN 'Asia/Kolkata' ELSE '' END
+                      CASE WHEN g %% 10 = 0 THEN 'Asia/Kolkata' ELSE '' END, '.'
                FROM generate_series(1, %(users)s) g""",
             {"users": USERS},
         )
