@@ -4,7 +4,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_LINK_MODE ?= copy
 
-.PHONY: install run test test-dates lint format check bench stop clean
+.PHONY: install run test test-dates lint format check bench load stop clean
 
 install:  ## install uv from PyPI when missing, then the locked dependencies
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
@@ -53,6 +53,11 @@ test-dates: install  ## the date-sensitive tests (marker `dates`) again on each 
 
 bench: install  ## benchmarks as ratios against a baseline measured in the same run (CASE=name for one)
 	$(UV) run --frozen python -m bench $(if $(CASE),--case $(CASE))
+
+# Not part of `make test`: gunicorn and a Celery worker on the embedded servers of .data/load, driven by locust
+# (bench/load/). LOAD_USERS=10 LOAD_SECONDS=30 make a short run while developing; docs/benchmarks.md has the rest.
+load: install  ## 50 people for 3 minutes: rps, p50/p95/p99 per kind, errors; fails on a missed target
+	$(UV) run --frozen python -m bench.load
 
 stop:  ## stop the embedded servers of development and tests
 	BSC_DATA_DIR=.data/dev $(UV) run --frozen python -m bsc.project.embedded stop

@@ -1,0 +1,67 @@
+"""Run the personas of bench/load/locustfile.py against a served product with locust as a library, and write the
+run's summary (bench/load/report.py) as JSON: `python -m bench.load.drive --host URL --users N --seconds S --out F`.
+
+A process of its own because locust patches the standard library with gevent on import; `python -m bench.load`
+starts it once the servers answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import gevent
+from locust import events
+from locust.env import Environment
+
+from bench.load import locustfile, report
+
+
+def run(*, host: str, users: int, seconds: float, spawn_rate: float) -> dict:
+    samples: list[tuple[str, float]] = []
+    errors: Counter[str] = Counter()
+
+    def on_request(request_type, name, response_time, response_length, exception=None, **kwargs):
+        samples.append((name, response_time / 1000))
+        if exception is not None:
+            errors[f"{name}: {str(exception)[:160]}"] += 1
+
+    events.request.add_listener(on_request)
+    classes = [locustfile.Executive, locustfile.DepartmentHead, locustfile.Coach, locustfile.ApiClient]
+    environment = Environment(user_classes=classes, host=host, events=events)
+    runner = environment.create_local_runner()
+    started = time.monotonic()
+    runner.start(users, spawn_rate=spawn_rate)
+    spawned: dict[str, int] = {}
+
+    def stop() -> None:
+        spawned.update(runner.user_classes_count)
+        runner.quit()
+
+    gevent.spawn_later(seconds, stop)
+    runner.greenlet.join()
+    elapsed = time.monotonic() - started
+    summary = report.summarize(samples, errors, elapsed, users)
+    summary["personas"] = spawned
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.load.drive")
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--users", type=int, required=True)
+    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--spawn-rate", type=float, default=5)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    summary = run(host=args.host, users=args.users, seconds=args.seconds, spawn_rate=args.spawn_rate)
+    Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""`make load`'s verdict (bench/load/report.py): the figures per kind and the targets that fail the run."""
+
+import pytest
+
+from bench.load.report import kind_of, missed_targets, percentile, summarize
+
+
+def run(samples, errors=None, seconds=10.0):
+    return summarize(samples, errors or {}, seconds, users=3)
+
+
+def passing_samples():
+    return [("page dashboard", 0.2)] * 20 + [("save data entry", 0.1)] * 20 + [("api bulk upsert", 0.1)] * 20
+
+
+def test_percentiles_are_nearest_rank():
+    values = [i / 100 for i in range(1, 101)]  # 0.01 … 1.00
+    assert percentile(values, 0.50) == 0.50
+    assert percentile(values, 0.95) == 0.95
+    assert percentile(values, 0.99) == 0.99
+    assert percentile([0.3], 0.99) == 0.3
+    assert percentile([], 0.5) is None
+
+
+def test_it_sums_up_each_kind_and_endpoint():
+    samples = [("page dashboard", 0.1), ("page map", 0.3), ("save data entry", 0.2), ("login", 2.0)]
+    summary = run(samples, seconds=2.0)
+    assert summary["requests"] == 4
+    assert summary["rps"] == 2.0
+    assert summary["kinds"]["page"] == {"requests": 2, "rps": 1.0, "p50_s": 0.1, "p95_s": 0.3, "p99_s": 0.3,
+                                        "max_s": 0.3}  # fmt: skip
+    assert summary["endpoints"]["save data entry"]["p95_s"] == 0.2
+    assert summary["kinds"]["login"]["requests"] == 1
+
+
+def test_a_run_within_every_target_passes():
+    slow_login = [("login", 5.0)] * 5  # a log-in has no time target
+    assert missed_targets(run(passing_samples() + slow_login)) == []
+
+
+def test_a_single_error_fails_the_run():
+    summary = run(passing_samples(), errors={"save data entry: answered 200, not 302": 1})
+    assert summary["errors"] == 1
+    assert missed_targets(summary) == ["1 errors (target: 0)"]
+
+
+def test_a_slow_p95_fails_its_kind():
+    samples = passing_samples() + [("page map", 1.5)] * 2 + [("save session notes", 0.6)] * 2
+    assert missed_targets(run(samples)) == [
+        "page p95 1.500 s (target: at most 1.0 s)",
+        "save p95 0.600 s (target: at most 0.5 s)",
+    ]
+
+
+def test_a_p95_on_the_target_passes():
+    samples = [("page map", 1.0)] * 10 + [("save data entry", 0.5)] * 10 + [("api scores", 0.5)] * 10
+    assert missed_targets(run(samples)) == []
+
+
+def test_a_run_without_saves_cannot_pass():
+    samples = [("page dashboard", 0.1)] * 10
+    assert missed_targets(run(samples)) == ["no save request was made", "no api request was made"]
+
+
+def test_a_request_name_must_say_its_kind():
+    assert kind_of("api bulk upsert") == "api"
+    with pytest.raises(ValueError, match="must start with one of page, save, api, login"):
+        kind_of("dashboard")
