@@ -296,3 +296,19 @@ def require_review_packs(membership: Membership | None) -> None:
     """Raise PermissionDenied (HTTP 403) unless `may_review_packs`."""
     if not may_review_packs(membership):
         raise PermissionDenied(f"Your role may not {REVIEW_PACKS}.")
+
+
+# Who closes a month for a unit and its sub-units (after the close checklist) and who may reopen it (issue 17):
+# a closed month locks its values, targets and scores, so reopening is the admin's alone.
+PERIOD_CLOSE_ROLES: frozenset[Role] = frozenset({Role.ADMIN, Role.EXECUTIVE})
+PERIOD_REOPEN_ROLES: frozenset[Role] = frozenset({Role.ADMIN})
+
+
+def may_close_periods(membership: Membership | None) -> bool:
+    """Whether the member may close a month for a unit and its sub-units, or for the whole organization."""
+    return membership is not None and Role(membership.role) in PERIOD_CLOSE_ROLES
+
+
+def may_reopen_periods(membership: Membership | None) -> bool:
+    """Whether the member may reopen a closed month (with a reason)."""
+    return membership is not None and Role(membership.role) in PERIOD_REOPEN_ROLES

@@ -34,6 +34,7 @@ from bsc.validation import echo
 from kpis.exports import formula_restored
 from kpis.models import Frequency, ImportBatch, ImportStatus, Kpi, Measurement, Source
 from kpis.outbox import scores_recompute_request_from
+from kpis.period_close import closed_in_staging
 from kpis.services import archived_message, check_period, error_messages, not_manual_message, parse_number, parse_period
 
 # The bounds of an upload, checked before it is parsed and while it is read, so that a small hostile file (an
@@ -554,6 +555,8 @@ def _write(batch: ImportBatch, organization: Organization, by: User, progress: _
                 copy.write_row((seq, kpi_id, period, value, comment, version))
         cursor.execute("ANALYZE import_staging")
         _refuse_future(cursor, organization)
+        if closed := closed_in_staging(cursor, organization):
+            raise ImportRefused(closed)
         conflicts = _conflicts(cursor)
         if conflicts:
             _refuse_conflicts(conflicts)

@@ -397,3 +397,48 @@ class ImportBatch(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+
+class PeriodClose(models.Model):
+    """A month closed for a unit and every unit below it (the root unit: the whole organization), by an executive
+    or admin after the close checklist. While it is not reopened, the month's measurements and targets refuse
+    every write and its stored scores stay as they were (kpis/period_close.py holds the rule). Reopening keeps
+    the row, with who reopened it, when and why: the table is the history of the month's closes."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the closed month.")
+    closed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    closed_at = models.DateTimeField()
+    reopened_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.CharField(max_length=500, blank=True)
+
+    objects = OrgManager()
+
+    class Meta:
+        ordering = ["-month", "-closed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "month"],
+                condition=Q(reopened_at__isnull=True),
+                name="periodclose_one_open_close_per_unit_month",
+                violation_error_message="This month is already closed for this unit.",
+            ),
+            models.CheckConstraint(
+                condition=Q(reopened_at__isnull=True) | ~Q(reopen_reason=""),
+                name="periodclose_reopen_has_reason",
+                violation_error_message="Say why the month is reopened.",
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="periodclose_month_starts_on_day_one"),
+        ]
+        indexes = [models.Index(fields=["organization", "month"], name="periodclose_org_month")]
+
+    def __str__(self) -> str:
+        state = "reopened" if self.reopened_at else "closed"
+        return f"{self.month:%Y-%m} {state} for unit {self.unit_id}"
+
+    @property
+    def is_open(self) -> bool:
+        """Reopened: it no longer locks anything (kept as history)."""
+        return self.reopened_at is not None

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.db import connection, transaction
@@ -42,6 +42,7 @@ from django.db import connection, transaction
 from bsc import org_calendar
 from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard
 from kpis import formula as formulas
+from kpis import period_close
 from kpis.models import (
     Kpi,
     KpiScore,
@@ -77,12 +78,13 @@ class _Store:
 
     tables: tuple[tuple[type, str], ...]
     upsert: bool
+    frozen: bool = False  # some windows of the pass are closed for some units (rc_frozen): leave their rows
 
     def __getitem__(self, model) -> str:
         return dict(self.tables)[model]
 
     def tail(self, model, columns: list[str]) -> str:
-        return _upsert(model, columns) if self.upsert else ""
+        return _upsert(model, columns, self.frozen) if self.upsert else ""
 
 
 _STORED = _Store(tuple((model, table) for model, (table, _) in _SCORE_TABLES.items()), upsert=True)
@@ -199,14 +201,45 @@ def _value_columns(model, columns: list[str]) -> list[str]:
     return [c for c in columns if c not in {owner, "period_kind", "period", "organization_id", "computed_at"}]
 
 
-def _upsert(model, columns: list[str]) -> str:
-    """INSERT ... ON CONFLICT that rewrites a row only when one of its values changed."""
+def _upsert(model, columns: list[str], frozen: bool = False) -> str:
+    """INSERT ... ON CONFLICT that rewrites a row only when one of its values changed (and, with `frozen`, only
+    when its window is not closed for its unit)."""
     table, owner = _SCORE_TABLES[model]
     values = _value_columns(model, columns)
     changed = ", ".join(f"{table}.{c}" for c in values), ", ".join(f"EXCLUDED.{c}" for c in values)
+    keep = f"AND NOT {_is_frozen(model, table)}" if frozen else ""
     return f"""ON CONFLICT ({owner}, period_kind, period) DO UPDATE SET
         {", ".join(f"{c} = EXCLUDED.{c}" for c in values)}, computed_at = EXCLUDED.computed_at
-        WHERE ({changed[0]}) IS DISTINCT FROM ({changed[1]})"""
+        WHERE ({changed[0]}) IS DISTINCT FROM ({changed[1]}) {keep}"""
+
+
+def _owner_unit(model, alias: str) -> str:
+    """The unit of a score row's owner (`alias` names the row), as a scalar subquery."""
+    owner = f"{alias}.{_SCORE_TABLES[model][1]}"
+    if model is KpiScore:
+        return f"(SELECT unit_id FROM {_KPI} WHERE id = {owner})"
+    if model is ScorecardScore:
+        return f"(SELECT unit_id FROM {_SCORECARD} WHERE id = {owner})"
+    table = _OBJECTIVE if model is ObjectiveScore else _PERSPECTIVE
+    return f"(SELECT c.unit_id FROM {table} x JOIN {_SCORECARD} c ON c.id = x.scorecard_id WHERE x.id = {owner})"
+
+
+def _is_frozen(model, alias: str) -> str:
+    """Whether the score row `alias` lies in a window closed for its unit (rc_frozen, kpis/period_close.py)."""
+    return f"""EXISTS (SELECT 1 FROM rc_frozen f WHERE f.kind = {alias}.period_kind AND f.start = {alias}.period
+        AND f.unit_id = {_owner_unit(model, alias)})"""
+
+
+def _keep_frozen_sql(model) -> str:
+    """Full pass: the staged rows of windows closed for their unit take back the stored rows' values, so that
+    the merge leaves those alone and what is computed from them (roll-ups, objectives, perspectives and
+    scorecards of open units) reads them as they are stored."""
+    table, owner = _SCORE_TABLES[model]
+    values = _value_columns(model, _merge_columns(model))
+    return f"""UPDATE {_STAGED[model]} s SET {", ".join(f"{c} = t.{c}" for c in values)}, computed_at = t.computed_at
+        FROM {table} t
+        WHERE t.{owner} = s.{owner} AND t.period_kind = s.period_kind AND t.period = s.period
+        AND {_is_frozen(model, "s")}"""
 
 
 _KPI_COLUMNS = [
@@ -481,7 +514,7 @@ def _merge_columns(model) -> list[str]:
     return [owner, *(_KPI_COLUMNS[2:] if model is KpiScore else _SCORE_COLUMNS[1:]), "organization_id"]
 
 
-def _merge_sql(model) -> list[str]:
+def _merge_sql(model, frozen: bool = False) -> list[str]:
     """The full pass's staged rows into the score tables: rows without a staged row go (archived KPIs,
     windows without data), changed rows are updated, new rows inserted in key order; unchanged rows are left
     alone, so a rebuild that finds nothing new writes nothing."""
@@ -492,7 +525,7 @@ def _merge_sql(model) -> list[str]:
     same_key = f"t.{owner} = s.{owner} AND t.period_kind = s.period_kind AND t.period = s.period"
     return [
         f"""DELETE FROM {table} s WHERE s.organization_id = %(org)s
-            AND NOT EXISTS (SELECT 1 FROM {staged} t WHERE {same_key})""",
+            AND NOT EXISTS (SELECT 1 FROM {staged} t WHERE {same_key}) {f"AND NOT {_is_frozen(model, 's')}" if frozen else ""}""",
         f"""UPDATE {table} s SET {", ".join(f"{c} = t.{c}" for c in values)}, computed_at = t.computed_at
             FROM {staged} t WHERE {same_key} AND s.organization_id = %(org)s
             AND ({", ".join(f"s.{c}" for c in values)}) IS DISTINCT FROM ({", ".join(f"t.{c}" for c in values)})""",
@@ -555,7 +588,7 @@ class _Pass:
         cursor = self.cursor
         cursor.execute(
             "DROP TABLE IF EXISTS rc_win, rc_win_month, rc_kpi, rc_month, rc_agg, rc_agg_rollup, rc_unit, rc_obj, "
-            "rc_obj_kpi"
+            "rc_obj_kpi, rc_frozen"
         )
         if not self.store.upsert:
             for model, staged in self.store.tables:
@@ -603,6 +636,8 @@ class _Pass:
             SELECT o.id, u.depth FROM rc_unit u JOIN {_OBJECTIVE} o ON o.scorecard_id = u.scorecard_id"""
         )
         cursor.execute("ANALYZE rc_win; ANALYZE rc_win_month; ANALYZE rc_kpi; ANALYZE rc_unit; ANALYZE rc_obj")
+        if period_close.frozen_windows(cursor, self.organization.pk):
+            self.store = replace(self.store, frozen=True)
         self.strata = strata
         self.nodes = nodes
         self.whole = unit_ids is None
@@ -655,6 +690,7 @@ class _Pass:
                 parsed = self.nodes[kpi_id].formula
                 cte, params = _formula_values(self.store, kpi_id, parsed, ids_by_code)
                 self.run(_kpi_score_sql(self.store, "r.id = %(formula_kpi)s", cte), params)
+            self.keep_frozen(KpiScore)
             if not self.store.upsert and level != levels[-1]:
                 self.cursor.execute(_PUSH_SQL, {"stratum": level})
                 if level == levels[0]:
@@ -665,13 +701,16 @@ class _Pass:
         self.cursor.execute("ANALYZE rc_obj_kpi")
         for depth in depths:
             self.run(_objectives_sql(self.store), {"depth": depth, **thresholds})
+            self.keep_frozen(ObjectiveScore)
             if depth == depths[0]:
                 self.analyze(ObjectiveScore)
             advance()
         self.run(_perspectives_sql(self.store), thresholds)
+        self.keep_frozen(PerspectiveScore)
         self.analyze(PerspectiveScore)
         advance()
         self.run(_scorecards_sql(self.store), thresholds)
+        self.keep_frozen(ScorecardScore)
         self.analyze(ScorecardScore)
         advance()
         if not self.store.upsert:
@@ -686,9 +725,15 @@ class _Pass:
         self.cursor.execute("ANALYZE " + ", ".join(table for _, table in self.store.tables))
         self.cursor.execute("SET LOCAL enable_nestloop = off")
         for model in _SCORE_TABLES:
-            for sql in _merge_sql(model):
+            for sql in _merge_sql(model, self.store.frozen):
                 self.run(sql)
         self.cursor.execute("SET LOCAL enable_nestloop = DEFAULT")  # for what else the transaction does
+
+    def keep_frozen(self, model) -> None:
+        """Full pass: put the stored rows of closed windows back into the staged table (the incremental pass
+        leaves them through its upsert's condition)."""
+        if self.store.frozen and not self.store.upsert:
+            self.cursor.execute(_keep_frozen_sql(model))
 
     def analyze(self, model) -> None:
         """After the first large write of a whole-organization pass, refresh the table's statistics: the
@@ -862,14 +907,15 @@ def scores_recompute(
             scope_units = _units_with_ancestors(
                 cursor, organization.pk, unit_ids | {row[0] for row in cursor.fetchall()}
             )
+            run = _Pass(cursor, organization)
+            run.prepare(known, _kpi_nodes(cursor, organization.pk, dependent), unit_ids=scope_units)
             cursor.execute(
                 f"""DELETE FROM {_SCORE_TABLES[KpiScore][0]} s USING {_KPI} k
-                WHERE k.id = s.kpi_id AND k.id = ANY(%s) AND k.archived_at IS NOT NULL""",
+                WHERE k.id = s.kpi_id AND k.id = ANY(%s) AND k.archived_at IS NOT NULL
+                AND NOT {_is_frozen(KpiScore, "s")}""",
                 [list(dependent)],
             )
             rows += max(cursor.rowcount, 0)
-            run = _Pass(cursor, organization)
-            run.prepare(known, _kpi_nodes(cursor, organization.pk, dependent), unit_ids=scope_units)
             run.compute()
             rows += run.rows
     return rows

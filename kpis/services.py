@@ -20,7 +20,7 @@ from bsc.tenancy import organization_scope
 from bsc.validation import echo
 from bsc.validation import validated_save as _save
 from kpis import formula as formulas
-from kpis import outbox
+from kpis import outbox, period_close
 from kpis.causes import ActionPlan, Stored, action_record, explanation_problems, needs_action, stored_for
 from kpis.models import Direction, Frequency, Kpi, Measurement, Source, Target, TargetRecalibration
 
@@ -413,6 +413,7 @@ def target_set_year(
     existing = {
         t.period: t for t in Target.objects.for_organization(kpi.organization_id).filter(kpi=kpi, period__in=periods)
     }
+    period_close.period_check_open(kpi=kpi, periods=[p for p, a in zip(periods, planned, strict=True) if a != getattr(existing.get(p), "value", None)])  # fmt: skip
     results = []
     for period, amount in zip(periods, planned, strict=True):
         target = existing.get(period)
@@ -432,6 +433,7 @@ def target_set_year(
 def target_create(*, kpi: Kpi, period: date, value: Decimal) -> Target:
     """Set the target of one period that has none yet (a changed target is a recalibration)."""
     check_target_period(kpi, period, kpi.organization)
+    period_close.period_check_open(kpi=kpi, periods=[period])
     if Target.objects.for_organization(kpi.organization_id).filter(kpi=kpi, period=period).exists():
         raise ValidationError(
             {"period": f"{kpi.code} already has a target for {period:%Y-%m}; recalibrate it to change it."}
@@ -474,6 +476,7 @@ def target_recalibrate(*, target: Target, value: Decimal, reason: str, by: User)
     )
     if target.value == value:
         raise ValidationError({"value": "That is already the target."})
+    period_close.period_check_open(kpi=target.kpi, periods=[target.period])
     target = _recalibrate(target, value, reason, by)
     _schedule_recompute(target.kpi, [target.period])
     return target
@@ -497,6 +500,7 @@ def measurement_record(
     (None: they saw no value); a save against anything else is refused with the newer value."""
     organization = kpi.organization
     check_period(kpi, period, organization)
+    period_close.period_check_open(kpi=kpi, periods=[period])
     if kpi.source != Source.MANUAL:
         raise ValidationError({"value": not_manual_message(kpi)})
     if kpi.archived_at is not None:

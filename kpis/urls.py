@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from kpis import views, views_checks, views_data_entry, views_explain, views_import, views_review, views_scorecard
+from kpis import (
+    views,
+    views_checks,
+    views_data_entry,
+    views_explain,
+    views_import,
+    views_period_close,
+    views_review,
+    views_scorecard,
+)
 
 urlpatterns = [
     path("scorecards/", views_scorecard.scorecard_index, name="scorecard_index"),
@@ -26,6 +35,8 @@ urlpatterns = [
     path("scorecards/<int:unit_id>/export.csv", views_import.scorecard_export_csv, name="scorecard_export_csv"),
     path("scorecards/<int:unit_id>/export.xlsx", views_import.scorecard_export_xlsx, name="scorecard_export_xlsx"),
     path("kpis/review/", views_review.kpi_review, name="kpi_review"),
+    path("close/<int:unit_id>/", views_period_close.period_close_page, name="period_close"),
+    path("close/reopen/<int:pk>/", views_period_close.period_reopen_page, name="period_reopen"),
     path("checks/", views_checks.consistency_checklist, name="consistency_checks"),
     path("map/<int:unit_id>/evidence/", views_checks.link_evidence_table, name="link_evidence"),
     path("data-entry/", views_data_entry.data_entry, name="data_entry"),

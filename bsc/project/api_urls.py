@@ -10,7 +10,7 @@ from bsc.api import maps, views
 from coaching import api as coaching_api
 from coaching import api_review_packs
 from kpis import api as kpi_api
-from kpis import api_checks, api_evidence, api_explain, api_heat_map, api_scores
+from kpis import api_checks, api_evidence, api_explain, api_heat_map, api_period_close, api_scores
 
 router = SimpleRouter(use_regex_path=False)
 router.register("members", views.MemberViewSet, basename="api_member")
@@ -23,6 +23,7 @@ router.register("initiatives", maps.InitiativeViewSet, basename="api_initiative"
 router.register("kpis", kpi_api.KpiViewSet, basename="api_kpi")
 router.register("targets", kpi_api.TargetViewSet, basename="api_target")
 router.register("measurements", kpi_api.MeasurementViewSet, basename="api_measurement")
+router.register("period-closes", api_period_close.PeriodCloseViewSet, basename="api_period_close")
 router.register("sessions", coaching_api.SessionViewSet, basename="api_session")
 router.register("action-items", coaching_api.ActionItemViewSet, basename="api_action_item")
 router.register("cadences", coaching_api.CadenceViewSet, basename="api_cadence")

@@ -1,0 +1,280 @@
+"""The monthly close (issue 17, kpis/period_close.py): a closed month refuses every write to its values and targets
+(pages, API, import, recalibration) naming who closed it and when; only an admin reopens it, with a reason; its
+stored scores stay as they were through definition changes and rebuilds until it is reopened; and another
+organization neither closes nor sees it."""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from bsc.models import Role
+from bsc.tenancy import organization_scope
+from kpis import period_close, services
+from kpis.models import ImportBatch, ImportStatus, KpiScore, Measurement, PeriodClose, ScorecardScore, Target
+from kpis.recompute import scores_recompute, scores_recompute_full
+from tests import factories
+
+pytestmark = pytest.mark.dates  # closes months relative to the pinned calendar
+
+SEP, OCT = date(2026, 9, 1), date(2026, 10, 1)  # the pinned clock reads 18 Nov 2026: both months are over
+# Eve Exec closes October on the pinned day (the organization's zone is UTC's date here).
+CLOSED = (
+    "Oct 2026 is closed for Operations (closed by Eve Exec on 18 Nov 2026): OTD's values and targets of that period "
+    "cannot change. An admin can reopen it."
+)
+
+
+@pytest.fixture
+def exec_a(world):
+    user = factories.make_user("eve@acme.test", full_name="Eve Exec")
+    factories.add_member(world.org_a, Role.EXECUTIVE, user=user)
+    return user
+
+
+@pytest.fixture
+def otd(world, as_committed):
+    """A monthly KPI of Assembly (below Operations) with targets and values in September and October, scored."""
+    with organization_scope(world.org_a), as_committed():
+        kpi = services.kpi_create(unit=world.department_a, name="On-time delivery", code="OTD", baseline=Decimal(80))
+        for month, value in ((SEP, 95), (OCT, 90)):
+            services.target_create(kpi=kpi, period=month, value=Decimal(100))
+            services.measurement_record(kpi=kpi, period=month, value=Decimal(value), by=world.admin_a, schedule=False)
+    scores_recompute_full(organization=world.org_a)
+    return kpi
+
+
+def api(user) -> APIClient:
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def page_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def close_october(user, unit) -> dict:
+    response = api(user).post("/api/v1/o/acme/period-closes/", {"unit": unit.pk, "month": "2026-10"}, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def values(world) -> dict:
+    with organization_scope(world.org_a):
+        return {(m.kpi.code, m.period): (m.value, m.version) for m in Measurement.objects.select_related("kpi")}
+
+
+BEFORE = {("OTD", SEP): (Decimal(95), 1), ("OTD", OCT): (Decimal(90), 1)}
+
+
+def test_an_executive_closes_a_month_and_the_api_lists_it_with_who_and_when(world, otd, exec_a):
+    body = close_october(exec_a, world.division_a)
+    assert (body["unit_name"], body["month"], body["is_closed"], body["closed_by"]) == (
+        "Operations", "2026-10", True, "Eve Exec"
+    )  # fmt: skip
+    listed = api(world.viewer_a).get(f"/api/v1/o/acme/period-closes/?unit={world.department_a.pk}").json()
+    assert [c["id"] for c in listed["results"]] == [body["id"]]  # a close of Operations covers Assembly below
+    again = api(world.admin_a).post(
+        "/api/v1/o/acme/period-closes/", {"unit": world.department_a.pk, "month": "2026-10"}, format="json"
+    )
+    assert again.status_code == 400
+    assert again.json() == {
+        "month": ["Oct 2026 is already closed for Operations (closed by Eve Exec on 18 Nov 2026)."]
+    }  # fmt: skip
+
+
+def test_a_closed_month_refuses_the_data_entry_page(world, otd, exec_a):
+    close_october(exec_a, world.division_a)
+    data = {"period": "2026-10", "decimal_separator": ".", "kpi": [otd.pk],
+            f"value-{otd.pk}": "97", f"comment-{otd.pk}": "", f"version-{otd.pk}": "1"}  # fmt: skip
+    response = page_client(world.admin_a).post(reverse("data_entry", args=["acme"]), data)
+    assert CLOSED in html.unescape(response.content.decode())
+    assert values(world) == BEFORE
+
+
+def test_a_closed_month_refuses_the_api_single_and_bulk_writes(world, otd, exec_a):
+    close_october(exec_a, world.division_a)
+    client = api(world.admin_a)
+    measurement = Measurement.objects.for_organization(world.org_a).get(kpi=otd, period=OCT)
+    single = client.patch(
+        f"/api/v1/o/acme/measurements/{measurement.pk}/", {"value": "97", "version": 1}, format="json"
+    )
+    assert (single.status_code, single.json()) == (400, {"period": [CLOSED]})
+    bulk = client.post(
+        "/api/v1/o/acme/measurements/bulk/",
+        [{"kpi": "OTD", "period": "2026-09", "value": "96", "version": 1},
+         {"kpi": "OTD", "period": "2026-10", "value": "97", "version": 1}],
+        format="json",
+    )  # fmt: skip
+    assert (bulk.status_code, bulk.json()) == (400, [{"index": 1, "errors": {"period": [CLOSED]}}])
+    assert values(world) == BEFORE  # all or nothing: September unchanged too
+
+
+def test_a_closed_month_refuses_target_writes_and_recalibration(world, otd, exec_a):
+    close_october(exec_a, world.division_a)
+    target = Target.objects.for_organization(world.org_a).get(kpi=otd, period=OCT)
+    response = api(world.admin_a).patch(
+        f"/api/v1/o/acme/targets/{target.pk}/", {"value": "120", "reason": "Stretch"}, format="json"
+    )
+    assert (response.status_code, response.json()) == (400, {"period": [CLOSED]})
+    with organization_scope(world.org_a), pytest.raises(ValidationError) as refused:
+        services.target_recalibrate(target=target, value=Decimal(110), reason="Stretch", by=world.admin_a)
+    assert refused.value.message_dict == {"period": [CLOSED]}
+    page = page_client(world.admin_a).post(
+        reverse("target_recalibrate", args=["acme", otd.pk, target.pk]),
+        {f"t{target.pk}-value": "110", f"t{target.pk}-reason": "Stretch"},
+    )
+    assert CLOSED in html.unescape(page.content.decode())
+    target.refresh_from_db()
+    assert (target.value, target.original_value) == (Decimal(100), None)
+
+
+def test_a_closed_month_refuses_an_import_naming_the_rows(world, otd, exec_a):
+    client = page_client(world.admin_a)
+    upload = SimpleUploadedFile("values.csv", b"code,period,value\nOTD,2026-09,96\nOTD,2026-10,97\n")
+    client.post(reverse("kpi_import", args=["acme"]), {"file": upload, "decimal_separator": "."})
+    batch = ImportBatch.objects.for_organization(world.org_a).get()
+    close_october(exec_a, world.division_a)  # closed between the preview and the confirmation
+    client.post(reverse("kpi_import_confirm", args=["acme", batch.pk]))
+    batch.refresh_from_db()
+    assert (batch.status, batch.error) == (
+        ImportStatus.FAILED,
+        "Some rows are for closed periods: OTD 2026-10 (closed by Eve Exec on 18 Nov 2026); so nothing was imported. "
+        "An admin can reopen a period; or remove those rows and upload the file again.",
+    )
+    assert values(world) == BEFORE
+
+
+def test_reopening_needs_an_admin_and_a_reason_and_then_writes_are_taken(world, otd, exec_a):
+    close = close_october(exec_a, world.division_a)
+    url = f"/api/v1/o/acme/period-closes/{close['id']}/reopen/"
+    refused = api(exec_a).post(url, {"reason": "Late invoice"}, format="json")
+    assert (refused.status_code, refused.json()) == (
+        403, {"detail": "Your role (executive) does not allow this: reopen a closed month."}
+    )  # fmt: skip
+    blank = api(world.admin_a).post(url, {"reason": "  "}, format="json")
+    assert (blank.status_code, blank.json()) == (
+        400, {"reason": ["Say why the month is reopened; the reason is kept with its history."]}
+    )  # fmt: skip
+    assert PeriodClose.objects.for_organization(world.org_a).get().reopened_at is None
+    reopened = api(world.admin_a).post(url, {"reason": "Late invoice"}, format="json").json()
+    assert (reopened["is_closed"], reopened["reopened_by"], reopened["reopen_reason"]) == (
+        False, "Admin of acme", "Late invoice"
+    )  # fmt: skip
+    with organization_scope(world.org_a):
+        services.measurement_record(kpi=otd, period=OCT, value=Decimal(97), by=world.admin_a, expected_version=1)
+    assert values(world)[("OTD", OCT)] == (Decimal(97), 2)
+    history = api(world.admin_a).get("/api/v1/o/acme/period-closes/").json()["results"]
+    assert [(c["month"], c["closed_by"], c["reopen_reason"]) for c in history] == [
+        ("2026-10", "Eve Exec", "Late invoice")
+    ]  # fmt: skip
+
+
+def test_the_reopen_page_refuses_a_missing_reason(world, otd, exec_a):
+    close = close_october(exec_a, world.division_a)
+    response = page_client(world.admin_a).post(reverse("period_reopen", args=["acme", close["id"]]), {"reason": ""})
+    assert response.status_code == 400
+    assert "Say why the month is reopened" in html.unescape(response.content.decode())
+    assert PeriodClose.objects.for_organization(world.org_a).get().reopened_at is None
+
+
+def test_department_heads_and_viewers_cannot_close(world, otd):
+    head = factories.add_member(world.org_a, Role.DEPARTMENT_HEAD, units=[world.division_a]).user
+    for user in (head, world.viewer_a):
+        response = api(user).post(
+            "/api/v1/o/acme/period-closes/", {"unit": world.division_a.pk, "month": "2026-10"}, format="json"
+        )
+        assert response.status_code == 403
+        page = page_client(user).post(
+            reverse("period_close", args=["acme", world.division_a.pk]), {"period": "2026-10"}
+        )
+        assert page.status_code == 403
+    assert not PeriodClose.objects.for_organization(world.org_a).exists()
+
+
+def test_another_organization_can_neither_close_nor_see_a_close(world, otd, exec_a):
+    close = close_october(exec_a, world.division_a)
+    outsider = api(world.member_b)
+    assert outsider.get("/api/v1/o/acme/period-closes/").status_code == 404
+    own = outsider.post(
+        "/api/v1/o/globex/period-closes/", {"unit": world.division_a.pk, "month": "2026-10"}, format="json"
+    )
+    assert own.status_code == 400 and "unit" in own.json()  # Acme's unit does not exist in Globex
+    assert outsider.get("/api/v1/o/globex/period-closes/").json()["results"] == []
+    assert outsider.post(f"/api/v1/o/globex/period-closes/{close['id']}/reopen/", {"reason": "x"}).status_code == 404
+    page = page_client(world.member_b).get(reverse("period_close", args=["globex", world.division_a.pk]))
+    assert page.status_code == 404
+
+
+def test_the_checklist_counts_values_and_reds_without_a_cause(world, otd, as_committed):
+    with organization_scope(world.org_a), as_committed():
+        services.kpi_create(unit=world.division_a, name="Audit", code="AUD", baseline=Decimal(0))  # no value
+        services.measurement_record(kpi=otd, period=OCT, value=Decimal(81), by=world.admin_a, expected_version=1)
+    scores_recompute_full(organization=world.org_a)
+    rows = period_close.close_checklist(unit=world.division_a, month=OCT)
+    assert [(r.unit.name, r.due, r.missing, r.reds_without_cause) for r in rows] == [
+        ("Operations", 1, ["AUD"], []), ("Assembly", 1, [], ["OTD"])
+    ]  # fmt: skip
+    response = api(world.viewer_a).get(
+        f"/api/v1/o/acme/period-closes/checklist/?unit={world.division_a.pk}&period=2026-10"
+    )
+    assert [(r["unit_name"], r["with_value"], r["missing"], r["reds_without_cause"]) for r in response.json()] == [
+        ("Operations", 0, ["AUD"], []), ("Assembly", 1, [], ["OTD"])
+    ]  # fmt: skip
+
+
+def scores(world) -> dict:
+    with organization_scope(world.org_a):
+        kpi = {(s.period_kind, s.period): s.score for s in KpiScore.objects.all()}
+        card = {
+            (s.period_kind, s.period): s.score
+            for s in ScorecardScore.objects.filter(scorecard__unit=world.department_a)
+        }
+    return {"kpi": kpi, "card": card}
+
+
+def test_a_closed_months_scores_survive_a_definition_change_and_a_rebuild_until_reopened(world, otd, exec_a):
+    before = scores(world)
+    assert before["kpi"][("month", OCT)] == Decimal("0.5000")  # (90 - 80) / (100 - 80)
+    close = close_october(exec_a, world.division_a)
+    with organization_scope(world.org_a):
+        services.kpi_update(kpi=otd, baseline=Decimal(70))  # (90 - 70) / 30 = 0.6667 in October once open
+    scores_recompute(organization=world.org_a, months=[SEP, OCT], kpi_ids=[otd.pk], unit_ids=[world.department_a.pk])
+    incremental = scores(world)
+    scores_recompute_full(organization=world.org_a)
+    after = scores(world)
+    assert after == incremental  # the incremental pass and the rebuild agree on what stays
+    assert after["kpi"][("month", OCT)] == before["kpi"][("month", OCT)]
+    assert after["card"][("month", OCT)] == before["card"][("month", OCT)]
+    assert after["kpi"][("month", SEP)] == Decimal("0.8333")  # September is open: (95 - 70) / 30
+    # a window is frozen only when all its months are closed: Q3 (Jul-Sep) is open and follows the new baseline
+    assert after["kpi"][("quarter", date(2026, 7, 1))] != before["kpi"][("quarter", date(2026, 7, 1))]
+    with organization_scope(world.org_a):
+        period_close.period_reopen(
+            close=PeriodClose.objects.get(pk=close["id"]), reason="Baseline corrected", by=world.admin_a
+        )
+    scores_recompute_full(organization=world.org_a)
+    assert scores(world)["kpi"][("month", OCT)] == Decimal("0.6667")
+
+
+def test_a_quarter_is_frozen_once_all_its_months_are_closed(world, otd, exec_a):
+    with organization_scope(world.org_a):
+        for month in (date(2026, 7, 1), date(2026, 8, 1), SEP):
+            period_close.period_close(unit=world.company_a, month=month, by=exec_a)
+        services.kpi_update(kpi=otd, baseline=Decimal(70))
+    before_q3 = scores(world)["kpi"][("quarter", date(2026, 7, 1))]
+    scores_recompute_full(organization=world.org_a)
+    after = scores(world)
+    assert after["kpi"][("quarter", date(2026, 7, 1))] == before_q3
+    assert after["kpi"][("month", OCT)] == Decimal("0.6667")  # October stays open
