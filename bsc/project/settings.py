@@ -117,7 +117,11 @@ TEMPLATES = [
 # --- Database and Redis: real servers from the environment, or the embedded ones ---------------------
 
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    # Persistent connections, checked at the start of each request: one a database restart broke is replaced
+    # instead of failing the request (tests/soak/test_postgres_restart.py).
+    DATABASES = {
+        "default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)
+    }
 else:
     from bsc.project import embedded
 

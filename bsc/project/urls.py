@@ -42,6 +42,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
 ]
 
+handler400 = "bsc.views.errors.bad_request"
 handler403 = "bsc.views.errors.permission_denied"
 handler404 = "bsc.views.errors.page_not_found"
 handler500 = "bsc.views.errors.server_error"

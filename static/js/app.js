@@ -6,9 +6,12 @@ document.addEventListener("htmx:responseError", (event) => {
   const div = document.createElement("div");
   div.className = "flash flash-error";
   div.setAttribute("role", "alert");
-  div.textContent = event.detail.xhr.status === 403
+  const status = event.detail.xhr.status;
+  div.textContent = status === 403
     ? "You may not do that. Nothing was changed."
-    : "The change could not be saved (error " + event.detail.xhr.status + "). Please try again.";
+    : status === 503
+      ? "The database is unavailable: the change may not have been saved. Please try again in a moment."
+      : "The change could not be saved (error " + status + "). Please try again.";
   box.appendChild(div);
 });
 

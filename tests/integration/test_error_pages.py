@@ -28,3 +28,29 @@ def test_the_500_page_renders_without_touching_the_database(db, django_assert_nu
         response = errors.server_error(request)
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_a_request_the_database_failed_answers_503_saying_the_change_may_not_be_saved(db, django_assert_num_queries):
+    """Django calls the 500 handler inside its `except`; a lost database connection (a restart, a failover) is
+    told apart from a bug, also when it surfaced as another error (the session middleware's, after it). The
+    real thing, with PostgreSQL restarted under saving department heads: tests/soak/test_postgres_restart.py."""
+    from django.contrib.sessions.exceptions import SessionInterrupted
+    from django.db import OperationalError
+
+    request = RequestFactory().post("/o/acme/data-entry/")
+    with django_assert_num_queries(0):
+        try:  # the session middleware, after the view's query failed
+            raise AttributeError("'SessionStore' object has no attribute '_session_cache'")
+        except AttributeError as error:
+            error.__context__ = OperationalError("server closed the connection unexpectedly")
+            response = errors.server_error(request)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    text = response.content.decode()
+    assert "The database is unavailable" in text
+    assert "what you just sent may not have been saved. Please try again in a moment" in " ".join(text.split())
+
+    interrupted = SessionInterrupted("The request's session was deleted before the request completed.")
+    interrupted.__context__ = OperationalError("the database system is starting up")
+    assert errors.bad_request(request, interrupted).status_code == 503
+    assert errors.bad_request(request, SessionInterrupted("logged out elsewhere")).status_code == 400
