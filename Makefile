@@ -4,7 +4,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_LINK_MODE ?= copy
 
-.PHONY: install run test test-dates lint format check bench load stop clean
+.PHONY: install run test test-dates lint format check bench load soak stop clean
 
 install:  ## install uv from PyPI when missing, then the locked dependencies
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
@@ -58,6 +58,12 @@ bench: install  ## benchmarks as ratios against a baseline measured in the same 
 # (bench/load/). LOAD_USERS=10 LOAD_SECONDS=30 make a short run while developing; docs/benchmarks.md has the rest.
 load: install  ## 50 people for 3 minutes: rps, p50/p95/p99 per kind, errors; fails on a missed target
 	$(UV) run --frozen python -m bench.load
+
+# Not part of `make test` (they restart and kill servers, and take minutes): the fault tests of tests/soak, each with
+# its own PostgreSQL, Redis, gunicorn, worker and beat in .data/soak-<name> (docs/operations.md). SOAK_* variables
+# shorten them for development, e.g. SOAK_REDIS_DOWN_SECONDS=15 SOAK_TWO_BEATS_SECONDS=20.
+soak: install  ## fault tests: PostgreSQL restarted, Redis down, beat killed and doubled; prints their figures
+	BSC_SOAK=1 BSC_DATA_DIR=.data/soak $(UV) run --frozen pytest -n 0 -q -p no:cacheprovider tests/soak $(PYTEST_ARGS)
 
 stop:  ## stop the embedded servers of development and tests
 	BSC_DATA_DIR=.data/dev $(UV) run --frozen python -m bsc.project.embedded stop
