@@ -13,7 +13,7 @@ from bsc import org_calendar
 from bsc.models import Membership, Organization, OrgUnit, User
 from bsc.org_calendar import due_month, month_shift, period_label
 from bsc.permissions import Action, can, can_on_some, scope
-from kpis import causes, services
+from kpis import causes, period_close, services
 from kpis.forms_data_entry import RowInput
 from kpis.models import Frequency, Kpi, Measurement, Source, Target
 from kpis.scorecard_display import Light, light, number, percent
@@ -62,6 +62,7 @@ class EntryRow:
     owners: list[User] = field(default_factory=list)  # who may own its action item
     default_owner_id: int | None = None
     default_due: date | None = None
+    closed_note: str = ""  # 'closed by X on D' when the period is closed (kpis/period_close.py): read-only
 
     @property
     def missing(self) -> bool:
@@ -210,6 +211,9 @@ def _rows_for(
         )  # fmt: skip
         row.evaluate(row.value)
         rows.append(row)
+    closed = period_close.closed_notes([(row.kpi, row.period) for row in rows])  # a closed period is read-only
+    for row in rows:
+        row.closed_note = closed.get((row.kpi.pk, row.period), "")
     _action_choices(rows, organization, user)
     return rows
 

@@ -77,6 +77,30 @@ def closed_note(close: PeriodClose) -> str:
     return f"closed by {who} on {day.day} {org_calendar.month_label(day)}"
 
 
+def closed_notes(pairs: list[tuple[Kpi, date]]) -> dict[tuple[int, date], str]:
+    """For pages listing many KPI periods (data entry): the locked ones, each with its "closed by X on D" note,
+    in one query."""
+    if not pairs:
+        return {}
+    months = {(kpi.pk, period): _period_months(kpi, period) for kpi, period in pairs}
+    closes = (
+        PeriodClose.objects.for_organization(pairs[0][0].organization_id)
+        .filter(month__in={m for ms in months.values() for m in ms}, reopened_at__isnull=True)
+        .select_related("closed_by", "unit", "organization")
+        .order_by("closed_at")
+    )
+    by_month: dict[date, list[PeriodClose]] = {}
+    for close in closes:
+        by_month.setdefault(close.month, []).append(close)
+    notes = {}
+    for kpi, period in pairs:
+        ancestors = set(_ancestor_ids(kpi.unit))
+        found = [[c for c in by_month.get(m, []) if c.unit_id in ancestors] for m in months[(kpi.pk, period)]]
+        if all(found):
+            notes[(kpi.pk, period)] = closed_note(max((c for cs in found for c in cs), key=lambda c: c.closed_at))
+    return notes
+
+
 def closed_message(kpi: Kpi, period: date, close: PeriodClose) -> str:
     fiscal_start = kpi.organization.fiscal_year_start_month
     label = org_calendar.period_label(org_calendar.FREQUENCY_KINDS[kpi.frequency], period, fiscal_start)

@@ -500,7 +500,6 @@ def measurement_record(
     (None: they saw no value); a save against anything else is refused with the newer value."""
     organization = kpi.organization
     check_period(kpi, period, organization)
-    period_close.period_check_open(kpi=kpi, periods=[period])
     if kpi.source != Source.MANUAL:
         raise ValidationError({"value": not_manual_message(kpi)})
     if kpi.archived_at is not None:
@@ -518,6 +517,7 @@ def measurement_record(
         raise StaleMeasurementError(current, by=by, expected_version=expected_version)
     if current is not None and current.value == value and current.comment == (comment or ""):
         return current
+    period_close.period_check_open(kpi=kpi, periods=[period])  # a value saved unchanged is no write
     measurement = current or Measurement(organization_id=kpi.organization_id, kpi=kpi, period=period)
     measurement.value = value
     measurement.comment = (comment or "").strip()

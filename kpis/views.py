@@ -14,7 +14,7 @@ from bsc.access import get_org_unit_for_member, get_organization_for_editor, mem
 from bsc.forms import add_service_error
 from bsc.permissions import Action, can
 from bsc.selectors import org_unit_tree
-from kpis import services
+from kpis import period_close, services
 from kpis.access import get_kpi_for_member, get_target_for_editor
 from kpis.forecast_display import forecast_display
 from kpis.forms import KpiForm, TargetRecalibrationForm, TargetYearForm
@@ -123,11 +123,18 @@ def _kpi_page(request, kpi, *, year_form=None, recalibration=None):
     editor = can(request.membership, Action.EDIT_STRATEGY)
     fiscal_year = org_calendar.current_fiscal_year(organization)
     periods = len(services.kpi_periods(kpi, fiscal_year, organization))
+    closes = period_close.kpi_period_closes(kpi, [row.period for row in page.rows])
+    for row in page.rows:
+        row.closed_note = period_close.closed_note(closes[row.period]) if row.period in closes else ""
     if editor:
         for row in page.rows:
-            if row.target_obj is None:
+            bound = (
+                recalibration
+                if recalibration and recalibration.target.pk == getattr(row.target_obj, "pk", None)
+                else None
+            )
+            if row.target_obj is None or (row.closed_note and bound is None):  # a closed period takes no change
                 continue
-            bound = recalibration if recalibration and recalibration.target.pk == row.target_obj.pk else None
             row.form = bound.form if bound else TargetRecalibrationForm(prefix=f"t{row.target_obj.pk}")
             row.form_open = bound is not None
     context = {

@@ -14,8 +14,9 @@ from django_htmx.http import trigger_client_event
 
 from bsc.access import get_org_unit_for_member, member_view
 from bsc.org_calendar import due_month, month_shift
+from bsc.permissions import may_close_periods
 from bsc.selectors import org_unit_tree
-from kpis import selectors
+from kpis import period_close, selectors
 from kpis.explain import attach_scorecard_links
 from kpis.models import PeriodKind
 from kpis.scorecard_display import (
@@ -94,6 +95,10 @@ def scorecard_detail(request, unit_id: int):
         "kind": kind,
         "card": card,
         "nav": period_nav(kind, month, organization.fiscal_year_start_month),
+        "month": month,
+        "can_close": may_close_periods(request.membership),
+        "month_close": (close := period_close.unit_month_close(unit, month) if kind == PeriodKind.MONTH else None),
+        "closed_note": period_close.closed_note(close) if close else "",
         "recomputing": recomputing_badge(
             organization=organization,
             unit=unit,

@@ -278,3 +278,44 @@ def test_a_quarter_is_frozen_once_all_its_months_are_closed(world, otd, exec_a):
     after = scores(world)
     assert after["kpi"][("quarter", date(2026, 7, 1))] == before_q3
     assert after["kpi"][("month", OCT)] == Decimal("0.6667")  # October stays open
+
+
+def test_the_pages_show_a_closed_month_read_only_with_who_closed_it(world, otd, exec_a):
+    close_october(exec_a, world.division_a)
+    client = page_client(world.admin_a)
+    entry = html.unescape(client.get(reverse("data_entry", args=["acme"]) + "?period=2026-10").content.decode())
+    assert "Closed by Eve Exec on 18 Nov 2026" in entry
+    assert f'formaction="{reverse("data_entry_row_save", args=["acme", otd.pk])}"' not in entry  # no Save
+    open_month = client.get(reverse("data_entry", args=["acme"]) + "?period=2026-09").content.decode()
+    assert "closed-badge" not in open_month
+    kpi_page = html.unescape(client.get(reverse("kpi_detail", args=["acme", otd.pk])).content.decode())
+    assert "Closed: closed by Eve Exec on 18 Nov 2026" in kpi_page
+    target = Target.objects.for_organization(world.org_a).get(kpi=otd, period=OCT)
+    assert reverse("target_recalibrate", args=["acme", otd.pk, target.pk]) not in kpi_page
+    card = html.unescape(
+        client.get(
+            reverse("scorecard_detail", args=["acme", world.department_a.pk]) + "?period=2026-10"
+        ).content.decode()
+    )
+    assert "Oct 2026 is closed for Operations (closed by Eve Exec on 18 Nov 2026)" in card
+
+
+def test_the_close_page_shows_the_checklist_closes_and_reopens(world, otd, exec_a):
+    url = reverse("period_close", args=["acme", world.company_a.pk])
+    client = page_client(exec_a)
+    shown = html.unescape(client.get(url + "?period=2026-10").content.decode())
+    assert "Oct 2026 is open for Acme Manufacturing." in shown
+    assert "1 KPI value due: 0 without a value, 1 red without a cause." in shown  # October's 90 scores 0.5
+    response = client.post(url, {"period": "2026-10"})
+    assert response.status_code == 302
+    shown = html.unescape(client.get(response.url).content.decode())
+    assert "Oct 2026 is closed for Acme Manufacturing: closed by Eve Exec on 18 Nov 2026." in shown
+    assert "Reopen" not in shown  # executives close; admins reopen
+    close = PeriodClose.objects.for_organization(world.org_a).get()
+    admin = page_client(world.admin_a)
+    reopened = admin.post(
+        reverse("period_reopen", args=["acme", close.pk]), {"reason": "Late invoice", "unit": world.company_a.pk}
+    )
+    assert reopened.status_code == 302
+    shown = html.unescape(admin.get(reopened.url).content.decode())
+    assert "reopened by Admin of acme on 18 Nov 2026: “Late invoice”" in shown
