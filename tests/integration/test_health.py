@@ -13,6 +13,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from bsc.project import health
+from bsc.project.celery import app
 from bsc.tenancy import organization_scope
 from coaching.models import Notification
 from kpis.models import PendingRecompute
@@ -51,6 +52,12 @@ def test_it_answers_200_when_the_database_broker_and_a_worker_answer(client, wor
     assert checks["outbox"] == {"status": "ok", "waiting": 0, "oldest_age_s": None}
     assert checks["mail"] == {"status": "ok", "waiting": 0, "oldest_age_s": None, "failed_24h": 0}
     assert checks["tasks"] == {"status": "ok", "failed_24h": 0}
+
+    # A task that fails in the worker is counted (the worker's failure signal), a warning that keeps it up.
+    app.send_task("bsc.tasks.login_failures_prune", kwargs={"no_such_argument": 1})
+    wait_for(lambda: healthz(client)[1]["checks"]["tasks"]["failed_24h"] == 1, message="the failure counted")
+    status, body = healthz(client)
+    assert (status, body["status"], body["checks"]["tasks"]) == (200, "warn", {"status": "warn", "failed_24h": 1})
 
 
 def test_a_backlog_and_failures_are_warnings_that_keep_it_up(client, world, broker):
