@@ -49,3 +49,7 @@ objective_kpis = Hook("objective_kpis")
 # scorecard: each subscriber answers {"links": {link id: {"strength", "summary"}}, "url": a page with the details}:
 # how strongly each arrow's cause and effect moved together (kpis: the stored link evidence, issue 18).
 link_evidence = Hook("link_evidence")
+# organization, kind ("kpi", "objective", "initiative" or "action-item"): each subscriber answers the address of a
+# panel of its own for one item of that kind, with "{pk}" standing for the item's id, or "" for none (comments: the
+# item's thread). Pages embed the panels with htmx (bsc.templatetags.item_panels), without importing the app.
+item_panels = Hook("item_panels")

@@ -312,3 +312,24 @@ def may_close_periods(membership: Membership | None) -> bool:
 def may_reopen_periods(membership: Membership | None) -> bool:
     """Whether the member may reopen a closed month (with a reason)."""
     return membership is not None and Role(membership.role) in PERIOD_REOPEN_ROLES
+
+
+# Comments (issue 18): every role but viewers may comment on what it may read; an author edits and deletes their own
+# comments, an admin may delete anyone's (a viewer "changes nothing", so not even a comment).
+COMMENT_ROLES: frozenset[Role] = frozenset({Role.ADMIN, Role.EXECUTIVE, Role.DEPARTMENT_HEAD, Role.COACH})
+COMMENT = "write comments"
+
+
+def may_comment(membership: Membership | None) -> bool:
+    """Whether the member may post comments (on the items they may read)."""
+    return membership is not None and Role(membership.role) in COMMENT_ROLES
+
+
+def may_edit_comment(membership: Membership | None, *, author_id: int | None) -> bool:
+    """Whether the member may change a comment's text: their own only."""
+    return may_comment(membership) and author_id is not None and author_id == membership.user_id
+
+
+def may_delete_comment(membership: Membership | None, *, author_id: int | None) -> bool:
+    """Whether the member may delete a comment: their own, or anyone's as an admin."""
+    return may_edit_comment(membership, author_id=author_id) or can(membership, Action.MANAGE_ORGANIZATION)

@@ -207,6 +207,30 @@ def _action_section(*, slug: str, today: date, items: list[ActionItemLine]) -> _
     return _Section(summary, text, markup)
 
 
+@dataclass
+class MentionLine:
+    subject: str  # "Ann mentioned you in a comment on KPI FIN-1 · Revenue"
+    link: str  # path of the comment
+
+
+MENTION_SECTION = "Mentions"
+
+
+def _mention_section(*, slug: str, items: list[MentionLine]) -> _Section:
+    """The unread mentions of the person in comments, one line each, linking to the comment."""
+    inbox = absolute(page("inbox", slug))
+    text = [MENTION_SECTION, "-" * len(MENTION_SECTION), "You were mentioned in these comments (unread in your inbox):"]
+    text += [f"- {item.subject}: {absolute(item.link)}" for item in items]
+    markup = [
+        format_html("<h2>{}</h2>", MENTION_SECTION),
+        "<p>You were mentioned in these comments (unread in your inbox):</p>",
+        _html_list([format_html('<a href="{}">{}</a>', absolute(item.link), item.subject) for item in items]),
+    ]
+    text += ["", f"Your inbox: {inbox}"]
+    markup.append(format_html('<p><a href="{}">Open your inbox</a></p>', inbox))
+    return _Section(f"{_plural(len(items), 'unread mention')}", text, markup)
+
+
 def daily_digest(
     *,
     person: str,
@@ -216,15 +240,19 @@ def daily_digest(
     today: date,
     kpi_items: list[KpiItem],
     action_items: list[ActionItemLine],
+    mentions: list[MentionLine] = (),
 ) -> Rendered:
     """A person's one daily digest in an organization: a section for the KPI values they own that are due or
-    overdue, and one for their action items due today, tomorrow or overdue; each only when it has lines.
-    It links to data entry when KPI values are waiting, else to the action items."""
+    overdue, one for their action items due today, tomorrow or overdue, and one for the unread mentions of them in
+    comments; each only when it has lines. It links to data entry when KPI values are waiting, else to the action
+    items, else to the inbox."""
     sections = []
     if kpi_items:
         sections.append(_kpi_section(slug=slug, fiscal_start=fiscal_start, items=kpi_items))
     if action_items:
         sections.append(_action_section(slug=slug, today=today, items=action_items))
+    if mentions:
+        sections.append(_mention_section(slug=slug, items=list(mentions)))
     subject = f"{org_name}: " + ", ".join(section.summary for section in sections)
     text = [f"Hello {person},", "", f"Your daily digest of {org_name}."]
     markup = [format_html("<p>Hello {},</p>", person), format_html("<p>Your daily digest of {}.</p>", org_name)]
@@ -235,9 +263,12 @@ def daily_digest(
         (True, False): "You get this because these KPIs name you as their owner.",
         (False, True): "You get this because you own these action items.",
         (True, True): "You get this because you own these KPIs and action items.",
+        (False, False): "You get this because you were mentioned in comments.",
     }[bool(kpi_items), bool(action_items)]
+    if mentions and (kpi_items or action_items):
+        why += " You were also mentioned in comments."
     foot_text, foot_html = _footer(slug, why)
-    link = page("data_entry" if kpi_items else "coaching_actions", slug)
+    link = page("data_entry" if kpi_items else "coaching_actions" if action_items else "inbox", slug)
     return Rendered(subject, "\n".join(text) + "\n" + foot_text, "\n".join(markup) + foot_html, link)
 
 

@@ -299,6 +299,7 @@ class NotificationKind(models.TextChoices):
     DAILY_DIGEST = "daily_digest", "Daily digest"
     SESSION_SOON = "session_soon", "Session reminder"
     COACH_WEEKLY = "coach_weekly", "Weekly coach digest"
+    MENTION = "mention", "Mention in a comment"
 
 
 class NotificationChannel(models.TextChoices):

@@ -56,6 +56,7 @@ recipient AS (
 """
 
 STEP = org_calendar.sql_frequency_step("k.frequency")
+MENTION_DAYS = 7  # a daily digest lists the unread mentions of the last week (docs/reminders.md)
 
 # One digest per person, organization and local date: the KPI values they own that are due or overdue
 # (roles that may enter values only) and their open action items due today, tomorrow or overdue, each
@@ -103,13 +104,24 @@ action_item AS (
                               AND a.status = 'open' AND a.due_date <= o.today + 1
     LEFT JOIN bsc_orgunit un ON un.id = a.unit_id
     GROUP BY o.organization_id, o.user_id
+),
+-- mentions in comments (issue 18) not yet read in the inbox, from the last MENTION_DAYS days
+mention_item AS (
+    SELECT o.organization_id, o.user_id,
+           json_agg(json_build_array(n.subject, n.link) ORDER BY n.created_at, n.id) AS items
+    FROM owner o
+    JOIN coaching_notification n ON n.recipient_id = o.user_id AND n.organization_id = o.organization_id
+                                AND n.kind = 'mention' AND n.read_at IS NULL
+                                AND n.created_at > %(now)s - interval '{MENTION_DAYS} days'
+    GROUP BY o.organization_id, o.user_id
 )
 SELECT o.organization_id, o.user_id, o.person, o.slug, o.org_name, o.fiscal_start, o.today, o.dedupe_key,
-       o.email_daily_digest, ki.items, ai.items
+       o.email_daily_digest, ki.items, ai.items, mi.items
 FROM owner o
 LEFT JOIN kpi_item ki ON ki.organization_id = o.organization_id AND ki.user_id = o.user_id
 LEFT JOIN action_item ai ON ai.organization_id = o.organization_id AND ai.user_id = o.user_id
-WHERE ki.items IS NOT NULL OR ai.items IS NOT NULL
+LEFT JOIN mention_item mi ON mi.organization_id = o.organization_id AND mi.user_id = o.user_id
+WHERE ki.items IS NOT NULL OR ai.items IS NOT NULL OR mi.items IS NOT NULL
 """
 
 # Sessions within 24 hours go out on the next tick whatever the hour: a reminder for a 9:00 meeting
@@ -257,7 +269,9 @@ def _zones(cursor, now: datetime) -> dict:
 def _daily_digests(cursor, params) -> list[_Row]:
     cursor.execute(DAILY_DIGESTS, params)
     rows = []
-    for org_id, user_id, person, slug, org_name, fiscal_start, today, key, email_on, kpis, actions in cursor.fetchall():
+    for (
+        org_id, user_id, person, slug, org_name, fiscal_start, today, key, email_on, kpis, actions, mentions,
+    ) in cursor.fetchall():  # fmt: skip
         rendered = digests.daily_digest(
             person=person, org_name=org_name, slug=slug, fiscal_start=fiscal_start, today=today,
             kpi_items=[
@@ -267,6 +281,7 @@ def _daily_digests(cursor, params) -> list[_Row]:
             action_items=[
                 digests.ActionItemLine(title, unit, date.fromisoformat(due)) for title, unit, due in actions or ()
             ],
+            mentions=[digests.MentionLine(subject, link) for subject, link in mentions or ()],
         )  # fmt: skip
         rows.append(_Row(org_id, user_id, NotificationKind.DAILY_DIGEST, key, _channel(email_on), rendered))
     return rows

@@ -9,6 +9,7 @@ from rest_framework.routers import SimpleRouter
 from bsc.api import maps, views
 from coaching import api as coaching_api
 from coaching import api_review_packs
+from comments import api as comments_api
 from kpis import api as kpi_api
 from kpis import api_checks, api_evidence, api_explain, api_heat_map, api_period_close, api_scores
 
@@ -36,6 +37,8 @@ org_patterns = [
     path("kpis/<int:pk>/forecast/", api_scores.KpiForecastApi.as_view(), name="api_kpi_forecast"),
     path("checks/", api_checks.ChecksApi.as_view(), name="api_checks"),
     path("links/<int:pk>/evidence/", api_evidence.LinkEvidenceApi.as_view(), name="api_link_evidence"),
+    path("comments/<str:kind>/<int:target_id>/", comments_api.CommentListApi.as_view(), name="api_comments"),
+    path("comments/<int:pk>/", comments_api.CommentDetailApi.as_view(), name="api_comment"),
     path("review-packs/", api_review_packs.ReviewPackListApi.as_view(), name="api_review_packs"),
     path("review-packs/<int:pk>/", api_review_packs.ReviewPackDetailApi.as_view(), name="api_review_pack"),
     path(

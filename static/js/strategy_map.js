@@ -1257,14 +1257,34 @@
     if (ticket !== panelRequest || state.panelFor !== id) return;
     const info = detail.ok ? detail.data : { initiatives: [], kpis: [], line_of_sight: { up: [], below: [] } };
     const content = state.canEdit ? editorPanel(objective(id), info, members) : readOnlyPanel(objective(id), info);
-    panel.replaceChildren(...content);
+    panel.replaceChildren(...content, ...itemPanels("objective", id, "load"));
+    if (window.htmx) window.htmx.process(panel);
     panel.hidden = false;
     if (layout) layout.classList.add("panel-open");
     if (focus) panel.querySelector("h2").focus();
   }
 
+  // Panels other apps add to an item (comments: its thread), loaded by htmx from the addresses the page names per kind
+  // ("{pk}" stands for the id); an initiative's load when its "Comments" are opened.
+  function itemPanels(kind, id, trigger) {
+    let addresses = [];
+    try {
+      addresses = JSON.parse(panel.dataset[`panels${kind[0].toUpperCase()}${kind.slice(1)}`] || "[]");
+    } catch (error) {
+      addresses = [];
+    }
+    return addresses.map((address) =>
+      h("div", { class: "item-panel", "hx-get": address.replace("{pk}", String(id)), "hx-trigger": trigger, "hx-swap": "outerHTML" }, h("p", { class: "muted", text: "Loading…" })),
+    );
+  }
+
+  function initiativeComments(item) {
+    const panels = itemPanels("initiative", item.id, "intersect once");
+    return panels.length ? h("details", { class: "initiative-comments" }, h("summary", { text: "Comments" }), ...panels) : [];
+  }
+
   panel.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && !event.target.closest(".initiative-form")) {
+    if (event.key === "Escape" && !event.target.closest(".initiative-form, .comments")) {
       event.preventDefault();
       closePanel();
     }
@@ -1439,7 +1459,7 @@
         { class: "panel-section" },
         h("h3", { text: "Initiatives" }),
         info.initiatives.length
-          ? h("ul", { class: "panel-list initiatives", role: "list" }, info.initiatives.map((item) => h("li", {}, initiativeSummary(item))))
+          ? h("ul", { class: "panel-list initiatives", role: "list" }, info.initiatives.map((item) => h("li", {}, initiativeSummary(item), initiativeComments(item))))
           : h("p", { class: "muted", text: "No initiatives yet." }),
       ),
       kpiList(info),
@@ -1540,6 +1560,7 @@
             },
           }),
         ),
+        initiativeComments(item),
       );
       list.append(li);
     }
