@@ -135,3 +135,21 @@ def comment_delete(*, comment: Comment, by: User) -> Comment:
 
 def _target_item(comment: Comment):
     return getattr(comment, TARGET_FIELDS[comment.target_kind])
+
+
+def mentions_mark_read(*, target: Target, user: User) -> int:
+    """Mark the user's unread mentions in the item's thread read: they have seen the thread, so their next daily
+    digest does not list them again (one UPDATE)."""
+    ids = (
+        Comment.objects.for_organization(target.item.organization_id)
+        .filter(**target.filter)
+        .values_list("pk", flat=True)
+    )
+    keys = [f"mention:{pk}:{user.pk}" for pk in ids]
+    if not keys:
+        return 0
+    return (
+        Notification.objects.for_organization(target.item.organization_id)
+        .filter(recipient=user, kind=NotificationKind.MENTION, read_at__isnull=True, dedupe_key__in=keys)
+        .update(read_at=timezone.now())
+    )

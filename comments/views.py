@@ -59,6 +59,7 @@ def _comment_for_member(request, pk: int) -> tuple[Comment, Target]:
 def comment_thread(request, kind: str, pk: int):
     target = target_get(membership=request.membership, kind=kind, pk=pk)
     if request.method == "GET":
+        services.mentions_mark_read(target=target, user=request.user)  # seen here: off the next digest
         return _render(request, target)
     if not may_comment(request.membership):
         raise PermissionDenied(f"Your role may not {COMMENT}.")

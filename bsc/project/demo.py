@@ -358,3 +358,22 @@ DEMO_TIME_AGGREGATION = {
 # When values come in: the day of the month after the period they are entered on, mostly before the
 # organization's data-entry deadline; Quality Assurance, sliding, more and more often after it.
 DEMO_LATE_SHARE = 0.08
+# Comments (issue 18): (kind, KPI code or objective name, author email, text, replies as (author email, text)); the
+# @mentions notify the coach and the head of Operations once each, in their inbox and daily digest.
+DEMO_COMMENTS = [
+    (
+        "kpi", "OPS-OTD", "ops.head@northwind.example",
+        "Two late alloy deliveries explain most of this month's miss. @coach can we take it to the next review?",
+        [("coach@northwind.example", "Yes: bring the supplier's **recovery plan** and the open orders it covers.")],
+    ),
+    (
+        "kpi", "CPPM", "ceo@northwind.example",
+        "Complaints are up for the third month running. @ops.head what does the 8D report say about the root cause?",
+        [],
+    ),
+    (
+        "objective", "Reduce scrap and rework", "coach@northwind.example",
+        "The green-belt projects should show here first; see the rework KPIs of Assembly and Quality Assurance.",
+        [("ops.head@northwind.example", "Agreed. Line 2 starts its project next month.")],
+    ),
+]  # fmt: skip

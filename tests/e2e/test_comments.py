@@ -83,4 +83,6 @@ def test_a_department_head_mentions_the_coach_in_a_comment_on_a_kpi(world, open_
     mention.get_by_role("link", name="Open").click()
     expect(inbox).to_have_url(re.compile(rf"{kpi_page}#comment-[0-9]+$"))
     expect(inbox.locator("section.comments article.comment").first).to_contain_text("Thursday's review")
+    # Seen in the thread: the mention is read, so the next daily digest leaves it out.
+    assert not Notification.objects.for_organization(world.org_a).filter(recipient=coach, read_at__isnull=True).exists()
     screenshot(inbox, "comments-coach-follows-mention")

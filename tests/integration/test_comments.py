@@ -338,3 +338,12 @@ def test_the_api_refuses_another_organizations_kpi_and_a_viewers_post(world, ite
     )
     assert refused.status_code == 403
     assert refused.json() == {"detail": "Your role (viewer) does not allow this: write comments."}
+
+
+def test_opening_the_thread_marks_the_readers_mentions_in_it_read(world, items, client, carla):
+    services.comment_create(target=_target(world, "kpi", items["kpi"]), author=world.admin_a, body="@carla look")
+    services.comment_create(target=_target(world, "objective", items["objective"]), author=world.admin_a, body="@carla")
+    client.force_login(carla)
+    client.get(f"/o/acme/comments/kpi/{items['kpi'].pk}/", headers={"HX-Request": "true"})
+    unread = Notification.objects.for_organization(world.org_a).filter(recipient=carla, read_at__isnull=True)
+    assert [n.subject for n in unread] == ["Admin of acme mentioned you in a comment on objective “Delight customers”"]

@@ -58,6 +58,7 @@ def test_the_demo_is_seeded_once_with_every_persona_and_an_aligned_map(db):
         assert not Kpi.objects.filter(objective__isnull=True).exists()
 
         assert_coaching_demo()
+        assert_comments_demo()
         pack = ReviewPack.objects.get()
         assert (pack.status, pack.unit.depth, pack.period_kind) == ("done", 0, "month")
         assert pack.pdf_pages >= 6
@@ -83,6 +84,17 @@ def assert_rollups_reach_the_top():
     )
     scored = ScorecardScore.objects.filter(period_kind="month", period=last, score__isnull=False)
     assert scored.count() == OrgUnit.objects.count()
+
+
+def assert_comments_demo():
+    """Three threads (two on red KPIs, one on an objective) with two replies; each @mention notified its person once,
+    even though the demo was seeded twice."""
+    from coaching.models import Notification
+    from comments.models import Comment
+
+    assert Comment.objects.filter(parent__isnull=True).count() == 3 and Comment.objects.count() == 5
+    mentioned = Notification.objects.filter(kind="mention").values_list("recipient__email", flat=True)
+    assert sorted(mentioned) == ["coach@northwind.example", "ops.head@northwind.example"]
 
 
 def assert_coaching_demo():

@@ -20,6 +20,7 @@ from bsc.project.demo import (
     DEMO_CADENCES,
     DEMO_CHALLENGES,
     DEMO_COACHING_MONTHS,
+    DEMO_COMMENTS,
     DEMO_COMPANY_LINKS,
     DEMO_COMPANY_OBJECTIVES,
     DEMO_COUNT_UNITS,
@@ -63,6 +64,7 @@ class Command(BaseCommand):
             self.seed_coaching(organization)
             self.seed_link_evidence(organization)
             self.seed_review_pack(organization)
+            self.seed_comments(organization)
 
     def seed_organization(self) -> Organization:
         users = {}
@@ -458,6 +460,29 @@ class Command(BaseCommand):
             return
         count = link_evidence_refresh(organization=organization)
         self.stdout.write(self.style.SUCCESS(f"Demo link evidence computed: {count} links."))
+
+    def seed_comments(self, organization: Organization) -> None:
+        """A few comments with @mentions and replies on a red KPI and an objective (DEMO_COMMENTS)."""
+        from comments.models import Comment
+        from comments.services import comment_create
+        from comments.targets import target_for
+        from kpis.models import Kpi
+
+        if Comment.objects.exists():
+            return
+        people = {user.email: user for user in User.objects.filter(memberships__organization=organization)}
+        for kind, name, author, text, replies in DEMO_COMMENTS:
+            if kind == "kpi":
+                item = Kpi.objects.filter(code=name).first()
+            else:
+                item = Objective.objects.filter(name=name, scorecard__unit__parent__isnull=True).first()
+            if item is None:
+                continue
+            target = target_for(kind, item, slug=organization.slug)
+            first = comment_create(target=target, author=people[author], body=text).comment
+            for reply_author, reply in replies:
+                comment_create(target=target, author=people[reply_author], body=reply, parent=first)
+        self.stdout.write(self.style.SUCCESS(f"Demo comments created on {len(DEMO_COMMENTS)} items."))
 
     @staticmethod
     def _distinct_titles(items: list) -> None:
