@@ -18,6 +18,9 @@ EXCEPTIONS: dict[str, list[str]] = {
     # same organization (the services and the tenancy test check that), so on the move each becomes
     # (organization_id, <name>_id) -> (organization_id, id) once the primary keys are composite.
     "single-column foreign key between two tables of one organization": [
+        "attachments.EvidenceFile: foreign key (action_item_id) -> coaching.ActionItem",
+        "attachments.EvidenceFile: foreign key (measurement_id) -> kpis.Measurement",
+        "attachments.EvidenceFile: foreign key (session_id) -> coaching.CoachingSession",
         "bsc.CauseEffectLink: foreign key (scorecard_id) -> bsc.Scorecard",
         "bsc.CauseEffectLink: foreign key (source_id) -> bsc.Objective",
         "bsc.CauseEffectLink: foreign key (target_id) -> bsc.Objective",
@@ -41,6 +44,12 @@ EXCEPTIONS: dict[str, list[str]] = {
         "coaching.SessionAttendance: foreign key (session_id) -> coaching.CoachingSession",
         "coaching.SessionKpiSnapshot: foreign key (kpi_id) -> kpis.Kpi",
         "coaching.SessionKpiSnapshot: foreign key (session_id) -> coaching.CoachingSession",
+        "comments.Comment: foreign key (action_item_id) -> coaching.ActionItem",
+        "comments.Comment: foreign key (initiative_id) -> bsc.Initiative",
+        "comments.Comment: foreign key (kpi_id) -> kpis.Kpi",
+        "comments.Comment: foreign key (objective_id) -> bsc.Objective",
+        "comments.Comment: foreign key (parent_id) -> comments.Comment",
+        "comments.CommentMention: foreign key (comment_id) -> comments.Comment",
         "kpis.Kpi: foreign key (aligned_to_id) -> kpis.Kpi",
         "kpis.Kpi: foreign key (objective_id) -> bsc.Objective",
         "kpis.Kpi: foreign key (unit_id) -> bsc.OrgUnit",
@@ -60,6 +69,7 @@ EXCEPTIONS: dict[str, list[str]] = {
         "coaching.NotificationPreference: unique (membership_id)",
         "coaching.SessionAttendance: unique (session_id, user_id)",
         "coaching.SessionKpiSnapshot: unique (session_id, kpi_id)",
+        "comments.CommentMention: unique (comment_id, user_id)",
         "kpis.KpiScore: unique (kpi_id, period_kind, period)",
         "kpis.LinkEvidence: unique (link_id)",
         "kpis.Measurement: unique (kpi_id, period)",
@@ -87,10 +97,12 @@ EXCEPTIONS: dict[str, list[str]] = {
         "coaching.CoachingSession_participants: no organization_id column",
         "coaching.CoachingSession_participants: unique (coachingsession_id, user_id)",
     ],
-    # The session's history copies only the tracked text fields (pghistory.track(... fields)), so its rows
-    # cannot be placed by organization; before the move the organization is added to the tracked snapshot.
+    # A coaching session's and a comment's history copy only the tracked text fields (pghistory.track(...,
+    # fields=...)), so their rows cannot be placed by organization; before the move the organization is added to
+    # the tracked snapshot and filled from the tracked row.
     "history table that does not copy the organization": [
         "coaching.CoachingSessionEvent: no organization_id column",
+        "comments.CommentEvent: no organization_id column",
     ],
     # Looked up before any organization is known: an invitation by the token in its link, a reminder by the key
     # that makes it exist once across every organization (the key names the organization or one of its rows). On the move:
