@@ -58,8 +58,9 @@ RUN groupadd --system --gid 10001 bsc \
 
 WORKDIR /app
 COPY --from=build /app /app
-# /app/var holds Celery beat's schedule file (a volume in docker-compose.yml); it must be writable.
-RUN mkdir -p /app/var && chown bsc:bsc /app/var
+# /app/var holds Celery beat's schedule file and /app/media the evidence files (volumes in docker-compose.yml); both
+# must be writable (a new named volume takes the folder's owner).
+RUN mkdir -p /app/var /app/media && chown bsc:bsc /app/var /app/media
 
 USER bsc
 EXPOSE 8000

@@ -53,3 +53,7 @@ link_evidence = Hook("link_evidence")
 # panel of its own for one item of that kind, with "{pk}" standing for the item's id, or "" for none (comments: the
 # item's thread). Pages embed the panels with htmx (bsc.templatetags.item_panels), without importing the app.
 item_panels = Hook("item_panels")
+# request, kind ("measurement", "action-item" or "session"), pk, what (the item's name for screen readers): each
+# subscriber answers HTML (or "") to embed in the page showing that item (attachments: its evidence files panel,
+# loaded by htmx); templates ask through the `evidence_panel` tag of bsc/templatetags/embeds.py.
+evidence_panel = Hook("evidence_panel")

@@ -144,6 +144,7 @@ class ValueRow:
     target_obj: Target | None
     form: object = None  # the recalibration form, for editors
     form_open: bool = False  # a refused recalibration is shown open with its errors
+    measurement_id: int | None = None  # the entered value's (evidence files are added to it)
 
 
 @dataclass
@@ -239,6 +240,7 @@ def kpi_page(*, kpi: Kpi, organization: Organization, until: date | None = None)
                 entered_by=r["entered_by"],
                 entered_at=r["entered_at"],
                 target_obj=targets.get(r["period"]),
+                measurement_id=r["measurement_id"],
             )
         )
     for r in recalibrations:

@@ -162,6 +162,7 @@ def kpi_history(*, kpi: Kpi, months: int = 24, until: date) -> list[dict]:
                 "entered_by": m.entered_by if m else None,
                 "entered_at": m.entered_at if m else None,
                 "version": m.version if m else None,
+                "measurement_id": m.pk if m else None,
                 "target": t.value if t else None,
                 "original_target": t.original_value if t else None,
                 "score": s.score if s else None,

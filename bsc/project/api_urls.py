@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import SimpleRouter
 
+from attachments import api as attachments_api
 from bsc.api import maps, views
 from coaching import api as coaching_api
 from coaching import api_review_packs
@@ -44,6 +45,7 @@ org_patterns = [
     path(
         "review-packs/<int:pk>/<str:file>/", api_review_packs.ReviewPackFileApi.as_view(), name="api_review_pack_file"
     ),
+    *attachments_api.urls,
     *router.urls,
 ]
 

@@ -377,3 +377,13 @@ DEMO_COMMENTS = [
         [("ops.head@northwind.example", "Agreed. Line 2 starts its project next month.")],
     ),
 ]  # fmt: skip
+# Evidence files (issue 18): a PDF on the latest value of a KPI, added by (KPI code, author email, file name, title,
+# lines of text); seed_demo renders it with WeasyPrint.
+DEMO_EVIDENCE = (
+    "OPS-OTD", "ops.head@northwind.example", "Supplier recovery plan.pdf", "Alloy supplier: recovery plan",
+    [
+        "Two late alloy deliveries caused most of this month's on-time delivery miss.",
+        "The supplier adds a second shift from next week and ships the open orders in three lots.",
+        "We track the lots daily and review the plan at the next monthly review.",
+    ],
+)  # fmt: skip

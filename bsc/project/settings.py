@@ -305,6 +305,23 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Evidence files (attachments/): kept under MEDIA_ROOT in one folder per organization with random names, served only
+# through a view that checks the organization and the role; MEDIA_URL stays unset, so nothing serves them publicly.
+# Without MEDIA_ROOT they go into the embedded servers' data folder (BSC_DATA_DIR); docker compose mounts a volume.
+if os.environ.get("MEDIA_ROOT"):
+    MEDIA_ROOT = os.environ["MEDIA_ROOT"]
+else:
+    from bsc.project import embedded
+
+    MEDIA_ROOT = str(embedded.data_dir() / "media")
+EVIDENCE_MAX_MB = envint("EVIDENCE_MAX_MB", "10")
+if EVIDENCE_MAX_MB < 1:
+    raise ImproperlyConfigured(f"EVIDENCE_MAX_MB must be 1 or more, not {EVIDENCE_MAX_MB}")
+# An upload above this size streams to a temporary file instead of memory (and attachments/uploads.py stops one
+# past EVIDENCE_MAX_MB as it streams, or before reading when the request announces more).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o640
+
 # --- API ---------------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {

@@ -24,6 +24,7 @@ from bsc.project.demo import (
     DEMO_COMPANY_LINKS,
     DEMO_COMPANY_OBJECTIVES,
     DEMO_COUNT_UNITS,
+    DEMO_EVIDENCE,
     DEMO_INITIATIVES,
     DEMO_KPI_ALIGNMENT,
     DEMO_KPIS,
@@ -65,6 +66,8 @@ class Command(BaseCommand):
             self.seed_link_evidence(organization)
             self.seed_review_pack(organization)
             self.seed_comments(organization)
+        # The evidence file's service writes its own transaction (the file and its row both or neither): after this one.
+        transaction.on_commit(lambda: self.seed_evidence(organization))
 
     def seed_organization(self) -> Organization:
         users = {}
@@ -483,6 +486,30 @@ class Command(BaseCommand):
             for reply_author, reply in replies:
                 comment_create(target=target, author=people[reply_author], body=reply, parent=first)
         self.stdout.write(self.style.SUCCESS(f"Demo comments created on {len(DEMO_COMMENTS)} items."))
+
+    def seed_evidence(self, organization: Organization) -> None:
+        """A PDF on the latest value of one KPI (DEMO_EVIDENCE), as its author would add it."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from django.template.loader import render_to_string
+        from weasyprint import HTML
+
+        from attachments.models import EvidenceFile
+        from attachments.services import evidence_file_add
+        from kpis.models import Measurement
+
+        code, author, name, title, lines = DEMO_EVIDENCE
+        with organization_scope(organization):
+            if EvidenceFile.objects.exists():
+                return
+            measurement = Measurement.objects.filter(kpi__code=code).order_by("-period").first()
+            if measurement is None:
+                return
+            html = render_to_string("attachments/demo_evidence.html", {"title": title, "lines": lines})
+            pdf = HTML(string=html).write_pdf()
+            by = User.objects.get(email=author)
+            upload = SimpleUploadedFile(name, pdf, content_type="application/pdf")
+            evidence_file_add(target=measurement, kind="measurement", upload=upload, by=by)
+        self.stdout.write(self.style.SUCCESS(f"Demo evidence file added to {code} ({measurement.period:%b %Y})."))
 
     @staticmethod
     def _distinct_titles(items: list) -> None:
