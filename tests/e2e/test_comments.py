@@ -86,3 +86,44 @@ def test_a_department_head_mentions_the_coach_in_a_comment_on_a_kpi(world, open_
     # Seen in the thread: the mention is read, so the next daily digest leaves it out.
     assert not Notification.objects.for_organization(world.org_a).filter(recipient=coach, read_at__isnull=True).exists()
     screenshot(inbox, "comments-coach-follows-mention")
+
+
+def test_a_coach_comments_on_an_objective_and_an_initiative_in_the_maps_details_panel(world, open_page):
+    from bsc import strategy
+    from bsc.models import Perspective
+    from tests.strategy_map_page import card
+
+    coach = factories.carla_coach(world)
+    with organization_scope(world.org_a):
+        band = Perspective.objects.get(scorecard__unit=world.company_a, name="Customer")
+        objective = strategy.objective_create(perspective=band, name="Delight customers")
+        strategy.initiative_create(objective=objective, name="Service training")
+    page = open_page()
+    log_in(page, coach.email)
+    page.goto(reverse("strategy_map", args=["acme", world.company_a.pk]))
+    card(page, "Delight customers").click()
+    side = page.locator("#map-panel")
+    thread = side.locator(f"#comments-objective-{objective.pk}")
+    expect(thread.get_by_role("heading", name="Comments (0)")).to_be_visible()
+    thread.get_by_label("Add a comment").fill("Which **survey** do we trust here? @admin")
+    thread.get_by_role("button", name="Post comment").click()
+    expect(thread.locator("article.comment")).to_contain_text("Which survey do we trust here?")
+    expect(thread.locator("article.comment strong").first).to_have_text("Carla Coach")
+    # Escape while typing keeps the panel open (it closes the panel elsewhere).
+    thread.get_by_label("Add a comment").press("Escape")
+    expect(side).to_be_visible()
+    side.locator("details.initiative-comments summary").click()
+    initiative_thread = side.locator("details.initiative-comments section.comments")
+    expect(initiative_thread.get_by_role("heading", name="Comments (0)")).to_be_visible()
+    screenshot(page, "comments-map-panel-desktop")
+    assert (
+        Notification.objects.for_organization(world.org_a).filter(recipient=world.admin_a, kind="mention").count() == 1
+    )
+
+    phone = open_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    log_in(phone, coach.email)
+    phone.goto(reverse("strategy_map", args=["acme", world.company_a.pk]))
+    card(phone, "Delight customers").click()
+    expect(phone.locator(f"#comments-objective-{objective.pk} article.comment")).to_have_count(1)
+    phone.locator(f"#comments-objective-{objective.pk}").scroll_into_view_if_needed()
+    screenshot(phone, "comments-map-panel-phone")
