@@ -518,7 +518,8 @@ def measurement_record(
     if current is not None and current.value == value and current.comment == (comment or ""):
         return current
     period_close.period_check_open(kpi=kpi, periods=[period])  # a value saved unchanged is no write
-    measurement = current or Measurement(organization_id=kpi.organization_id, kpi=kpi, period=period)
+    measurement = current or Measurement(kpi=kpi, period=period)
+    measurement.organization, measurement.kpi = organization, kpi  # rows in memory: the save looks neither up again
     measurement.value = value
     measurement.comment = (comment or "").strip()
     measurement.entered_by = by
