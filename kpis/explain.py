@@ -810,9 +810,10 @@ def attach_scorecard_links(card, view, *, slug: str, kind: str, month: date, fis
     score they show, as `explain_url`: the scorecard, each perspective, objective and KPI (lines without a stored
     score get none)."""
     period = org_calendar.window_start(kind, month, fiscal_start)
+    base = reverse("score_explain", args=[slug])  # once: a page has a hundred or more links
 
     def link(line, level, owner_id, stored):
-        line.explain_url = explain_url(slug, level, owner_id, kind, period) if stored is not None else ""
+        line.explain_url = base + explain_query(level, owner_id, kind, period) if stored is not None else ""
         line.explain_key = f"{level}-{owner_id}"
 
     link(card, "scorecard", view.scorecard.pk, view.score)

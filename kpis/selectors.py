@@ -86,10 +86,24 @@ def scorecard_rows(*, organization: Organization, unit: OrgUnit, kind: str, mont
         .annotate(aligned_count=Count("aligned_from"))  # sub-units' objectives that count towards its score
         .order_by("x", "id")
     )
-    kpis = list(kpi_list(organization=organization, unit=unit).order_by("code"))
-    kpi_scores = defaultdict(dict)
-    for s in KpiScore.objects.for_organization(org_id).filter(kpi__in=kpis, period_kind=kind, period__in=windows):
-        kpi_scores[s.kpi_id][s.period] = s
+    # The KPIs' owners serve the review pack; their unit is `unit`, their objective is found by id below.
+    kpis = list(
+        kpi_list(organization=organization, unit=unit).select_related(None).select_related("owner").order_by("code")
+    )
+    # The 12 windows' rows as tuples (a model instance each would cost more than the page's rendering of them):
+    # the actuals for the sparklines, and a KpiScore only for the window shown.
+    fields = [f.attname for f in KpiScore._meta.concrete_fields]
+    kpi_at, period_at, actual_at = fields.index("kpi_id"), fields.index("period"), fields.index("actual")
+    trends: dict[int, dict[date, Decimal | None]] = defaultdict(dict)
+    current_scores: dict[int, KpiScore] = {}
+    for values in (
+        KpiScore.objects.for_organization(org_id)
+        .filter(kpi__in=kpis, period_kind=kind, period__in=windows)
+        .values_list(*fields)
+    ):
+        trends[values[kpi_at]][values[period_at]] = values[actual_at]
+        if values[period_at] == current:
+            current_scores[values[kpi_at]] = KpiScore.from_db("default", fields, values)
     objective_scores = {
         s.objective_id: s
         for s in ObjectiveScore.objects.for_organization(org_id).filter(
@@ -109,9 +123,8 @@ def scorecard_rows(*, organization: Organization, unit: OrgUnit, kind: str, mont
     )
 
     def row(kpi: Kpi) -> KpiRow:
-        by_period = kpi_scores.get(kpi.pk, {})
-        trend = [getattr(by_period.get(w), "actual", None) for w in windows]
-        return KpiRow(kpi=kpi, score=by_period.get(current), trend=trend)
+        by_period = trends.get(kpi.pk, {})
+        return KpiRow(kpi=kpi, score=current_scores.get(kpi.pk), trend=[by_period.get(w) for w in windows])
 
     kpi_rows = defaultdict(list)
     unlinked = []

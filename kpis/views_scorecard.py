@@ -9,6 +9,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import trigger_client_event
 
@@ -94,6 +95,7 @@ def scorecard_detail(request, unit_id: int):
         "unit": unit,
         "kind": kind,
         "card": card,
+        "kpi_url": reverse("kpi_detail", args=[organization.slug, 0]).removesuffix("0/"),  # + id + "/" per row
         "nav": period_nav(kind, month, organization.fiscal_year_start_month),
         "month": month,
         "can_close": may_close_periods(request.membership),
