@@ -302,7 +302,14 @@ class OrganizationSettingsForm(forms.Form):
     amber_threshold = PercentField(
         label="Amber at or above (%)", help_text="From here up to green a KPI is amber; below it, red."
     )
-    red_requires_comment = forms.BooleanField(required=False, label="Ask for a comment when a value is red")
+    red_requires_comment = forms.BooleanField(
+        required=False,
+        label="Ask for a cause and an action item when a value is red",
+        help_text="On the data-entry page, in the API and in imports (which ask for the cause only).",
+    )
+    amber_requires_cause = forms.BooleanField(
+        required=False, label="Ask for a cause and an action item when a value is amber too"
+    )
     reminder_hour = forms.TypedChoiceField(
         coerce=int,
         choices=[(h, f"{h:02d}:00") for h in range(24)],
@@ -334,6 +341,7 @@ class OrganizationSettingsForm(forms.Form):
                 "green_threshold": _as_percent(organization.green_threshold),
                 "amber_threshold": _as_percent(organization.amber_threshold),
                 "red_requires_comment": organization.red_requires_comment,
+                "amber_requires_cause": organization.amber_requires_cause,
                 "reminder_hour": organization.reminder_hour,
                 "data_entry_day": organization.data_entry_day,
                 "require_two_factor": organization.require_two_factor,

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from bsc import org_calendar
 from bsc.models import Membership, Organization, OrgUnit, User
-from bsc.org_calendar import month_shift
+from bsc.org_calendar import due_month, month_shift
 from bsc.permissions import Action, action_item_owner_roles, scope
 from bsc.tenancy import organization_scope
 from coaching.models import (
@@ -26,6 +26,8 @@ from coaching.models import (
     SessionKpiSnapshot,
     SessionStatus,
 )
+from kpis.dashboard import red_without_action
+from kpis.models import PeriodKind
 
 
 def _readable(rows: QuerySet, membership: Membership) -> QuerySet:
@@ -499,3 +501,16 @@ def objective_follow_up(
         if pk in result and last is not None and (result[pk].last_session is None or last > result[pk].last_session):
             result[pk].last_session = last
     return result
+
+
+def session_red_kpis(*, session: CoachingSession) -> list:
+    """On the agenda of an upcoming session (issue 17): the KPIs of its unit and the units below it that are red in
+    the month now due, those without an open action item first, worst first (kpis.dashboard.red_without_action)."""
+    if session.status != SessionStatus.SCHEDULED:
+        return []
+    organization = session.unit.organization
+    reds, _total = red_without_action(
+        organization=organization, unit=session.unit, kind=PeriodKind.MONTH, period=due_month(organization),
+        limit=50, with_actioned=True,
+    )  # fmt: skip
+    return reds

@@ -34,6 +34,7 @@ from coaching.selectors import (
     action_item_list,
     action_item_open_for_user,
     session_previous,
+    session_red_kpis,
     session_snapshot_list,
     session_upcoming_and_recent,
 )
@@ -148,6 +149,8 @@ def session_detail(request, pk):
         "previous": previous,
         "review": review,
         "may_write": may_write,
+        "red_kpis": session_red_kpis(session=session),
+        "red_month": org_calendar.due_month(request.organization),
     }
     return render(request, "coaching/session.html", context)
 

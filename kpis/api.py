@@ -23,7 +23,7 @@ from bsc.api.base import ID_SCHEMA, OrganizationScopedMixin, flag_param, id_filt
 from bsc.api.serializers import ApiModelSerializer, OrganizationRelatedField, PlainDecimalField, TextField
 from bsc.models import Objective, OrgUnit, User
 from bsc.permissions import Action, can, can_on_some
-from kpis import selectors, services
+from kpis import causes, selectors, services
 from kpis.models import Kpi, Measurement, Target, TargetRecalibration
 
 BULK_LIMIT = 1000
@@ -153,13 +153,67 @@ class TargetRecalibrateSerializer(serializers.Serializer):
     reason = TextField(max_length=500, help_text="Why the target changes; shown next to it.")
 
 
-class MeasurementSerializer(ApiModelSerializer):
+@extend_schema_field(OpenApiTypes.DATE)
+class DueDateField(serializers.Field):
+    """An action item's due date, YYYY-MM-DD, read as the data-entry page reads it (kpis.causes.parse_due_date)."""
+
+    def to_internal_value(self, data) -> date:
+        try:
+            return causes.parse_due_date(data)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+    def to_representation(self, value: date) -> str:
+        return value.isoformat()
+
+
+COMMENT_HELP = (
+    "A red value's cause (an amber one's too when the organization asks): required then, as on the data-entry page."
+)
+COMMENT_ERRORS = {"max_length": causes.COMMENT_TOO_LONG}
+
+
+class RedActionFields(serializers.Serializer):
+    """The action item a red value names (kpis/causes.py): a new one (`action_owner`, `action_due_date`, optionally
+    `action_title`) or an open one of the KPI, or of its unit, linked (`action_item`). Needed when the value is new or
+    changed and scores red (amber too when the organization asks); ignored otherwise."""
+
+    action_item = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, write_only=True,
+        help_text="A red value: the id of an open action item of the KPI (or of its unit) to link, instead of a new one.",
+    )  # fmt: skip
+    action_title = TextField(
+        required=False, allow_blank=True, default="", write_only=True,
+        help_text="A red value's new action item: its title (default: “Bring <code> <name> back on target”).",
+    )  # fmt: skip
+    action_owner = serializers.IntegerField(
+        required=False, allow_null=True, write_only=True,
+        help_text="A red value's new action item: its owner's user id, a member who may own action items of the KPI's unit.",
+    )  # fmt: skip
+    action_due_date = DueDateField(
+        required=False, allow_null=True, write_only=True,
+        help_text="A red value's new action item: its due date (YYYY-MM-DD), today or later.",
+    )  # fmt: skip
+
+
+def action_plan(data: dict) -> causes.ActionPlan:
+    """The action item the validated `data` names (RedActionFields)."""
+    return causes.ActionPlan(
+        title=data.get("action_title") or "", owner_id=data.get("action_owner"), due_date=data.get("action_due_date"),
+        link_id=data.get("action_item"),
+    )  # fmt: skip
+
+
+class MeasurementSerializer(RedActionFields, ApiModelSerializer):
     kpi = OrganizationRelatedField(
         queryset_for=lambda organization: Kpi.objects.for_organization(organization).select_related("organization")
     )
     kpi_code = serializers.CharField(source="kpi.code", read_only=True)
     period = PeriodField(help_text="YYYY-MM; it must start a period of the KPI's frequency.")
-    comment = TextField(required=False, allow_blank=True, max_length=2000, default="")
+    comment = TextField(
+        required=False, allow_blank=True, max_length=2000, default="", help_text=COMMENT_HELP,
+        error_messages=COMMENT_ERRORS,
+    )  # fmt: skip
     version = serializers.IntegerField(
         min_value=1,
         required=False,
@@ -172,7 +226,7 @@ class MeasurementSerializer(ApiModelSerializer):
         model = Measurement
         fields = [
             "id", "kpi", "kpi_code", "period", "value", "comment", "version", "entered_by", "entered_by_name",
-            "entered_at",
+            "entered_at", "action_item", "action_title", "action_owner", "action_due_date",
         ]  # fmt: skip
         read_only_fields = ["entered_by", "entered_at"]
         validators = []
@@ -181,10 +235,12 @@ class MeasurementSerializer(ApiModelSerializer):
         return measurement.entered_by.display_name if measurement.entered_by else ""
 
 
-class MeasurementChangeSerializer(serializers.Serializer):
+class MeasurementChangeSerializer(RedActionFields):
     whole_on_patch = True  # bsc.api.schema: the PATCH needs the value and the version
     value = PlainDecimalField(max_digits=20, decimal_places=6)
-    comment = TextField(required=False, allow_blank=True, max_length=2000)
+    comment = TextField(
+        required=False, allow_blank=True, max_length=2000, help_text=COMMENT_HELP, error_messages=COMMENT_ERRORS
+    )
     version = serializers.IntegerField(min_value=1, help_text="The version you saw; an older one is refused (409).")
 
 
@@ -204,11 +260,14 @@ class KpiRefField(TextField):
         return super().to_internal_value(data)
 
 
-class BulkItemSerializer(serializers.Serializer):
+class BulkItemSerializer(RedActionFields):
     kpi = KpiRefField(help_text="The KPI's id or its code.")
     period = PeriodField(help_text="YYYY-MM; it must start a period of the KPI's frequency.")
     value = PlainDecimalField(max_digits=20, decimal_places=6)
-    comment = TextField(required=False, allow_blank=True, max_length=2000, default="")
+    comment = TextField(
+        required=False, allow_blank=True, max_length=2000, default="", help_text=COMMENT_HELP,
+        error_messages=COMMENT_ERRORS,
+    )  # fmt: skip
     version = serializers.IntegerField(
         min_value=1, required=False, allow_null=True, help_text="The version you saw; leave out for a new value."
     )
@@ -380,14 +439,21 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     def output(self, measurement: Measurement, code: int = status.HTTP_200_OK) -> Response:
         return Response(MeasurementSerializer(measurement, context=self.get_serializer_context()).data, status=code)
 
-    def record(self, *, kpi: Kpi, period: date, value, comment: str, version: int | None, code: int) -> Response:
+    def record(
+        self, *, kpi: Kpi, period: date, value, comment: str, version: int | None, code: int, data: dict
+    ) -> Response:
+        """One value through `measurements_record`, so that a red value asks for its cause and action item as the
+        data-entry page and the bulk upsert do."""
+        item = services.MeasurementInput(
+            kpi=kpi, period=period, value=value, comment=comment, expected_version=version, action=action_plan(data)
+        )
         try:
-            measurement = services.measurement_record(
-                kpi=kpi, period=period, value=value, comment=comment, by=self.request.user, expected_version=version
-            )
-        except services.StaleMeasurementError as error:
-            if error.version_missing:  # the caller's mistake, not a conflict: a 400 naming the version field
-                raise
+            [result] = services.measurements_record(items=[item], by=self.request.user, organization=self.organization)
+        except services.MeasurementsRefused as refusal:
+            error = refusal.item_causes.get(0)
+            if not isinstance(error, services.StaleMeasurementError) or error.version_missing:
+                # the caller's mistake, not a conflict: a 400 naming the fields
+                raise exceptions.ValidationError(refusal.item_errors[0]) from None
             current = None if error.current is None else self.get_queryset().get(pk=error.current.pk)
             body = {
                 "detail": error.message_dict["value"][0],
@@ -395,7 +461,7 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
                 "current": None if current is None else MeasurementSerializer(current).data,
             }
             return Response(body, status=status.HTTP_409_CONFLICT)
-        return self.output(self.get_queryset().get(pk=measurement.pk), code)
+        return self.output(self.get_queryset().get(pk=result.measurement.pk), code)
 
     @extend_schema(
         parameters=[
@@ -415,7 +481,7 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         self.check_kpi(data["kpi"])
         return self.record(
             kpi=data["kpi"], period=data["period"], value=data["value"], comment=data.get("comment", ""),
-            version=data.get("version"), code=status.HTTP_201_CREATED,
+            version=data.get("version"), code=status.HTTP_201_CREATED, data=data,
         )  # fmt: skip
 
     @extend_schema(request=MeasurementChangeSerializer, responses={200: MeasurementSerializer, 409: STALE_RESPONSE})
@@ -428,6 +494,7 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         return self.record(
             kpi=measurement.kpi, period=measurement.period, value=data["value"],
             comment=data.get("comment", measurement.comment), version=data["version"], code=status.HTTP_200_OK,
+            data=data,
         )  # fmt: skip
 
     @extend_schema(
@@ -440,8 +507,10 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     @action(detail=False, methods=["post"], pagination_class=None)
     def bulk(self, request, *args, **kwargs):
         """Save a list of values at once: every item is checked first (number, KPI id or code, period and the
-        KPI's frequency, your permission, the version you saw); if any fails, the answer lists each failing
-        item with its errors and nothing is saved. Otherwise all are saved in one transaction."""
+        KPI's frequency, your permission, the version you saw, and for a red value its cause in `comment` and its
+        action item, as on the data-entry page); if any fails, the answer lists each failing item with its errors and
+        nothing is saved. Otherwise all are saved, and the red values' action items created or linked, in one
+        transaction."""
         items = request.data
         if not isinstance(items, list) or not items:
             raise exceptions.ValidationError({"non_field_errors": ["Send a non-empty list of measurements."]})
@@ -481,7 +550,7 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
             else:
                 inputs[index] = services.MeasurementInput(
                     kpi=kpi, period=data["period"], value=data["value"], comment=data["comment"],
-                    expected_version=data.get("version"),
+                    expected_version=data.get("version"), action=action_plan(data),
                 )  # fmt: skip
         return inputs, refused
 

@@ -5,20 +5,28 @@ items are coaching's: kpis asks through kpis/events.py, inside the caller's tran
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+
 from bsc.models import Membership, Organization, OrgUnit, User
 from bsc.permissions import may_own_action_item_of
+from bsc.validation import echo
 from kpis import events, scoring
 from kpis.models import Kpi, Measurement, Target
 
-CAUSE_MAX = 2000
+CAUSE_MAX = 2000  # the comment, which holds a red value's cause
+COMMENT_TOO_LONG = f"Keep the comment under {CAUSE_MAX} characters."
 TITLE_MAX = 200  # coaching.ActionItem.title
 ASKED = {"red": "red_requires_comment", "amber": "amber_requires_cause"}  # status → the organization's setting
-CAUSE_MISSING = "cause missing"  # how an import names the values it was told to take without a cause
+CAUSE_MISSING = "cause missing"
+_ISO_DATE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+)  # how an import names the values it was told to take without a cause
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,21 @@ class ActionPlan:
     @property
     def is_link(self) -> bool:
         return self.link_id is not None
+
+
+def parse_due_date(text: object) -> date:
+    """An action item's due date as typed or sent: YYYY-MM-DD; anything else is refused, naming the field."""
+    if isinstance(text, date):
+        return text
+    raw = str(text if text is not None else "").strip()
+    try:
+        if not _ISO_DATE.fullmatch(raw):  # fromisoformat also reads '20261201' and week dates
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(
+            {"action_due_date": f"The action item's due date “{echo(raw)}” is not a date; write it as YYYY-MM-DD."}
+        ) from None
 
 
 def thresholds(kpi: Kpi, organization: Organization) -> tuple[Decimal, Decimal]:
@@ -85,6 +108,7 @@ class Stored:
     target: Decimal | None
     value: Decimal | None
     comment: str | None
+    version: int | None = None
 
 
 def stored_for(organization: Organization, pairs: Iterable[tuple[Kpi, date]]) -> dict[tuple[int, date], Stored]:
@@ -100,13 +124,13 @@ def stored_for(organization: Organization, pairs: Iterable[tuple[Kpi, date]]) ->
         .values_list("kpi_id", "period", "value")
     }
     values = {
-        (kpi_id, period): (value, comment)
-        for kpi_id, period, value, comment in Measurement.objects.for_organization(organization)
+        (kpi_id, period): (value, comment, version)
+        for kpi_id, period, value, comment, version in Measurement.objects.for_organization(organization)
         .filter(kpi_id__in=ids, period__in=periods)
-        .values_list("kpi_id", "period", "value", "comment")
+        .values_list("kpi_id", "period", "value", "comment", "version")
     }
     return {
-        (kpi.pk, period): Stored(targets.get((kpi.pk, period)), *values.get((kpi.pk, period), (None, None)))
+        (kpi.pk, period): Stored(targets.get((kpi.pk, period)), *values.get((kpi.pk, period), (None, None, None)))
         for kpi, period in pairs
     }
 
@@ -119,18 +143,19 @@ def explanation_problems(
     comment: str,
     stored: Stored,
     action: ActionPlan | None,
-    by: User,
+    by: User | None,
     cause_missing: bool = False,
+    with_action: bool = True,
 ) -> dict[str, list[str]]:
     """What the value still needs before it may be saved, by field (`comment`, `action_item`, `action_owner`,
     `action_due_date`, `action_title`); empty when nothing. The one decision the page, the bulk API and the import
     share. A value the period already holds with the same comment asks nothing (nothing is written); a changed
     comment must keep a cause; a new or changed value needs an action item too. `cause_missing` (the import's explicit
-    choice) takes the value without a cause or an action item."""
+    choice) takes the value without a cause or an action item; an import asks no action item (`with_action`)."""
     comment = (comment or "").strip()
     errors: dict[str, list[str]] = {}
-    if len(comment) > CAUSE_MAX:
-        errors["comment"] = [f"Keep the cause under {CAUSE_MAX} characters (it has {len(comment):,})."]
+    if len(comment) > CAUSE_MAX:  # refused as the API's serializer and the import refuse it, alone
+        return {"comment": [COMMENT_TOO_LONG]}
     _, status = value_status(kpi, value=value, target=stored.target, organization=organization)
     value_changed = stored.value is None or stored.value != value
     if not cause_asked(organization, status) or cause_missing:
@@ -139,7 +164,7 @@ def explanation_problems(
         return errors
     if not comment:
         errors["comment"] = [cause_message(status)]
-    if not value_changed:
+    if not value_changed or not with_action:
         return errors
     if action is None or not action.given:
         errors["action_item"] = [action_message(status)]

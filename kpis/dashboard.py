@@ -15,11 +15,13 @@ from django.db.models import Count, F, FilteredRelation, Max, Min, OuterRef, Q, 
 
 from bsc import org_calendar
 from bsc.models import Objective, Organization, OrgUnit, Perspective
+from kpis import causes
 from kpis.forecast import WILL_MISS, Forecast
 from kpis.forecast_selectors import kpi_forecasts
 from kpis.models import Kpi, KpiScore, Measurement, ObjectiveScore, PeriodKind, ScorecardScore, Source
 
 RED_OBJECTIVES_SHOWN = 25  # the worst first; the page says how many more there are
+RED_KPIS_SHOWN = 25  # the red KPIs without an open action item, worst first
 MOVERS_SHOWN = 5  # up and down, units and KPIs each
 TREND_MONTHS = 12
 ROW_DEPTH = 1  # the heat map's rows on the page: the unit and its children; deeper rows load when unfolded
@@ -319,6 +321,50 @@ def dashboard(*, organization: Organization, unit: OrgUnit, kind: str, month: da
         kpis_up=kpis_up,
         kpis_down=kpis_down,
     )
+
+
+@dataclass
+class RedKpi:
+    """A red KPI without an open action item (issue 17): its stored score, and the cause entered with its value."""
+
+    kpi: Kpi
+    score: Decimal | None
+    cause: str
+    has_action: bool = False  # an open action item serves it
+
+
+def red_without_action(
+    *,
+    organization: Organization,
+    unit: OrgUnit,
+    kind: str,
+    period: date,
+    limit: int = RED_KPIS_SHOWN,
+    with_actioned: bool = False,
+) -> tuple[list[RedKpi], int]:
+    """The active KPIs of the unit and the units below it that score red in the period (a window of `kind` starting
+    with `period`) and have no open action item, worst first, at most `limit`; with how many there are. With
+    `with_actioned`, those with an open item follow them (a session's agenda discusses every red). Three queries (the
+    open items are coaching's: kpis.causes asks)."""
+    reds = list(
+        KpiScore.objects.for_organization(organization)
+        .filter(
+            kpi__unit__path__startswith=unit.path, kpi__archived_at__isnull=True, period_kind=kind, period=period,
+            status="red",
+        )
+        .select_related("kpi", "kpi__unit")
+        .order_by("score", "kpi__unit__path", "kpi__code")
+    )  # fmt: skip
+    covered = causes.kpis_with_open_action(organization=organization, kpi_ids=[s.kpi_id for s in reds])
+    left = [s for s in reds if s.kpi_id not in covered]
+    listed = left + ([s for s in reds if s.kpi_id in covered] if with_actioned else [])
+    shown = listed[:limit]
+    comments = dict(
+        Measurement.objects.for_organization(organization)
+        .filter(kpi_id__in=[s.kpi_id for s in shown], period=period)
+        .values_list("kpi_id", "comment")
+    )
+    return [RedKpi(s.kpi, s.score, comments.get(s.kpi_id, ""), s.kpi_id in covered) for s in shown], len(left)
 
 
 def likely_to_miss(*, organization: Organization, unit: OrgUnit) -> list[tuple[Kpi, Forecast]]:

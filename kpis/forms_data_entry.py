@@ -5,14 +5,13 @@ item a red value names (kpis/causes.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
 from bsc.models import DecimalSeparator
 from bsc.validation import echo
-from kpis.causes import ActionPlan
+from kpis.causes import ActionPlan, parse_due_date
 from kpis.services import parse_number
 
 SEPARATORS = dict(DecimalSeparator.choices)
@@ -83,9 +82,9 @@ def read_action(data, kpi_id: int, errors: list[str]) -> ActionPlan:
     due = None
     if due_text:
         try:
-            due = date.fromisoformat(due_text)
-        except ValueError:
-            errors.append(f"Action item due date: “{echo(due_text)}” is not a date; write it as YYYY-MM-DD.")
+            due = parse_due_date(due_text)
+        except ValidationError as error:
+            errors.extend(error.messages)
     return ActionPlan(
         title=(data.get(f"action_title-{kpi_id}") or "").strip(),
         owner_id=_id((data.get(f"action_owner-{kpi_id}") or "").strip(), "action item owner", errors),

@@ -29,3 +29,14 @@ class ImportUploadForm(forms.Form):
                 f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it into smaller files."
             )
         return upload
+
+
+def read_causes(data) -> tuple[dict[int, str], bool]:
+    """The preview's causes of red values, by row index (`cause-<index>`), and whether the person chose to import
+    the others as "cause missing"."""
+    given = {
+        int(name.removeprefix("cause-")): text
+        for name, text in data.items()
+        if name.startswith("cause-") and name.removeprefix("cause-").isdigit()
+    }
+    return given, data.get("cause_missing") == "on"

@@ -31,10 +31,12 @@ from bsc import org_calendar
 from bsc.models import Membership, Organization, User
 from bsc.permissions import Action, can
 from bsc.validation import echo
+from kpis import causes
 from kpis.exports import formula_restored
 from kpis.models import Frequency, ImportBatch, ImportStatus, Kpi, Measurement, Source
 from kpis.outbox import scores_recompute_request_from
 from kpis.period_close import closed_in_staging
+from kpis.scorecard_display import Light, light
 from kpis.services import archived_message, check_period, error_messages, not_manual_message, parse_number, parse_period
 
 # The bounds of an upload, checked before it is parsed and while it is read, so that a small hostile file (an
@@ -47,7 +49,7 @@ MAX_ROWS = 50_000  # rows after the header, blank ones included
 MAX_CELL_CHARS = 1_000  # a kpi code, period or value cell; longer is a problem of its row (comments: MAX_COMMENT)
 TASK_THRESHOLD = 500  # more valid rows than this are imported by a Celery task, with a progress bar
 CHUNK = 500  # rows per upsert statement (progress is reported between chunks)
-MAX_COMMENT = 2_000
+MAX_COMMENT = causes.CAUSE_MAX
 MAX_DECIMALS = 6
 STALE_RUN = timedelta(minutes=10)
 
@@ -306,7 +308,7 @@ def rows_check(
                     messages.append(f"“{echo(cells['value'])}” has more than {MAX_DECIMALS} decimals.")
         comment = formula_restored(_text(raw.comment)) if has_comment else None  # as the export wrote it
         if comment is not None and len(comment) > MAX_COMMENT:
-            messages.append(f"The comment is longer than {MAX_COMMENT:,} characters.")
+            messages.append(causes.COMMENT_TOO_LONG)  # as the data-entry page and the API say it
         if kpi is not None:
             messages.extend(kpi_problems(kpi, period, membership, organization))
         candidates.append((raw, kpi, period, value, comment, messages))
@@ -396,9 +398,76 @@ def import_batch_cancel(*, batch: ImportBatch) -> ImportBatch:
     return batch
 
 
-def import_batch_confirm(*, batch: ImportBatch) -> ImportBatch:
-    """Import the valid rows: now when there are few, else in a Celery task (the page shows its progress)."""
-    if not _move(batch, ImportStatus.PREVIEWED, status=ImportStatus.QUEUED):
+@dataclass
+class Uncaused:
+    """A row of a batch whose value scores red (amber too when the organization asks) without its cause."""
+
+    index: int  # in batch.rows
+    code: str
+    name: str
+    period: str  # YYYY-MM
+    value: str
+    status: str
+
+    @property
+    def light(self) -> Light:
+        return light(self.status)
+
+
+def import_batch_uncaused(*, batch: ImportBatch) -> list[Uncaused]:
+    """The rows of a batch that lack the cause the data-entry page would ask for (kpis/causes.py; an import names no
+    action item: its reds wait for one on the dashboard and the unit's next coaching session). Three queries."""
+    organization = batch.organization
+    kpis = Kpi.objects.for_organization(organization).in_bulk({row[0] for row in batch.rows})
+    pairs = [(kpis[row[0]], date.fromisoformat(row[1])) for row in batch.rows if row[0] in kpis]
+    stored = causes.stored_for(organization, pairs)
+    found = []
+    for index, (kpi_id, period, value, comment, _version) in enumerate(batch.rows):
+        kpi = kpis.get(kpi_id)
+        if kpi is None:
+            continue
+        now = stored[(kpi_id, date.fromisoformat(period))]
+        problems = causes.explanation_problems(
+            organization=organization, kpi=kpi, value=Decimal(value), stored=now, action=None, by=None,
+            comment=comment if comment is not None else (now.comment or ""), with_action=False,
+        )  # fmt: skip
+        if "comment" in problems:
+            _, status = causes.value_status(kpi, value=Decimal(value), target=now.target, organization=organization)
+            found.append(Uncaused(index, kpi.code, kpi.name, period[:7], f"{Decimal(value).normalize():f}", status))
+    return found
+
+
+def _with_causes(batch: ImportBatch, given: dict[int, str], cause_missing: bool) -> list[list]:
+    """The batch's rows with the causes given in the preview; refused when a cause is too long, or when a red value
+    is left without one and the person did not choose to import it as "cause missing"."""
+    rows = [list(row) for row in batch.rows]
+    uncaused = import_batch_uncaused(batch=batch)
+    left = []
+    for row in uncaused:
+        cause = (given.get(row.index) or "").strip()
+        if len(cause) > causes.CAUSE_MAX:
+            raise ValidationError(f"{row.code} {row.period}: {causes.COMMENT_TOO_LONG} Nothing was imported.")
+        if cause:
+            rows[row.index][3] = cause
+        else:
+            left.append(row)
+    if left and not cause_missing:
+        shown = ", ".join(f"{row.code} {row.period}" for row in left[:10]) + (" and more" if len(left) > 10 else "")
+        raise ValidationError(
+            f"{len(left)} red value{'s' if len(left) != 1 else ''} lack{'s' if len(left) == 1 else ''} a cause "
+            f"({shown}): give the causes, or choose to import them as “{causes.CAUSE_MISSING}”. Nothing was imported."
+        )
+    return rows
+
+
+def import_batch_confirm(
+    *, batch: ImportBatch, causes_given: dict[int, str] | None = None, cause_missing: bool = False
+) -> ImportBatch:
+    """Import the valid rows: now when there are few, else in a Celery task (the page shows its progress). A red
+    value needs its cause as on the data-entry page: `causes_given` (by row index) adds causes in the preview;
+    `cause_missing` is the person's explicit choice to import the others without one."""
+    rows = _with_causes(batch, causes_given or {}, cause_missing) if batch.status == ImportStatus.PREVIEWED else None
+    if not _move(batch, ImportStatus.PREVIEWED, status=ImportStatus.QUEUED, **({"rows": rows} if rows else {})):
         raise ValidationError("This import was already imported or cancelled.")
     if len(batch.rows) <= TASK_THRESHOLD:
         return import_batch_run(batch_id=batch.pk, organization=batch.organization)

@@ -588,7 +588,7 @@ def _item_problems(
         errors.update(error_messages(error))
     if kpi.source != Source.MANUAL:
         errors["value"] = [not_manual_message(kpi)]
-    if not errors:
+    if not errors and stored.version == item.expected_version:  # else measurement_record refuses the version
         explained = explanation_problems(
             organization=organization, kpi=kpi, value=item.value, comment=item.comment, stored=stored,
             action=item.action, by=by, cause_missing=item.cause_missing,

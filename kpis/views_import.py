@@ -16,12 +16,13 @@ from bsc import org_calendar
 from bsc.access import get_org_unit_for_member, member_view
 from bsc.permissions import Action, can_on_some
 from kpis import exports, imports
-from kpis.forms_import import ImportUploadForm
-from kpis.models import ImportBatch
+from kpis.forms_import import ImportUploadForm, read_causes
+from kpis.models import ImportBatch, ImportStatus
 from kpis.services import parse_period
 
 PROBLEMS_SHOWN = 1_000
 ROWS_SHOWN = 200
+UNCAUSED_SHOWN = 200  # the reds without a cause given a cause field in the preview; the rest take the choice
 
 
 def _require_importer(request) -> None:
@@ -72,6 +73,10 @@ def kpi_import_batch(request, pk: int):
         "problems_hidden": max(0, len(batch.problems) - PROBLEMS_SHOWN),
         "task_threshold": imports.TASK_THRESHOLD,
     }
+    if batch.status == ImportStatus.PREVIEWED:  # the reds lacking a cause, to add in the preview (kpis/causes.py)
+        uncaused = imports.import_batch_uncaused(batch=batch)
+        context |= {"uncaused": uncaused[:UNCAUSED_SHOWN], "uncaused_total": len(uncaused)}
+        context["uncaused_hidden"] = len(uncaused) - len(context["uncaused"])
     if request.htmx:
         return render(request, "kpis/import_batch.html#status", context)
     context["rows"] = imports.import_batch_rows(batch=batch, limit=ROWS_SHOWN)
@@ -83,8 +88,9 @@ def kpi_import_batch(request, pk: int):
 @member_view
 def kpi_import_confirm(request, pk: int):
     batch = get_import_batch_for_importer(request, pk)
+    given, cause_missing = read_causes(request.POST)
     try:
-        imports.import_batch_confirm(batch=batch)
+        imports.import_batch_confirm(batch=batch, causes_given=given, cause_missing=cause_missing)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("kpi_import_batch", org_slug=request.organization.slug, pk=batch.pk)

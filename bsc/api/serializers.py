@@ -157,7 +157,10 @@ class OrganizationMembershipSerializer(serializers.ModelSerializer):
 class OrganizationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organization
-        fields = ["slug", "name", "time_zone", "fiscal_year_start_month", "green_threshold", "amber_threshold"]
+        fields = [
+            "slug", "name", "time_zone", "fiscal_year_start_month", "green_threshold", "amber_threshold",
+            "red_requires_comment", "amber_requires_cause",
+        ]  # fmt: skip
         read_only_fields = fields
 
 

@@ -19,7 +19,17 @@ from bsc.access import get_org_unit_for_member, member_view
 from bsc.models import OrgUnit, Scorecard
 from bsc.permissions import Action, can_on_some, may_own_action_items
 from coaching.selectors import action_item_open_for_user, objective_follow_up
-from kpis.dashboard import ROW_DEPTH, Dashboard, HeatRow, Score, dashboard, heat_rows, likely_to_miss, stored_span
+from kpis.dashboard import (
+    ROW_DEPTH,
+    Dashboard,
+    HeatRow,
+    Score,
+    dashboard,
+    heat_rows,
+    likely_to_miss,
+    red_without_action,
+    stored_span,
+)
 from kpis.forecast import SUM
 from kpis.models import PeriodKind
 from kpis.scorecard_display import light, number, percent, period_nav, share_percent
@@ -139,6 +149,7 @@ def render_dashboard(request, unit: OrgUnit | None = None):
             for objective, score in board.red_objectives
         ],
         "red_more": board.red_total - len(board.red_objectives),
+        **_red_kpis(organization, unit, kind, board.period, kpi_url),
         "may_read_coaching": can_on_some(membership, Action.READ_COACHING),
         "movers": _movers(board, scorecard_url, kpi_url, query),
         "likely_url": reverse("dashboard_likely", args=[slug, unit.pk]),
@@ -149,6 +160,17 @@ def render_dashboard(request, unit: OrgUnit | None = None):
         "my_actions": action_item_open_for_user(organization=organization, user=request.user) if mine else [],
     }  # fmt: skip
     return render(request, "project/dashboard.html", context)
+
+
+def _red_kpis(organization, unit: OrgUnit, kind: str, period: date, kpi_url: str) -> dict:
+    """The red KPIs without an open action item (issue 17), worst first."""
+    reds, total = red_without_action(organization=organization, unit=unit, kind=kind, period=period)
+    rows = [
+        {"kpi": red.kpi, "href": f"{kpi_url}{red.kpi.pk}/", "score": percent(red.score), "light": light("red"),
+         "cause": red.cause}
+        for red in reds
+    ]  # fmt: skip
+    return {"red_kpis": rows, "red_kpis_total": total, "red_kpis_more": total - len(rows)}
 
 
 def _trend(board: Dashboard, fiscal_start: int) -> dict:

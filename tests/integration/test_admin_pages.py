@@ -570,6 +570,7 @@ SETTINGS = {
     "green_threshold": "85",
     "amber_threshold": "62.5",
     "red_requires_comment": "",
+    "amber_requires_cause": "on",
     "reminder_hour": "7",
     "data_entry_day": "12",
 }
@@ -595,9 +596,10 @@ def test_an_admin_changes_the_organization_settings(admin_client, world, django_
         world.org_a.green_threshold,
         world.org_a.amber_threshold,
         world.org_a.red_requires_comment,
+        world.org_a.amber_requires_cause,
         world.org_a.reminder_hour,
         world.org_a.data_entry_day,
-    ) == ("Acme Group", "Europe/Berlin", 4, Decimal("0.850"), Decimal("0.625"), False, 7, 12)
+    ) == ("Acme Group", "Europe/Berlin", 4, Decimal("0.850"), Decimal("0.625"), False, True, 7, 12)
     assert flashes(response) == [
         "Organization settings saved.",
         "Scores are being recomputed with the new thresholds and fiscal year.",

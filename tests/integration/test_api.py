@@ -74,6 +74,8 @@ def test_it_shows_the_organization_settings(world):
         "fiscal_year_start_month": 1,
         "green_threshold": "0.900",
         "amber_threshold": "0.600",
+        "red_requires_comment": True,
+        "amber_requires_cause": False,
     }
 
 

@@ -215,7 +215,7 @@ def test_long_cells_are_problems_of_their_row_and_are_echoed_cut_to_60_character
         ["4", cut("N" * 200), "2026-01", shown(digits),
          f"Unknown KPI code “{cut('N' * 200)}”. | “{cut(digits)}” has too many digits: a value has at most 14 "
          "before the decimal point and 6 after."],
-        ["5", "OTD", "2026-01", "5", "Unknown KPI code “OTD”. | The comment is longer than 2,000 characters."],
+        ["5", "OTD", "2026-01", "5", "Unknown KPI code “OTD”. | Keep the comment under 2000 characters."],
     ]  # fmt: skip
     batch = ImportBatch.objects.for_organization(world.org_a).get()
     assert [problem["value"] for problem in batch.problems] == ["1", cut("1" * 1_001), cut(digits), "5"]
