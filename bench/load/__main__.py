@@ -3,11 +3,13 @@
 Starts the embedded PostgreSQL and Redis of BSC_DATA_DIR (default .data/load), builds the load world once
 (migrations, the demo data and the load's people: bench/load/world.py) and copies it into a fresh database for each
 run, serves it with gunicorn on a free loopback port as the Dockerfile does (DEBUG=false, collected static files,
-WEB_CONCURRENCY workers, default 3 as in docker-compose) with a Celery worker, drives the personas with locust
+WEB_CONCURRENCY workers, default 3 as in docker-compose; DATABASE_URL and REDIS_URL name the embedded servers;
+Server-Timing headers on, so each endpoint's time in the server, in SQL and its query count are reported next to
+the times the clients saw) with a Celery worker (concurrency 2, as docker-compose), drives the personas with locust
 (bench/load/drive.py), prints the figures, writes bench/load/results.json and exits non-zero when a target is
 missed (bench/load/report.py). Everything it started is stopped at the end, also on failure or Ctrl-C.
 
-LOAD_USERS (50) and LOAD_SECONDS (180) shorten a run while developing; LOAD_WAIT ("2,6") is each person's think
+LOAD_USERS (50) and LOAD_SECONDS (180) shorten a run while developing; LOAD_WAIT ("5,15") is each person's think
 time between actions in seconds; LOAD_SPAWN_RATE (5) people start per second.
 """
 
@@ -21,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -31,6 +34,9 @@ PROJECT_DIR = LOAD_DIR.parents[1]
 RESULTS_FILE = LOAD_DIR / "results.json"
 WORLD_DATABASE = "bsc"  # built once (the embedded servers' default database)
 RUN_DATABASE = "load_run"  # a copy of it for each run
+# gunicorn's access log with the time each request took inside the server (%(M)s, in ms): set against the
+# client's times it tells time spent working from time spent waiting for a free worker.
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 
 
 def _environment() -> dict[str, str]:
@@ -152,12 +158,16 @@ def main() -> int:
         import redis
 
         redis.Redis.from_url(redis_url).flushall()  # no task or cache entry left from an earlier run
-        env = env | {"BSC_DATABASE_NAME": RUN_DATABASE}
+        # Served as docker-compose serves it: the servers named by DATABASE_URL and REDIS_URL (so with its
+        # persistent database connections), here the embedded ones.
+        host = urllib.parse.quote(str(connect["HOST"]), safe="")
+        database_url = f"postgresql://{connect['USER']}@{host}:{connect['PORT']}/{RUN_DATABASE}"
+        env = env | {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "SERVER_TIMING": "true"}
         port = embedded._free_port()
         url = f"http://127.0.0.1:{port}"
         processes.append(_spawn(env, data / "gunicorn.log", [
             sys.executable, "-m", "gunicorn", "bsc.project.wsgi", "--bind", f"127.0.0.1:{port}", "--timeout", "60",
-            "--access-logfile", str(data / "access.log"),
+            "--access-logfile", str(data / "access.log"), "--access-logformat", ACCESS_LOG_FORMAT,
         ]))  # fmt: skip
         processes.append(_spawn(env, data / "worker.log", [
             sys.executable, "-m", "celery", "-A", "bsc", "worker", "--loglevel", "WARNING", "--concurrency", "2",

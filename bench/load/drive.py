@@ -21,7 +21,9 @@ from locust.env import Environment
 from bench.load import locustfile, report
 
 
-def run(*, host: str, users: int, seconds: float, spawn_rate: float) -> dict:
+def run(*, host: str, users: int, seconds: float, spawn_rate: float, login_timeout: float = 600) -> dict:
+    """Start `users` people, let each log in, then measure `seconds` of their work. Log-ins are reported on their
+    own (`login_phase`); an error at any time counts."""
     samples: list[tuple[str, float]] = []
     errors: Counter[str] = Counter()
 
@@ -34,19 +36,29 @@ def run(*, host: str, users: int, seconds: float, spawn_rate: float) -> dict:
     classes = [locustfile.Executive, locustfile.DepartmentHead, locustfile.Coach, locustfile.ApiClient]
     environment = Environment(user_classes=classes, host=host, events=events)
     runner = environment.create_local_runner()
-    started = time.monotonic()
+    login_started = time.monotonic()
     runner.start(users, spawn_rate=spawn_rate)
-    spawned: dict[str, int] = {}
-
-    def stop() -> None:
-        spawned.update(runner.user_classes_count)
-        runner.quit()
-
-    gevent.spawn_later(seconds, stop)
-    runner.greenlet.join()
+    while len(locustfile.READY) < users:
+        if time.monotonic() - login_started > login_timeout:
+            runner.quit()
+            raise RuntimeError(f"only {len(locustfile.READY)} of {users} people logged in within {login_timeout:.0f} s")
+        gevent.sleep(0.2)
+    login_seconds = time.monotonic() - login_started
+    logins = sorted(elapsed for name, elapsed in samples if name == "login")
+    samples.clear()
+    locustfile.SERVER_TIMING.clear()
+    spawned = dict(runner.user_classes_count)
+    started = time.monotonic()
+    locustfile.MEASURING.set()
+    gevent.sleep(seconds)
+    runner.quit()
     elapsed = time.monotonic() - started
-    summary = report.summarize(samples, errors, elapsed, users)
+    summary = report.summarize(samples, errors, elapsed, users, server=locustfile.SERVER_TIMING)
     summary["personas"] = spawned
+    summary["login_phase"] = {
+        "seconds": round(login_seconds, 1), "logins": len(logins),
+        "p50_s": report.percentile(logins, 0.5), "p95_s": report.percentile(logins, 0.95),
+    }  # fmt: skip
     return summary
 
 

@@ -1,5 +1,7 @@
 """The personas of `make load` as locust users. Each logs in as an account of the load world (bench/load/world.py,
 read from the file LOAD_WORLD names) that no other simulated person uses, so every save is expected to succeed.
+Everyone logs in first, then waits for MEASURING: the measured minutes see 50 open sessions at work, not 50
+password checks at once (bench/load/drive.py reports the log-ins on their own).
 
 Request names start with their kind (bench/load/report.py): "page …" for HTML pages, "save …" for forms that
 change something, "api …" for the JSON API, "login" for the log-in form. A save that the page answers with its
@@ -16,16 +18,31 @@ import random
 import re
 from pathlib import Path
 
+from gevent.event import Event
 from locust import HttpUser, between, task
 
 WORLD = json.loads(Path(os.environ["LOAD_WORLD"]).read_text()) if os.environ.get("LOAD_WORLD") else {}
 ORG = f"/o/{WORLD.get('organization', 'northwind')}"
-_wait = [float(part) for part in os.environ.get("LOAD_WAIT", "2,6").split(",")]
+_wait = [float(part) for part in os.environ.get("LOAD_WAIT", "5,15").split(",")]
 WAIT = between(_wait[0], _wait[-1])  # think time between one person's actions, in seconds
+
+MEASURING = Event()  # set by the driver once every person is logged in
+READY: list[str] = []  # the people logged in (or refused: their requests then fail) and waiting for MEASURING
+
+# What the server says each response cost (its Server-Timing header: total, SQL time, query count), by request name.
+SERVER_TIMING: dict[str, list[tuple[float, float, int]]] = {}
+_TIMING = re.compile(r'db;dur=([\d.]+);desc="(\d+) quer[^"]*".*total;dur=([\d.]+)')
 
 _ROW = re.compile(r'<input type="hidden" name="version-(\d+)" value="(\d*)">')
 _VALUE = re.compile(r'name="value-(\d+)" value="([^"]*)"')
 _COMMENT = re.compile(r'name="comment-(\d+)" value="([^"]*)"')
+
+
+def _note(name: str, response) -> None:
+    found = _TIMING.search(response.headers.get("Server-Timing", ""))
+    if found:
+        db_ms, queries, total_ms = found.groups()
+        SERVER_TIMING.setdefault(name, []).append((float(total_ms) / 1000, float(db_ms) / 1000, int(queries)))
 
 
 def _next(pool: list, counter: itertools.count):
@@ -46,12 +63,15 @@ class Person(HttpUser):
         ) as response:  # fmt: skip
             if response.status_code != 302:
                 response.failure(f"log-in answered {response.status_code}, not a redirect")
+        READY.append(email)
+        MEASURING.wait()
 
     def csrf(self) -> str:
         return self.client.cookies.get("csrftoken", "")
 
     def page(self, url: str, name: str) -> str:
         with self.client.get(url, name=f"page {name}", catch_response=True) as response:
+            _note(f"page {name}", response)
             if response.status_code != 200:
                 response.failure(f"answered {response.status_code}")
             return response.text
@@ -61,6 +81,7 @@ class Person(HttpUser):
         with self.client.post(
             url, data=data, headers=headers, allow_redirects=False, name=f"save {name}", catch_response=True
         ) as response:
+            _note(f"save {name}", response)
             if response.status_code != expect:
                 response.failure(f"answered {response.status_code}, not {expect}")
             elif htmx and "row-invalid" in response.text:
@@ -204,11 +225,14 @@ class ApiClient(HttpUser):
         self.client.headers["Authorization"] = f"Bearer {account['token']}"
         self.unit, self.kpis, self.versions = account["unit"], account["kpis"], {}
         self.read_versions()
+        READY.append(account["email"])
+        MEASURING.wait()
 
     def api(self, method: str, url: str, name: str, body=None):
         with self.client.request(
             method, f"/api/v1{ORG}/{url}", json=body, name=f"api {name}", catch_response=True
         ) as response:
+            _note(f"api {name}", response)
             if response.status_code != 200:
                 response.failure(f"answered {response.status_code}: {response.text[:200]}")
                 return None
