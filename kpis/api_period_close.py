@@ -9,12 +9,12 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from bsc.api.base import OrganizationScopedMixin, id_param
+from bsc.api.base import ID_SCHEMA, OrganizationScopedMixin, id_filter, id_param
 from bsc.api.serializers import OrganizationRelatedField
 from bsc.models import OrgUnit
 from bsc.permissions import may_close_periods, may_reopen_periods
 from kpis import period_close
-from kpis.api import PeriodField, period_param
+from kpis.api import PERIOD_SCHEMA, PeriodField, period_param
 from kpis.models import PeriodClose
 
 
@@ -66,8 +66,8 @@ class ChecklistUnitSerializer(serializers.Serializer):
     complete = serializers.BooleanField()
 
 
-UNIT_PARAM = OpenApiParameter("unit", int, required=True, description="The unit (with the units below it).")
-MONTH_PARAM = OpenApiParameter("period", str, required=True, description="The month, YYYY-MM.")
+UNIT_PARAM = OpenApiParameter("unit", ID_SCHEMA, required=True, description="The unit (with the units below it).")
+MONTH_PARAM = OpenApiParameter("period", PERIOD_SCHEMA, required=True, description="The month, YYYY-MM.")
 
 
 @extend_schema(tags=["period-closes"])
@@ -107,7 +107,7 @@ class PeriodCloseViewSet(
         unit = self._unit() if self.action == "list" else None
         return period_close.period_close_list(organization=self.organization, unit=unit)
 
-    @extend_schema(parameters=[OpenApiParameter("unit", int, description="Closes over this unit and below it.")])
+    @extend_schema(parameters=[id_filter("unit", "Closes over this unit (its own and its ancestors') and below it.")])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -116,8 +116,19 @@ def period_check_open(*, kpi: Kpi, periods: Iterable[date]) -> None:
     periods = sorted(set(periods))
     if not periods:
         return
+    _hold_units(kpi.unit.organization_id, _ancestor_ids(kpi.unit))
     for period, close in kpi_period_closes(kpi, periods).items():
         raise ValidationError({"period": closed_message(kpi, period, close)}, code="closed")
+
+
+def _hold_units(organization_id: int, unit_ids: list[int] | None) -> None:
+    """A write takes a shared lock on its unit and the units above it (None: every unit) until it commits; closing
+    a month locks the closed unit exclusively first. So a close waits for the writes under way below it, and a
+    write that waited for a close sees it: no value slips into a month as it closes."""
+    where = "" if unit_ids is None else "AND id = ANY(%s)"
+    params = [organization_id] + ([] if unit_ids is None else [unit_ids])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM bsc_orgunit WHERE organization_id = %s {where} ORDER BY id FOR SHARE", params)
 
 
 def _any_closed(organization_id: int) -> bool:
@@ -145,6 +156,7 @@ ORDER BY s.seq LIMIT 11
 def closed_in_staging(cursor, organization: Organization) -> str:
     """Why the import's staged rows cannot be written, naming the rows in closed periods (and who closed them
     when), or '' when none is."""
+    _hold_units(organization.pk, None)
     if not _any_closed(organization.pk):
         return ""
     cursor.execute(_STAGED_CLOSED_SQL, [organization.pk])
@@ -296,6 +308,7 @@ def period_close(*, unit: OrgUnit, month: date, by: User) -> PeriodClose:
         raise ValidationError({"month": "A month starts on its first day."})
     if month > org_calendar.this_month(organization):
         raise ValidationError({"month": f"{org_calendar.month_label(month)} has not begun; it cannot be closed yet."})
+    OrgUnit.objects.for_organization(unit.organization_id).select_for_update().filter(pk=unit.pk).first()
     existing = closes_over(unit, [month]).get(month)
     if existing is not None:
         raise ValidationError(

@@ -67,6 +67,7 @@ def samples(world):
         "cadences/": common
         | {"frequency": "weekly", "weekday": 2, "time_of_day": "09:00", "starts_on": f"{future:%Y-%m-%d}"},
         "review-packs/": common | {"unit": world.company_a.pk, "period": last_month},
+        "period-closes/": common | {"month": last_month},
     }
 
 
@@ -101,6 +102,7 @@ def test_every_create_endpoint_works_with_the_fields_its_schema_requires(world, 
         ),
         "targets/": (201, ["kpi", "period", "value"]),
         "measurements/": (201, ["kpi", "period", "value"]),
+        "period-closes/": (201, ["month", "unit"]),
         "sessions/": (201, ["kind", "scheduled_at", "unit"]),
         "action-items/": (201, ["due_date", "owner", "title"]),
         "cadences/": (400, {"weekday": ["Choose the weekday the sessions fall on (Monday to Sunday)."]}),

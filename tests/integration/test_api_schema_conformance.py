@@ -66,6 +66,8 @@ STATEFUL_RULES = {
     ("GET", "scores/"): "a period with stored scores, starting a period of its kind in the organization's fiscal year",
     ("GET", "heat-map/"): "the same as scores/",
     ("POST", "review-packs/"): "a period with stored scores, starting a period of its kind; a unit with a strategy map",
+    ("POST", "period-closes/"): "a month that has begun and is not closed yet over the unit",
+    ("POST", "period-closes/{id}/reopen/"): "a close not reopened yet; a reason that is not blank",
 }
 ORG = "/api/v1/o/{org_slug}/"
 
@@ -120,6 +122,7 @@ BODY_REFS = {
     "cadences": {"unit": "units", "coach": "users", "participants": "users"},
     "scorecards": {"order": "perspectives"},
     "review-packs": {"unit": "units"},
+    "period-closes": {"unit": "units"},
 }
 QUERY_REFS = {
     "unit": "units", "kpi": "kpis", "scorecard": "scorecards", "objective": "objectives", "session": "sessions",
