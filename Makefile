@@ -68,6 +68,7 @@ soak: install  ## fault tests: PostgreSQL restarted, Redis down, beat killed and
 stop:  ## stop the embedded servers of development and tests
 	BSC_DATA_DIR=.data/dev $(UV) run --frozen python -m bsc.project.embedded stop
 	BSC_DATA_DIR=.data/test $(UV) run --frozen python -m bsc.project.embedded stop
+	BSC_DATA_DIR=.data/load $(UV) run --frozen python -m bsc.project.embedded stop
 
 clean: stop
 	rm -rf .data staticfiles tests/screenshots
