@@ -4,8 +4,8 @@ embedded servers and for docker-compose alike (docs/operations.md, "Backup and r
 
 The archive holds `manifest.json` (what is inside, the versions it came from, the dump's SHA-256),
 `database.dump` and `media/<path>` for each uploaded file. A restore goes into an empty database only,
-unless asked to drop what the target holds first; it restores in one transaction, so a failed restore
-leaves the database as it found it.
+unless asked to drop what the target holds first (in the restore's transaction); it restores in one
+transaction, so a failed restore leaves the database as it found it.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 DUMP = "database.dump"
 MEDIA_PREFIX = "media/"
+# --force: run first in the restore's transaction (without the NOTICE of every table the drop cascades to).
+DROP_PUBLIC = "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public"
 
 
 class BackupError(Exception):
@@ -128,6 +130,19 @@ def _run(command: list[str], env: dict) -> None:
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise BackupError(f"{Path(command[0]).name} failed (exit {result.returncode}): {result.stderr.strip()[-2000:]}")
+
+
+def _run_piped(producer: list[str], consumer: list[str], env: dict) -> None:
+    """`producer | consumer`, failing when either fails."""
+    with subprocess.Popen(producer, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as first:
+        second = subprocess.run(consumer, env=env, stdin=first.stdout, capture_output=True, text=True)
+        first.stdout.close()
+        first_error = first.stderr.read().decode(errors="replace")
+    # The consumer's error first: when it stops, the producer only reports a broken pipe.
+    for command, code, error in ((consumer, second.returncode, second.stderr),
+                                 (producer, first.returncode, first_error)):  # fmt: skip
+        if code != 0:
+            raise BackupError(f"{Path(command[0]).name} failed (exit {code}): {error.strip()[-2000:]}")
 
 
 # --- Uploaded files -----------------------------------------------------------------------------------
@@ -244,7 +259,7 @@ def database_tables() -> list[str]:
 
 def backup_restore(path: Path, *, force: bool = False, pg_bin: str | None = None) -> Summary:
     """Restore the archive at `path` into the configured database, which must be empty (with `force`, its
-    public schema is dropped first), and its uploaded files into MEDIA_ROOT, which must be empty or missing
+    public schema is dropped first, in the same transaction), and its uploaded files into MEDIA_ROOT, which must be empty or missing
     (with `force`, files of the same name are overwritten)."""
     path = Path(path)
     if not path.is_file():
@@ -275,13 +290,19 @@ def backup_restore(path: Path, *, force: bool = False, pg_bin: str | None = None
         if _sha256(dump) != manifest["database"]["sha256"]:
             raise BackupError(f"{path} is damaged: its database dump does not match the checksum in its manifest")
 
-        if tables:  # --force
-            with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-                cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         connections[DEFAULT_DB_ALIAS].close()
         args, env = _connection_args()
-        _run([str(pg_restore), "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges",
-              *args, str(dump)], env)  # fmt: skip
+        options = ["--no-owner", "--no-privileges"]
+        if tables:  # --force: drop the old schema and restore in one transaction, so a failure keeps the old data
+            psql = pg_restore.with_name("psql")
+            _run_piped(
+                [str(pg_restore), *options, "--file=-", str(dump)],
+                [str(psql), "--quiet", "--no-psqlrc", "--single-transaction", "--set=ON_ERROR_STOP=1",
+                 f"--command={DROP_PUBLIC}", "--file=-", *args],
+                env,
+            )  # fmt: skip
+        else:
+            _run([str(pg_restore), "--single-transaction", "--exit-on-error", *options, *args, str(dump)], env)
         if media:
             root.mkdir(parents=True, exist_ok=True)
             for member in media:

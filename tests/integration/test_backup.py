@@ -93,10 +93,33 @@ def test_a_restored_demo_holds_the_same_scores_history_notifications_and_files(t
     # A database that holds tables is refused, and changes nothing; --force replaces what it holds.
     with pytest.raises(CommandError, match=rf"^The database '{throwaway_database}' is not empty \(\d+ tables: "):
         run("restore", str(archive), database=throwaway_database)
+    notifications = Notification._meta.db_table
     with _connect(throwaway_database) as conn:
-        conn.execute(f"DELETE FROM {Notification._meta.db_table}")
+        conn.execute(f"DELETE FROM {notifications}")
+        conn.execute(STOP_CREATING_NOTIFICATIONS)
+    edited = table_contents(throwaway_database)
+    # A --force restore that fails after dropping the old tables leaves them as they were.
+    with pytest.raises(CommandError, match=r"^psql failed \(exit 3\): psql:<stdin>:\d+: ERROR:  stopped by the test"):
+        run("restore", "--force", str(archive), database=throwaway_database)
+    assert table_contents(throwaway_database) == edited
+    assert edited[notifications][0] == 0
+    with _connect(throwaway_database) as conn:
+        conn.execute("DROP SCHEMA guard CASCADE")
     run("restore", "--force", str(archive), database=throwaway_database)
     assert table_contents(throwaway_database) == before
+
+
+# An event trigger (in a schema of its own, which dropping `public` leaves alone) failing the restore midway.
+STOP_CREATING_NOTIFICATIONS = f"""
+CREATE SCHEMA guard;
+CREATE FUNCTION guard.stop() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() WHERE object_identity = 'public.{Notification._meta.db_table}')
+  THEN RAISE EXCEPTION 'stopped by the test';
+  END IF;
+END $$;
+CREATE EVENT TRIGGER stop_notifications ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION guard.stop();
+"""
 
 
 def test_it_refuses_a_file_that_is_not_a_backup(throwaway_database, tmp_path):

@@ -4,7 +4,8 @@
     python manage.py migrate    # applies what the code has beyond the backup, if anything
 
 A database that already holds tables is refused unless --force is given, which drops its public schema
-(every table and its rows) before restoring: take a backup of it first (docs/operations.md).
+(every table and its rows) in the restore's transaction: a failed restore keeps the old data, a successful one
+replaces it (docs/operations.md).
 """
 
 from django.core.management.base import BaseCommand, CommandError
