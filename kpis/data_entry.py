@@ -62,6 +62,7 @@ class EntryRow:
     owners: list[User] = field(default_factory=list)  # who may own its action item
     default_owner_id: int | None = None
     default_due: date | None = None
+    action_shown: str = ""  # after a preview: the status the page shows action item fields for ('' for none)
     closed_note: str = ""  # 'closed by X on D' when the period is closed (kpis/period_close.py): read-only
 
     @property
@@ -90,6 +91,12 @@ class EntryRow:
         """The typed value is new or changed and asks for a cause: it needs an action item too."""
         stored = self.measurement.value if self.measurement else None
         return self.cause_asked and self.value != stored
+
+    @property
+    def action_kept(self) -> bool:
+        """A preview leaves the action item's fields alone when the page already shows them for this status (or
+        shows none and none are needed): swapping them would lose what the person is typing there."""
+        return self.action_shown == (self.status if self.needs_action else "")
 
     @property
     def cause_note(self) -> str:
@@ -144,7 +151,7 @@ class EntryRow:
         """Show what the person typed (and why it is refused) instead of the stored value."""
         self.value_text, self.value, self.comment = entered.value_text, entered.value, entered.comment
         self.version = entered.version
-        self.action = entered.action
+        self.action, self.action_shown = entered.action, entered.action_shown
         self.errors = list(entered.errors)
         self.evaluate(entered.value)
 

@@ -28,6 +28,7 @@ class RowInput:
     version: int | None
     value: Decimal | None = None
     action: ActionPlan = field(default_factory=ActionPlan)
+    action_shown: str = ""  # the status the page's action item fields were shown for ('' when none are shown)
     errors: list[str] = field(default_factory=list)
 
 
@@ -58,6 +59,7 @@ def read_row(data, kpi_id: int, *, separator: str) -> RowInput:
     except ValueError:
         row.errors.append("The page sent a broken version; reload the page.")
     row.action = read_action(data, kpi_id, row.errors)
+    row.action_shown = (data.get(f"action_shown-{kpi_id}") or "").strip()
     if value_text:
         try:
             row.value = parse_number(value_text, decimal_separator=separator)

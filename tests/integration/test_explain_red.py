@@ -256,6 +256,13 @@ def test_a_red_value_may_link_an_open_action_item_of_its_kpi_or_unit_instead(wor
     shown = html.unescape(response.content.decode())
     assert f'<div id="action-{red.otd.pk}" class="red-action" hx-swap-oob="true">' in shown
     assert "Review suppliers · Hugo Head · due 1 Dec 2026" in shown
+    # Once the page shows the fields for a red value, a preview leaves them alone (the person may be typing there).
+    again = client.get(reverse("data_entry_status", args=["acme", red.otd.pk]), {
+        "period": "2026-10", f"value-{red.otd.pk}": "83", f"action_shown-{red.otd.pk}": "red"})  # fmt: skip
+    assert f'id="action-{red.otd.pk}"' not in again.content.decode()
+    green = client.get(reverse("data_entry_status", args=["acme", red.otd.pk]), {
+        "period": "2026-10", f"value-{red.otd.pk}": "99", f"action_shown-{red.otd.pk}": "red"})  # fmt: skip
+    assert f'<div id="action-{red.otd.pk}" class="red-action" hx-swap-oob="true"></div>' in green.content.decode()
 
 
 def test_a_refused_action_item_leaves_no_measurement(world, red, monkeypatch):
