@@ -6,16 +6,22 @@ recompute: no change goes unrecomputed. See docs/recompute.md."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.db import connection, transaction
+from kombu.exceptions import OperationalError as BrokerError
+from redis import exceptions as redis_errors
 
 from bsc.models import Organization
 from bsc.tenancy import dangerously_unscoped
 from kpis.models import PendingRecompute
 from kpis.recompute import LOCK_NAMESPACE, data_months, scores_recompute, scores_recompute_full
 
+logger = logging.getLogger(__name__)
+# Redis down: publishing raises kombu's OperationalError, subscribing to the task's result redis' own errors.
+BROKER_DOWN = (BrokerError, redis_errors.ConnectionError, redis_errors.TimeoutError)
 SWEEP_AFTER = timedelta(seconds=60)  # a request older than this has lost its task (or waits behind a long run)
 TABLE = PendingRecompute._meta.db_table
 
@@ -84,7 +90,10 @@ def _publish_on_commit(organization_id: int) -> None:
             if conn.__dict__.get("bsc_recompute_batch") is new_batch:  # done: the next change starts a new one
                 del conn.__dict__["bsc_recompute_batch"]
             for pending_id in sorted(new_batch["organizations"]):
-                task.delay(organization_id=pending_id)
+                try:
+                    task.delay(organization_id=pending_id)
+                except BROKER_DOWN:  # the change has committed with its outbox row: the sweep publishes it later
+                    logger.warning("Recompute of organization %s not published (broker unavailable)", pending_id)
 
         new_batch = {"organizations": set(), "publish": publish}
         conn.__dict__["bsc_recompute_batch"] = batch = new_batch

@@ -10,7 +10,12 @@ from bsc.tenancy import organization_scope
 from kpis import link_evidence, outbox
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5, **PER_ORGANIZATION)
+# ignore_result: nobody waits for a recompute's count, and a publisher that subscribed to it would, with Redis down,
+# spend the result store's 20 s of reconnecting before the saving page could answer (tests/soak/test_redis_down.py).
+@shared_task(
+    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5, ignore_result=True,
+    **PER_ORGANIZATION,
+)  # fmt: skip
 def scores_recompute(*, organization_id: int) -> int:
     """Recompute what the organization's recompute outbox asks for (idempotent: a second run, or one
     running at the same time, finds nothing left and returns 0)."""

@@ -184,7 +184,7 @@ def test_two_workers_consuming_overlapping_recomputes_end_as_one_full_recompute(
 
     # The same task twice (a redelivery, a duplicate publish): each finds the outbox empty; same rows.
     for _ in range(2):
-        scores_recompute.delay(organization_id=world.org_a.pk).get(timeout=20)
+        scores_recompute.apply_async(kwargs={"organization_id": world.org_a.pk}, ignore_result=False).get(timeout=20)
     assert stored_scores(world.org_a) == full
 
 

@@ -100,6 +100,43 @@ def build(arguments) -> dict:
     }
 
 
+def due_now(arguments) -> dict:
+    """Reminders that fall due now: coaching sessions starting within the day (the coach and a head each get a
+    session reminder) and an action item of the admin's due today (the admin's first digest of the day).
+    Returns the dedupe keys those reminders must carry (docs/reminders.md)."""
+    from django.utils import timezone
+
+    from bsc import org_calendar
+    from bsc.models import Organization, OrgUnit, Role, User
+    from bsc.tenancy import organization_scope
+    from coaching import services as coaching_services
+
+    organization = Organization.objects.get(slug=arguments.slug)
+    today = org_calendar.today(organization)
+    admin = User.objects.get(email="admin@soak.example.com")
+    coach = User.objects.get(email="coach@soak.example.com")
+    keys = [f"daily-digest:{admin.pk}:{organization.pk}:{today.isoformat()}"]
+    with organization_scope(organization):
+        division = OrgUnit.objects.for_organization(organization).get(name="Operations")
+        heads = list(
+            User.objects.filter(
+                memberships__organization=organization, memberships__role=Role.DEPARTMENT_HEAD
+            ).order_by("pk")
+        )
+        coaching_services.action_item_create(
+            organization=organization, title="Review the outage", owner=admin, due_date=today, created_by=admin,
+            unit=division,
+        )  # fmt: skip
+        for k in range(arguments.sessions):
+            head = heads[k % len(heads)]
+            session = coaching_services.session_schedule(
+                unit=division, coach=coach, kind="check_in", participants=[head],
+                scheduled_at=timezone.now() + timedelta(hours=23, minutes=k + 1),
+            )  # fmt: skip
+            keys += [f"session-soon:{session.pk}:{coach.pk}", f"session-soon:{session.pk}:{head.pk}"]
+    return {"keys": keys}
+
+
 def scores(arguments) -> dict:
     from django.db import transaction
 
@@ -136,8 +173,11 @@ def main() -> None:
     make.add_argument("--session-step", type=int, default=10)
     check = commands.add_parser("scores")
     check.add_argument("slug")
+    due = commands.add_parser("due-now")
+    due.add_argument("slug")
+    due.add_argument("--sessions", type=int, default=4)
     arguments = parser.parse_args()
-    result = build(arguments) if arguments.command == "build" else scores(arguments)
+    result = {"build": build, "scores": scores, "due-now": due_now}[arguments.command](arguments)
     print(json.dumps(result, default=str))
 
 
