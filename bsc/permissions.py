@@ -243,15 +243,15 @@ def may_own_action_items(membership: Membership | None) -> bool:
     return membership is not None and Role(membership.role) in action_item_owner_roles()
 
 
-def may_own_action_item_of(membership: Membership | None, unit: OrgUnit | int | None) -> bool:
+def may_own_action_item_of(membership: Membership | None, unit: OrgUnit | None) -> bool:
     """Whether this member may own an action item of `unit` (a red value's action): one of the roles that may own
-    action items, and a department head only for their units and those below them."""
+    action items, and a department head only for their units and those below them (read from `membership.units`, so
+    a list of memberships with their units prefetched is answered without a query each)."""
     if not may_own_action_items(membership):
         return False
     if Role(membership.role) != Role.DEPARTMENT_HEAD or unit is None:
         return True
-    unit_id = unit.pk if isinstance(unit, OrgUnit) else unit
-    return unit_id in scoped_unit_ids(membership)
+    return any(unit.path.startswith(root.path) for root in membership.units.all())
 
 
 def may_schedule(membership: Membership | None) -> bool:

@@ -41,7 +41,7 @@ def _owner_problem(organization: Organization, kpi: Kpi, owner_id: int) -> str |
             f"{name} is a {membership.get_role_display().lower()} here and cannot own an action item; choose a member "
             "who may mark it done."
         )
-    if not may_own_action_item_of(membership, kpi.unit_id):
+    if not may_own_action_item_of(membership, kpi.unit):
         return f"{name} is not a member of {kpi.unit.name}; choose an owner from {kpi.unit.name} or an organization-wide role."
     return None
 

@@ -204,13 +204,15 @@ def kpis_with_open_action(*, organization: Organization, kpi_ids: Iterable[int])
 
 
 def owner_choices(*, organization: Organization, units: Iterable[OrgUnit]) -> dict[int, list[User]]:
-    """The members who may own an action item of each unit, by unit id, by name (two queries)."""
+    """The members who may own an action item of each unit, by unit id, by name (two queries, whatever the number
+    of members and units)."""
     memberships = list(
         Membership.objects.for_organization(organization)
         .select_related("user")
+        .prefetch_related("units")
         .order_by("user__full_name", "user__email")
     )
     return {
-        unit.pk: [m.user for m in memberships if may_own_action_item_of(m, unit.pk)]
+        unit.pk: [m.user for m in memberships if may_own_action_item_of(m, unit)]
         for unit in {u.pk: u for u in units}.values()
     }

@@ -470,7 +470,7 @@ def test_the_decimal_separator_is_the_persons_and_reads_the_next_visit(client, w
         ("SCR", "grey", ["“4.5” uses '.' but your decimal separator is ','."]),
     ]
     shown = text(response)
-    assert shown.count('hx-swap-oob="true"') == 4  # each row's status and the action item a red value would ask for
+    assert shown.count('hx-swap-oob="true"') == 2  # each row's status; no action item asked, none shown: left alone
     assert f'<div id="status-{otd.pk}" class="entry-status" data-cause="" hx-swap-oob="true">' in shown
     head.refresh_from_db()
     assert head.decimal_separator == ","
