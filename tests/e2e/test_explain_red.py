@@ -107,3 +107,12 @@ def test_a_department_head_explains_a_red_value_and_the_coach_sees_it_on_the_age
     expect(agenda.locator("li").first).to_contain_text("Cause: Supplier strike in week 3")
     expect(agenda.locator("li").nth(1)).to_contain_text("SCR Scrap rate · Assembly")
     screenshot(page, "explain_red_agenda")
+
+    # The dashboard lists the reds without an open action item (OTD, whose item is done), with their causes.
+    page.goto(f"{reverse('dashboard_unit', args=['acme', world.division_a.pk])}?kind=month&period={month:%Y-%m}")
+    reds = page.locator("#red-kpis tbody tr")
+    expect(reds).to_have_count(1)
+    expect(reds.first).to_contain_text("OTD On-time delivery")
+    expect(reds.first).to_contain_text("Supplier strike in week 3")
+    page.locator("#red-kpis").scroll_into_view_if_needed()
+    screenshot(page, "explain_red_dashboard")
