@@ -310,6 +310,12 @@ class OrganizationSettingsForm(forms.Form):
     amber_requires_cause = forms.BooleanField(
         required=False, label="Ask for a cause and an action item when a value is amber too"
     )
+    values_need_approval = forms.BooleanField(
+        required=False,
+        label="Approve the values department heads enter",
+        help_text="Their values wait for the KPI's approver (its owner unless another is named) before they count in "
+        "the scores; nobody approves their own values.",
+    )
     reminder_hour = forms.TypedChoiceField(
         coerce=int,
         choices=[(h, f"{h:02d}:00") for h in range(24)],
@@ -342,6 +348,7 @@ class OrganizationSettingsForm(forms.Form):
                 "amber_threshold": _as_percent(organization.amber_threshold),
                 "red_requires_comment": organization.red_requires_comment,
                 "amber_requires_cause": organization.amber_requires_cause,
+                "values_need_approval": organization.values_need_approval,
                 "reminder_hour": organization.reminder_hour,
                 "data_entry_day": organization.data_entry_day,
                 "require_two_factor": organization.require_two_factor,

@@ -40,8 +40,9 @@ def organization_create(
     return organization
 
 
-# Every stored status depends on the thresholds, every stored quarter and year on the fiscal year start.
-SCORE_SETTINGS = ("green_threshold", "amber_threshold", "fiscal_year_start_month")
+# Every stored status depends on the thresholds, every stored quarter and year on the fiscal year start, every
+# score on whether only approved values count.
+SCORE_SETTINGS = ("green_threshold", "amber_threshold", "fiscal_year_start_month", "values_need_approval")
 
 
 @transaction.atomic

@@ -32,6 +32,7 @@ from bsc.models import Membership, Organization, User
 from bsc.permissions import Action, can
 from bsc.validation import echo
 from kpis import causes
+from kpis.approval import imported_mark_entered
 from kpis.exports import formula_restored
 from kpis.models import Frequency, ImportBatch, ImportStatus, Kpi, Measurement, Source
 from kpis.outbox import scores_recompute_request_from
@@ -648,6 +649,7 @@ def _write(batch: ImportBatch, organization: Organization, by: User, progress: _
             progress.report(min(start + CHUNK, len(rows)))
         if written != len(rows):  # someone entered a value for a new period after the check above
             _refuse_conflicts([f"{len(rows) - written} new period(s)"])
+        imported_mark_entered(cursor, organization, by)  # submitted for approval, or approved
         _record_history(cursor, history)
         ImportBatch.objects.for_organization(organization).filter(pk=batch.pk).update(
             status=ImportStatus.DONE, written_rows=written, progress=len(rows), finished_at=timezone.now()

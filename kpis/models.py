@@ -85,6 +85,11 @@ class Kpi(models.Model):
         max_digits=6, decimal_places=2, default=Decimal("1.00"), validators=[MinValueValidator(0)]
     )
     owner = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    approver = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="Accepts the values department heads enter, when the organization asks for approval. Leave "
+        "empty for the KPI's owner.",
+    )  # fmt: skip
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     formula = models.CharField(max_length=500, blank=True)
     rollup_method = models.CharField(max_length=20, choices=RollupMethod.choices, blank=True)
@@ -179,6 +184,12 @@ class TargetRecalibration(models.Model):
         return f"{self.old_value} → {self.new_value}: {self.reason}"
 
 
+class Approval(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    SUBMITTED = "submitted", "Waiting for approval"
+    RETURNED = "returned", "Returned"
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Measurement(models.Model):
     """A KPI's actual value for one period. `version` grows with every change: a save against an older
@@ -192,6 +203,14 @@ class Measurement(models.Model):
     entered_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     entered_at = models.DateTimeField()
     version = models.PositiveIntegerField(default=1)
+    # Issue 17, kpis/approval.py: while the organization asks for approval, a department head's value is
+    # "submitted" until the KPI's approver accepts it (scores read approved values only) or returns it.
+    approval = models.CharField(
+        max_length=9, choices=Approval.choices, default=Approval.APPROVED, db_default=Approval.APPROVED
+    )
+    reviewed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    return_comment = models.CharField(max_length=500, blank=True, db_default="")
 
     objects = OrgManager()
 

@@ -126,7 +126,7 @@ SELECT COALESCE(m.kpi_id, t.kpi_id) AS kpi_id, COALESCE(m.period, t.period) AS p
     m.value AS actual, t.value AS target
 FROM (
     SELECT m.kpi_id, m.period, m.value FROM {_MEASUREMENT} m JOIN rc_kpi r ON r.id = m.kpi_id AND r.source = 'manual'
-    WHERE m.period = ANY(%(months)s)
+    WHERE m.period = ANY(%(months)s) AND (m.approval = 'approved' OR NOT %(need_approval)s)
 ) m
 FULL JOIN (
     SELECT t.kpi_id, t.period, t.value FROM {_TARGET} t JOIN rc_kpi r ON r.id = t.kpi_id
@@ -648,7 +648,9 @@ class _Pass:
             if not self.store.upsert:
                 self.merge()
             return
-        self.cursor.execute(_MONTH_VALUES_SQL, {"months": self.months})
+        self.cursor.execute(
+            _MONTH_VALUES_SQL, {"months": self.months, "need_approval": self.organization.values_need_approval}
+        )
         self.cursor.execute("ANALYZE rc_month")
         self.cursor.execute(_AGGREGATE_SQL)
         self.cursor.execute("ANALYZE rc_agg")  # joined by hash: no index to build

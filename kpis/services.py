@@ -19,15 +19,15 @@ from bsc.models import Membership, Organization, OrgUnit, User
 from bsc.tenancy import organization_scope
 from bsc.validation import echo
 from bsc.validation import validated_save as _save
+from kpis import approval, outbox, period_close
 from kpis import formula as formulas
-from kpis import outbox, period_close
 from kpis.causes import ActionPlan, Stored, action_record, explanation_problems, needs_action, stored_for
 from kpis.models import Direction, Frequency, Kpi, Measurement, Source, Target, TargetRecalibration
 
 KPI_FIELDS = {
     "name", "code", "description", "measurement_unit", "decimals", "direction", "frequency", "baseline",
     "band_low", "band_high", "band_tolerance", "green_threshold", "amber_threshold", "weight", "owner",
-    "source", "formula", "rollup_method", "aligned_to", "time_aggregation", "objective",
+    "source", "formula", "rollup_method", "aligned_to", "time_aggregation", "objective", "approver",
 }  # fmt: skip
 
 
@@ -525,6 +525,7 @@ def measurement_record(
     measurement.entered_by = by
     measurement.entered_at = timezone.now()
     measurement.version = 1 if current is None else current.version + 1
+    approval.measurement_mark_entered(measurement, organization, by)  # submitted for approval, or approved
     with pghistory.context(user=by.pk):
         _save(measurement)
     if schedule:

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,11 +15,12 @@ from bsc.access import get_org_unit_for_member, get_organization_for_editor, mem
 from bsc.forms import add_service_error
 from bsc.permissions import Action, can
 from bsc.selectors import org_unit_tree
-from kpis import period_close, services
+from kpis import approval, period_close, services
 from kpis.access import get_kpi_for_member, get_target_for_editor
 from kpis.forecast_display import forecast_display
 from kpis.forms import KpiForm, TargetRecalibrationForm, TargetYearForm
 from kpis.kpi_display import kpi_page
+from kpis.models import Measurement
 from kpis.scorecard_display import recomputing_badge
 from kpis.selectors import kpi_list, scores_recomputing
 from kpis.services import parse_period
@@ -124,6 +126,9 @@ def _kpi_page(request, kpi, *, year_form=None, recalibration=None):
     fiscal_year = org_calendar.current_fiscal_year(organization)
     periods = len(services.kpi_periods(kpi, fiscal_year, organization))
     closes = period_close.kpi_period_closes(kpi, [row.period for row in page.rows])
+    reviews = approval.kpi_value_reviews(kpi=kpi, membership=request.membership, periods=[r.period for r in page.rows])
+    for row in page.rows:
+        row.review = reviews.get(row.period)
     for row in page.rows:
         row.closed_note = period_close.closed_note(closes[row.period]) if row.period in closes else ""
     if editor:
@@ -199,3 +204,40 @@ def target_recalibrate(request, pk: int, target_pk: int):
             until = _until(request)
             return redirect(f"{url}?until={until:%Y-%m}#values" if until else f"{url}#values")
     return _kpi_page(request, kpi, recalibration=SimpleNamespace(target=target, form=form))
+
+
+def _value_for_review(request, pk: int, measurement_pk: int):
+    kpi = get_kpi_for_member(request, pk)
+    value = Measurement.objects.for_organization(request.organization).filter(kpi=kpi, pk=measurement_pk).first()
+    if value is None:
+        raise Http404("No such value.")
+    return kpi, value
+
+
+@require_POST
+@member_view
+def measurement_approve(request, pk: int, measurement_pk: int):
+    kpi, value = _value_for_review(request, pk, measurement_pk)
+    try:
+        approval.measurement_approve(measurement=value, by=request.user, membership=request.membership)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{kpi.code} {value.period:%b %Y} approved: it counts in the scores now.")
+    return redirect(reverse("kpi_detail", kwargs={"org_slug": request.organization.slug, "pk": kpi.pk}) + "#values")
+
+
+@require_POST
+@member_view
+def measurement_return(request, pk: int, measurement_pk: int):
+    kpi, value = _value_for_review(request, pk, measurement_pk)
+    try:
+        approval.measurement_return(
+            measurement=value, comment=request.POST.get("return_comment", ""), by=request.user,
+            membership=request.membership,
+        )  # fmt: skip
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{kpi.code} {value.period:%b %Y} returned to {value.entered_by.display_name}.")
+    return redirect(reverse("kpi_detail", kwargs={"org_slug": request.organization.slug, "pk": kpi.pk}) + "#values")
