@@ -78,7 +78,9 @@ def build() -> dict:
                     kpi_services.target_set_year(kpi=kpi, fiscal_year=fiscal_year, mode="same", value=Decimal(90),
                                                  by=admin)  # fmt: skip
                 kpi_services.measurements_record(
-                    items=[kpi_services.MeasurementInput(kpi=kpi, period=m, value=Decimal(60 + (index * 7 + i) % 35))
+                    # a history of reds, ambers and greens, taken as an import may take them: without causes
+                    items=[kpi_services.MeasurementInput(kpi=kpi, period=m, value=Decimal(60 + (index * 7 + i) % 35),
+                                                         cause_missing=True)
                            for i, m in enumerate(months)],
                     by=head, organization=organization,
                 )  # fmt: skip
