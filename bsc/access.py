@@ -52,8 +52,7 @@ def member_view(view):
             return redirect_to_second_factor(request)
         request.membership = membership
         request.organization = membership.organization
-        if request.session.get(SESSION_ORG_KEY) != org_slug:  # unchanged, the session is not written again
-            request.session[SESSION_ORG_KEY] = org_slug
+        request.session[SESSION_ORG_KEY] = org_slug
         with organization_scope(membership.organization), timezone.override(ZoneInfo(request.organization.time_zone)):
             return view(request, *args, **kwargs)
 
