@@ -1,7 +1,7 @@
 """Template context for the layout: the current organization and the user's other organizations."""
 
 from bsc.permissions import Action, can, can_on_some, sees_dashboard_first
-from bsc.selectors import membership_list_for_user
+from bsc.selectors import membership_switch_list
 
 
 def navigation(request):
@@ -11,7 +11,7 @@ def navigation(request):
     return {
         "current_membership": membership,
         "current_organization": getattr(request, "organization", None),
-        "user_memberships": lambda: membership_list_for_user(user=request.user),
+        "user_memberships": lambda: membership_switch_list(user=request.user),  # the switcher
         "can_manage_organization": can(membership, Action.MANAGE_ORGANIZATION),
         "can_edit_strategy": can(membership, Action.EDIT_STRATEGY),
         "can_enter_some_measurements": can_on_some(membership, Action.ENTER_MEASUREMENTS),
