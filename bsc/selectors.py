@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, Prefetch, QuerySet
@@ -97,6 +98,42 @@ def org_unit_tree(*, organization: Organization) -> list[OrgUnit]:
 
     walk(None)
     return ordered
+
+
+@dataclass(frozen=True, slots=True)
+class UnitLine:
+    """A unit as a page listing every unit prints it."""
+
+    id: int
+    name: str
+    depth: int
+    head: str  # the head's display name, or ""
+
+
+def org_unit_lines(*, organization: Organization) -> list[UnitLine]:
+    """The units in org_unit_tree's order (depth-first, siblings by name) as plain lines, in one query without
+    model instances: for pages that list all of an organization's units (the overview lists 1,000)."""
+    rows = (
+        OrgUnit.objects.for_organization(organization)
+        .order_by("path")
+        .values_list("id", "parent_id", "name", "depth", "head__full_name", "head__email")
+    )
+    by_parent: dict[int | None, list[tuple]] = {}
+    for row in rows:
+        by_parent.setdefault(row[1], []).append(row)
+    ordered: list[UnitLine] = []
+
+    def walk(parent_id):
+        for pk, _, name, depth, head_name, head_email in sorted(by_parent.get(parent_id, []), key=_by_name):
+            ordered.append(UnitLine(pk, name, depth, head_name or head_email or ""))
+            walk(pk)
+
+    walk(None)
+    return ordered
+
+
+def _by_name(row: tuple) -> str:
+    return row[2].lower()
 
 
 def member_user_list(*, organization: Organization) -> QuerySet[User]:

@@ -234,6 +234,17 @@ def unit_scores(*, organization: Organization, month: date) -> dict[int, Scoreca
     return {row.unit_id: row for row in rows.annotate(unit_id=F("scorecard__unit_id"))}
 
 
+def unit_score_statuses(*, organization: Organization, month: date) -> dict[int, tuple[Decimal | None, str]]:
+    """Each unit's stored scorecard (score, status) for the month, by unit id (units without one are left out):
+    one query of plain rows, for pages listing every unit."""
+    rows = (
+        ScorecardScore.objects.for_organization(organization)
+        .filter(period_kind=PeriodKind.MONTH, period=month)
+        .values_list("scorecard__unit_id", "score", "status")
+    )
+    return {unit_id: (score, status) for unit_id, score, status in rows}
+
+
 def kpi_aligned_count(*, unit: OrgUnit) -> int:
     """How many of the unit's KPIs feed its parent's roll-ups (moving the unit releases them)."""
     return unit.kpis.filter(aligned_to__isnull=False).count()
