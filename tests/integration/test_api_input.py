@@ -18,6 +18,7 @@ from kpis import services as kpi_services
 from kpis.models import Kpi, Measurement, Target
 
 API = "/api/v1/o/acme/"
+PATH = "path"  # in a sample: the values of the path's own parameters ({kind}, {target_id})
 
 
 def client_for(user) -> APIClient:
@@ -68,6 +69,7 @@ def samples(world):
         | {"frequency": "weekly", "weekday": 2, "time_of_day": "09:00", "starts_on": f"{future:%Y-%m-%d}"},
         "review-packs/": common | {"unit": world.company_a.pk, "period": last_month},
         "period-closes/": common | {"month": last_month},
+        "comments/{kind}/{target_id}/": common | {"body": "Looks right", PATH: {"kind": "kpi", "target_id": kpi.pk}},
     }
 
 
@@ -83,8 +85,10 @@ def test_every_create_endpoint_works_with_the_fields_its_schema_requires(world, 
         if resource == path or "post" not in operations or "{id}" in path or resource == "measurements/bulk/":
             continue  # bulk/ takes a list of items: see test_api_kpis
         required = request_schema(schema, operations["post"]).get("required", [])
-        body = {name: value() if callable(value) else value for name, value in samples[resource].items()}
-        response = client.post(API + resource, {name: body[name] for name in required}, format="json")
+        sample = dict(samples[resource])
+        route = resource.format(**sample.pop(PATH, {}))
+        body = {name: value() if callable(value) else value for name, value in sample.items()}
+        response = client.post(API + route, {name: body[name] for name in required}, format="json")
         outcomes[resource] = (
             response.status_code,
             response.json() if response.status_code == 400 else sorted(required),
@@ -103,6 +107,7 @@ def test_every_create_endpoint_works_with_the_fields_its_schema_requires(world, 
         "targets/": (201, ["kpi", "period", "value"]),
         "measurements/": (201, ["kpi", "period", "value"]),
         "period-closes/": (201, ["month", "unit"]),
+        "comments/{kind}/{target_id}/": (201, ["body"]),
         "sessions/": (201, ["kind", "scheduled_at", "unit"]),
         "action-items/": (201, ["due_date", "owner", "title"]),
         "cadences/": (400, {"weekday": ["Choose the weekday the sessions fall on (Monday to Sunday)."]}),
