@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, F, FilteredRelation, Max, Min, Q, QuerySet
+from django.db.models import Count, F, FilteredRelation, Max, Min, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard
@@ -20,6 +20,7 @@ from kpis.models import (
     PendingRecompute,
     PeriodKind,
     PerspectiveScore,
+    ScoreBase,
     ScorecardScore,
     Target,
 )
@@ -104,22 +105,8 @@ def scorecard_rows(*, organization: Organization, unit: OrgUnit, kind: str, mont
         trends[values[kpi_at]][values[period_at]] = values[actual_at]
         if values[period_at] == current:
             current_scores[values[kpi_at]] = KpiScore.from_db("default", fields, values)
-    objective_scores = {
-        s.objective_id: s
-        for s in ObjectiveScore.objects.for_organization(org_id).filter(
-            objective__in=objectives, period_kind=kind, period=current
-        )
-    }
-    perspective_scores = {
-        s.perspective_id: s
-        for s in PerspectiveScore.objects.for_organization(org_id).filter(
-            perspective__in=perspectives, period_kind=kind, period=current
-        )
-    }
-    card_score = (
-        ScorecardScore.objects.for_organization(org_id)
-        .filter(scorecard=scorecard, period_kind=kind, period=current)
-        .first()
+    objective_scores, perspective_scores, card_score = _owner_scores(
+        org_id, kind, current, objectives=objectives, perspectives=perspectives, scorecard=scorecard
     )
 
     def row(kpi: Kpi) -> KpiRow:
@@ -139,6 +126,29 @@ def scorecard_rows(*, organization: Organization, unit: OrgUnit, kind: str, mont
         ]
         perspective_rows.append(PerspectiveRow(perspective, perspective_scores.get(perspective.pk), rows))
     return ScorecardView(scorecard, card_score, perspective_rows, unlinked, windows)
+
+
+_SCORE_FIELDS = ["id", *(f.attname for f in ScoreBase._meta.concrete_fields)]  # id, organization_id, period_kind, …
+_OWNER_SCORES = {"objective": ObjectiveScore, "perspective": PerspectiveScore, "scorecard": ScorecardScore}
+
+
+def _owner_scores(org_id: int, kind: str, period: date, *, objectives, perspectives, scorecard):
+    """The stored scores of the objectives, the perspectives and the scorecard for one window, in one query (a
+    UNION ALL of the three tables): ({objective id: score}, {perspective id: score}, scorecard score or None)."""
+    parts = [
+        model.objects.for_organization(org_id)
+        .filter(**{f"{level}__in": owners}, period_kind=kind, period=period)
+        .annotate(level=Value(level), owner=F(f"{level}_id"))
+        .values_list(*_SCORE_FIELDS, "level", "owner")
+        for (level, model), owners in zip(_OWNER_SCORES.items(), (objectives, perspectives, [scorecard]), strict=True)
+    ]
+    found: dict[str, dict[int, ScoreBase]] = {level: {} for level in _OWNER_SCORES}
+    for *values, level, owner in parts[0].union(*parts[1:], all=True):
+        model = _OWNER_SCORES[level]
+        row = dict(zip(_SCORE_FIELDS, values, strict=True), **{f"{level}_id": owner})
+        names = [f.attname for f in model._meta.concrete_fields]
+        found[level][owner] = model.from_db("default", names, [row[name] for name in names])
+    return found["objective"], found["perspective"], found["scorecard"].get(scorecard.pk)
 
 
 def kpi_history(*, kpi: Kpi, months: int = 24, until: date) -> list[dict]:
