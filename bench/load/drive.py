@@ -57,9 +57,13 @@ def run(*, host: str, users: int, seconds: float, spawn_rate: float, login_timeo
     summary["personas"] = spawned
     summary["login_phase"] = {
         "seconds": round(login_seconds, 1), "logins": len(logins),
-        "p50_s": report.percentile(logins, 0.5), "p95_s": report.percentile(logins, 0.95),
+        "p50_s": _round(report.percentile(logins, 0.5)), "p95_s": _round(report.percentile(logins, 0.95)),
     }  # fmt: skip
     return summary
+
+
+def _round(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 4)
 
 
 def main(argv: list[str] | None = None) -> int:
