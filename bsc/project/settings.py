@@ -119,9 +119,7 @@ TEMPLATES = [
 if os.environ.get("DATABASE_URL"):
     # Persistent connections, checked at the start of each request: one a database restart broke is replaced
     # instead of failing the request (tests/soak/test_postgres_restart.py).
-    DATABASES = {
-        "default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)
-    }
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)}
 else:
     from bsc.project import embedded
 
