@@ -2,6 +2,9 @@
 touching this file), answers a bad `limit` or `offset` with a 400 naming it, and never returns more than the
 documented maximum page size."""
 
+import re
+from decimal import Decimal
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.mixins import ListModelMixin
@@ -10,6 +13,7 @@ from rest_framework.test import APIClient
 from bsc.api.pagination import MAX_LIMIT, MAX_OFFSET
 from bsc.models import Membership, Role, User
 from bsc.tenancy import organization_scope
+from kpis import services as kpi_services
 
 BAD_LIMITS = ["0", "-1", str(10**20), "abc", "501", "+5", "1_0", "１２", " 5", "2.5"]
 BAD_OFFSETS = ["-1", str(10**20), "abc", str(MAX_OFFSET + 1), "+5", "１２", "2.5"]
@@ -48,16 +52,30 @@ def client_for(user) -> APIClient:
     return client
 
 
+# A list inside one item (a KPI's comments) is walked on a KPI of organization A.
+ITEM_PARAMETERS = {"<str:kind>": "kpi", "<int:target_id>": None}
+
+
+def _filled(route: str, world) -> str:
+    if "<int:target_id>" in route:
+        with organization_scope(world.org_a):
+            kpi = kpi_services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=Decimal(100))
+        route = route.replace("<int:target_id>", str(kpi.pk))
+    return route.replace("<str:kind>", ITEM_PARAMETERS["<str:kind>"])
+
+
 def test_the_walk_finds_every_list_route():
     assert "/api/v1/organizations/" in LIST_ROUTES
     assert "/api/v1/o/acme/units/" in LIST_ROUTES and "/api/v1/o/acme/cadences/" in LIST_ROUTES
-    assert len(LIST_ROUTES) == 15
-    assert not [route for route in LIST_ROUTES if "<" in route]
+    assert "/api/v1/o/acme/comments/<str:kind>/<int:target_id>/" in LIST_ROUTES
+    assert len(LIST_ROUTES) == 17
+    assert not [route for route in LIST_ROUTES if "<" in re.sub("|".join(map(re.escape, ITEM_PARAMETERS)), "", route)]
 
 
 @pytest.mark.parametrize("route", LIST_ROUTES)
 def test_every_list_refuses_a_bad_limit_or_offset_naming_it(world, route):
     client = client_for(world.admin_a)
+    route = _filled(route, world)
     for limit in BAD_LIMITS:
         response = client.get(route, {"limit": limit})
         assert (response.status_code, response.json()) == (400, LIMIT_MESSAGE), limit
