@@ -356,6 +356,7 @@ SPECTACULAR_SETTINGS = {
         "PeriodKindEnum": "bsc.org_calendar.KINDS",
         "ScoreStatusEnum": "bsc.statuses.STATUSES",
         "CheckKindEnum": ["kpi", "objective", "scorecard"],
+        "CommentedItemKindEnum": "comments.targets.KINDS",
     },
 }
 
