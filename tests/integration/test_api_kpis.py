@@ -437,7 +437,7 @@ def test_a_department_head_enters_values_for_their_units_and_owned_kpis_only(wor
     with organization_scope(world.org_a):
         assert Measurement.objects.get(pk=pk).value == 150
         services.kpi_update(kpi=orders, owner=head)
-    red = {"comment": "Late orders", "action_owner": world.admin_a.pk, "action_due_date": "2026-12-01"}  # 155 of 200
+    red = {"comment": "Late orders", "action_owner": world.admin_a.pk, "action_due_date": "2030-06-28"}  # 155 of 200
     owned = client.patch(f"{API}measurements/{pk}/", {"value": "155", "version": 1} | red, format="json")
     assert (owned.status_code, owned.json()["value"], owned.json()["version"]) == (200, "155.000000", 2)
 
@@ -450,7 +450,7 @@ def test_bulk_saves_every_item_by_id_or_code_in_one_go(world, kpis):
     orders, on_time = kpis["orders"], kpis["on_time"]
     items = [
         {"kpi": "ORD", "period": "2026-03", "value": "155", "comment": "Fixed", "version": 1,
-         "action_owner": world.admin_a.pk, "action_due_date": "2026-12-01"},  # red: 155 of 200
+         "action_owner": world.admin_a.pk, "action_due_date": "2030-06-28"},  # red: 155 of 200
         {"kpi": on_time.pk, "period": "2026-03", "value": 91},
         {"kpi": "AUD", "period": "2026-04", "value": "2.5", "comment": "Q2 audits"},
     ]  # fmt: skip

@@ -267,14 +267,14 @@ def test_a_red_value_needs_a_cause_and_an_action_item(client, world, kpis):
     response = client.post(page_url(), form((otd, "81", "", "")))
     assert error_summary(response) == ["Nothing was saved: fix this value", f"OTD On-time delivery: {RED_ASKS}"]
     assert ("OTD", MARCH) not in measurements(world)
-    data = form((otd, "81", "Supplier strike", "")) | action(otd, owner=head.pk, due="2026-12-01")
+    data = form((otd, "81", "Supplier strike", "")) | action(otd, owner=head.pk, due="2030-06-28")
     client.post(row_url(otd), data, HTTP_HX_REQUEST="true")
     assert measurements(world)[("OTD", MARCH)] == (Decimal(81), "Supplier strike", 1)
     item = ActionItem.objects.for_organization(world.org_a).get(kpi=otd)
     assert (item.title, item.owner, item.due_date, item.unit, item.status, item.created_by) == (
         "Bring OTD On-time delivery back on target",
         head,
-        date(2026, 12, 1),
+        date(2030, 6, 28),
         world.division_a,
         "open",
         head,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -29,7 +29,13 @@ from kpis.models import ImportBatch, Measurement
 from kpis.recompute import scores_recompute
 from tests import factories
 
-pytestmark = pytest.mark.dates  # the due dates are read against today (pinned: 18 Nov 2026)
+
+@pytest.fixture(autouse=True)
+def _on_18_november_2026(pinned_clock):
+    """The module's months, due dates and "closed on" dates are written for 18 Nov 2026: it travels there itself
+    (before the world is built), whatever instant `make test-dates` pins the suite to."""
+    pinned_clock.move_to(datetime(2026, 11, 18, 10, 30, tzinfo=UTC))
+
 
 OCT = date(2026, 10, 1)  # the month due on the pinned day
 API = "/api/v1/o/acme/"

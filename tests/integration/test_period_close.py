@@ -6,7 +6,7 @@ organization neither closes nor sees it."""
 from __future__ import annotations
 
 import html
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -23,7 +23,13 @@ from kpis.models import ImportBatch, ImportStatus, KpiScore, Measurement, Period
 from kpis.recompute import scores_recompute, scores_recompute_full
 from tests import factories
 
-pytestmark = pytest.mark.dates  # closes months relative to the pinned calendar
+
+@pytest.fixture(autouse=True)
+def _on_18_november_2026(pinned_clock):
+    """The module's months, due dates and "closed on" dates are written for 18 Nov 2026: it travels there itself
+    (before the world is built), whatever instant `make test-dates` pins the suite to."""
+    pinned_clock.move_to(datetime(2026, 11, 18, 10, 30, tzinfo=UTC))
+
 
 SEP, OCT = date(2026, 9, 1), date(2026, 10, 1)  # the pinned clock reads 18 Nov 2026: both months are over
 # Eve Exec closes October on the pinned day (the organization's zone is UTC's date here).
