@@ -344,27 +344,30 @@ def red_without_action(
 ) -> tuple[list[RedKpi], int]:
     """The active KPIs of the unit and the units below it that score red in the period (a window of `kind` starting
     with `period`) and have no open action item, worst first, at most `limit`; with how many there are. With
-    `with_actioned`, those with an open item follow them (a session's agenda discusses every red). Three queries (the
-    open items are coaching's: kpis.causes asks)."""
+    `with_actioned`, those with an open item follow them (a session's agenda discusses every red). Four queries (the
+    open items are coaching's: kpis.causes asks); only the KPIs listed are loaded as rows, not every red one."""
     reds = list(
         KpiScore.objects.for_organization(organization)
         .filter(
             kpi__unit__path__startswith=unit.path, kpi__archived_at__isnull=True, period_kind=kind, period=period,
             status="red",
         )
-        .select_related("kpi", "kpi__unit")
         .order_by("score", "kpi__unit__path", "kpi__code")
+        .values_list("kpi_id", "score")
     )  # fmt: skip
-    covered = causes.kpis_with_open_action(organization=organization, kpi_ids=[s.kpi_id for s in reds])
-    left = [s for s in reds if s.kpi_id not in covered]
-    listed = left + ([s for s in reds if s.kpi_id in covered] if with_actioned else [])
+    covered = causes.kpis_with_open_action(organization=organization, kpi_ids=[kpi_id for kpi_id, _ in reds])
+    left = [red for red in reds if red[0] not in covered]
+    listed = left + ([red for red in reds if red[0] in covered] if with_actioned else [])
     shown = listed[:limit]
+    kpis = Kpi.objects.for_organization(organization).select_related("unit").in_bulk([kpi_id for kpi_id, _ in shown])
     comments = dict(
         Measurement.objects.for_organization(organization)
-        .filter(kpi_id__in=[s.kpi_id for s in shown], period=period)
+        .filter(kpi_id__in=[kpi_id for kpi_id, _ in shown], period=period)
         .values_list("kpi_id", "comment")
     )
-    return [RedKpi(s.kpi, s.score, comments.get(s.kpi_id, ""), s.kpi_id in covered) for s in shown], len(left)
+    return [RedKpi(kpis[kpi_id], score, comments.get(kpi_id, ""), kpi_id in covered) for kpi_id, score in shown], len(
+        left
+    )
 
 
 def likely_to_miss(*, organization: Organization, unit: OrgUnit) -> list[tuple[Kpi, Forecast]]:
