@@ -10,6 +10,20 @@ def saved(page) -> None:
     page.wait_for_selector('#strategy-map[data-pending="0"]', state="attached")
 
 
+def settled(page) -> None:
+    """Wait until the map's scale and place stay put for two frames: the editor refits when its frame changes size
+    (a ResizeObserver, e.g. after the details panel closes), and a drag aimed before that misses its card."""
+    page.wait_for_function(
+        """() => new Promise(resolve => {
+            const frame = document.getElementById("strategy-map");
+            const state = () => frame.dataset.scale + ":" + JSON.stringify(frame.getBoundingClientRect());
+            const before = state();
+            requestAnimationFrame(() => requestAnimationFrame(() => resolve(state() === before)));
+        })""",
+        timeout=5000,
+    )
+
+
 def centre(locator) -> tuple[float, float]:
     box = locator.bounding_box()
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2

@@ -11,7 +11,7 @@ from bsc import strategy
 from bsc.models import CauseEffectLink, Initiative, Objective, Perspective, Role
 from bsc.tenancy import organization_scope
 from tests.conftest import log_in, screenshot
-from tests.strategy_map_page import card, centre, drag, saved
+from tests.strategy_map_page import card, centre, drag, saved, settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,6 +28,7 @@ def add_by_button(page, band: str, name: str) -> None:
 
 
 def draw_arrow_with_mouse(page, source: str, target: str) -> None:
+    settled(page)
     drag(page, centre(card(page, source).locator(".connector")), centre(card(page, target).locator(".card-body")))
 
 
