@@ -169,8 +169,11 @@ def main() -> int:
             sys.executable, "-m", "gunicorn", "bsc.project.wsgi", "--bind", f"127.0.0.1:{port}", "--timeout", "60",
             "--access-logfile", str(data / "access.log"), "--access-logformat", ACCESS_LOG_FORMAT,
         ]))  # fmt: skip
+        # LOAD_WORKER_NICE=10 runs the worker at a lower processor priority than the web (what a host would do
+        # with docker-compose's cpu_shares), to see how much the recomputes' work delays the people's requests.
+        nice = ["nice", "-n", os.environ["LOAD_WORKER_NICE"]] if os.environ.get("LOAD_WORKER_NICE") else []
         processes.append(_spawn(env, data / "worker.log", [
-            sys.executable, "-m", "celery", "-A", "bsc", "worker", "--loglevel", "WARNING", "--concurrency", "2",
+            *nice, sys.executable, "-m", "celery", "-A", "bsc", "worker", "--loglevel", "WARNING", "--concurrency", "2",
         ]))  # fmt: skip
         _wait_until_served(url, processes)
         load_before = _load_average()
@@ -193,6 +196,7 @@ def main() -> int:
     summary = json.loads(summary_file.read_text())
     summary["load_average"] = {"before": load_before, "after": load_after}
     summary["web_workers"] = int(env["WEB_CONCURRENCY"])
+    summary["worker_nice"] = int(os.environ.get("LOAD_WORKER_NICE") or 0)
     summary["missed"] = report.missed_targets(summary)
     RESULTS_FILE.write_text(json.dumps(summary, indent=2) + "\n")
     print()

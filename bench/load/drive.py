@@ -15,10 +15,12 @@ from collections import Counter
 from pathlib import Path
 
 import gevent
+import psutil
 from locust import events
 from locust.env import Environment
 
 from bench.load import locustfile, report
+from bench.load.cpu import cpu_seconds_by_role
 
 
 def run(*, host: str, users: int, seconds: float, spawn_rate: float, login_timeout: float = 600) -> dict:
@@ -48,13 +50,18 @@ def run(*, host: str, users: int, seconds: float, spawn_rate: float, login_timeo
     samples.clear()
     locustfile.SERVER_TIMING.clear()
     spawned = dict(runner.user_classes_count)
+    cpu_before = cpu_seconds_by_role()
     started = time.monotonic()
     locustfile.MEASURING.set()
     gevent.sleep(seconds)
     runner.quit()
     elapsed = time.monotonic() - started
+    cpu_used = {role: max(0.0, spent - cpu_before.get(role, 0.0)) for role, spent in cpu_seconds_by_role().items()}
     summary = report.summarize(samples, errors, elapsed, users, server=locustfile.SERVER_TIMING)
     summary["personas"] = spawned
+    summary["cpu"] = {
+        "cores": psutil.cpu_count(), "seconds_by_role": {role: round(spent, 1) for role, spent in cpu_used.items()},
+    }  # fmt: skip
     summary["login_phase"] = {
         "seconds": round(login_seconds, 1), "logins": len(logins),
         "p50_s": _round(report.percentile(logins, 0.5)), "p95_s": _round(report.percentile(logins, 0.95)),

@@ -124,6 +124,12 @@ def table(summary: dict) -> str:
             f"log-in before the measured time: {phase['logins']} in {phase['seconds']} s,"
             f" p50 {ms(phase['p50_s'])}, p95 {ms(phase['p95_s'])}"
         )
+    if "cpu" in summary:
+        capacity = summary["cpu"]["cores"] * summary["seconds"]
+        shares = ", ".join(
+            f"{role} {spent / capacity:.0%}" for role, spent in summary["cpu"]["seconds_by_role"].items()
+        )  # fmt: skip
+        lines.append(f"processor time while measuring, share of {summary['cpu']['cores']} cores: {shares}")
     lines.append("")
     lines.append("slowest endpoints (p95):")
     slowest = sorted(summary["endpoints"].items(), key=lambda item: -(item[1]["p95_s"] or 0))[:8]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.load.report import kind_of, missed_targets, percentile, summarize
+from bench.load.report import kind_of, missed_targets, percentile, summarize, table
 
 
 def run(samples, errors=None, seconds=10.0):
@@ -66,3 +66,17 @@ def test_a_request_name_must_say_its_kind():
     assert kind_of("api bulk upsert") == "api"
     with pytest.raises(ValueError, match="must start with one of page, save, api, login"):
         kind_of("dashboard")
+
+
+def test_the_table_shares_out_the_processors_by_role():
+    summary = run(passing_samples(), seconds=10.0)
+    summary["cpu"] = {"cores": 2, "seconds_by_role": {"driver": 2.0, "web": 5.0, "worker": 9.0, "other": 0.0}}
+    assert "share of 2 cores: driver 10%, web 25%, worker 45%, other 0%" in table(summary)
+
+
+def test_the_driver_counts_its_own_processor_time():
+    from bench.load.cpu import cpu_seconds_by_role
+
+    before = cpu_seconds_by_role()["driver"]
+    sum(i * i for i in range(3_000_000))  # some work of this process
+    assert cpu_seconds_by_role()["driver"] > before
