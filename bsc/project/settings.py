@@ -128,6 +128,9 @@ if os.environ.get("BSC_DATABASE_NAME"):
     # Lets a test's Celery worker process reach the test database Django created.
     DATABASES["default"]["NAME"] = os.environ["BSC_DATABASE_NAME"]
 DATABASES["default"].setdefault("TEST", {})
+# A database host that drops packets (rather than refusing) answers the page with the 503 page within seconds,
+# instead of holding a web worker for the operating system's TCP timeout.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if os.environ.get("REDIS_URL"):

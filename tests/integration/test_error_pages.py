@@ -54,3 +54,23 @@ def test_a_request_the_database_failed_answers_503_saying_the_change_may_not_be_
     interrupted.__context__ = OperationalError("the database system is starting up")
     assert errors.bad_request(request, interrupted).status_code == 503
     assert errors.bad_request(request, SessionInterrupted("logged out elsewhere")).status_code == 400
+
+
+def test_a_database_host_that_never_answers_fails_the_connection_at_its_timeout(db):
+    """A host that accepts the connection and then says nothing (a hung server, a half-open failover) must not
+    hold a web worker for the operating system's TCP timeout: libpq gives up at DATABASE_CONNECT_TIMEOUT (5 s
+    by default; 1 s here) and the page answers 503."""
+    import socket
+
+    import pytest
+    from django.conf import settings
+    from django.db import OperationalError, connections
+
+    assert settings.DATABASES["default"]["OPTIONS"]["connect_timeout"] == 5
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # listens, never accepts, never answers
+        params = connections["default"].settings_dict | {
+            "HOST": "127.0.0.1", "PORT": silent.getsockname()[1], "OPTIONS": {"connect_timeout": 1},
+        }  # fmt: skip
+        wrapper = connections["default"].__class__(params, alias="silent")
+        with pytest.raises(OperationalError, match="timeout expired"):
+            wrapper.ensure_connection()
