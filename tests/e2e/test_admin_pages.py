@@ -70,3 +70,19 @@ def test_an_admin_adds_a_unit_and_invites_its_head(world, page):
     error = page.locator("#id_amber_threshold-error")
     assert error.inner_text() == "The amber threshold must be below the green threshold (90%)."
     screenshot(page, "admin_settings_error")
+
+
+def test_on_a_phone_the_members_are_cards_with_every_column_in_sight(world, page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, world.admin_a.email)
+    page.goto(f"/o/{world.org_a.slug}/admin/members/")
+    viewer_card = page.locator("table.admin-table tbody tr").filter(has_text=world.viewer_a.email)
+    role = viewer_card.locator("td[data-label='Role']")
+    assert role.inner_text() == "Viewer"
+    box = role.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390  # the role is on screen, not past a sideways scroll
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    assert page.evaluate(
+        "document.querySelector('.table-wrap').scrollWidth <= document.querySelector('.table-wrap').clientWidth"
+    )
+    screenshot(page, "admin_members_phone")
