@@ -18,10 +18,12 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from bsc.models import Invitation, Membership, Organization, OrgUnit
 from bsc.permissions import Action, require, two_factor_satisfied
+from bsc.selectors import membership_switch_list
 from bsc.tenancy import dangerously_unscoped, organization_scope
 from bsc.two_factor import session_verified, user_has_two_factor
 
 SESSION_ORG_KEY = "current_organization"
+SESSION_DAY_KEY = "seen_on"  # the last day (UTC) a member page was seen: keeps the session's expiry sliding
 
 
 def membership_for(user, org_slug: str) -> Membership:
@@ -42,21 +44,41 @@ def membership_for(user, org_slug: str) -> Membership:
 
 def member_view(view):
     """Decorator for views under /o/<org_slug>/: sets request.organization and request.membership and
-    runs the view inside the organization's tenancy scope, with times shown in the organization's time zone."""
+    runs the view inside the organization's tenancy scope, with times shown in the organization's time zone.
+
+    The person's memberships are read once, in one query, for the access check and the layout's organization
+    switcher (request.user_memberships, read by bsc/context_processors.py)."""
 
     @login_required
     @functools.wraps(view)
     def wrapper(request: HttpRequest, org_slug: str, *args, **kwargs):
-        membership = membership_for(request.user, org_slug)
+        memberships = membership_switch_list(user=request.user)
+        membership = next((m for m in memberships if m.organization.slug == org_slug), None)
+        if membership is None:
+            raise Http404("No such organization.")  # unknown slug and foreign organization look the same
         if not two_factor_satisfied(membership, verified=session_verified(request)):
             return redirect_to_second_factor(request)
         request.membership = membership
         request.organization = membership.organization
-        request.session[SESSION_ORG_KEY] = org_slug
+        request.user_memberships = memberships
+        remember_organization(request, org_slug)
         with organization_scope(membership.organization), timezone.override(ZoneInfo(request.organization.time_zone)):
             return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def remember_organization(request: HttpRequest, org_slug: str) -> None:
+    """Remember the organization for the next visit to / (bsc/views/home.py). The session is written only when
+    something changes: the organization, or the day, so that it still expires two weeks after the person's last
+    day of use rather than two weeks after logging in (every member page used to write it, three statements and
+    a commit per page)."""
+    session = request.session
+    if session.get(SESSION_ORG_KEY) != org_slug:
+        session[SESSION_ORG_KEY] = org_slug
+    today = timezone.now().date().isoformat()
+    if session.get(SESSION_DAY_KEY) != today:
+        session[SESSION_DAY_KEY] = today
 
 
 def redirect_to_second_factor(request: HttpRequest) -> HttpResponse:

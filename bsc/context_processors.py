@@ -11,7 +11,9 @@ def navigation(request):
     return {
         "current_membership": membership,
         "current_organization": getattr(request, "organization", None),
-        "user_memberships": lambda: membership_switch_list(user=request.user),  # the switcher
+        # The switcher: the list member_view read for its access check, else one query where the layout shows it.
+        "user_memberships": getattr(request, "user_memberships", None)
+        or (lambda: membership_switch_list(user=request.user)),
         "can_manage_organization": can(membership, Action.MANAGE_ORGANIZATION),
         "can_edit_strategy": can(membership, Action.EDIT_STRATEGY),
         "can_enter_some_measurements": can_on_some(membership, Action.ENTER_MEASUREMENTS),

@@ -40,10 +40,13 @@ def membership_list_for_user(*, user: User) -> list[Membership]:
 
 
 def membership_switch_list(*, user: User) -> list[Membership]:
-    """The user's memberships in every organization with the organization, by its name: the layout's
-    organization switcher, on every page (one query; membership_list_for_user adds the units)."""
+    """The user's memberships in every organization with the organization (and the user), by the organization's
+    name: the layout's organization switcher, and the access check of every member page, which picks the
+    current one from it (bsc/access.py; one query; membership_list_for_user adds the units)."""
     with dangerously_unscoped():  # filtered by the user: these rows are all the user's own
-        return list(Membership.objects.filter(user=user).select_related("organization").order_by("organization__name"))
+        return list(
+            Membership.objects.filter(user=user).select_related("organization", "user").order_by("organization__name")
+        )
 
 
 def member_list(*, organization: Organization) -> QuerySet[Membership]:
