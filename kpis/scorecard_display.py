@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from bsc.org_calendar import KIND_STEPS, month_shift, period_label, period_span, window_start
+from bsc.org_calendar import KIND_STEPS, month_shift, period_label, period_span, window_months, window_start
 from bsc.statuses import STATUS_LABELS, STATUS_SHAPES
 from kpis.models import PeriodKind
 from kpis.selectors import CascadeNode, Contribution, KpiRow, ScorecardView
@@ -286,12 +286,22 @@ class PeriodNav:
     next: PeriodLink
 
 
-def period_nav(kind: str, month: date, fiscal_start: int) -> PeriodNav:
-    """Links to the same month as a month, quarter or year, and to the previous and next window."""
+def period_nav(kind: str, month: date, fiscal_start: int, due: date | None = None) -> PeriodNav:
+    """Links to the same month as a month, quarter or year, and to the previous and next window. A quarter or a
+    year reached by its previous/next links (or a dashboard's) is named by its first month; from there "Month" opens
+    the window's latest month that has fallen due (`due`, the month now due), the one people look at, rather than
+    the window's first. A month the person chose keeps its place."""
     start = window_start(kind, month, fiscal_start)
     step = KIND_STEPS[kind]
+    as_month = month
+    if kind != PeriodKind.MONTH and month == start:
+        months = window_months(kind, month, fiscal_start)
+        as_month = months[-1] if due is None or due > months[-1] else max(due, months[0])
     kinds = [
-        PeriodLink(label, f"?kind={value}&period={month:%Y-%m}", value == kind) for value, label in PeriodKind.choices
+        PeriodLink(
+            label, f"?kind={value}&period={(as_month if value == PeriodKind.MONTH else month):%Y-%m}", value == kind
+        )
+        for value, label in PeriodKind.choices
     ]
     before, after = month_shift(start, -step), month_shift(start, step)
     return PeriodNav(

@@ -96,7 +96,7 @@ def scorecard_detail(request, unit_id: int):
         "kind": kind,
         "card": card,
         "kpi_url": reverse("kpi_detail", args=[organization.slug, 0]).removesuffix("0/"),  # + id + "/" per row
-        "nav": period_nav(kind, month, organization.fiscal_year_start_month),
+        "nav": period_nav(kind, month, organization.fiscal_year_start_month, due_month(organization)),
         "month": month,
         "can_close": may_close_periods(request.membership),
         "month_close": (close := period_close.unit_month_close(unit, month) if kind == PeriodKind.MONTH else None),
@@ -125,7 +125,7 @@ def scorecard_cascade(request):
         "kind": kind,
         "month": month,
         "tree": cascade_display(nodes),
-        "nav": period_nav(kind, month, organization.fiscal_year_start_month),
+        "nav": period_nav(kind, month, organization.fiscal_year_start_month, due_month(organization)),
         "recomputing_units": recomputing,
         "recomputing": recomputing_badge(organization=organization, pending=bool(recomputing)),
     }

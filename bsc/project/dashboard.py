@@ -125,7 +125,7 @@ def render_dashboard(request, unit: OrgUnit | None = None):
         "unit": unit,
         "is_top": unit.pk == top.pk,
         "problems": problems,
-        "nav": period_nav(kind, board.period, fiscal_start),
+        "nav": period_nav(kind, board.period, fiscal_start, org_calendar.due_month(organization)),
         "label": org_calendar.period_label(kind, board.period, fiscal_start),
         "previous_label": org_calendar.period_label(kind, board.previous, fiscal_start),
         "card_score": percent(getattr(board.card, "score", None)),
