@@ -254,6 +254,18 @@ def may_own_action_item_of(membership: Membership | None, unit: OrgUnit | None) 
     return any(unit.path.startswith(root.path) for root in membership.units.all())
 
 
+def may_approve_values_of(membership: Membership | None, unit: OrgUnit | None) -> bool:
+    """Whether this member may be named the approver of a KPI of `unit` (issue 17): someone who may enter that unit's
+    values themselves (an admin, an executive, or a department head of the unit or a unit above it), so that accepting
+    a value never gives more say over the scores than entering it. Read from `membership.units`, like
+    `may_own_action_item_of`, so a list of memberships with their units prefetched needs no query each."""
+    if membership is None or Role(membership.role) not in roles_on_some(Action.ENTER_MEASUREMENTS):
+        return False
+    if Role(membership.role) in MATRIX[Action.ENTER_MEASUREMENTS]:
+        return True
+    return unit is not None and any(unit.path.startswith(root.path) for root in membership.units.all())
+
+
 def may_schedule(membership: Membership | None) -> bool:
     """Whether the member may schedule sessions and set up cadences (for themselves as coach at least)."""
     return can_on_some(membership, Action.WRITE_COACHING)

@@ -23,7 +23,7 @@ from bsc.api.base import ID_SCHEMA, OrganizationScopedMixin, flag_param, id_filt
 from bsc.api.serializers import ApiModelSerializer, OrganizationRelatedField, PlainDecimalField, TextField
 from bsc.models import Objective, OrgUnit, User
 from bsc.permissions import Action, can, can_on_some
-from kpis import causes, selectors, services
+from kpis import approval, causes, selectors, services
 from kpis.models import Kpi, Measurement, Target, TargetRecalibration
 
 BULK_LIMIT = 1000
@@ -96,6 +96,13 @@ class KpiSerializer(ApiModelSerializer):
     owner = OrganizationRelatedField(
         queryset_for=_members, allow_null=True, required=False, help_text="The member who enters its values."
     )
+    approver = OrganizationRelatedField(
+        queryset_for=_members,
+        allow_null=True,
+        required=False,
+        help_text="The member who accepts the values department heads enter, when the organization asks for approval "
+        "(null: the owner): an admin, an executive or a department head of the KPI's unit or a unit above it.",
+    )
     aligned_to = OrganizationRelatedField(
         queryset_for=lambda organization: Kpi.objects.for_organization(organization),
         allow_null=True,
@@ -109,7 +116,7 @@ class KpiSerializer(ApiModelSerializer):
         fields = [
             "id", "unit", "objective", "name", "code", "description", "measurement_unit", "decimals", "direction",
             "frequency", "baseline", "band_low", "band_high", "band_tolerance", "green_threshold",
-            "amber_threshold", "weight", "owner", "source", "formula", "rollup_method", "aligned_to",
+            "amber_threshold", "weight", "owner", "approver", "source", "formula", "rollup_method", "aligned_to",
             "time_aggregation", "archived",
         ]  # fmt: skip
         validators = []  # the service reports the model's own messages (one code per organization)
@@ -171,6 +178,10 @@ COMMENT_HELP = (
     "A red value's cause (an amber one's too when the organization asks): required then, as on the data-entry page."
 )
 COMMENT_ERRORS = {"max_length": causes.COMMENT_TOO_LONG}
+APPROVAL_HELP = (
+    "approved: it counts in the scores. While the organization asks for approval, a department head's value is "
+    "submitted until the KPI's approver approves it (`approve/`) or returns it with a comment (`return/`)."
+)
 
 
 class RedActionFields(serializers.Serializer):
@@ -226,13 +237,28 @@ class MeasurementSerializer(RedActionFields, ApiModelSerializer):
         model = Measurement
         fields = [
             "id", "kpi", "kpi_code", "period", "value", "comment", "version", "entered_by", "entered_by_name",
-            "entered_at", "action_item", "action_title", "action_owner", "action_due_date",
+            "entered_at", "approval", "reviewed_by", "reviewed_at", "return_comment", "action_item", "action_title",
+            "action_owner", "action_due_date",
         ]  # fmt: skip
-        read_only_fields = ["entered_by", "entered_at"]
+        read_only_fields = ["entered_by", "entered_at", "approval", "reviewed_by", "reviewed_at", "return_comment"]
+        extra_kwargs = {
+            "approval": {"help_text": APPROVAL_HELP},
+            "reviewed_by": {
+                "help_text": "Who approved or returned the value (null: nobody yet, or approved as entered)."
+            },
+            "reviewed_at": {"help_text": "When it was approved or returned."},
+            "return_comment": {"help_text": "Why it was returned, when it was."},
+        }
         validators = []
 
     def get_entered_by_name(self, measurement: Measurement) -> str:
         return measurement.entered_by.display_name if measurement.entered_by else ""
+
+
+class MeasurementReturnSerializer(serializers.Serializer):
+    return_comment = TextField(
+        max_length=approval.MAX_COMMENT, help_text="Why the value is returned; the person who entered it reads it."
+    )
 
 
 class MeasurementChangeSerializer(RedActionFields):
@@ -496,6 +522,32 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
             comment=data.get("comment", measurement.comment), version=data["version"], code=status.HTTP_200_OK,
             data=data,
         )  # fmt: skip
+
+    def reviewed(self, measurement: Measurement) -> Response:
+        return self.output(self.get_queryset().get(pk=measurement.pk))
+
+    @extend_schema(request=None, responses=MeasurementSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, *args, **kwargs):
+        """Approve a submitted value: it counts in the scores from now on. For the KPI's approver (its owner unless
+        another is named) or an admin; nobody approves a value they entered."""
+        measurement = self.get_object()
+        approval.measurement_approve(measurement=measurement, by=request.user, membership=self.membership)
+        return self.reviewed(measurement)
+
+    @extend_schema(request=MeasurementReturnSerializer, responses=MeasurementSerializer)
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    def return_value(self, request, *args, **kwargs):
+        """Return a submitted value to the person who entered it, with a comment saying why (required). The same
+        people as `approve/` may."""
+        measurement = self.get_object()
+        serializer = MeasurementReturnSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        approval.measurement_return(
+            measurement=measurement, comment=serializer.validated_data["return_comment"], by=request.user,
+            membership=self.membership,
+        )  # fmt: skip
+        return self.reviewed(measurement)
 
     @extend_schema(
         request=BulkItemSerializer(many=True),

@@ -12,8 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from bsc.models import Membership, Organization, Role, User
-from kpis import outbox
+from bsc.models import Membership, Organization, OrgUnit, Role, User
+from bsc.permissions import may_approve_values_of
+from kpis import outbox, period_close
 from kpis.models import Approval, Kpi, Measurement
 
 MAX_COMMENT = 500
@@ -47,18 +48,55 @@ def approver_id(kpi: Kpi) -> int | None:
     return kpi.approver_id or kpi.owner_id
 
 
+def approver_message(unit: OrgUnit) -> str:
+    return (
+        f"The approver must be an admin, an executive or a department head of {unit.name} (or of a unit above it): "
+        "someone who may enter its values."
+    )
+
+
+def approver_problem(kpi: Kpi) -> str | None:
+    """Why the KPI's named approver may not approve its values (bsc.permissions.may_approve_values_of), or None. The
+    KPI services ask it on every create and update, so the page and the API refuse alike."""
+    if kpi.approver_id is None:
+        return None
+    membership = (
+        Membership.objects.for_organization(kpi.organization_id)
+        .filter(user_id=kpi.approver_id)
+        .prefetch_related("units")
+        .first()
+    )
+    if membership is None:
+        return "The approver must be a member of the organization."
+    return None if may_approve_values_of(membership, kpi.unit) else approver_message(kpi.unit)
+
+
+def approver_choices(*, organization: Organization, unit: OrgUnit) -> list[User]:
+    """The members who may be named approver of the unit's KPIs, by name (two queries)."""
+    memberships = (
+        Membership.objects.for_organization(organization)
+        .select_related("user")
+        .prefetch_related("units")
+        .order_by("user__full_name", "user__email")
+    )
+    return [m.user for m in memberships if may_approve_values_of(m, unit)]
+
+
 def may_review(membership: Membership | None, kpi: Kpi) -> bool:
-    """Whether the member accepts or returns the KPI's submitted values: its approver, or an admin."""
+    """Whether the member accepts or returns the KPI's submitted values: an admin, or its approver while they may
+    enter the unit's values (an owner who is a viewer, or a head moved to other units, no longer does)."""
     if membership is None:
         return False
-    return membership.role == Role.ADMIN or membership.user_id == approver_id(kpi)
+    if membership.role == Role.ADMIN:
+        return True
+    return membership.user_id == approver_id(kpi) and may_approve_values_of(membership, kpi.unit)
 
 
 def _review(measurement: Measurement, by: User, membership: Membership | None) -> Measurement:
     current = (
         Measurement.objects.for_organization(measurement.organization_id)
         .select_for_update(of=("self",))
-        .select_related("kpi")
+        .select_related("kpi__unit", "kpi__organization")
         .get(pk=measurement.pk)
     )
     if not may_review(membership, current.kpi):
@@ -67,6 +105,7 @@ def _review(measurement: Measurement, by: User, membership: Membership | None) -
         raise ValidationError({"approval": "This value is not waiting for approval."})
     if current.entered_by_id == by.pk:
         raise ValidationError({"approval": "You entered this value: someone else must approve it."})
+    period_close.period_check_open(kpi=current.kpi, periods=[current.period])  # a closed month's values stay put
     return current
 
 
@@ -106,7 +145,7 @@ def waiting_list(*, organization: Organization, membership: Membership):
         .order_by("entered_at")
     )
     if membership.role != Role.ADMIN:
-        values = [m for m in values if approver_id(m.kpi) == membership.user_id]
+        values = [m for m in values if may_review(membership, m.kpi)]
     return values
 
 

@@ -13,6 +13,7 @@ from django.db.models import Q
 from bsc.forms import MemberChoiceField, PercentField
 from bsc.models import Objective, OrgUnit, User
 from bsc.selectors import member_user_list
+from kpis import approval
 from kpis import formula as formulas
 from kpis.models import Aggregation, Direction, Frequency, Kpi, RollupMethod, Source
 from kpis.services import parse_number
@@ -65,7 +66,7 @@ FIELDSETS = [
     ("What it measures", ["name", "code", "description", "objective", "measurement_unit", "decimals"]),
     ("How it scores", ["direction", "baseline", "band_low", "band_high", "band_tolerance",
                        "green_threshold", "amber_threshold", "weight"]),
-    ("Where the values come from", ["frequency", "owner", "source", "formula", "rollup_method", "aligned_to",
+    ("Where the values come from", ["frequency", "owner", "approver", "source", "formula", "rollup_method", "aligned_to",
                                     "time_aggregation"]),
 ]  # fmt: skip
 
@@ -127,6 +128,10 @@ class KpiForm(forms.Form):
         queryset=User.objects.none(), required=False, label="Owner", empty_label="No owner",
         help_text="The person who enters its values.",
     )  # fmt: skip
+    approver = MemberChoiceField(
+        queryset=User.objects.none(), required=False, label="Approver", empty_label="The owner",
+        help_text="Accepts the values department heads enter, when the organization asks for approval.",
+    )  # fmt: skip
     source = forms.ChoiceField(choices=Source.choices, initial=Source.MANUAL, label="Source")
     formula = forms.CharField(
         required=False,
@@ -160,6 +165,7 @@ class KpiForm(forms.Form):
             .order_by("perspective__order", "name")
         )
         self.fields["owner"].queryset = member_user_list(organization=org)
+        self._approver_choices(kpi)
         current = kpi.aligned_to_id if kpi is not None else None  # stays choosable even when archived
         self.fields["aligned_to"].queryset = (
             Kpi.objects.for_organization(org)
@@ -183,10 +189,20 @@ class KpiForm(forms.Form):
             "baseline": plain(kpi.baseline), "band_low": plain(kpi.band_low), "band_high": plain(kpi.band_high),
             "band_tolerance": plain(kpi.band_tolerance), "green_threshold": as_percent(kpi.green_threshold),
             "amber_threshold": as_percent(kpi.amber_threshold), "weight": plain(kpi.weight),
-            "frequency": kpi.frequency, "owner": kpi.owner_id, "source": kpi.source, "formula": kpi.formula,
+            "frequency": kpi.frequency, "owner": kpi.owner_id, "approver": kpi.approver_id, "source": kpi.source, "formula": kpi.formula,
             "rollup_method": kpi.rollup_method, "aligned_to": kpi.aligned_to_id,
             "time_aggregation": kpi.time_aggregation,
         }  # fmt: skip
+
+    def _approver_choices(self, kpi: Kpi | None) -> None:
+        """Those who may approve the unit's values (kpis/approval.py), and the KPI's current approver even when they
+        may no longer (saving then says why, rather than dropping them silently)."""
+        allowed = [user.pk for user in approval.approver_choices(organization=self.organization, unit=self.unit)]
+        if kpi is not None and kpi.approver_id is not None:
+            allowed.append(kpi.approver_id)
+        field = self.fields["approver"]
+        field.queryset = User.objects.filter(pk__in=allowed).order_by("full_name", "email")
+        field.error_messages["invalid_choice"] = approval.approver_message(self.unit)
 
     def fieldsets(self):
         return [(legend, [self[name] for name in names]) for legend, names in FIELDSETS]

@@ -237,6 +237,9 @@ def _check_definition(kpi: Kpi) -> None:
         and not Membership.objects.for_organization(kpi.organization_id).filter(user_id=kpi.owner_id).exists()
     ):
         errors["owner"] = "The owner must be a member of the organization."
+    approver_problem = approval.approver_problem(kpi)
+    if approver_problem:
+        errors["approver"] = approver_problem
     if kpi.direction in (Direction.INCREASE, Direction.DECREASE) and kpi.baseline is None:
         errors["baseline"] = "An increase or decrease KPI needs a baseline (the value progress starts from)."
     if kpi.aligned_to_id:

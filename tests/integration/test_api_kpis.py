@@ -81,6 +81,7 @@ def measurement_json(pk: int, organization) -> dict:
         "id": m.pk, "kpi": m.kpi_id, "kpi_code": m.kpi.code, "period": f"{m.period:%Y-%m}",
         "value": f"{m.value:.6f}", "comment": m.comment, "version": m.version, "entered_by": m.entered_by_id,
         "entered_by_name": m.entered_by.display_name, "entered_at": m.entered_at.isoformat().replace("+00:00", "Z"),
+        "approval": m.approval, "reviewed_by": m.reviewed_by_id, "reviewed_at": None, "return_comment": "",
     }  # fmt: skip
 
 
@@ -92,7 +93,8 @@ def kpi_json(kpi_id: int, unit_id: int, **changes) -> dict:
         "id": kpi_id, "unit": unit_id, "objective": None, "name": "Scrap", "code": "SCRAP", "description": "",
         "measurement_unit": "kg", "decimals": 0, "direction": "decrease", "frequency": "monthly",
         "baseline": "50.000000", "band_low": None, "band_high": None, "band_tolerance": None,
-        "green_threshold": None, "amber_threshold": None, "weight": "2.00", "owner": None, "source": "manual",
+        "green_threshold": None, "amber_threshold": None, "weight": "2.00", "owner": None, "approver": None,
+        "source": "manual",
         "formula": "", "rollup_method": "", "aligned_to": None, "time_aggregation": "sum", "archived": False,
         **changes,
     }  # fmt: skip
