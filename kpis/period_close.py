@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from bsc import org_calendar
 from bsc.models import Organization, OrgUnit, User
-from kpis import outbox
+from kpis import causes, outbox
 from kpis.models import Kpi, KpiScore, Measurement, PeriodClose, Source
 
 MAX_REASON = 500
@@ -209,7 +209,8 @@ def frozen_windows(cursor, organization_id: int) -> bool:
 @dataclass
 class UnitChecklist:
     """What the close checklist shows for one unit: its KPIs due in the month (manual ones, which someone enters),
-    those without a value, and the red values without a cause (an empty comment)."""
+    those without a value, and the red values without a cause (an empty comment); the amber ones too when the
+    organization asks ambers for a cause (amber_requires_cause), as data entry does."""
 
     unit: OrgUnit
     due: int = 0
@@ -232,7 +233,8 @@ def subtree(unit: OrgUnit):
 def close_checklist(*, unit: OrgUnit, month: date) -> list[UnitChecklist]:
     """Per unit of the subtree, in tree order: the month's completeness and its reds without a cause. A KPI is due
     in the month when its period ends with it (every month for monthly KPIs, the quarter's or year's last month for
-    the others), and its value is the one of that period."""
+    the others), and its value is the one of that period. A red value needs its cause; an amber one too when the
+    organization asks for it (kpis/causes.py's rule)."""
     organization = unit.organization
     fiscal_start = organization.fiscal_year_start_month
     units = list(subtree(unit))
@@ -253,9 +255,10 @@ def close_checklist(*, unit: OrgUnit, month: date) -> list[UnitChecklist]:
             kpi_id__in=[k.pk for k, _ in due], period__in={p for _, p in due}
         )
     }
+    asked = ["red"] + (["amber"] if causes.cause_asked(organization, "amber") else [])
     red = set(
         KpiScore.objects.for_organization(organization)
-        .filter(kpi_id__in=[k.pk for k, _ in due], status="red")
+        .filter(kpi_id__in=[k.pk for k, _ in due], status__in=asked)
         .filter(period__in={p for _, p in due})
         .values_list("kpi_id", "period_kind", "period")
     )

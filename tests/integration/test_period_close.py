@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from bsc import services as bsc_services
 from bsc.models import Role
 from bsc.tenancy import organization_scope
 from kpis import period_close, services
@@ -238,6 +239,23 @@ def test_the_checklist_counts_values_and_reds_without_a_cause(world, otd, as_com
     assert [(r["unit_name"], r["with_value"], r["missing"], r["reds_without_cause"]) for r in response.json()] == [
         ("Operations", 0, ["AUD"], []), ("Assembly", 1, [], ["OTD"])
     ]  # fmt: skip
+
+
+def test_the_checklist_counts_ambers_without_a_cause_when_the_organization_asks_for_one(world, otd, as_committed):
+    def september() -> list[tuple[str, list[str]]]:
+        rows = period_close.close_checklist(unit=world.division_a, month=SEP)
+        return [(r.unit.name, r.reds_without_cause) for r in rows]
+
+    # September's 95 of 100 from 80 scores 0.75: amber, entered without a comment
+    assert september() == [("Operations", []), ("Assembly", [])]
+    with organization_scope(world.org_a), as_committed():
+        bsc_services.organization_update(organization=world.org_a, amber_requires_cause=True)
+    assert september() == [("Operations", []), ("Assembly", ["OTD"])]
+    with organization_scope(world.org_a), as_committed():
+        services.measurement_record(
+            kpi=otd, period=SEP, value=Decimal(95), comment="Supplier strike", by=world.admin_a, expected_version=1
+        )
+    assert september() == [("Operations", []), ("Assembly", [])]
 
 
 def scores(world) -> dict:
