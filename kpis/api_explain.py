@@ -87,9 +87,16 @@ class ExplanationSerializer(serializers.Serializer):
     target = _decimal(20, 6)
     stored = StoredSerializer(read_only=True, help_text="The stored score row.")
     matches = serializers.BooleanField(
-        read_only=True, help_text="false while a change is still being worked into the stored scores (see `note`)."
+        read_only=True,
+        help_text="false while a change is still being worked into the stored scores, or when the period is closed "
+        "and the definition changed since its review (see `note`).",
     )
     note = serializers.CharField(read_only=True)
+    closed = serializers.CharField(
+        read_only=True,
+        help_text="When the period is closed for the unit: who closed it and when (its stored score stays as it was "
+        "reviewed); empty otherwise.",
+    )
     inputs = FigureSerializer(many=True, read_only=True)
     months = MonthSerializer(many=True, read_only=True, help_text="Quarter and year of a KPI: the months' values.")
     steps = StepSerializer(many=True, read_only=True)

@@ -17,10 +17,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.urls import reverse
 
 from bsc import org_calendar
-from bsc.models import Objective, Organization, Perspective, Scorecard
+from bsc.models import Objective, Organization, OrgUnit, Perspective, Scorecard
 from kpis import formula as formulas
-from kpis import scoring
+from kpis import period_close, scoring
 from kpis.models import (
+    Approval,
     Kpi,
     KpiScore,
     Measurement,
@@ -143,6 +144,7 @@ class Explanation:
     stored: dict = field(default_factory=dict)
     matches: bool = True
     note: str = ""
+    closed: str = ""  # "Oct 2026 was closed for Operations (closed by … on …)" when the window is closed for the unit
     inputs: list[Figure] = field(default_factory=list)
     months: list[Month] = field(default_factory=list)
     steps: list[Line] = field(default_factory=list)
@@ -156,6 +158,19 @@ class Explanation:
     @property
     def light(self):
         return light(self.status)
+
+    @property
+    def as_reviewed(self) -> bool:
+        """A closed window whose stored score (the one reviewed) differs from today's calculation."""
+        return bool(self.closed) and not self.matches
+
+    @property
+    def reviewed_score_text(self) -> str:
+        return percent(self.stored.get("score"))
+
+    @property
+    def reviewed_light(self):
+        return light(self.stored.get("status", "grey"))
 
     @property
     def coverage_text(self) -> str:
@@ -234,7 +249,39 @@ def explain(*, organization: Organization, level: str, id: int, kind: str, perio
         raise ExplainError(f"“{str(kind)[:40]}” is not a kind of period: month, quarter or year.", field="kind")
     months = _window(organization, kind, period)
     label = org_calendar.period_label(kind, period, organization.fiscal_year_start_month)
-    return _EXPLAINERS[level](organization, id, kind, period, months, label)
+    return _as_reviewed(organization, _EXPLAINERS[level](organization, id, kind, period, months, label), months)
+
+
+CHANGED_SINCE = {
+    "kpi": "the KPI's definition (its baseline, band, thresholds, or what a roll-up or formula is made from)",
+    "objective": "the weights of its KPIs and aligned objectives, or their definitions",
+    "perspective": "the weights of its objectives, or what is below them",
+    "scorecard": "the weights of its perspectives, or what is below them",
+}
+
+
+def _as_reviewed(organization: Organization, result: Explanation, months: tuple[date, ...]) -> Explanation:
+    """A window closed for the score's unit keeps the score it was reviewed with (kpis/period_close.py: the recompute
+    leaves it), while the steps are today's calculation: values and targets cannot change in a closed month, but a
+    definition can (a baseline, a threshold, a weight). The inputs of the close are not stored, only the score row's
+    own figures, so a difference is said plainly (docs/scoring.md), not passed off as a recompute on its way."""
+    unit = OrgUnit.objects.for_organization(organization).filter(pk=result.unit_id).first()
+    closes = period_close.closed_months(unit, list(months)) if unit is not None else {}
+    if len(closes) < len(months):
+        return result
+    close = max(closes.values(), key=lambda c: c.closed_at)
+    close.organization = organization
+    result.closed = f"{result.label} was closed for {close.unit.name} ({period_close.closed_note(close)})"
+    if not result.matches:
+        stored = result.stored
+        result.note = (
+            f"{result.closed}. The score shown is the one reviewed then, {percent(stored['score'])} "
+            f"({light(stored['status']).label}), and it stays as it was while the month is closed. The definition has "
+            f"changed since: {CHANGED_SINCE[result.level]}. The steps below are today's calculation, which gives "
+            f"{percent(result.score)} ({light(result.status).label}); an admin who reopens the month brings the score "
+            "up to date."
+        )
+    return result
 
 
 def owner_unit(*, organization: Organization, level: str, id: int):
@@ -295,11 +342,10 @@ def _explain_kpi(organization, kpi_id, kind, period, months, label) -> Explanati
     rollup_coverage = None
     children: list[Child] = []
     if kpi.source == Source.MANUAL:
-        values = dict(
-            Measurement.objects.for_organization(organization)
-            .filter(kpi=kpi, period__in=months)
-            .values_list("period", "value")
-        )
+        entered = Measurement.objects.for_organization(organization).filter(kpi=kpi, period__in=months)
+        if organization.values_need_approval:  # the scores read approved values only (kpis/approval.py)
+            entered = entered.filter(approval=Approval.APPROVED)
+        values = dict(entered.values_list("period", "value"))
         if aggregated:
             actual = scoring.window_value(
                 kpi.time_aggregation, [(m, values.get(m)) for m in months], name="actual", trace=trace
