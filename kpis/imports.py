@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 import zipfile
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -23,7 +23,6 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, connections, transaction
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 from pghistory.models import Context
 
@@ -32,11 +31,11 @@ from bsc.models import Membership, Organization, User
 from bsc.permissions import Action, can
 from bsc.validation import echo
 from kpis import causes
-from kpis.approval import imported_mark_entered
+from kpis.approval import entry_approval
 from kpis.exports import formula_restored
-from kpis.models import Frequency, ImportBatch, ImportStatus, Kpi, Measurement, Source
+from kpis.models import Frequency, ImportBatch, ImportStatus, Kpi, Measurement, PeriodClose, Source
 from kpis.outbox import scores_recompute_request_from
-from kpis.period_close import closed_in_staging
+from kpis.period_close import closed_in_staging, closed_message
 from kpis.scorecard_display import Light, light
 from kpis.services import archived_message, check_period, error_messages, not_manual_message, parse_number, parse_period
 
@@ -202,6 +201,15 @@ def read_rows(data: bytes, filename: str) -> tuple[list[RawRow], bool]:
 # --- Checking rows ---------------------------------------------------------------------------------
 
 
+# Periods and values as people write them nearly always: read without strptime or the general number parser (the
+# same results; anything else goes through them, for their messages).
+_PLAIN_PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])(?:-01)?")
+_PLAIN_NUMBER = {
+    ".": re.compile(r"-?[0-9]{1,14}(?:\.[0-9]{1,6})?"),
+    ",": re.compile(r"-?[0-9]{1,14}(?:,[0-9]{1,6})?"),
+}
+
+
 def _period(cell) -> date:
     if isinstance(cell, datetime):
         cell = cell.date()
@@ -211,14 +219,22 @@ def _period(cell) -> date:
                 {"period": f"“{cell:%Y-%m-%d}” is not the first day of a month; write the period as YYYY-MM."}
             )
         return cell
-    return parse_period("" if cell is None else str(cell))
+    text = "" if cell is None else str(cell)
+    plain = _PLAIN_PERIOD.fullmatch(text.strip())
+    if plain and plain[1] != "0000":
+        return date(int(plain[1]), int(plain[2]), 1)
+    return parse_period(text)
 
 
 def _number(cell, decimal_separator: str) -> Decimal:
     if isinstance(cell, bool):
         raise ValidationError({"value": f"“{cell}” is not a number."})
     if isinstance(cell, int | float):  # a number cell of a workbook: no separator to interpret
-        return parse_number(str(cell), decimal_separator=".")
+        cell, decimal_separator = str(cell), "."
+    if isinstance(cell, str):
+        text = cell.strip()
+        if _PLAIN_NUMBER[decimal_separator].fullmatch(text):
+            return Decimal(text.replace(",", "."))
     return parse_number(cell, decimal_separator=decimal_separator)
 
 
@@ -235,35 +251,143 @@ def _text(cell) -> str:
     return str(cell).strip()
 
 
-def kpi_problems(kpi: Kpi, period: date | None, membership: Membership, organization: Organization) -> list[str]:
-    """Why values of this KPI cannot be imported (for this period), if they cannot."""
+def _kpi_refusals(kpi: Kpi) -> list[str]:
+    """Why this KPI takes no values at all (archived, not entered by hand)."""
     messages = []
     if kpi.archived_at is not None:
         messages.append(archived_message(kpi))
     if kpi.source != Source.MANUAL:
         messages.append(not_manual_message(kpi))
+    return messages
+
+
+def _kpi_forbidden(kpi: Kpi, membership: Membership) -> list[str]:
+    """Why the importing member may not enter this KPI's values (bsc.permissions decides)."""
+    if can(membership, Action.ENTER_MEASUREMENTS, unit=kpi.unit_id, owner_id=kpi.owner_id):
+        return []
+    return [f"You may not enter values for {kpi.code} of {kpi.unit.name}."]
+
+
+def kpi_problems(kpi: Kpi, period: date | None, membership: Membership, organization: Organization) -> list[str]:
+    """Why values of this KPI cannot be imported (for this period), if they cannot."""
+    messages = _kpi_refusals(kpi)
     if period is not None:
         try:
             check_period(kpi, period, organization)
         except ValidationError as error:
             messages.append(_message(error))
-    if not can(membership, Action.ENTER_MEASUREMENTS, unit=kpi.unit_id, owner_id=kpi.owner_id):
-        messages.append(f"You may not enter values for {kpi.code} of {kpi.unit.name}.")
-    return messages
+    return messages + _kpi_forbidden(kpi, membership)
 
 
-def _kpis_by_code(organization: Organization, codes: set[str]) -> dict[str, Kpi]:
-    kpis = Kpi.objects.for_organization(organization).select_related("unit")
-    found = {kpi.code: kpi for kpi in kpis.filter(code__in=codes)}
-    unmatched = {code.lower() for code in codes if code not in found}
-    if unmatched:  # codes are matched case-insensitively when that is unambiguous
-        by_lower = defaultdict(list)
-        for kpi in kpis.annotate(lower_code=Lower("code")).filter(lower_code__in=unmatched):
-            by_lower[kpi.code.lower()].append(kpi)
-        for code in codes:
-            if code not in found and len(by_lower.get(code.lower(), [])) == 1:
-                found[code] = by_lower[code.lower()][0]
-    return found
+# The staged rows of a preview (import_check: one per row with a KPI code) matched with the organization's KPIs: by
+# code, else by code ignoring case when that names one KPI; never another organization's.
+_MATCHED_SQL = """
+WITH codes AS (SELECT DISTINCT code FROM import_check),
+folded AS (
+    SELECT lower(code) AS code, min(id) AS id FROM kpis_kpi WHERE organization_id = %(org)s
+    GROUP BY lower(code) HAVING count(*) = 1
+),
+matched AS (
+    SELECT c.code, COALESCE(k.id, f.id) AS kpi_id FROM codes c
+    LEFT JOIN kpis_kpi k ON k.organization_id = %(org)s AND k.code = c.code
+    LEFT JOIN folded f ON k.id IS NULL AND f.code = lower(c.code)
+),
+staged AS (
+    SELECT s.*, x.kpi_id FROM import_check s JOIN matched x ON x.code = s.code
+)
+"""
+
+# Per staged row, in the file's order: its KPI, whether its period misses the KPI's frequency or lies after the
+# current month (`check_period` names which), the rows of the file with the same KPI and period, and the value it
+# replaces (its version; whether the row leaves it as it is).
+_CHECK_SQL = (
+    _MATCHED_SQL
+    + f"""
+SELECT s.seq, s.kpi_id,
+    s.period IS NOT NULL AND k.id IS NOT NULL AND (
+        s.period > %(latest)s
+        OR ((extract(month FROM s.period)::int - %(fiscal)s + 12) %% 12) %% {org_calendar.sql_frequency_step("k.frequency")} <> 0
+    ),
+    CASE WHEN s.kpi_id IS NOT NULL AND s.period IS NOT NULL AND count(*) OVER same > 1
+        THEN array_agg(s.number) OVER same END,
+    m.version,
+    m.value = s.value AND (s.comment IS NULL OR s.comment = m.comment)
+FROM staged s
+LEFT JOIN kpis_kpi k ON k.id = s.kpi_id
+LEFT JOIN kpis_measurement m ON m.kpi_id = s.kpi_id AND m.period = s.period
+WINDOW same AS (PARTITION BY s.kpi_id, s.period)
+ORDER BY s.seq
+"""
+)
+
+# The staged rows whose period is closed for their KPI's unit (every month of it has a close, not reopened, of the
+# unit or a unit above it: the rule of kpis/period_close.py), each with the latest of those closes.
+_CLOSED_SQL = (
+    _MATCHED_SQL
+    + f"""
+SELECT s.seq, (array_agg(c.id ORDER BY c.closed_at DESC))[1]
+FROM staged s
+JOIN kpis_kpi k ON k.id = s.kpi_id
+JOIN bsc_orgunit u ON u.id = k.unit_id
+CROSS JOIN LATERAL generate_series(
+    s.period, s.period + make_interval(months => {org_calendar.sql_frequency_step("k.frequency")} - 1),
+    interval '1 month') AS m(month)
+LEFT JOIN LATERAL (
+    SELECT c.id, c.closed_at FROM kpis_periodclose c JOIN bsc_orgunit cu ON cu.id = c.unit_id
+    WHERE c.organization_id = %(org)s AND c.reopened_at IS NULL AND c.month = m.month::date
+        AND u.path LIKE cu.path || '%%'
+    ORDER BY c.closed_at DESC LIMIT 1
+) c ON true
+WHERE s.seq = ANY(%(seqs)s)
+GROUP BY s.seq
+HAVING count(c.id) = count(*)
+"""
+)
+
+
+class _Row:
+    """A row of the file being checked; its messages are put in the order the preview lists them at the end."""
+
+    __slots__ = ("raw", "code", "period", "value", "comment", "head", "cells", "kpi", "period_problem", "others",
+                 "version", "unchanged")  # fmt: skip
+
+    def __init__(self, raw: RawRow, code: str):
+        self.raw, self.code = raw, code
+        self.period: date | None = None
+        self.value: Decimal | None = None
+        self.comment: str | None = None
+        self.head: list[str] = []  # cells too long, no code
+        self.cells: list[str] = []  # period, value and comment problems
+        self.kpi: Kpi | None = None
+        self.period_problem = ""
+        self.others: list[int] | None = None  # the other rows with the same KPI and period
+        self.version: int | None = None  # of the value the row replaces
+        self.unchanged = False  # the row holds the stored value (and comment)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+_NULL = "\\N"
+
+
+def _copy_text(text: str | None) -> str:
+    """A cell of COPY's text format."""
+    return _NULL if text is None else text.translate(_COPY_ESCAPES)
+
+
+def _closed_messages(cursor, organization: Organization, rows: list[_Row], seqs: list[int]) -> dict[int, str]:
+    """The closed-period message (as data entry and the API give it) of each of these staged rows that is closed."""
+    if not seqs or not PeriodClose.objects.for_organization(organization).filter(reopened_at__isnull=True).exists():
+        return {}
+    cursor.execute(_CLOSED_SQL, {"org": organization.pk, "seqs": seqs})
+    found = cursor.fetchall()
+    closes = (
+        PeriodClose.objects.for_organization(organization)
+        .select_related("closed_by", "unit", "organization")
+        .in_bulk({close_id for _, close_id in found})
+    )
+    return {seq: closed_message(rows[seq].kpi, rows[seq].period, closes[close_id]) for seq, close_id in found}
 
 
 def rows_check(
@@ -275,78 +399,123 @@ def rows_check(
     has_comment: bool = True,
 ) -> Checked:
     """Check every row; nothing is written. Rows without a value are skipped (an export leaves months
-    without data empty), rows with any problem are listed with all their problems."""
+    without data empty), rows with any problem are listed with all their problems.
+
+    The cells are read here (their messages are the data-entry page's); what the database knows is checked in SQL
+    over the rows staged in a temporary table: the KPI codes, the periods against the KPIs' frequencies and the
+    current month, closed periods, duplicates and the values the rows replace. The KPIs found are checked once each
+    (archived, not manual, not the member's)."""
     checked = Checked(total=len(raw_rows))
-    codes = {code for raw in raw_rows if 0 < len(code := _text(raw.code)) <= MAX_CELL_CHARS}
-    kpis = _kpis_by_code(organization, codes)
-    candidates = []  # (raw, kpi, period, value, comment, messages)
+    rows: list[_Row] = []
+    staged: list[str] = []  # COPY lines of the rows with a code to look up
     for raw in raw_rows:
-        if _blank(raw.value):
+        value_cell = raw.value
+        if _blank(value_cell):
             checked.skipped += 1
             continue
-        cells = {"kpi code": _text(raw.code), "period": _text(raw.period), "value": _text(raw.value)}
-        too_long = [name for name, text in cells.items() if len(text) > MAX_CELL_CHARS]
-        messages = [f"The {name} cell is longer than {MAX_CELL_CHARS:,} characters." for name in too_long]
-        code = cells["kpi code"]
-        kpi = None if "kpi code" in too_long else kpis.get(code)
+        code = raw.code.strip() if raw.code.__class__ is str else _text(raw.code)
+        period_text = raw.period.strip() if raw.period.__class__ is str else _text(raw.period)
+        value_text = value_cell.strip() if value_cell.__class__ is str else _text(value_cell)
+        row = _Row(raw, code)
+        if len(code) > MAX_CELL_CHARS or len(period_text) > MAX_CELL_CHARS or len(value_text) > MAX_CELL_CHARS:
+            for name, text in (("kpi code", code), ("period", period_text), ("value", value_text)):
+                if len(text) > MAX_CELL_CHARS:
+                    row.head.append(f"The {name} cell is longer than {MAX_CELL_CHARS:,} characters.")
+            if len(code) > MAX_CELL_CHARS:
+                row.code = ""  # not looked up
         if not code:
-            messages.append("The KPI code is empty.")
-        elif kpi is None and "kpi code" not in too_long:
-            messages.append(f"Unknown KPI code “{echo(code)}”.")
-        period = value = None
-        if "period" not in too_long:
+            row.head.append("The KPI code is empty.")
+        if len(period_text) <= MAX_CELL_CHARS:
             try:
-                period = _period(raw.period)
+                row.period = _period(raw.period)
             except ValidationError as error:
-                messages.append(_message(error))
-        if "value" not in too_long:
+                row.cells.append(_message(error))
+        if len(value_text) <= MAX_CELL_CHARS:
             try:
-                value = _number(raw.value, decimal_separator)
+                row.value = value = _number(value_cell, decimal_separator)
             except ValidationError as error:
-                messages.append(_message(error))
+                row.cells.append(_message(error))
             else:
                 if -value.as_tuple().exponent > MAX_DECIMALS:
-                    messages.append(f"“{echo(cells['value'])}” has more than {MAX_DECIMALS} decimals.")
-        comment = formula_restored(_text(raw.comment)) if has_comment else None  # as the export wrote it
-        if comment is not None and len(comment) > MAX_COMMENT:
-            messages.append(causes.COMMENT_TOO_LONG)  # as the data-entry page and the API say it
-        if kpi is not None:
-            messages.extend(kpi_problems(kpi, period, membership, organization))
-        candidates.append((raw, kpi, period, value, comment, messages))
+                    row.cells.append(f"“{echo(value_text)}” has more than {MAX_DECIMALS} decimals.")
+        if has_comment:
+            row.comment = comment = formula_restored(_text(raw.comment))  # as the export wrote it
+            if len(comment) > MAX_COMMENT:
+                row.cells.append(causes.COMMENT_TOO_LONG)  # as the data-entry page and the API say it
+        if row.code and "\x00" not in row.code:  # (no KPI code holds a NUL, which PostgreSQL text cannot)
+            staged.append(
+                f"{len(rows)}\t{raw.number}\t{_copy_text(row.code)}\t"
+                f"{_NULL if row.period is None else row.period.isoformat()}\t"
+                f"{_NULL if row.value is None else row.value}\t{_copy_text(row.comment)}\n"
+            )
+        rows.append(row)
 
-    rows_of = defaultdict(list)
-    for raw, kpi, period, *_ in candidates:
-        if kpi is not None and period is not None:
-            rows_of[(kpi.pk, period)].append(raw.number)
-    valid = []
-    for raw, kpi, period, value, comment, messages in candidates:
-        numbers = rows_of.get((getattr(kpi, "pk", None), period), [])
-        if len(numbers) > 1:
-            others = ", ".join(str(n) for n in numbers if n != raw.number)
-            messages.append(f"{kpi.code} {period:%Y-%m} is also in row {others}; keep one row per KPI and period.")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS import_check")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE import_check (seq integer PRIMARY KEY, number integer NOT NULL, code text NOT NULL, "
+            "period date, value numeric, comment text) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy("COPY import_check (seq, number, code, period, value, comment) FROM STDIN") as copy:
+            copy.write("".join(staged).replace("\x00", ""))  # a NUL of a comment: refused later with the batch
+        cursor.execute(
+            _CHECK_SQL,
+            {"org": organization.pk, "latest": org_calendar.this_month(organization),
+             "fiscal": organization.fiscal_year_start_month},
+        )  # fmt: skip
+        found = cursor.fetchall()
+        kpis = Kpi.objects.for_organization(organization).select_related("unit").in_bulk({r[1] for r in found} - {None})
+        for kpi in kpis.values():
+            kpi.organization = organization
+        for seq, kpi_id, period_flagged, others, version, unchanged in found:
+            if kpi_id is None:
+                continue
+            row = rows[seq]
+            row.kpi = kpi = kpis[kpi_id]
+            if period_flagged:
+                try:
+                    check_period(kpi, row.period, organization)
+                except ValidationError as error:
+                    row.period_problem = _message(error)
+            row.others, row.version, row.unchanged = others, version, unchanged
+        refusals = {kpi.pk: _kpi_refusals(kpi) for kpi in kpis.values()}
+        forbidden = {kpi.pk: _kpi_forbidden(kpi, membership) for kpi in kpis.values()}
+        # A closed period is a problem of a row that would write (a row as the stored value is left alone).
+        closable = [
+            seq for seq, row in enumerate(rows)
+            if row.kpi is not None and row.period is not None and not row.period_problem
+            and (not row.unchanged or row.head or row.cells or refusals[row.kpi.pk] or forbidden[row.kpi.pk]
+                 or row.others)
+        ]  # fmt: skip
+        closed = _closed_messages(cursor, organization, rows, closable)
+
+    for seq, row in enumerate(rows):
+        kpi = row.kpi
+        if kpi is None:
+            messages = row.head + ([f"Unknown KPI code “{echo(row.code)}”."] if row.code else []) + row.cells
+        else:
+            messages = row.head + row.cells + refusals[kpi.pk]
+            if row.period_problem:
+                messages.append(row.period_problem)
+            if seq in closed:
+                messages.append(closed[seq])
+            messages += forbidden[kpi.pk]
+            if row.others:
+                others = ", ".join(str(n) for n in sorted(row.others) if n != row.raw.number)
+                messages.append(
+                    f"{kpi.code} {row.period:%Y-%m} is also in row {others}; keep one row per KPI and period."
+                )
         if messages:
+            raw = row.raw
             checked.problems.append(
                 {"row": raw.number, "code": echo(_text(raw.code)), "period": echo(_text(raw.period)),
                  "value": echo(_text(raw.value)), "messages": messages}
             )  # fmt: skip
-        else:
-            valid.append((kpi, period, value, comment))
-
-    current = {}
-    if valid:
-        existing = (
-            Measurement.objects.for_organization(organization)
-            .filter(kpi_id__in={k.pk for k, *_ in valid}, period__in={p for _, p, *_ in valid})
-            .values_list("kpi_id", "period", "value", "comment", "version")
-        )
-        current = {(kpi_id, period): (v, c, version) for kpi_id, period, v, c, version in existing}
-    for kpi, period, value, comment in valid:
-        now = current.get((kpi.pk, period))
-        if now is not None and now[0] == value and (comment is None or comment == now[1]):
+        elif row.unchanged:
             checked.unchanged += 1
-            continue
-        checked.changed += now is not None
-        checked.rows.append([kpi.pk, period.isoformat(), f"{value:f}", comment, None if now is None else now[2]])
+        else:
+            checked.changed += row.version is not None
+            checked.rows.append([kpi.pk, row.period.isoformat(), f"{row.value:f}", row.comment, row.version])
     return checked
 
 
@@ -493,12 +662,15 @@ class _Progress:
 
     def __init__(self, batch_id: int, enabled: bool):
         self.batch_id = batch_id
-        self.connection = connections.create_connection("default") if enabled else None
+        self.enabled = enabled
+        self.connection = None  # opened at the first report: an import done within INTERVAL_S needs none
         self.reported_at = time.monotonic()
 
     def report(self, done: int) -> None:
-        if self.connection is not None and time.monotonic() - self.reported_at >= self.INTERVAL_S:
+        if self.enabled and time.monotonic() - self.reported_at >= self.INTERVAL_S:
             self.reported_at = time.monotonic()
+            if self.connection is None:
+                self.connection = connections.create_connection("default")
             with self.connection.cursor() as cursor:
                 cursor.execute("UPDATE kpis_importbatch SET progress = %s WHERE id = %s", [done, self.batch_id])
 
@@ -632,24 +804,25 @@ def _write(batch: ImportBatch, organization: Organization, by: User, progress: _
             _refuse_conflicts(conflicts)
         written = 0
         entered_at = timezone.now()  # the clock data entry uses, which the accountability figures compare
+        approval = entry_approval(organization, by)  # submitted for approval, or approved: a new review starts
         for start in range(0, len(rows), CHUNK):
             cursor.execute(
-                "INSERT INTO kpis_measurement "
-                "(organization_id, kpi_id, period, value, comment, entered_by_id, entered_at, version) "
+                "INSERT INTO kpis_measurement (organization_id, kpi_id, period, value, comment, entered_by_id, "
+                "entered_at, version, approval, reviewed_by_id, reviewed_at, return_comment) "
                 "SELECT %s, s.kpi_id, s.period, s.value, COALESCE(s.comment, m.comment, ''), %s, %s, "
-                "COALESCE(s.expected_version, 0) + 1 "
+                "COALESCE(s.expected_version, 0) + 1, %s, NULL, NULL, '' "
                 "FROM import_staging s LEFT JOIN kpis_measurement m ON m.kpi_id = s.kpi_id AND m.period = s.period "
                 "WHERE s.seq >= %s AND s.seq < %s "
                 "ON CONFLICT (kpi_id, period) DO UPDATE SET value = EXCLUDED.value, comment = EXCLUDED.comment, "
-                "entered_by_id = EXCLUDED.entered_by_id, entered_at = EXCLUDED.entered_at, version = EXCLUDED.version "
+                "entered_by_id = EXCLUDED.entered_by_id, entered_at = EXCLUDED.entered_at, version = EXCLUDED.version, "
+                "approval = EXCLUDED.approval, reviewed_by_id = NULL, reviewed_at = NULL, return_comment = '' "
                 "WHERE kpis_measurement.version = EXCLUDED.version - 1",
-                [organization.pk, by.pk, entered_at, start, start + CHUNK],
+                [organization.pk, by.pk, entered_at, approval, start, start + CHUNK],
             )
             written += cursor.rowcount
             progress.report(min(start + CHUNK, len(rows)))
         if written != len(rows):  # someone entered a value for a new period after the check above
             _refuse_conflicts([f"{len(rows) - written} new period(s)"])
-        imported_mark_entered(cursor, organization, by)  # submitted for approval, or approved
         _record_history(cursor, history)
         ImportBatch.objects.for_organization(organization).filter(pk=batch.pk).update(
             status=ImportStatus.DONE, written_rows=written, progress=len(rows), finished_at=timezone.now()

@@ -20,7 +20,7 @@ from bsc import org_calendar, strategy
 from bsc import services as services_bsc
 from bsc.models import Perspective, Role
 from bsc.tenancy import organization_scope
-from kpis import services
+from kpis import period_close, services
 from kpis.models import ImportBatch, ImportStatus, KpiScore, Measurement, PendingRecompute
 from kpis.recompute import scores_recompute
 from tests import factories
@@ -293,6 +293,24 @@ def test_rows_for_periods_after_the_current_one_are_problems_of_the_preview(worl
     ]
 
 
+def test_the_preview_names_the_rows_of_a_closed_month_unless_they_change_nothing(world, kpis, head):
+    with organization_scope(world.org_a):
+        services.measurement_record(kpi=kpis.scrap, period=FEB, value=Decimal(3), by=world.admin_a, schedule=False)
+        close = period_close.period_close(unit=world.division_a, month=FEB, by=world.admin_a)
+    client = client_for(head)
+    upload(client, world.org_a, "code,period,value\nOTD,2026-02,91.5\nOTD,2026-01,92\nSCRAP,2026-02,3\nQTR,2026-01,7\n")
+    batch = ImportBatch.objects.for_organization(world.org_a).get()
+    page = client.get(reverse("kpi_import_batch", args=[world.org_a.slug, batch.pk]))
+    assert table(page, "import-problems") == [
+        ["2", "OTD", "2026-02", "91.5",
+         f"Feb 2026 is closed for {world.division_a.name} ({period_close.closed_note(close)}): OTD's values and "
+         "targets of that period cannot change. An admin can reopen it."],
+    ]  # fmt: skip
+    # SCRAP's February as stored is left alone; the quarter of QTR starting in January is still open (March is)
+    assert (batch.valid_rows, batch.unchanged_rows, batch.problem_rows) == (3, 1, 1)
+    assert [(row[0], row[1]) for row in batch.rows] == [(kpis.otd.pk, "2026-01-01"), (kpis.qtr.pk, "2026-01-01")]
+
+
 def test_a_confirmed_import_writes_no_period_after_the_current_one(world, kpis, head, pinned_clock):
     month = org_calendar.this_month(world.org_a)
     client = client_for(head)
@@ -382,6 +400,18 @@ def test_another_organizations_import_batch_is_not_found(world, kpis):
     assert colleague.post(reverse("kpi_import_confirm", args=[world.org_a.slug, batch.pk])).status_code == 404
     batch.refresh_from_db()
     assert batch.status == ImportStatus.PREVIEWED
+
+
+def test_another_organizations_kpi_codes_never_match(world, kpis):
+    with organization_scope(world.org_b):
+        services.kpi_create(unit=world.unit_b, name="Globex only", code="ZED", baseline=Decimal(0))
+        services.kpi_create(unit=world.unit_b, name="Globex delivery", code="otd", baseline=Decimal(0))
+    client = client_for(world.admin_a)
+    response = upload(client, world.org_a, "code,period,value\nZED,2026-02,1\nOtd,2026-02,2\n")
+    page = client.get(response["Location"])
+    assert table(page, "import-problems") == [["2", "ZED", "2026-02", "1", "Unknown KPI code “ZED”."]]
+    batch = ImportBatch.objects.for_organization(world.org_a).get()
+    assert batch.rows == [[kpis.otd.pk, "2026-02-01", "2", None, None]]  # Acme's OTD, whatever the case
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.COACH])
