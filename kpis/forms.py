@@ -130,7 +130,8 @@ class KpiForm(forms.Form):
     )  # fmt: skip
     approver = MemberChoiceField(
         queryset=User.objects.none(), required=False, label="Approver", empty_label="The owner",
-        help_text="Accepts the values department heads enter, when the organization asks for approval.",
+        help_text="Accepts the values department heads enter, when the organization asks for approval. Listed: the "
+        "members who may enter this unit's values.",
     )  # fmt: skip
     source = forms.ChoiceField(choices=Source.choices, initial=Source.MANUAL, label="Source")
     formula = forms.CharField(
