@@ -1,10 +1,12 @@
 """The words of each reminder: subject, plain text and HTML of the digests and session reminders, and the
 .ics invite. No template engine (a tick renders thousands of digests at once): the HTML is put together with
-Django's format_html, which escapes every value it is given, and the invite with icalendar."""
+`format_html` below, which escapes every value it is given as Django's format_html does (the same output) at a
+fraction of its cost per call, and the invite with icalendar."""
 
 from __future__ import annotations
 
 import functools
+import html
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlparse
@@ -13,7 +15,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from django.conf import settings
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from coaching.models import SessionKind
 from kpis.models import PeriodKind
@@ -73,9 +75,26 @@ def _footer(slug: str, why: str) -> tuple[str, str]:
     return text, markup
 
 
+def _escaped(value) -> str:
+    """A value as Django's conditional_escape gives it: markup (anything with __html__, such as what
+    format_html returns) as it is, anything else as text (Django's escape is html.escape of str)."""
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+
+
+def format_html(template: str, *values) -> SafeString:
+    """django.utils.html.format_html without its per-call overhead (its lazy-string checks cost more than the
+    formatting; a tick calls this hundreds of thousands of times): every value escaped unless it is markup."""
+    return SafeString(template.format(*map(_escaped, values)))
+
+
+def format_html_join(separator: str, template: str, values) -> SafeString:
+    """django.utils.html.format_html_join, with the format_html above."""
+    return SafeString(_escaped(separator).join(format_html(template, *args) for args in values))
+
+
 def _html_list(items: list[str]) -> str:
     """A list of items: text is escaped, markup made by format_html kept."""
-    return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((item,) for item in items)))
+    return SafeString("<ul>" + "".join(f"<li>{_escaped(item)}</li>" for item in items) + "</ul>")
 
 
 # --- Daily digest: KPI values and action items due and overdue ------------------------------------------

@@ -67,3 +67,19 @@ def test_names_in_the_reminder_mails_stay_text():
         assert markup.tags <= TAGS, mail.subject
         assert markup.attributes <= ATTRIBUTES, mail.subject
         assert HOSTILE in "".join(markup.text), mail.subject
+
+
+def test_the_digests_format_html_gives_djangos_output():
+    """digests.format_html is Django's without its per-call cost: the same escaping, markup kept as it is."""
+    from django.utils import html as django_html
+    from django.utils.safestring import SafeString
+    from django.utils.translation import gettext_lazy
+
+    values = [HOSTILE, SafeString("<b>kept</b>"), gettext_lazy("Check-in"), 3, None, date(2026, 3, 9), "", "é · €"]
+    for value in values:
+        assert digests.format_html('<a href="{}">{}</a>', value, value) == django_html.format_html(
+            '<a href="{}">{}</a>', value, value
+        )
+        assert digests.format_html_join(", ", "<li>{}</li>", [(value,), (HOSTILE,)]) == django_html.format_html_join(
+            ", ", "<li>{}</li>", [(value,), (HOSTILE,)]
+        )
