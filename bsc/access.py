@@ -61,24 +61,32 @@ def member_view(view):
         request.membership = membership
         request.organization = membership.organization
         request.user_memberships = memberships
-        remember_organization(request, org_slug)
+        remember_organization(request, memberships, org_slug)
         with organization_scope(membership.organization), timezone.override(ZoneInfo(request.organization.time_zone)):
             return view(request, *args, **kwargs)
 
     return wrapper
 
 
-def remember_organization(request: HttpRequest, org_slug: str) -> None:
-    """Remember the organization for the next visit to / (bsc/views/home.py). The session is written only when
-    something changes: the organization, or the day, so that it still expires two weeks after the person's last
-    day of use rather than two weeks after logging in (every member page used to write it, three statements and
-    a commit per page)."""
+def remember_organization(request: HttpRequest, memberships: list[Membership], org_slug: str) -> None:
+    """Remember the organization for the next log-in (bsc/views/home.py's switch_organization; a person with one
+    organization needs no note) and the day, so that the session expires two weeks after the person's last day of
+    use rather than two weeks after logging in. The session is written only when one of them changes: every member
+    page used to write it, three statements and a commit per page."""
     session = request.session
-    if session.get(SESSION_ORG_KEY) != org_slug:
+    if len(memberships) > 1 and session.get(SESSION_ORG_KEY) != org_slug:
         session[SESSION_ORG_KEY] = org_slug
+    note_session_day(request)
+
+
+def note_session_day(request: HttpRequest | None, **_) -> None:
+    """Note today (UTC) in the session if it is not noted yet: at log-in (a user_logged_in receiver, bsc/apps.py),
+    so a new session's first page writes nothing, and on the first member page of each later day."""
+    if request is None or not hasattr(request, "session"):
+        return  # a log-in without a browser session
     today = timezone.now().date().isoformat()
-    if session.get(SESSION_DAY_KEY) != today:
-        session[SESSION_DAY_KEY] = today
+    if request.session.get(SESSION_DAY_KEY) != today:
+        request.session[SESSION_DAY_KEY] = today
 
 
 def redirect_to_second_factor(request: HttpRequest) -> HttpResponse:

@@ -121,17 +121,24 @@ def org_unit_lines(*, organization: Organization) -> list[UnitLine]:
         .order_by("path")
         .values_list("id", "parent_id", "name", "depth", "head__full_name", "head__email")
     )
-    by_parent: dict[int | None, list[tuple]] = {}
-    for row in rows:
-        by_parent.setdefault(row[1], []).append(row)
-    ordered: list[UnitLine] = []
+    return [
+        UnitLine(pk, name, depth, head_name or head_email or "")
+        for pk, _, name, depth, head_name, head_email in tree_ordered(rows)
+    ]
 
-    def walk(parent_id):
-        for pk, _, name, depth, head_name, head_email in sorted(by_parent.get(parent_id, []), key=_by_name):
-            ordered.append(UnitLine(pk, name, depth, head_name or head_email or ""))
-            walk(pk)
 
-    walk(None)
+def tree_ordered(rows) -> list[tuple]:
+    """Unit rows `(id, parent_id, name, ...)` in org_unit_tree's order: depth-first from the root, siblings by name
+    (case-insensitive; equal names keep the order they came in). One sort and a loop, without recursion."""
+    children: dict[int | None, list[tuple]] = {}
+    for row in sorted(rows, key=_by_name):
+        children.setdefault(row[1], []).append(row)
+    ordered: list[tuple] = []
+    stack = children.get(None, [])[::-1]
+    while stack:
+        row = stack.pop()
+        ordered.append(row)
+        stack.extend(children.get(row[0], ())[::-1])
     return ordered
 
 

@@ -9,14 +9,14 @@ from django.views.decorators.http import require_GET
 
 from bsc import org_calendar
 from bsc.access import member_view
+from bsc.jinja_partials import render_partial
 from bsc.permissions import sees_dashboard_first
 from bsc.project.dashboard import render_dashboard
-from bsc.selectors import org_unit_lines
-from bsc.statuses import STATUS_LABELS
+from bsc.statuses import STATUSES
 from coaching.selectors import action_item_open_for_user
 from kpis.models import PeriodKind
-from kpis.scorecard_display import light, percent
-from kpis.selectors import unit_score_statuses
+from kpis.scorecard_display import light
+from kpis.selectors import unit_score_lines
 
 
 @require_GET
@@ -27,24 +27,16 @@ def org_overview(request):
     if sees_dashboard_first(request.membership):
         return render_dashboard(request)
     organization = request.organization
-    units = org_unit_lines(organization=organization)
-    own_ids = {unit.pk for unit in request.membership.units.all()}
     month = org_calendar.due_month(organization)
-    scores = unit_score_statuses(organization=organization, month=month)
-    # Display values prepared here, one pass, and the list rendered by Jinja2 (templates/project/jinja/unit_scores.html):
+    # Rows prepared by the selector in one query and rendered by Jinja2 (templates/project/jinja/unit_scores.html):
     # the page serves 1,000 units.
-    scorecard_url = reverse("scorecard_detail", args=[organization.slug, 0]).removesuffix("0/")
-    query = f"?period={month:%Y-%m}"
-    lights = {status: light(status) for status in (*STATUS_LABELS, None)}
-    grey = lights[None]
-    rows = []
-    for unit in units:
-        score, status = scores.get(unit.id, (None, None))
-        shown = grey if score is None else lights.get(status, grey)
-        rows.append((unit, f"{scorecard_url}{unit.id}/{query}", percent(score), shown))
+    lines = unit_score_lines(organization=organization, month=month, membership=request.membership)
     context = {
-        "rows": rows,
-        "own_units": [unit for unit in units if unit.id in own_ids],
+        "rows": lines,
+        "lights": {status: render_partial("project/jinja/light.html", light=light(status)) for status in STATUSES},
+        "scorecard_url": reverse("scorecard_detail", args=[organization.slug, 0]).removesuffix("0/"),
+        "query": f"?period={month:%Y-%m}",
+        "own_units": [line for line in lines if line.own],
         "month": month,
         "month_label": org_calendar.period_label(PeriodKind.MONTH, month, organization.fiscal_year_start_month),
         "my_actions": action_item_open_for_user(organization=organization, user=request.user),
