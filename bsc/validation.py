@@ -21,15 +21,28 @@ def echo(text: object) -> str:
     return text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 1] + "…"
 
 
-def validated_save(obj, *, exclude=None, validate_unique: bool = True, validate_constraints: bool = True) -> None:
+def validated_save(
+    obj, *, exclude=None, validate_unique: bool = True, validate_constraints: bool = True, savepoint: bool = True
+) -> None:
+    """Validate and save `obj`. A constraint that still fires is reported as `conflict_error`, after a savepoint
+    undid the write; `savepoint=False` is for a caller whose transaction is all or nothing anyway (a bulk save): the
+    IntegrityError then ends the transaction, and the caller reports it (`conflict_error`) once it is rolled back."""
     organization_id = getattr(obj, "organization_id", None)
     with organization_scope(organization_id) if organization_id is not None else contextlib.nullcontext():
         _full_clean(obj, set(exclude or ()), validate_unique, validate_constraints)
+    if not savepoint:
+        obj.save()
+        return
     try:
         with transaction.atomic():
             obj.save()
     except IntegrityError as error:
-        raise ValidationError(f"The change conflicts with existing data: {error.__cause__ or error}") from error
+        raise conflict_error(error) from error
+
+
+def conflict_error(error: IntegrityError) -> ValidationError:
+    """A database constraint that fired on a save (a race the validation could not see) as a refusal."""
+    return ValidationError(f"The change conflicts with existing data: {error.__cause__ or error}")
 
 
 def _loaded_foreign_keys(obj) -> set[str]:

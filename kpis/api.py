@@ -610,7 +610,7 @@ class MeasurementViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         """The KPIs the items name, by the text the caller sent (an id or a code), in one query."""
         ids = {int(ref) for ref in refs if is_id(ref)}
         codes = {ref for ref in refs if not is_id(ref)}
-        found = Kpi.objects.for_organization(self.organization).select_related("organization")
+        found = Kpi.objects.for_organization(self.organization).select_related("organization", "unit")
         found = found.filter(Q(pk__in=ids) | Q(code__in=codes))
         by_ref: dict[str, Kpi] = {}
         for kpi in found:

@@ -125,6 +125,12 @@ class EntryRow:
         return ""
 
     @property
+    def stored(self) -> causes.Stored:
+        """The period's target and value as loaded (before what was typed): what a save compares with."""
+        m = self.measurement
+        return causes.Stored(self.target, *((m.value, m.comment, m.version) if m else (None, None, None)))
+
+    @property
     def stored_text(self) -> str:
         """The saved value as a plain number ('' when none): the page tells unsaved edits from it."""
         return plain(self.measurement.value) if self.measurement else ""
@@ -353,8 +359,11 @@ def data_entry_save(*, organization: Organization, rows: list[EntryRow], by, req
         for row in rows
     ]
     refused = {index: {"value": row.errors} for index, row in enumerate(rows) if row.errors}
+    stored = {(row.kpi.pk, row.period): row.stored for row in rows}  # as the rows were just read
     try:
-        results = services.measurements_record(items=items, by=by, organization=organization, refused=refused)
+        results = services.measurements_record(
+            items=items, by=by, organization=organization, refused=refused, stored=stored
+        )
     except services.MeasurementsRefused as refusal:
         for index, error in refusal.item_causes.items():
             row = rows[index]

@@ -3,7 +3,8 @@ root unit: the whole organization) after a checklist; an admin may reopen it wit
 
 - a KPI's value or target for a period is locked when every month of that period (one for a monthly KPI, three
   for a quarterly one, twelve for an annual one) is closed for the KPI's unit, by a close of the unit or of an
-  ancestor that is not reopened. `period_check_open` is the one guard the services call; the import asks
+  ancestor that is not reopened. `period_check_open` is the one guard the services call (`periods_check_open`
+  for all the values of a request at once); the import asks
   `closed_in_staging`, the same rule in SQL over its staged rows;
 - a stored score of a unit's KPI, objective, perspective or scorecard is frozen for a window (month, fiscal
   quarter, fiscal year) when every month of the window is closed for that unit: the recompute leaves it as it
@@ -101,8 +102,10 @@ def closed_notes(pairs: list[tuple[Kpi, date]]) -> dict[tuple[int, date], str]:
     return notes
 
 
-def closed_message(kpi: Kpi, period: date, close: PeriodClose) -> str:
-    fiscal_start = kpi.organization.fiscal_year_start_month
+def closed_message(kpi: Kpi, period: date, close: PeriodClose, organization: Organization | None = None) -> str:
+    """Why a write to the KPI's period is refused. `organization` is the KPI's, when the caller holds it (else it is
+    read from the KPI)."""
+    fiscal_start = (organization or kpi.organization).fiscal_year_start_month
     label = org_calendar.period_label(org_calendar.FREQUENCY_KINDS[kpi.frequency], period, fiscal_start)
     return (
         f"{label} is closed for {close.unit.name} ({closed_note(close)}): {kpi.code}'s values and targets of that "
@@ -112,13 +115,59 @@ def closed_message(kpi: Kpi, period: date, close: PeriodClose) -> str:
 
 def period_check_open(*, kpi: Kpi, periods: Iterable[date]) -> None:
     """The guard of every write to a measurement or a target: refused, naming who closed the period and when,
-    when one of these periods of the KPI is closed for its unit."""
-    periods = sorted(set(periods))
+    when one of these periods of the KPI is closed for its unit (the earliest one is named)."""
+    periods = set(periods)
     if not periods:
         return
-    _hold_units(kpi.unit.organization_id, _ancestor_ids(kpi.unit))
-    for period, close in kpi_period_closes(kpi, periods).items():
-        raise ValidationError({"period": closed_message(kpi, period, close)}, code="closed")
+    refusals = periods_check_open(organization=kpi.organization, pairs=[(kpi, period) for period in periods])
+    if refusals:
+        raise refusals[min(refusals)]
+
+
+def periods_check_open(
+    *, organization: Organization, pairs: Iterable[tuple[Kpi, date]]
+) -> dict[tuple[int, date], ValidationError]:
+    """`period_check_open` for every (KPI, period) a request writes at once (the bulk API, a data-entry page): the
+    same shared locks on the KPIs' units and the units above them, and the same refusal for each closed period, in
+    two queries whatever their number (three when a KPI's unit is not in memory). Returns the refusals by (KPI id,
+    period); empty when every period is open."""
+    wanted = {(kpi.pk, period): (kpi, period) for kpi, period in pairs}
+    if not wanted:
+        return {}
+    kpis = list({kpi.pk: kpi for kpi, _ in wanted.values()}.values())
+    _units_in_memory(organization, kpis)
+    ancestors = {kpi.pk: set(_ancestor_ids(kpi.unit)) for kpi in kpis}
+    unit_ids = sorted(set().union(*ancestors.values()))
+    _hold_units(organization.pk, unit_ids)
+    months = {key: _period_months(kpi, period) for key, (kpi, period) in wanted.items()}
+    closes = (
+        PeriodClose.objects.for_organization(organization)
+        .filter(unit_id__in=unit_ids, month__in={m for ms in months.values() for m in ms}, reopened_at__isnull=True)
+        .select_related("closed_by", "unit")
+        .order_by("closed_at")
+    )
+    by_month: dict[date, list[PeriodClose]] = {}
+    for close in closes:
+        close.organization = organization  # its "closed on" day is in the organization's zone
+        by_month.setdefault(close.month, []).append(close)
+    refusals = {}
+    for key, (kpi, period) in sorted(wanted.items(), key=lambda item: item[0]):
+        found = [[c for c in by_month.get(m, []) if c.unit_id in ancestors[kpi.pk]] for m in months[key]]
+        if all(found):  # every month of the period is closed over the KPI's unit: the latest close is named
+            close = max((c for cs in found for c in cs), key=lambda c: c.closed_at)
+            message = closed_message(kpi, period, close, organization)
+            refusals[key] = ValidationError({"period": message}, code="closed")
+    return refusals
+
+
+def _units_in_memory(organization: Organization, kpis: list[Kpi]) -> None:
+    """Load the units of the KPIs that do not carry theirs, in one query (none when they all do)."""
+    unit_field = Kpi._meta.get_field("unit")
+    missing = [kpi for kpi in kpis if not unit_field.is_cached(kpi)]
+    if missing:
+        units = OrgUnit.objects.for_organization(organization).in_bulk({kpi.unit_id for kpi in missing})
+        for kpi in missing:
+            kpi.unit = units[kpi.unit_id]
 
 
 def _hold_units(organization_id: int, unit_ids: list[int] | None) -> None:

@@ -11,13 +11,13 @@ from decimal import Decimal, DecimalException, InvalidOperation
 
 import pghistory
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bsc import org_calendar
 from bsc.models import Membership, Organization, OrgUnit, User
 from bsc.tenancy import organization_scope
-from bsc.validation import echo
+from bsc.validation import conflict_error, echo
 from bsc.validation import validated_save as _save
 from kpis import approval, outbox, period_close
 from kpis import formula as formulas
@@ -502,25 +502,71 @@ def measurement_record(
     """Enter or change a KPI's value for a period. `expected_version` is the version the person saw
     (None: they saw no value); a save against anything else is refused with the newer value."""
     organization = kpi.organization
+    current = _values_locked(organization, [(kpi, period)]).get((kpi.pk, period))
+    changing = [(kpi, period)] if _changes(current, value, comment) else []  # a value saved unchanged is no write
+    closed = period_close.periods_check_open(organization=organization, pairs=changing).get((kpi.pk, period))
+    with pghistory.context(user=by.pk):
+        measurement = _value_write(
+            kpi=kpi, period=period, value=value, comment=comment, expected_version=expected_version, by=by,
+            organization=organization, current=current, closed=closed,
+        )  # fmt: skip
+    if schedule and changing:
+        _schedule_recompute(kpi, [period])
+    return measurement
+
+
+def _values_locked(
+    organization: Organization, pairs: Sequence[tuple[Kpi, date]]
+) -> dict[tuple[int, date], Measurement]:
+    """The stored values of these (KPI, period) pairs, locked until the transaction ends, in one query. Rows are
+    locked in id order (two bulk saves over the same values wait for one another rather than deadlock); with several
+    periods, the values of every named KPI in every named period are locked."""
+    if not pairs:
+        return {}
+    rows = (
+        Measurement.objects.for_organization(organization)
+        .select_for_update(of=("self",))
+        .select_related("entered_by")
+        .filter(kpi_id__in={kpi.pk for kpi, _ in pairs}, period__in={period for _, period in pairs})
+        .order_by("pk")
+    )
+    return {(row.kpi_id, row.period): row for row in rows}
+
+
+def _changes(current: Measurement | None, value: Decimal, comment: str) -> bool:
+    """Whether saving `value` and `comment` writes anything (the same value and comment again does not)."""
+    return current is None or current.value != value or current.comment != (comment or "")
+
+
+def _value_write(
+    *,
+    kpi: Kpi,
+    period: date,
+    value: Decimal,
+    comment: str,
+    expected_version: int | None,
+    by: User,
+    organization: Organization,
+    current: Measurement | None,
+    closed: ValidationError | None,
+    savepoint: bool = True,
+) -> Measurement:
+    """Check one value against its period, its KPI and what is stored (`current`, locked by the caller; `closed`, the
+    monthly close's refusal of the period, from `period_close.periods_check_open`) and save it; returns `current` when
+    nothing changes. Raises ValidationError. `savepoint=False`: the caller's transaction is all or nothing, a
+    constraint that fires ends it (bsc/validation.py)."""
     check_period(kpi, period, organization)
     if kpi.source != Source.MANUAL:
         raise ValidationError({"value": not_manual_message(kpi)})
     if kpi.archived_at is not None:
         raise ValidationError({"value": archived_message(kpi)})
-    current = (
-        Measurement.objects.for_organization(kpi.organization_id)
-        .select_for_update(of=("self",))
-        .select_related("entered_by")
-        .filter(kpi=kpi, period=period)
-        .order_by()
-        .first()
-    )
     seen = None if current is None else current.version
     if seen != expected_version:
         raise StaleMeasurementError(current, by=by, expected_version=expected_version)
-    if current is not None and current.value == value and current.comment == (comment or ""):
+    if not _changes(current, value, comment):
         return current
-    period_close.period_check_open(kpi=kpi, periods=[period])  # a value saved unchanged is no write
+    if closed is not None:
+        raise closed
     measurement = current or Measurement(kpi=kpi, period=period)
     measurement.organization, measurement.kpi = organization, kpi  # rows in memory: the save looks neither up again
     measurement.value = value
@@ -529,10 +575,10 @@ def measurement_record(
     measurement.entered_at = timezone.now()
     measurement.version = 1 if current is None else current.version + 1
     approval.measurement_mark_entered(measurement, organization, by)  # submitted for approval, or approved
-    with pghistory.context(user=by.pk):
+    if savepoint:
         _save(measurement)
-    if schedule:
-        _schedule_recompute(kpi, [period])
+    else:  # the row is locked, or was absent under the lock: the unique (KPI, period) constraint backs a race
+        _save(measurement, validate_constraints=False, savepoint=False)
     return measurement
 
 
@@ -611,19 +657,26 @@ def measurements_record(
     by: User,
     organization: Organization,
     refused: Mapping[int, dict[str, list[str]]] | None = None,
+    stored: Mapping[tuple[int, date], Stored] | None = None,
 ) -> list[MeasurementResult | None]:
     """Record many values, all or nothing. `items[i]` is None when there is nothing to record at position i;
     `refused` holds the errors the caller found at its edge (a number it could not read, a KPI the person may
-    not enter), by position. Every other item is checked and recorded with `measurement_record` (period,
-    source, archived, the version seen) in one transaction; when any item is refused, nothing is written and
-    one MeasurementsRefused lists every refused item. Otherwise one score recompute is requested for the values
-    that changed, and the result at each position says what was stored."""
+    not enter), by position; `stored`, the targets and values of the items' periods as the caller just read them
+    (`causes.stored_for`; read here when not given). Every other item is checked and recorded as `measurement_record` does (period,
+    source, archived, the version seen, the monthly close) in one transaction; when any item is refused, nothing is
+    written and one MeasurementsRefused lists every refused item. Otherwise one score recompute is requested for the
+    values that changed, and the result at each position says what was stored. The values are locked and the
+    monthly close checked once for the whole request, and the writes share its transaction (no savepoint each):
+    a fixed number of queries and one write per value."""
+    if any(item is not None and item.kpi.organization_id != organization.pk for item in items):
+        raise ValueError("measurements_record: every KPI must belong to the organization.")
     errors: dict[int, dict[str, list[str]]] = {index: dict(messages) for index, messages in (refused or {}).items()}
     seen: dict[tuple[int, date], int] = {}
     checked = []
-    stored = stored_for(
-        organization, [(item.kpi, item.period) for index, item in enumerate(items) if item and index not in errors]
-    )
+    if stored is None:
+        stored = stored_for(
+            organization, [(item.kpi, item.period) for index, item in enumerate(items) if item and index not in errors]
+        )
     for index, item in enumerate(items):
         if item is None or index in errors:
             continue
@@ -634,30 +687,48 @@ def measurements_record(
             checked.append((index, item))
     results: list[MeasurementResult | None] = [None] * len(items)
     refusals: dict[int, ValidationError] = {}
-    with transaction.atomic():
-        # Each item is checked again while it is saved; a refused one rolls everything back, so the caller
-        # learns every problem and nothing is half-saved.
-        for index, item in checked:
-            try:
-                measurement = measurement_record(
-                    kpi=item.kpi, period=item.period, value=item.value, comment=item.comment, by=by,
-                    expected_version=item.expected_version, schedule=False,
-                )  # fmt: skip
-                changed = measurement.version != item.expected_version
-                if changed and needs_action(
-                    organization=organization, kpi=item.kpi, value=item.value,
-                    stored=stored[(item.kpi.pk, item.period)], cause_missing=item.cause_missing,
-                ):  # fmt: skip
-                    action_record(organization=organization, kpi=item.kpi, action=item.action, by=by)
-            except ValidationError as error:
-                errors[index], refusals[index] = error_messages(error), error
-            else:
-                results[index] = MeasurementResult(measurement, changed=changed)
-        if errors:
-            raise MeasurementsRefused(errors, refusals)  # leaving the block rolls back what was recorded
-        changes = [(r.measurement.kpi_id, r.measurement.period) for r in results if r is not None and r.changed]
-        if changes:
-            outbox.scores_recompute_request(organization_id=organization.pk, changes=changes)
+    writing = None  # the item being written, should the database refuse it
+    try:
+        with transaction.atomic(), pghistory.context(user=by.pk):
+            # Each item is checked again while it is saved; a refused one rolls everything back, so the caller
+            # learns every problem and nothing is half-saved.
+            current = _values_locked(organization, [(item.kpi, item.period) for _, item in checked])
+            changing = [
+                (item.kpi, item.period)
+                for _, item in checked
+                if _changes(current.get((item.kpi.pk, item.period)), item.value, item.comment)
+            ]
+            closed = period_close.periods_check_open(organization=organization, pairs=changing)
+            for index, item in checked:
+                writing, key = index, (item.kpi.pk, item.period)
+                try:
+                    measurement = _value_write(
+                        kpi=item.kpi, period=item.period, value=item.value, comment=item.comment,
+                        expected_version=item.expected_version, by=by, organization=organization,
+                        current=current.get(key), closed=closed.get(key), savepoint=False,
+                    )  # fmt: skip
+                    changed = measurement.version != item.expected_version
+                    if changed and needs_action(
+                        organization=organization, kpi=item.kpi, value=item.value, stored=stored[key],
+                        cause_missing=item.cause_missing,
+                    ):  # fmt: skip
+                        action_record(organization=organization, kpi=item.kpi, action=item.action, by=by)
+                except ValidationError as error:
+                    errors[index], refusals[index] = error_messages(error), error
+                else:
+                    results[index] = MeasurementResult(measurement, changed=changed)
+            writing = None
+            if errors:
+                raise MeasurementsRefused(errors, refusals)  # leaving the block rolls back what was recorded
+            changes = [(r.measurement.kpi_id, r.measurement.period) for r in results if r is not None and r.changed]
+            if changes:
+                outbox.scores_recompute_request(organization_id=organization.pk, changes=changes)
+    except IntegrityError as error:  # another save wrote the same value meanwhile: the transaction is rolled back
+        if writing is None:
+            raise
+        refusal = conflict_error(error)
+        errors[writing], refusals[writing] = error_messages(refusal), refusal
+        raise MeasurementsRefused(errors, refusals) from None
     return results
 
 
