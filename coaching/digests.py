@@ -64,6 +64,7 @@ def _plural(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else (plural or noun + 's')}"
 
 
+@functools.lru_cache(maxsize=1024)
 def _footer(slug: str, why: str) -> tuple[str, str]:
     url = absolute(page("notification_settings", slug))
     text = f"\n-- \n{why} Choose which reminders you also get by email: {url}\n"
@@ -78,6 +79,8 @@ def _footer(slug: str, why: str) -> tuple[str, str]:
 def _escaped(value) -> str:
     """A value as Django's conditional_escape gives it: markup (anything with __html__, such as what
     format_html returns) as it is, anything else as text (Django's escape is html.escape of str)."""
+    if type(value) is str:  # the common case, first
+        return html.escape(value)
     return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
 
 
@@ -85,11 +88,6 @@ def format_html(template: str, *values) -> SafeString:
     """django.utils.html.format_html without its per-call overhead (its lazy-string checks cost more than the
     formatting; a tick calls this hundreds of thousands of times): every value escaped unless it is markup."""
     return SafeString(template.format(*map(_escaped, values)))
-
-
-def format_html_join(separator: str, template: str, values) -> SafeString:
-    """django.utils.html.format_html_join, with the format_html above."""
-    return SafeString(_escaped(separator).join(format_html(template, *args) for args in values))
 
 
 def _html_list(items: list[str]) -> str:
@@ -126,6 +124,8 @@ class _Section:
 
 KPI_SECTION = "KPI values due / overdue"
 ACTION_SECTION = "Action items due / overdue"
+KPI_HEADING = format_html("<h2>{}</h2>", KPI_SECTION)
+ACTION_HEADING = format_html("<h2>{}</h2>", ACTION_SECTION)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -134,13 +134,31 @@ def _period(frequency: str, period: date, fiscal_start: int) -> tuple[str, str]:
     return period_label(KINDS[frequency], period, fiscal_start), f"{period.year}-{period.month:02d}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _period_link(slug: str, frequency: str, period: date, fiscal_start: int) -> tuple[str, SafeString]:
+    """The period's label and its link to data entry (the same for every KPI of the organization)."""
+    label, query = _period(frequency, period, fiscal_start)
+    return label, format_html('<a href="{}?period={}">{}</a>', absolute(page("data_entry", slug)), query, label)
+
+
+@functools.lru_cache(maxsize=1024)
+def _link(name: str, slug: str, text: str) -> SafeString:
+    """A paragraph with a link to an organization's page."""
+    return format_html('<p><a href="{}">{}</a></p>', absolute(page(name, slug)), text)
+
+
+@functools.lru_cache(maxsize=64)
+def _heading(level: int, text: str) -> SafeString:
+    return format_html("<h{}>{}</h{}>", level, text, level)
+
+
 def _kpi_section(*, slug: str, fiscal_start: int, items: list[KpiItem]) -> _Section:
     """The values due now and those overdue, one line per KPI."""
     entry = absolute(page("data_entry", slug))
-    due: list[tuple[KpiItem, tuple[str, str]]] = []
-    overdue: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+    due: list[tuple[KpiItem, tuple[str, SafeString]]] = []
+    overdue: dict[tuple[str, str, str], list[tuple[str, SafeString]]] = {}
     for item in items:
-        period = _period(item.frequency, item.period, fiscal_start)
+        period = _period_link(slug, item.frequency, item.period, fiscal_start)
         if item.is_due:
             due.append((item, period))
         else:
@@ -151,24 +169,13 @@ def _kpi_section(*, slug: str, fiscal_start: int, items: list[KpiItem]) -> _Sect
         parts.append(f"{overdue_count} overdue" if due else f"{_plural(overdue_count, 'KPI value')} overdue")
 
     text = [KPI_SECTION, "-" * len(KPI_SECTION), "These KPI values are waiting for you, as their owner."]
-    markup = [format_html("<h2>{}</h2>", KPI_SECTION), "<p>These KPI values are waiting for you, as their owner.</p>"]
+    markup = [KPI_HEADING, "<p>These KPI values are waiting for you, as their owner.</p>"]
     if due:
         text += ["", "Due now:"] + [f"- {i.code} · {i.name} ({i.unit}): {label}" for i, (label, _) in due]
         markup.append("<h3>Due now</h3>")
         markup.append(
             _html_list(
-                [
-                    format_html(
-                        '<strong>{}</strong> · {} ({}): <a href="{}?period={}">{}</a>',
-                        i.code,
-                        i.name,
-                        i.unit,
-                        entry,
-                        query,
-                        label,
-                    )
-                    for i, (label, query) in due
-                ]
+                [format_html("<strong>{}</strong> · {} ({}): {}", i.code, i.name, i.unit, link) for i, (_, link) in due]
             )
         )
     if overdue:
@@ -185,16 +192,14 @@ def _kpi_section(*, slug: str, fiscal_start: int, items: list[KpiItem]) -> _Sect
                         code,
                         name,
                         unit,
-                        format_html_join(
-                            ", ", '<a href="{}?period={}">{}</a>', ((entry, query, label) for label, query in periods)
-                        ),
+                        SafeString(", ".join(link for _, link in periods)),
                     )
                     for (code, name, unit), periods in overdue.items()
                 ]
             )
         )
     text += ["", f"Enter them here: {entry}"]
-    markup.append(format_html('<p><a href="{}">Open data entry</a></p>', entry))
+    markup.append(_link("data_entry", slug, "Open data entry"))
     return _Section(", ".join(parts), text, markup)
 
 
@@ -216,13 +221,13 @@ def _action_section(*, slug: str, today: date, items: list[ActionItemLine]) -> _
         return f"{item.title}{where}, due {_day(item.due_date)}"
 
     text = [ACTION_SECTION, "-" * len(ACTION_SECTION), "Your open action items:"]
-    markup = [format_html("<h2>{}</h2>", ACTION_SECTION), "<p>Your open action items:</p>"]
+    markup = [ACTION_HEADING, "<p>Your open action items:</p>"]
     for label, group in groups.items():
         if group:
             text += ["", f"{label}:"] + [f"- {line(i)}" for i in group]
-            markup += [format_html("<h3>{}</h3>", label), _html_list([line(i) for i in group])]
+            markup += [_heading(3, label), _html_list([line(i) for i in group])]
     text += ["", f"Mark them done here: {actions}"]
-    markup.append(format_html('<p><a href="{}">Open the action items</a></p>', actions))
+    markup.append(_link("coaching_actions", slug, "Open the action items"))
     return _Section(summary, text, markup)
 
 
