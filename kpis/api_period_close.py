@@ -61,7 +61,9 @@ class ChecklistUnitSerializer(serializers.Serializer):
     with_value = serializers.IntegerField()
     missing = serializers.ListField(child=serializers.CharField(), help_text="Codes of the KPIs without a value.")
     reds_without_cause = serializers.ListField(
-        child=serializers.CharField(), help_text="Codes of the KPIs whose value is red and carries no comment."
+        child=serializers.CharField(),
+        help_text="Codes of the KPIs whose value is red (or amber, when the organization asks ambers for a cause) and "
+        "carries no comment.",
     )
     complete = serializers.BooleanField()
 

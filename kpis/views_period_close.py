@@ -49,6 +49,7 @@ def _render(request, unit, month: date, *, errors: dict | None = None, reopen_er
         "due": sum(row.due for row in checklist),
         "missing": sum(len(row.missing) for row in checklist),
         "reds": sum(len(row.reds_without_cause) for row in checklist),
+        "without_cause": "red or amber" if request.organization.amber_requires_cause else "red",
         "current": current,
         "current_note": period_close.closed_note(current) if current else "",
         "closes": closes,

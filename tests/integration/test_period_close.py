@@ -251,6 +251,10 @@ def test_the_checklist_counts_ambers_without_a_cause_when_the_organization_asks_
     with organization_scope(world.org_a), as_committed():
         bsc_services.organization_update(organization=world.org_a, amber_requires_cause=True)
     assert september() == [("Operations", []), ("Assembly", ["OTD"])]
+    page = page_client(world.admin_a).get(
+        reverse("period_close", args=["acme", world.division_a.pk]) + "?period=2026-09"
+    )
+    assert "1 KPI value due: 0 without a value, 1 red or amber without a cause." in html.unescape(page.content.decode())
     with organization_scope(world.org_a), as_committed():
         services.measurement_record(
             kpi=otd, period=SEP, value=Decimal(95), comment="Supplier strike", by=world.admin_a, expected_version=1
