@@ -183,10 +183,16 @@ def _action_choices(rows: list[EntryRow], organization: Organization, user: User
 
 
 def _rows_for(
-    kpis: list[Kpi], month: date, organization: Organization, separator: str = ".", user: User | None = None
+    kpis: list[Kpi],
+    month: date,
+    organization: Organization,
+    separator: str = ".",
+    user: User | None = None,
+    shown: bool = True,
 ) -> list[EntryRow]:
-    """Rows for the KPIs with a period ending in `month`: six queries whatever their number. Stored values are
-    shown as the person types them, with their decimal `separator`."""
+    """Rows for the KPIs with a period ending in `month`: six queries whatever their number (two without what only
+    the page shows, `shown=False`: see `entry_rows_show`). Stored values are shown as the person types them, with
+    their decimal `separator`."""
     fiscal_start = organization.fiscal_year_start_month
     due = [(kpi, period) for kpi in kpis if (period := entry_period(kpi, month, fiscal_start)) is not None]
     if not due:
@@ -224,11 +230,19 @@ def _rows_for(
         )  # fmt: skip
         row.evaluate(row.value)
         rows.append(row)
-    closed = period_close.closed_notes([(row.kpi, row.period) for row in rows])  # a closed period is read-only
+    if shown:
+        entry_rows_show(rows, organization=organization, user=user)
+    return rows
+
+
+def entry_rows_show(rows: list[EntryRow], *, organization: Organization, user: User | None) -> None:
+    """What only the page shows of its rows: a closed period's "closed by X on D" note (the row is read-only) and the
+    action item choices, in four queries. "Save all" builds its rows without them and adds them only when it shows
+    the page again (a refusal); the save itself checks the close (kpis/period_close.py)."""
+    closed = period_close.closed_notes([(row.kpi, row.period) for row in rows])
     for row in rows:
         row.closed_note = closed.get((row.kpi.pk, row.period), "")
     _action_choices(rows, organization, user)
-    return rows
 
 
 def entry_kpis(*, membership: Membership) -> list[Kpi]:
@@ -247,8 +261,9 @@ def entry_kpis(*, membership: Membership) -> list[Kpi]:
     return [k for k in kpis if can(membership, Action.ENTER_MEASUREMENTS, unit=k.unit_id, owner_id=k.owner_id)]
 
 
-def entry_rows(*, membership: Membership, month: date, separator: str = ".") -> list[EntryRow]:
-    return _rows_for(entry_kpis(membership=membership), month, membership.organization, separator, membership.user)
+def entry_rows(*, membership: Membership, month: date, separator: str = ".", shown: bool = True) -> list[EntryRow]:
+    kpis = entry_kpis(membership=membership)
+    return _rows_for(kpis, month, membership.organization, separator, membership.user, shown=shown)
 
 
 def entry_row(*, kpi: Kpi, month: date, organization: Organization, user: User | None = None) -> EntryRow | None:

@@ -28,6 +28,7 @@ from kpis.data_entry import (
     data_entry_save,
     entry_row,
     entry_rows,
+    entry_rows_show,
 )
 from kpis.forms_data_entry import SEPARATORS, read_kpi_ids, read_row, read_separator
 from kpis.services import parse_period
@@ -81,7 +82,7 @@ def data_entry(request):
         return HttpResponseBadRequest(error.messages[0])
     check_kpis_for_entry(request, ids)
     separator = read_separator(request.POST, request.user.decimal_separator)
-    rows = entry_rows(membership=request.membership, month=month, separator=separator)
+    rows = entry_rows(membership=request.membership, month=month, separator=separator, shown=False)
     by_id = {row.kpi.pk: row for row in rows}
     not_due = [pk for pk in ids if pk not in by_id]
     if not_due:
@@ -95,6 +96,7 @@ def data_entry(request):
     try:
         changed = data_entry_save(organization=request.organization, rows=posted, by=request.user, require_value=False)
     except EntryRefused:  # the page's error summary and the rows say what was refused
+        entry_rows_show(rows, organization=request.organization, user=request.user)
         page = data_entry_page(membership=request.membership, month=month, unit=unit, rows=rows)
         return render(request, TEMPLATE, _context(request, page, separator))
     label = f"{month:%B %Y}"

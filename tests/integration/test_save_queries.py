@@ -26,7 +26,7 @@ BULK = "/api/v1/o/acme/measurements/bulk/"
 # The whole request, from the session to the answer; the test's own transaction adds one savepoint pair around the
 # save (in production it is the request's transaction).
 BULK_20_QUERIES = 35  # 15 fixed + one write per value (212 before: ten queries a value)
-PAGE_8_QUERIES = 27  # 19 fixed + one write per row (98-101 before)
+PAGE_8_QUERIES = 23  # 15 fixed + one write per row (98-101 before)
 ROW_QUERIES = 20  # with the page's rows around it (28-31 before)
 
 
