@@ -253,7 +253,7 @@ def explain(*, organization: Organization, level: str, id: int, kind: str, perio
 
 
 CHANGED_SINCE = {
-    "kpi": "the KPI's definition (its baseline, band, thresholds, or what a roll-up or formula is made from)",
+    "kpi": "the KPI's baseline, band or thresholds, or what a roll-up or formula is made from",
     "objective": "the weights of its KPIs and aligned objectives, or their definitions",
     "perspective": "the weights of its objectives, or what is below them",
     "scorecard": "the weights of its perspectives, or what is below them",
@@ -277,7 +277,7 @@ def _as_reviewed(organization: Organization, result: Explanation, months: tuple[
         result.note = (
             f"{result.closed}. The score shown is the one reviewed then, {percent(stored['score'])} "
             f"({light(stored['status']).label}), and it stays as it was while the month is closed. The definition has "
-            f"changed since: {CHANGED_SINCE[result.level]}. The steps below are today's calculation, which gives "
+            f"changed since ({CHANGED_SINCE[result.level]}). The steps below are today's calculation, which gives "
             f"{percent(result.score)} ({light(result.status).label}); an admin who reopens the month brings the score "
             "up to date."
         )

@@ -28,8 +28,8 @@ SEP, OCT = date(2026, 9, 1), date(2026, 10, 1)
 CLOSED = "Oct 2026 was closed for Operations (closed by Eve Exec on 18 Nov 2026)"
 AS_REVIEWED = (
     f"{CLOSED}. The score shown is the one reviewed then, 50% (Off track), and it stays as it was while the month is "
-    "closed. The definition has changed since: the KPI's definition (its baseline, band, thresholds, or what a roll-up "
-    "or formula is made from). The steps below are today's calculation, which gives 66.6% (At risk); an admin who "
+    "closed. The definition has changed since (the KPI's baseline, band or thresholds, or what a roll-up or formula "
+    "is made from). The steps below are today's calculation, which gives 66.6% (At risk); an admin who "
     "reopens the month brings the score up to date."
 )
 
