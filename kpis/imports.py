@@ -116,18 +116,15 @@ def _rows_from(records, first_number: int = 2) -> tuple[list[RawRow], bool]:
     if header is None:
         raise ValidationError("The file is empty.")
     columns = _columns(list(header))
+    picked = [columns.get(name) for name in ("code", "period", "value", "comment")]
     rows = []
     for number, record in enumerate(records, start=first_number):
         if number - first_number == MAX_ROWS:  # blank rows count: a sheet can claim a million of them
             raise ValidationError(f"The file has more than {MAX_ROWS:,} rows; split it into smaller files.")
         if all(_blank(cell) for cell in record):
             continue
-
-        def cell(name, record=record):
-            index = columns.get(name)
-            return record[index] if index is not None and index < len(record) else None
-
-        rows.append(RawRow(number, cell("code"), cell("period"), cell("value"), cell("comment")))
+        size = len(record)
+        rows.append(RawRow(number, *[record[i] if i is not None and i < size else None for i in picked]))
     return rows, "comment" in columns
 
 
@@ -641,9 +638,10 @@ def import_batch_confirm(
         raise ValidationError("This import was already imported or cancelled.")
     if len(batch.rows) <= TASK_THRESHOLD:
         return import_batch_run(batch_id=batch.pk, organization=batch.organization)
+    from bsc.publish import task_publish_on_commit
     from kpis.tasks import measurement_import
 
-    measurement_import.delay_on_commit(organization_id=batch.organization_id, batch_id=batch.pk)
+    task_publish_on_commit(measurement_import, organization_id=batch.organization_id, batch_id=batch.pk)
     return batch
 
 

@@ -1,6 +1,6 @@
-"""Importing 10,000 measurement rows from a CSV file through the import path (read and check every row, keep
-the preview, then COPY into a staging table and one guarded upsert per chunk, with the audit triggers), against
-a bare COPY of the same rows into a scratch table in the same run."""
+"""Importing 10,000 measurement rows from a CSV file through the import path (read the cells, check the rows staged
+in a temporary table in SQL, keep the preview; then COPY into a staging table, one guarded upsert per chunk and the
+audit events in one INSERT ... SELECT), against a bare COPY of the same rows into a scratch table in the same run."""
 
 from __future__ import annotations
 
