@@ -517,21 +517,44 @@ def _merge_columns(model) -> list[str]:
 def _merge_sql(model, frozen: bool = False) -> list[str]:
     """The full pass's staged rows into the score tables: rows without a staged row go (archived KPIs,
     windows without data), changed rows are updated, new rows inserted in key order; unchanged rows are left
-    alone, so a rebuild that finds nothing new writes nothing."""
+    alone, so a rebuild that finds nothing new writes nothing.
+
+    One full join of the stored rows with the staged ones finds what differs (rc_diff: `gone` stored rows
+    without a staged row, `fresh` staged rows without a stored one, and changed pairs); the delete, update and
+    insert then read that difference only (empty on a rerun), through the score table's unique index. Into a
+    table without a row of the organization (the first rebuild), `_fill_sql` inserts the staged rows straight."""
     table, owner = _SCORE_TABLES[model]
     staged = _STAGED[model]
     columns = _merge_columns(model)
     values = _value_columns(model, columns)
-    same_key = f"t.{owner} = s.{owner} AND t.period_kind = s.period_kind AND t.period = s.period"
+    key = (owner, "period_kind", "period")
+    same_key = " AND ".join(f"t.{c} = s.{c}" for c in key)
+    diff_key = " AND ".join(f"s.{c} = d.{c}" for c in key)
+    keep = f"AND NOT {_is_frozen(model, 's')}" if frozen else ""
     return [
-        f"""DELETE FROM {table} s WHERE s.organization_id = %(org)s
-            AND NOT EXISTS (SELECT 1 FROM {staged} t WHERE {same_key}) {f"AND NOT {_is_frozen(model, 's')}" if frozen else ""}""",
-        f"""UPDATE {table} s SET {", ".join(f"{c} = t.{c}" for c in values)}, computed_at = t.computed_at
-            FROM {staged} t WHERE {same_key} AND s.organization_id = %(org)s
-            AND ({", ".join(f"s.{c}" for c in values)}) IS DISTINCT FROM ({", ".join(f"t.{c}" for c in values)})""",
-        f"""INSERT INTO {table} ({", ".join(columns)}) SELECT {", ".join(f"t.{c}" for c in columns)} FROM {staged} t
-            WHERE NOT EXISTS (SELECT 1 FROM {table} s WHERE {same_key}) ORDER BY t.{owner}, t.period_kind, t.period""",
+        "DROP TABLE IF EXISTS rc_diff",
+        f"""CREATE TEMP TABLE rc_diff ON COMMIT DROP AS
+            SELECT s.{owner} IS NOT NULL AND t.{owner} IS NULL AS gone, s.{owner} IS NULL AS fresh,
+                {", ".join(f"COALESCE(t.{c}, s.{c}) AS {c}" for c in key)},
+                {", ".join(f"t.{c}" for c in columns if c not in key)}
+            FROM (SELECT * FROM {table} WHERE organization_id = %(org)s) s FULL JOIN {staged} t ON {same_key}
+            WHERE s.{owner} IS NULL OR t.{owner} IS NULL
+                OR ({", ".join(f"s.{c}" for c in values)}) IS DISTINCT FROM ({", ".join(f"t.{c}" for c in values)})""",
+        f"DELETE FROM {table} s USING rc_diff d WHERE d.gone AND {diff_key} {keep}",
+        f"""UPDATE {table} s SET {", ".join(f"{c} = d.{c}" for c in values)}, computed_at = d.computed_at
+            FROM rc_diff d WHERE NOT d.gone AND NOT d.fresh AND {diff_key}""",
+        f"""INSERT INTO {table} ({", ".join(columns)}) SELECT {", ".join(f"d.{c}" for c in columns)} FROM rc_diff d
+            WHERE d.fresh ORDER BY {", ".join(f"d.{c}" for c in key)}""",
     ]
+
+
+def _fill_sql(model) -> str:
+    """The staged rows into a score table that has none of the organization's, in key order."""
+    table, owner = _SCORE_TABLES[model]
+    columns = ", ".join(_merge_columns(model))
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {_STAGED[model]} ORDER BY {owner}, period_kind, period"
+    )
 
 
 # --- One pass --------------------------------------------------------------------------------------------
@@ -722,14 +745,21 @@ class _Pass:
     def merge(self) -> None:
         """Move the staged rows of a full pass into the score tables (only what differs)."""
         self.rows = 0
-        # Fresh statistics of the staged tables, and never a nested loop: each side is the whole organization,
-        # and a nested loop over a table without index would read it once per row.
+        # Fresh statistics of the staged tables: the full join sizes its hash table by them.
         self.cursor.execute("ANALYZE " + ", ".join(table for _, table in self.store.tables))
-        self.cursor.execute("SET LOCAL enable_nestloop = off")
-        for model in _SCORE_TABLES:
-            for sql in _merge_sql(model, self.store.frozen):
+        for model, (table, _) in _SCORE_TABLES.items():
+            # Stops at the organization's first row (the score tables have no organization index).
+            self.cursor.execute(
+                f"SELECT EXISTS (SELECT 1 FROM {table} WHERE organization_id = %s)", [self.organization.pk]
+            )
+            if not self.cursor.fetchone()[0]:
+                self.run(_fill_sql(model))
+                continue
+            drop, diff, *writes = _merge_sql(model, self.store.frozen)
+            self.cursor.execute(drop)
+            self.cursor.execute(diff, {"org": self.organization.pk})
+            for sql in writes:
                 self.run(sql)
-        self.cursor.execute("SET LOCAL enable_nestloop = DEFAULT")  # for what else the transaction does
 
     def keep_frozen(self, model) -> None:
         """Full pass: put the stored rows of closed windows back into the staged table (the incremental pass
