@@ -24,6 +24,10 @@ class Hook:
 
 # organization_id: a setting every stored score depends on changed (thresholds, fiscal year start).
 settings_changed = Hook("settings_changed")
+# user: each subscriber answers {name: expression} to annotate on each of the person's memberships as the access check
+# of every page reads them (bsc.selectors.membership_switch_list), so that what the layout shows of each organization
+# comes with the one query (coaching: the unread notifications of the inbox badge).
+membership_annotations = Hook("membership_annotations")
 # organization_id, unit_ids: what these units score with changed (objectives, perspectives, weights, alignment).
 map_changed = Hook("map_changed")
 # unit: the unit left its parent; each subscriber releases what it aligned to the old parent's map and

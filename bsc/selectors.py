@@ -42,10 +42,17 @@ def membership_list_for_user(*, user: User) -> list[Membership]:
 def membership_switch_list(*, user: User) -> list[Membership]:
     """The user's memberships in every organization with the organization (and the user), by the organization's
     name: the layout's organization switcher, and the access check of every member page, which picks the
-    current one from it (bsc/access.py; one query; membership_list_for_user adds the units)."""
+    current one from it (bsc/access.py; one query; membership_list_for_user adds the units), with what the apps
+    above annotate on each (bsc.events.membership_annotations)."""
     with dangerously_unscoped():  # filtered by the user: these rows are all the user's own
+        annotations = {}
+        for answer in events.membership_annotations.send(user=user):
+            annotations.update(answer)
         return list(
-            Membership.objects.filter(user=user).select_related("organization", "user").order_by("organization__name")
+            Membership.objects.filter(user=user)
+            .select_related("organization", "user")
+            .annotate(**annotations)
+            .order_by("organization__name")
         )
 
 

@@ -14,3 +14,8 @@ class CoachingConfig(AppConfig):
         events.red_action_record.subscribe(red_actions.red_action_record)
         events.open_action_items.subscribe(red_actions.open_action_items)
         events.kpis_with_open_action.subscribe(red_actions.kpis_with_open_action)
+        # The core's access check reads each membership's unread notifications with it (the layout's inbox badge).
+        from bsc.events import membership_annotations
+        from coaching.selectors import membership_unread_notifications
+
+        membership_annotations.subscribe(membership_unread_notifications)
