@@ -61,3 +61,7 @@ item_panels = Hook("item_panels")
 # subscriber answers HTML (or "") to embed in the page showing that item (attachments: its evidence files panel,
 # loaded by htmx); templates ask through the `evidence_panel` tag of bsc/templatetags/embeds.py.
 evidence_panel = Hook("evidence_panel")
+# older_than (a datetime): each subscriber answers a list of bsc.publish.Queued, its work waiting for a worker since
+# before then (an import, a review pack), whose task bsc.publish.queued_tasks_republish publishes again (lost when
+# the broker was down, or between commit and publish).
+queued_tasks = Hook("queued_tasks")

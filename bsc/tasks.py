@@ -44,6 +44,15 @@ def password_reset_send(*, email: str, domain: str, use_https: bool) -> None:
         )
 
 
+@shared_task(acks_late=True)
+def queued_tasks_republish() -> int:
+    """Beat, every minute: publish again the tasks of the work left queued for minutes (an import, a review pack:
+    their publish failed with the broker down); returns how many (bsc/publish.py)."""
+    from bsc.publish import queued_tasks_republish as republish
+
+    return republish()
+
+
 @shared_task
 def login_failures_prune() -> int:
     """Forget failed log-ins older than the history the growing cool-off reads (django-axes keeps them)."""

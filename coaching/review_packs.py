@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from bsc import org_calendar
 from bsc.models import Membership, Organization, OrgUnit, Scorecard, User
+from bsc.publish import Queued, task_publish_on_commit
+from bsc.tenancy import dangerously_unscoped
 from coaching.models import REVIEW_PACK_ACTIVE, ReviewPack, ReviewPackStatus
 from kpis.models import ScorecardScore
 
@@ -105,8 +107,24 @@ def review_pack_request(
         return PackRequest(pack, created=True)
     from coaching.tasks import review_pack_build
 
-    transaction.on_commit(lambda: review_pack_build.delay(organization_id=organization.pk, pack_id=pack.pk))
+    # With the broker down the pack stays queued ("Waiting for a worker") until review_packs_queued's republish.
+    task_publish_on_commit(review_pack_build, organization_id=organization.pk, pack_id=pack.pk)
     return PackRequest(pack, created=True)
+
+
+def review_packs_queued(*, older_than: datetime) -> list[Queued]:
+    """bsc.events.queued_tasks: the packs of every organization asked for before `older_than` and still waiting
+    for a worker (their build was not published: the broker was down)."""
+    from coaching.tasks import review_pack_build
+
+    with dangerously_unscoped():  # the republish serves every organization; each task carries its own
+        waiting = ReviewPack.objects.filter(status=ReviewPackStatus.QUEUED, created_at__lt=older_than).values_list(
+            "pk", "organization_id", "created_at"
+        )
+        return [
+            Queued(review_pack_build, {"organization_id": organization_id, "pack_id": pk}, since)
+            for pk, organization_id, since in waiting.order_by("pk")
+        ]
 
 
 def review_pack_claim(*, organization: Organization, pack_id: int) -> ReviewPack | None:

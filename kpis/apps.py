@@ -8,7 +8,7 @@ class KpisConfig(AppConfig):
     def ready(self) -> None:
         # The core's news (bsc/events.py): kpis owns KPIs and the stored scores, so it answers for them.
         from bsc import events
-        from kpis import hooks, link_evidence, selectors, services
+        from kpis import hooks, link_evidence, selectors, services, tasks
 
         events.settings_changed.subscribe(services.scores_schedule_rebuild)
         events.map_changed.subscribe(services.scores_schedule_units)
@@ -20,3 +20,4 @@ class KpisConfig(AppConfig):
         events.unit_map_badges.subscribe(hooks.unit_map_badge)
         events.objective_kpis.subscribe(selectors.objective_kpis)
         events.link_evidence.subscribe(link_evidence.map_link_evidence)
+        events.queued_tasks.subscribe(tasks.imports_queued)

@@ -11,17 +11,14 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.db import connection, transaction
-from kombu.exceptions import OperationalError as BrokerError
-from redis import exceptions as redis_errors
 
 from bsc.models import Organization
+from bsc.publish import BROKER_DOWN
 from bsc.tenancy import dangerously_unscoped
 from kpis.models import PendingRecompute
 from kpis.recompute import LOCK_NAMESPACE, data_months, scores_recompute, scores_recompute_full
 
 logger = logging.getLogger(__name__)
-# Redis down: publishing raises kombu's OperationalError, subscribing to the task's result redis' own errors.
-BROKER_DOWN = (BrokerError, redis_errors.ConnectionError, redis_errors.TimeoutError)
 SWEEP_AFTER = timedelta(seconds=60)  # a request older than this has lost its task (or waits behind a long run)
 TABLE = PendingRecompute._meta.db_table
 

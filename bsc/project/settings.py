@@ -160,7 +160,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_VISIBILITY_TIMEOUT = envint("CELERY_VISIBILITY_TIMEOUT", "3600")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# A broker host that drops packets, or accepts and never answers, makes a publish give up within about
+# 2 x CELERY_BROKER_TIMEOUT (one retry: a connection Redis dropped while restarting is replaced at once) instead
+# of holding a web worker for the operating system's TCP timeout (2 minutes) or for ever; the page's work waits
+# for the republish (bsc/publish.py).
+CELERY_BROKER_TIMEOUT = envint("CELERY_BROKER_TIMEOUT", "2")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": CELERY_BROKER_TIMEOUT,
+    "socket_timeout": CELERY_BROKER_TIMEOUT,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.2}
 # Limits of every task that works on one organization: at the soft limit the task raises
 # SoftTimeLimitExceeded (its transaction rolls back), at the hard one its process is killed; both well
 # before Redis would hand the task to another worker.
@@ -175,6 +185,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "scores-recompute-sweep": {  # repairs recomputes whose task was lost (the outbox keeps their requests)
         "task": "kpis.tasks.scores_recompute_sweep",
+        "schedule": 60.0,
+    },
+    # Republishes the imports and review packs left queued when their publish failed (the broker was down).
+    "queued-tasks-republish": {
+        "task": "bsc.tasks.queued_tasks_republish",
         "schedule": 60.0,
     },
     "scores-recompute-nightly": {
