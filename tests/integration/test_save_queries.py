@@ -247,3 +247,17 @@ def test_a_value_written_meanwhile_by_another_save_is_refused_and_nothing_is_wri
         '"measurement_one_per_kpi_period"'
     )
     assert stored(world) == before  # the raced row went with the rollback too: it was in the same transaction
+
+
+def test_a_kpi_of_another_organization_is_never_recorded_under_this_one(world):
+    [ours] = make_kpis(world, 1)
+    with organization_scope(world.org_b):
+        theirs = services.kpi_create(unit=world.unit_b, name="Sales", code="SAL", baseline=Decimal(0))
+    before = stored(world)
+    items = [
+        services.MeasurementInput(kpi=kpi, period=OCT, value=Decimal(1), expected_version=1) for kpi in (ours, theirs)
+    ]
+    with pytest.raises(ValueError, match="every KPI must belong to the organization"):
+        services.measurements_record(items=items, by=world.admin_a, organization=world.org_a)
+    assert stored(world) == before
+    assert not Measurement.objects.for_organization(world.org_b).exists()
