@@ -15,7 +15,9 @@ PostgreSQL's own time zone list never has to know the zone.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -267,12 +269,19 @@ def _zones(cursor, now: datetime) -> dict:
     }
 
 
-def _daily_digests(cursor, params) -> list[_Row]:
+# Each rule runs its query when called and returns its rows to render lazily: the rendering happens while
+# the rows are copied to PostgreSQL (_record), which stores each batch as Python renders the next.
+
+
+def _daily_digests(cursor, params) -> Iterator[_Row]:
     cursor.execute(DAILY_DIGESTS, params)
-    rows = []
+    return _daily_digests_render(cursor.fetchall())
+
+
+def _daily_digests_render(fetched) -> Iterator[_Row]:
     for (
         org_id, user_id, person, slug, org_name, fiscal_start, today, key, email_on, kpis, actions, mentions,
-    ) in cursor.fetchall():  # fmt: skip
+    ) in fetched:  # fmt: skip
         rendered = digests.daily_digest(
             person=person, org_name=org_name, slug=slug, fiscal_start=fiscal_start, today=today,
             kpi_items=[
@@ -284,54 +293,58 @@ def _daily_digests(cursor, params) -> list[_Row]:
             ],
             mentions=[digests.MentionLine(subject, link) for subject, link in mentions or ()],
         )  # fmt: skip
-        rows.append(_Row(org_id, user_id, NotificationKind.DAILY_DIGEST, key, _channel(email_on), rendered))
-    return rows
+        yield _Row(org_id, user_id, NotificationKind.DAILY_DIGEST, key, _channel(email_on), rendered)
 
 
-def _session_reminders(cursor, params) -> list[_Row]:
+def _session_reminders(cursor, params) -> Iterator[_Row]:
     cursor.execute(SESSION_REMINDERS, params)
-    rows = []
+    return _session_reminders_render(cursor.fetchall(), stamp=params["now"])
+
+
+def _session_reminders_render(fetched, *, stamp: datetime) -> Iterator[_Row]:
     invites: dict[int, str] = {}  # one invite per session, whoever it goes to
     for (
         org_id, user_id, person, slug, org_name, tz, key, email_on,
         session_id, kind, unit, scheduled_at, agenda, coach_email, coach_name, participants,
-    ) in cursor.fetchall():  # fmt: skip
+    ) in fetched:  # fmt: skip
         session = digests.SessionInfo(
             id=session_id, kind=kind, unit=unit, scheduled_at=scheduled_at, agenda=agenda,
             coach=(coach_email, coach_name), participants=[tuple(p) for p in participants or []],
         )  # fmt: skip
         if session_id not in invites:
             link = digests.absolute(digests.session_link(slug, session_id))
-            invites[session_id] = digests.session_invite(session=session, link=link, stamp=params["now"])
+            invites[session_id] = digests.session_invite(session=session, link=link, stamp=stamp)
         rendered = digests.session_reminder(
             person=person, time_zone=tz, org_name=org_name, slug=slug, session=session, ics=invites[session_id]
         )
-        rows.append(_Row(org_id, user_id, NotificationKind.SESSION_SOON, key, _channel(email_on), rendered))
-    return rows
+        yield _Row(org_id, user_id, NotificationKind.SESSION_SOON, key, _channel(email_on), rendered)
 
 
-def _coach_weeklies(cursor, params) -> list[_Row]:
+def _coach_weeklies(cursor, params) -> Iterator[_Row]:
     cursor.execute(COACH_WEEKLIES, params)
-    rows = []
-    for org_id, user_id, person, slug, org_name, key, email_on, week, due_month, findings in cursor.fetchall():
+    return _coach_weeklies_render(cursor.fetchall())
+
+
+def _coach_weeklies_render(fetched) -> Iterator[_Row]:
+    for org_id, user_id, person, slug, org_name, key, email_on, week, due_month, findings in fetched:
         rendered = digests.coach_weekly(
             person=person, org_name=org_name, slug=slug, week=week, due_month=due_month,
             findings=[digests.Finding(*finding) for finding in findings],
         )  # fmt: skip
-        rows.append(_Row(org_id, user_id, NotificationKind.COACH_WEEKLY, key, _channel(email_on), rendered))
-    return rows
+        yield _Row(org_id, user_id, NotificationKind.COACH_WEEKLY, key, _channel(email_on), rendered)
 
 
 RULES = (_daily_digests, _session_reminders, _coach_weeklies)
 
 
-def _record(cursor, rows: list[_Row], now: datetime) -> list[tuple[str, str]]:
-    if not rows:
+def _record(cursor, rows: Iterator[_Row], now: datetime) -> list[tuple[str, str]]:
+    first = next(rows, None)
+    if first is None:
         return []
     cursor.execute(STAGING)
     cursor.execute("TRUNCATE notification_staging")  # within an enclosing transaction it may hold older rows
     with cursor.cursor.copy(f"COPY notification_staging ({STAGING_COLUMNS}) FROM STDIN") as copy:
-        for r in rows:
+        for r in itertools.chain([first], rows):  # rendered one by one, sent to the server in batches
             rendered = r.rendered
             copy.write_row((
                 r.organization_id, r.recipient_id, str(r.kind), rendered.subject[:255], rendered.body, rendered.html,
@@ -352,8 +365,8 @@ def reminders_decide(
         # RECORD sorts whole rendered rows (about 2 kB each) by key: in memory, not in temporary files
         cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         params = {"now": now, "organization_id": organization_id, **_zones(cursor, now)}
-        rows = [row for rule in RULES for row in rule(cursor, params)]
-        for kind, channel in _record(cursor, rows, now):
+        decided = [rule(cursor, params) for rule in RULES]  # the queries, before the COPY takes the connection
+        for kind, channel in _record(cursor, itertools.chain(*decided), now):
             decision.written[kind] += 1
             decision.emails += channel == NotificationChannel.EMAIL
         if decision.emails and queue_sending:
