@@ -310,7 +310,9 @@ class SessionInfo:
     participants: list[tuple[str, str]]
 
 
+@functools.lru_cache(maxsize=4096)
 def session_link(slug: str, session_id: int) -> str:
+    """The path of a session's page (reversed once for its invite and every participant's reminder)."""
     return reverse("coaching_session", args=[slug, session_id])
 
 
