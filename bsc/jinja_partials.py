@@ -10,7 +10,7 @@ does (autoescape on; an undefined name is an error rather than an empty string).
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 import jinja2
 from django.conf import settings
@@ -31,3 +31,22 @@ def environment() -> jinja2.Environment:
 def render_partial(name: str, **context) -> Markup:
     """The partial `name` rendered with `context`, as markup that Django templates print unescaped."""
     return Markup(environment().get_template(name).render(context))
+
+
+def render_partial_memoized(name: str, **context) -> Markup:
+    """`render_partial`, remembered per process for the last MEMOIZED inputs: for a partial whose values are all
+    hashable and immutable (tuples of strings and numbers) and that many requests render alike (the organization
+    overview's 1,000 units, the same for everyone until a unit or a score changes). The values themselves are the key
+    and a hit compares them in full, so any change in a row renders anew; nothing to invalidate. Off in DEBUG, where
+    templates are reloaded when edited."""
+    if settings.DEBUG:
+        return render_partial(name, **context)
+    return _render_memoized(name, tuple(sorted(context.items())))
+
+
+MEMOIZED = 32  # a few hundred KB each
+
+
+@lru_cache(maxsize=MEMOIZED)
+def _render_memoized(name: str, items: tuple) -> Markup:
+    return render_partial(name, **dict(items))

@@ -1,10 +1,16 @@
 """The organization overview page (/o/<slug>/) of an organization with 1,000 units (a tree 7 levels deep),
 through the full middleware stack, against a bare view returning the same unit rows as JSON. It is timed as a
 viewer: the overview is the home of viewers and department heads (admins, executives and coaches land on the
-dashboard, which has its own case)."""
+dashboard, which has its own case).
+
+The unit list is rendered once per process for the same rows (bsc.jinja_partials.render_partial_memoized), so the
+timed rounds after the first are the case of every viewer after the first; `first_render_ms` is the page with the list
+rendered anew (the memo emptied before each of a few requests), as after a score or a unit changed."""
 
 from __future__ import annotations
 
+import statistics
+import time
 from collections import Counter
 
 from django.db import connection
@@ -16,6 +22,7 @@ from bench.pages import admin_client, bare_view, page_get
 from bench.timing import interleaved_medians
 from bench.worlds import organization_with_admin, unit_tree
 from bsc import services
+from bsc.jinja_partials import _render_memoized
 from bsc.models import Organization, OrgUnit, Role, Scorecard, User
 from bsc.tenancy import organization_scope
 
@@ -57,6 +64,12 @@ def run() -> dict:
     baseline_s, measured_s = interleaved_medians(
         baseline, measured, warmup=WARMUP, rounds=ROUNDS, min_rounds=MIN_ROUNDS, budget_s=TIME_BUDGET_S
     )
+    first_renders = []
+    for _ in range(MIN_ROUNDS):
+        _render_memoized.cache_clear()
+        start = time.perf_counter()
+        measured()
+        first_renders.append(time.perf_counter() - start)
     with CaptureQueriesContext(connection) as page_queries:
         measured()
     with CaptureQueriesContext(connection) as baseline_queries:
@@ -68,6 +81,7 @@ def run() -> dict:
             "units": OrgUnit.objects.for_organization(organization).count(),
             "scorecards": Scorecard.objects.for_organization(organization).count(),
             "max_depth": max(unit.depth for unit in OrgUnit.objects.for_organization(organization).only("depth")),
+            "first_render_ms": round(statistics.median(first_renders) * 1000, 1),
             "queries": len(page_queries),
             "most_repeated_query": Counter(q["sql"] for q in page_queries.captured_queries).most_common(1)[0][1],
             "baseline_queries": len(baseline_queries),

@@ -28,12 +28,14 @@ def org_overview(request):
         return render_dashboard(request)
     organization = request.organization
     month = org_calendar.due_month(organization)
-    # Rows prepared by the selector in one query and rendered by Jinja2 (templates/project/jinja/unit_scores.html):
-    # the page serves 1,000 units.
+    # Rows prepared by the selector in one query and rendered by Jinja2 (templates/project/jinja/unit_scores.html),
+    # once per process for the same rows (render_partial_memoized; hence tuples): the page serves 1,000 units.
     lines = unit_score_lines(organization=organization, month=month, membership=request.membership)
     context = {
-        "rows": lines,
-        "lights": {status: render_partial("project/jinja/light.html", light=light(status)) for status in STATUSES},
+        "rows": tuple(lines),
+        "lights": tuple(
+            (status, render_partial("project/jinja/light.html", light=light(status))) for status in STATUSES
+        ),
         "scorecard_url": reverse("scorecard_detail", args=[organization.slug, 0]).removesuffix("0/"),
         "query": f"?period={month:%Y-%m}",
         "own_units": [line for line in lines if line.own],

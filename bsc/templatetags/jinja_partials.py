@@ -3,7 +3,7 @@
 
 from django import template
 
-from bsc.jinja_partials import render_partial
+from bsc.jinja_partials import render_partial, render_partial_memoized
 
 register = template.Library()
 
@@ -11,3 +11,9 @@ register = template.Library()
 @register.simple_tag
 def jinja_partial(name: str, **context):
     return render_partial(name, **context)
+
+
+@register.simple_tag
+def jinja_partial_memoized(name: str, **context):
+    """A partial whose hashable values many requests share, rendered once per process for them (bsc/jinja_partials.py)."""
+    return render_partial_memoized(name, **context)
