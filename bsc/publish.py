@@ -6,7 +6,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY bound the wait to a few seconds) that publish f
 is saved and waits, the page answers as usual, and the beat's `queued_tasks_republish` (every minute) publishes
 again the work left queued for longer than REPUBLISH_AFTER, which each app names through
 bsc.events.queued_tasks. Every such task must be safe to run twice (it claims its row with one conditional
-UPDATE): a republish can meet a message that was only slow, never lost.
+UPDATE): a republish may meet a message that was only slow, not lost.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 offset the test passed (BSC_TEST_CLOCK_OFFSET, as tests/celery_worker.py does) and keeps ticking; forked
 children (gunicorn's and Celery's workers) keep it.
 
-With SOAK_BEAT_SECONDS set, Celery beat ticks the reminders, the mail sender and the recompute sweep every that
-many seconds instead of every 15 minutes / minute, so a soak test sees many ticks in a minute."""
+With SOAK_BEAT_SECONDS set, Celery beat ticks the reminders, the mail sender, the recompute sweep and the republish
+of queued work every that many seconds instead of every 15 minutes / minute, so a soak test sees many ticks in a minute."""
 
 import os
 import runpy
@@ -15,7 +15,7 @@ import time_machine
 
 from tests.clock import OFFSET_ENV
 
-FAST_BEAT_ENTRIES = ("reminders-tick", "notifications-send", "scores-recompute-sweep")
+FAST_BEAT_ENTRIES = ("reminders-tick", "notifications-send", "scores-recompute-sweep", "queued-tasks-republish")
 
 
 def main() -> None:

@@ -46,6 +46,8 @@ def test_redis_down_while_heads_save_loses_no_save_and_no_reminder(soak_stack, s
     ]
     for head in heads:
         head.log_in()
+    admin = HeadSession(stack.base_url, world["slug"], "admin@soak.example.com", world["password"], [], 0)
+    admin.log_in()
     stop = threading.Event()
     threads = [threading.Thread(target=head.keep_saving, args=(world["month"], stop), daemon=True) for head in heads]
     for thread in threads:
@@ -66,6 +68,19 @@ def test_redis_down_while_heads_save_loses_no_save_and_no_reminder(soak_stack, s
             f"{stack.base_url}/o/{world['slug']}/scorecards/{world['division']}/", timeout=120
         )
         recomputing_shown = scorecard.status_code == 200 and "Recomputing" in scorecard.text
+        asked_at = time.monotonic()
+        asked = admin.http.post(
+            f"{stack.base_url}/o/{world['slug']}/review-packs/",
+            data={"unit": world["division"], "kind": "month", "period": world["month"]},
+            headers={"X-CSRFToken": admin.http.cookies["csrftoken"]},
+            timeout=120,
+        )
+        pack_answer = {
+            "status": asked.status_code,
+            "seconds": round(time.monotonic() - asked_at, 1),
+            "being_made": "is being made" in asked.text,
+        }
+        pack_during_outage = stack.sql("SELECT status, step FROM coaching_reviewpack")
         pending_during_outage = stack.sql("SELECT count(*) FROM kpis_pendingrecompute")[0][0]
         time.sleep(max(0.0, DOWN_SECONDS - (time.monotonic() - down_at)))
         saves_during_outage = [save for head in heads for save in head.saves[saves_before_outage:]]
@@ -84,6 +99,16 @@ def test_redis_down_while_heads_save_loses_no_save_and_no_reminder(soak_stack, s
         interval=1,
     )
     drained_after = round(time.monotonic() - back_at)
+    # The pack's task was never published; the republish takes packs queued for over 2 minutes: age it.
+    stack.sql("UPDATE coaching_reviewpack SET created_at = created_at - interval '3 minutes' RETURNING id")
+    wait_until(
+        lambda: stack.sql("SELECT status FROM coaching_reviewpack")[0][0] in ("done", "failed"),
+        timeout=180,
+        what="the review pack asked for during the outage to be made",
+        interval=1,
+    )
+    pack_made_after = round(time.monotonic() - back_at)
+    pack_after = stack.sql("SELECT status, error, pdf_pages FROM coaching_reviewpack")
     wait_until(
         lambda: {key for key, sent, _ in notifications() if sent} >= set(expected),
         timeout=180,
@@ -114,6 +139,12 @@ def test_redis_down_while_heads_save_loses_no_save_and_no_reminder(soak_stack, s
         "recompute_requests_waiting_during_outage": pending_during_outage,
         "page_said_recomputing": recomputing_shown,
         "outbox_drained_seconds_after_redis_returned": drained_after,
+        "review_pack": {
+            "asked_during_outage": pack_answer,
+            "waiting_during_outage": [list(row) for row in pack_during_outage],
+            "made_seconds_after_redis_returned": pack_made_after,
+            "after": [[status, error, pages] for status, error, pages in pack_after],
+        },
         "scores": {"rows": scores["rows"], "differences_from_full_recompute": scores["differences"]},
         "reminders": {
             "due_during_outage": len(expected),
@@ -131,6 +162,9 @@ def test_redis_down_while_heads_save_loses_no_save_and_no_reminder(soak_stack, s
     assert during.get("committed", 0) > 0
     assert outcome.get("lost", 0) == 0 and outcome.get("half written", 0) == 0
     assert pending_during_outage > 0 and recomputing_shown
+    assert pack_answer["status"] == 200 and pack_answer["being_made"] and pack_answer["seconds"] < 10, pack_answer
+    assert pack_during_outage == [("queued", "Waiting for a worker")]
+    assert len(pack_after) == 1 and pack_after[0][:2] == ("done", ""), pack_after
     assert scores["differences"] == 0, scores["examples"]
     assert figures["reminders"]["recorded"] == figures["reminders"]["sent"] == len(expected)
     assert set(keys) == before | set(expected)  # nothing else decided
