@@ -49,6 +49,15 @@ def task_publish(task, **kwargs) -> bool:
     return True
 
 
+def task_publish_after_commit(task, **kwargs) -> bool | None:
+    """Publish `task(**kwargs)` now when no transaction is open, saying whether it went (as `task_publish`), or when
+    the caller's transaction commits (None: not known yet). For a page that tells the person when it failed."""
+    if transaction.get_connection().in_atomic_block:
+        task_publish_on_commit(task, **kwargs)
+        return None
+    return task_publish(task, **kwargs)
+
+
 def task_publish_on_commit(task, **kwargs) -> None:
     """Publish `task(**kwargs)` when the caller's transaction commits (at once outside one), as `task_publish`:
     with the broker down the committed work waits for the republish, and the page still answers."""

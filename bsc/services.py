@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from bsc import events, strategy
 from bsc.models import Invitation, Membership, Objective, Organization, OrgUnit, PersonalToken, Role, User
+from bsc.publish import task_publish_after_commit
 from bsc.tasks import email_send
 from bsc.tenancy import dangerously_unscoped, organization_scope
 from bsc.validation import validated_save as _save
@@ -239,11 +240,30 @@ def membership_add(*, organization: Organization, user: User, role: str, units=(
 # --- Invitations -------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def invitation_create(
     *, organization: Organization, email: str, role: str, units=(), invited_by: User
 ) -> tuple[Invitation, str]:
-    """Create an invitation and mail its link (after commit); returns it with the one-time token."""
+    """Create an invitation and queue the mail with its link once it has committed; returns it with the one-time
+    token. `invitation.mail_queued` says whether the mail went to the queue: False when the queue (the broker) was
+    unreachable, so the page can hand the link to the person who invited; None inside a caller's transaction,
+    where it is queued when that commits. The invitation is saved either way."""
+    invitation, token = _invitation_save(
+        organization=organization, email=email, role=role, units=units, invited_by=invited_by
+    )
+    body = (
+        f"{invited_by.display_name} invited you to join {organization.name} as "
+        f"{Role(role).label.lower()}.\n\nSet your password and join here (valid for "
+        f"{Invitation.VALID_DAYS} days):\n{invitation_link(token)}\n"
+    )
+    subject = f"You are invited to {organization.name} on Scorecard"
+    invitation.mail_queued = task_publish_after_commit(
+        email_send, subject=subject, body=body, recipients=[invitation.email]
+    )
+    return invitation, token
+
+
+@transaction.atomic
+def _invitation_save(*, organization: Organization, email: str, role: str, units, invited_by: User):
     email = User.objects.normalize_email(email or "").lower()
     if Membership.objects.for_organization(organization).filter(user__email=email).exists():
         raise ValidationError({"email": "This person is already a member of the organization."})
@@ -263,16 +283,11 @@ def invitation_create(
     )
     _save(invitation)
     invitation.units.set(units)
-    link = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
-    body = (
-        f"{invited_by.display_name} invited you to join {organization.name} as "
-        f"{Role(role).label.lower()}.\n\nSet your password and join here (valid for "
-        f"{Invitation.VALID_DAYS} days):\n{link}\n"
-    )
-    email_send.delay_on_commit(
-        subject=f"You are invited to {organization.name} on Scorecard", body=body, recipients=[email]
-    )
     return invitation, token
+
+
+def invitation_link(token: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
 
 
 def invitation_for_token(token: str) -> Invitation | None:

@@ -26,6 +26,7 @@ from bsc.forms import (
     OrgUnitMoveForm,
     add_service_error,
 )
+from bsc.models import Invitation
 from bsc.permissions import Action, can
 from bsc.selectors import invitation_list_open, member_list, org_unit_alignment_count, org_unit_tree
 
@@ -91,7 +92,7 @@ def invitations(request):
     form = InvitationForm(request.POST or None, organization=organization)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation, _ = services.invitation_create(
+            invitation, token = services.invitation_create(
                 organization=organization,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
@@ -101,7 +102,15 @@ def invitations(request):
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, f"Invitation sent to {invitation.email}.")
+            if invitation.mail_queued is not False:
+                messages.success(request, f"Invitation sent to {invitation.email}.")
+            else:  # the mail queue is down: the invitation is saved; its link goes to the person by another way
+                messages.warning(
+                    request,
+                    f"The invitation of {invitation.email} is saved, but its e-mail could not be sent now (the mail "
+                    f"service is unavailable). Send them this link yourself (valid for {Invitation.VALID_DAYS} "
+                    f"days): {services.invitation_link(token)}",
+                )
             return redirect("admin_invitations", org_slug=organization.slug)
     open_invitations = invitation_list_open(organization=organization)
     return render(request, "bsc/admin/invitations.html", {"form": form, "invitations": open_invitations})

@@ -276,3 +276,34 @@ def test_a_large_import_confirmed_with_the_broker_down_is_written_once_the_repub
     with organization_scope(world.org_a):
         assert Measurement.objects.count() == 624
         assert Measurement.objects.filter(version__gt=1).count() == 0
+
+
+# --- Mails of invitations and password resets ---------------------------------------------------------------
+
+
+def test_an_invitation_made_with_the_broker_down_is_saved_and_its_link_handed_to_the_admin(
+    world, client, transactional_db
+):
+    from bsc.models import Invitation
+
+    client.force_login(world.admin_a)
+    with broker_refusing():
+        response = client.post(
+            f"/o/{world.org_a.slug}/admin/invitations/", {"email": "quinn@example.com", "role": "viewer"}, follow=True
+        )
+    assert response.status_code == 200
+    invitation = Invitation.objects.for_organization(world.org_a).get(email="quinn@example.com")
+    shown = response.content.decode()
+    assert "The invitation of quinn@example.com is saved, but its e-mail could not be sent now" in shown
+    link = shown.split("Send them this link yourself (valid for 14 days): ", 1)[1].split("<", 1)[0].strip()
+    assert Invitation.hash_token(link.rstrip("/").rsplit("/", 1)[1]) == invitation.token_hash  # the real link
+    assert "Invitation sent to" not in shown
+
+
+def test_a_password_reset_asked_with_the_broker_down_answers_as_usual(db, client):
+    with broker_refusing():
+        started = time.monotonic()
+        response = client.post(reverse("password_reset"), {"email": "someone@example.com"})
+        took = time.monotonic() - started
+    assert response.status_code == 302
+    assert took < GIVES_UP_WITHIN, f"the page took {took:.1f} s"
