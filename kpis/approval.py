@@ -29,19 +29,11 @@ def entry_approval(organization: Organization, by: User) -> str:
     return Approval.SUBMITTED if role == Role.DEPARTMENT_HEAD else Approval.APPROVED
 
 
-def measurement_mark_entered(measurement: Measurement, organization: Organization, by: User) -> None:
-    """Set a value's approval as it is entered or changed (before it is saved): a new review starts."""
-    measurement.approval = entry_approval(organization, by)
+def measurement_mark_entered(measurement: Measurement, state: str) -> None:
+    """Set a value's approval as it is entered or changed (before it is saved) to `state` (`entry_approval` of the
+    person entering it): a new review starts."""
+    measurement.approval = state
     measurement.reviewed_by, measurement.reviewed_at, measurement.return_comment = None, None, ""
-
-
-def imported_mark_entered(cursor, organization: Organization, by: User) -> None:
-    """The same for the rows an import just wrote (its staging table import_staging), before their history."""
-    cursor.execute(
-        "UPDATE kpis_measurement m SET approval = %s, reviewed_by_id = NULL, reviewed_at = NULL, return_comment = '' "
-        "FROM import_staging s WHERE m.kpi_id = s.kpi_id AND m.period = s.period AND m.organization_id = %s",
-        [entry_approval(organization, by), organization.pk],
-    )
 
 
 def approver_id(kpi: Kpi) -> int | None:

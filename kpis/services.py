@@ -550,11 +550,13 @@ def _value_write(
     current: Measurement | None,
     closed: ValidationError | None,
     savepoint: bool = True,
+    entry_approval: str | None = None,
 ) -> Measurement:
     """Check one value against its period, its KPI and what is stored (`current`, locked by the caller; `closed`, the
     monthly close's refusal of the period, from `period_close.periods_check_open`) and save it; returns `current` when
     nothing changes. Raises ValidationError. `savepoint=False`: the caller's transaction is all or nothing, a
-    constraint that fires ends it (bsc/validation.py)."""
+    constraint that fires ends it (bsc/validation.py). `entry_approval`: the state a value `by` enters starts in
+    (kpis/approval.entry_approval), when the caller worked it out once for many values."""
     check_period(kpi, period, organization)
     if kpi.source != Source.MANUAL:
         raise ValidationError({"value": not_manual_message(kpi)})
@@ -574,7 +576,9 @@ def _value_write(
     measurement.entered_by = by
     measurement.entered_at = timezone.now()
     measurement.version = 1 if current is None else current.version + 1
-    approval.measurement_mark_entered(measurement, organization, by)  # submitted for approval, or approved
+    approval.measurement_mark_entered(  # submitted for approval, or approved
+        measurement, entry_approval or approval.entry_approval(organization, by)
+    )
     if savepoint:
         _save(measurement)
     else:  # the row is locked, or was absent under the lock: the unique (KPI, period) constraint backs a race
@@ -699,6 +703,7 @@ def measurements_record(
                 if _changes(current.get((item.kpi.pk, item.period)), item.value, item.comment)
             ]
             closed = period_close.periods_check_open(organization=organization, pairs=changing)
+            entry_state = approval.entry_approval(organization, by) if changing else None
             for index, item in checked:
                 writing, key = index, (item.kpi.pk, item.period)
                 try:
@@ -706,6 +711,7 @@ def measurements_record(
                         kpi=item.kpi, period=item.period, value=item.value, comment=item.comment,
                         expected_version=item.expected_version, by=by, organization=organization,
                         current=current.get(key), closed=closed.get(key), savepoint=False,
+                        entry_approval=entry_state,
                     )  # fmt: skip
                     changed = measurement.version != item.expected_version
                     if changed and needs_action(

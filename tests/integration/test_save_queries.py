@@ -106,6 +106,21 @@ def test_a_bulk_of_20_values_costs_a_fixed_number_of_queries_and_one_write_a_val
         assert bulk(client, kpis[:5], "97", 2).status_code == 200
 
 
+def test_while_values_need_approval_a_bulk_asks_the_person_role_once_not_once_a_value(
+    world, head, django_assert_num_queries
+):
+    world.org_a.values_need_approval = True
+    world.org_a.save(update_fields=["values_need_approval"])
+    kpis = make_kpis(world, 20)
+    client = api(head)
+    assert bulk(client, kpis[:1], version=None).status_code == 400  # warm the session and content types
+
+    with django_assert_num_queries(BULK_20_QUERIES + 1):  # the role of the person entering, once
+        response = bulk(client, kpis)
+    assert response.status_code == 200
+    assert {m["approval"] for m in response.json()} == {"submitted"}  # a department head's values wait
+
+
 def test_saving_a_data_entry_page_of_8_rows_costs_a_fixed_number_of_queries_and_one_write_a_row(
     world, head, django_assert_max_num_queries, django_assert_num_queries
 ):
