@@ -27,7 +27,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench.load import report
+from bench.load import gunicorn_timing, phases, report
 
 LOAD_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = LOAD_DIR.parents[1]
@@ -165,9 +165,12 @@ def main() -> int:
         env = env | {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "SERVER_TIMING": "true"}
         port = embedded._free_port()
         url = f"http://127.0.0.1:{port}"
-        processes.append(_spawn(env, data / "gunicorn.log", [
+        timing_log = data / "server_times.log"  # when each tagged request started and ended in a worker
+        timing_log.unlink(missing_ok=True)
+        processes.append(_spawn(env | {"LOAD_TIMING_LOG": str(timing_log)}, data / "gunicorn.log", [
             sys.executable, "-m", "gunicorn", "bsc.project.wsgi", "--bind", f"127.0.0.1:{port}", "--timeout", "60",
             "--access-logfile", str(data / "access.log"), "--access-logformat", ACCESS_LOG_FORMAT,
+            "--config", f"python:{gunicorn_timing.__name__}",
         ]))  # fmt: skip
         # LOAD_WORKER_NICE=10 runs the worker at a lower processor priority than the web (what a host would do
         # with docker-compose's cpu_shares), to see how much the recomputes' work delays the people's requests.
@@ -197,10 +200,12 @@ def main() -> int:
     summary["load_average"] = {"before": load_before, "after": load_after}
     summary["web_workers"] = int(env["WEB_CONCURRENCY"])
     summary["worker_nice"] = int(os.environ.get("LOAD_WORKER_NICE") or 0)
+    summary["phases"] = phases.phases(summary_file.with_name("client_times.json"), timing_log)
     summary["missed"] = report.missed_targets(summary)
     RESULTS_FILE.write_text(json.dumps(summary, indent=2) + "\n")
     print()
     print(report.table(summary))
+    print(phases.table(summary["phases"]))
     print(
         f"\nload average (1, 5, 15 min): before {load_before}, after {load_after}; web workers: {env['WEB_CONCURRENCY']}"
     )

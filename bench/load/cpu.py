@@ -1,30 +1,53 @@
 """Who used the machine's processors during a load run (bench/load/drive.py reads it when the measured time
-starts and ends). Not in drive.py: importing locust patches the standard library, which a test must not do."""
+starts and ends). Not in drive.py: importing locust patches the standard library, which a test must not do.
+
+The run's own servers are told apart from everything else on the machine: web and worker are the gunicorn and
+Celery processes started by the driver's parent (`python -m bench.load`), database the PostgreSQL of the run's data
+folder (BSC_DATA_DIR) with its backends, redis the Redis on the port of REDIS_URL. Everything else, another job's
+PostgreSQL included, is "other": a busy "other" makes the run's figures noisy."""
 
 from __future__ import annotations
 
 import os
+import urllib.parse
+from pathlib import Path
 
 import psutil
 
-# Who used the machine's processors while the people worked, by the command a process runs (the first match).
-# "other" is everything else on the machine: another job sharing it makes the run's figures noisy.
-CPU_ROLES = (("web", "gunicorn"), ("worker", "celery"), ("database", "postgres"), ("redis", "redis-server"))
+ROLES = ("driver", "web", "worker", "database", "redis", "other")
 
 
 def cpu_seconds_by_role() -> dict[str, float]:
-    """Processor seconds (user and system) every process on the machine has used so far, summed by role: the
-    driver (this process, locust), the servers by CPU_ROLES, the rest as "other". A process that ended between two
-    readings drops out of the second; the roles' processes live for the whole run."""
-    spent = dict.fromkeys(("driver", *(role for role, _ in CPU_ROLES), "other"), 0.0)
-    me = os.getpid()
-    for process in psutil.process_iter(["pid", "cmdline", "name", "cpu_times"]):
+    """Processor seconds (user and system) every process on the machine has used so far, summed by role. A process
+    that ended between two readings drops out of the second; the roles' processes live for the whole run."""
+    me = psutil.Process()
+    parent = me.parent()
+    family = {child.pid for child in parent.children(recursive=True)} if parent is not None else set()
+    data_dir = str(Path(os.environ.get("BSC_DATA_DIR", ".data/load")).resolve() / "postgres")
+    redis_port = str(urllib.parse.urlsplit(os.environ.get("REDIS_URL", "")).port or "")
+    postmasters: set[int] = set()
+    roles: dict[int, str] = {}
+    processes = list(psutil.process_iter(["pid", "ppid", "cmdline", "cpu_times"]))
+    for process in processes:
+        command = " ".join(process.info["cmdline"] or [])
+        pid = process.info["pid"]
+        if pid == me.pid:
+            roles[pid] = "driver"
+        elif pid in family and "gunicorn" in command:
+            roles[pid] = "web"
+        elif pid in family and "celery" in command:
+            roles[pid] = "worker"
+        elif f"-D {data_dir}" in command:
+            roles[pid] = "database"
+            postmasters.add(pid)
+        elif redis_port and "redis-server" in command and command.endswith(f":{redis_port}"):
+            roles[pid] = "redis"
+    spent = dict.fromkeys(ROLES, 0.0)
+    for process in processes:
         times = process.info["cpu_times"]
         if times is None:
             continue
-        command = " ".join(process.info["cmdline"] or [process.info["name"] or ""])
-        role = "driver" if process.info["pid"] == me else next(
-            (role for role, word in CPU_ROLES if word in command), "other"
-        )  # fmt: skip
+        pid = process.info["pid"]
+        role = roles.get(pid) or ("database" if process.info["ppid"] in postmasters else "other")
         spent[role] += times.user + times.system
     return spent

@@ -49,6 +49,7 @@ def run(*, host: str, users: int, seconds: float, spawn_rate: float, login_timeo
     logins = sorted(elapsed for name, elapsed in samples if name == "login")
     samples.clear()
     locustfile.SERVER_TIMING.clear()
+    locustfile.CLIENT_TIMES.clear()
     spawned = dict(runner.user_classes_count)
     cpu_before = cpu_seconds_by_role()
     started = time.monotonic()
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     summary = run(host=args.host, users=args.users, seconds=args.seconds, spawn_rate=args.spawn_rate)
     Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
+    Path(args.out).with_name("client_times.json").write_text(json.dumps(locustfile.CLIENT_TIMES))
     return 0
 
 

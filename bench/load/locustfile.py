@@ -16,8 +16,11 @@ import json
 import os
 import random
 import re
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
+import gevent
 from gevent.event import Event
 from locust import HttpUser, between, task
 
@@ -41,11 +44,35 @@ _VALUE = re.compile(r'name="value-(\d+)" value="([^"]*)"')
 _COMMENT = re.compile(r'name="comment-(\d+)" value="([^"]*)"')
 
 
+# Every measured request by its X-Load-Id: (name, sent, received) on the machine's clock (time.time()), joined
+# after the run with the moments gunicorn's workers started and ended it (bench/load/phases.py).
+CLIENT_TIMES: dict[str, tuple[str, float, float]] = {}
+_tags = itertools.count()
+
+
+@contextmanager
+def _tagged(name: str, headers: dict):
+    """Tag a request so the server's hooks can name it, and note when it was sent and when its answer was read."""
+    tag = f"{os.getpid()}-{next(_tags)}"
+    headers["X-Load-Id"] = tag
+    sent = time.time()
+    yield
+    CLIENT_TIMES[tag] = (name, sent, time.time())
+
+
 def _note(name: str, response) -> None:
     found = _TIMING.search(response.headers.get("Server-Timing", ""))
     if found:
         db_ms, queries, total_ms = found.groups()
         SERVER_TIMING.setdefault(name, []).append((float(total_ms) / 1000, float(db_ms) / 1000, int(queries)))
+
+
+def _start_measured_work() -> None:
+    """Wait for MEASURING, then for a think time of one's own before the first action: people who work
+    independently do not all click at the same millisecond. (Released together, 50 people sent 50 requests at once
+    to 3 workers, and their next actions stayed bunched in waves: the queue that made the saves' p95.)"""
+    MEASURING.wait()
+    gevent.sleep(random.uniform(0, _wait[-1]))
 
 
 def _next(pool: list, counter: itertools.count):
@@ -67,13 +94,16 @@ class Person(HttpUser):
             if response.status_code != 302:
                 response.failure(f"log-in answered {response.status_code}, not a redirect")
         READY.append(email)
-        MEASURING.wait()
+        _start_measured_work()
 
     def csrf(self) -> str:
         return self.client.cookies.get("csrftoken", "")
 
     def page(self, url: str, name: str) -> str:
-        with self.client.get(url, name=f"page {name}", catch_response=True) as response:
+        headers: dict = {}
+        with _tagged(f"page {name}", headers):
+            response = self.client.get(url, headers=headers, name=f"page {name}", catch_response=True)
+        with response:
             _note(f"page {name}", response)
             if response.status_code != 200:
                 response.failure(f"answered {response.status_code}")
@@ -81,9 +111,11 @@ class Person(HttpUser):
 
     def save(self, url: str, data: dict | list, name: str, *, expect: int = 302, htmx: bool = False) -> str:
         headers = {"X-CSRFToken": self.csrf(), **({"HX-Request": "true"} if htmx else {})}
-        with self.client.post(
-            url, data=data, headers=headers, allow_redirects=False, name=f"save {name}", catch_response=True
-        ) as response:
+        with _tagged(f"save {name}", headers):
+            response = self.client.post(
+                url, data=data, headers=headers, allow_redirects=False, name=f"save {name}", catch_response=True
+            )
+        with response:
             _note(f"save {name}", response)
             if response.status_code != expect:
                 response.failure(f"answered {response.status_code}, not {expect}")
@@ -229,12 +261,15 @@ class ApiClient(HttpUser):
         self.unit, self.kpis, self.versions = account["unit"], account["kpis"], {}
         self.read_versions()
         READY.append(account["email"])
-        MEASURING.wait()
+        _start_measured_work()
 
     def api(self, method: str, url: str, name: str, body=None):
-        with self.client.request(
-            method, f"/api/v1{ORG}/{url}", json=body, name=f"api {name}", catch_response=True
-        ) as response:
+        headers: dict = {}
+        with _tagged(f"api {name}", headers):
+            response = self.client.request(
+                method, f"/api/v1{ORG}/{url}", json=body, headers=headers, name=f"api {name}", catch_response=True
+            )
+        with response:
             _note(f"api {name}", response)
             if response.status_code != 200:
                 response.failure(f"answered {response.status_code}: {response.text[:200]}")

@@ -80,3 +80,21 @@ def test_the_driver_counts_its_own_processor_time():
     before = cpu_seconds_by_role()["driver"]
     sum(i * i for i in range(3_000_000))  # some work of this process
     assert cpu_seconds_by_role()["driver"] > before
+
+
+def test_a_response_time_splits_into_waiting_for_a_worker_working_and_reading(tmp_path):
+    import json
+
+    from bench.load.phases import phases
+
+    client = tmp_path / "client_times.json"
+    server = tmp_path / "server_times.log"
+    # sent at 100.0, a worker started at 100.6 and answered at 100.7, the client had read it at 100.72
+    client.write_text(json.dumps({"1-1": ["save notes", 100.0, 100.72], "1-2": ["page map", 200.0, 200.05]}))
+    server.write_text("1-1 start 100.600000\n1-1 end 100.700000\n1-2 start 200.001000\n1-2 end 200.040000\n")
+    found = phases(client, server)
+    assert found["save"]["requests"] == 1
+    assert found["save"]["before"]["p95_s"] == 0.6
+    assert found["save"]["inside"]["p95_s"] == 0.1
+    assert found["save"]["after"]["p95_s"] == 0.02
+    assert found["page"]["before"]["p50_s"] == 0.001
