@@ -754,6 +754,9 @@ class _Pass:
             )
             if not self.cursor.fetchone()[0]:
                 self.run(_fill_sql(model))
+                # From none of the organization's rows to all of them: without fresh statistics the next saves'
+                # incremental recomputes plan for the table as it was (350 ms instead of 45 ms after a rebuild).
+                self.cursor.execute(f"ANALYZE {table}")
                 continue
             drop, diff, *writes = _merge_sql(model, self.store.frozen)
             self.cursor.execute(drop)

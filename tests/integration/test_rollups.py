@@ -188,3 +188,18 @@ def test_a_unit_moved_to_another_parent_leaves_its_old_parents_rollup(world, sco
     tasks.scores_recompute(organization_id=world.org_a.pk)  # what the worker runs once the move commits
     assert (month_score(mid).actual, month_score(top).actual) == (20, 70)  # PNT; MID + SAL
     assert scores_recompute_full(organization=world.org_a) == 0  # the incremental path ended where a rebuild would
+
+
+def test_a_rebuild_into_empty_score_tables_leaves_them_with_fresh_statistics(world, scope_a):
+    """The saves after a rebuild recompute incrementally: planned for the tables as they were before it (no rows),
+    each lookup of a stored score would read the table (bench rollup_incremental: 350 ms instead of 45 ms)."""
+    from django.db import connection
+
+    top, mid, sal, asm, pnt = three_levels(world)
+    record(asm, 40, world.admin_a)
+    record(pnt, 20, world.admin_a)
+    scores_recompute_full(organization=world.org_a)
+    stored = KpiScore.objects.filter(organization=world.org_a).count()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [KpiScore._meta.db_table])
+        assert cursor.fetchone()[0] == stored > 0
