@@ -205,7 +205,8 @@ def test_two_builds_of_one_pack_at_once_claim_it_once(world, transactional_db):
                 claims["first"] = review_packs.review_pack_claim(organization=world.org_a, pack_id=asked.pack.pk)
                 first_claimed.set()
                 second_started.wait(10)
-                time.sleep(0.5)  # the second claim is now waiting for this transaction
+                # Hold the row until the second claim is seen waiting for this transaction's lock.
+                claims["second_waited"] = wait_for(_a_claim_waits_for_a_lock, message="the second claim to wait")
         finally:
             connection.close()
 
@@ -223,7 +224,17 @@ def test_two_builds_of_one_pack_at_once_claim_it_once(world, transactional_db):
     for thread in threads:
         thread.join(30)
     assert claims["first"] is not None and claims["first"].status == ReviewPackStatus.RUNNING
-    assert claims["second"] is None
+    assert claims["second_waited"] and claims["second"] is None
+
+
+def _a_claim_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # inside a transaction the view would stay as first read
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            " AND query LIKE '%coaching_reviewpack%'"
+        )
+        return cursor.fetchone()[0] > 0
 
 
 # --- Imports -----------------------------------------------------------------------------------------------
