@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from bsc import services
 from bsc.models import Role
@@ -23,13 +24,13 @@ def test_a_new_person_joins_by_invitation_and_creates_an_api_token(world, page):
         )
 
     page.goto(f"/accounts/invitations/{token}/")
-    assert page.get_by_role("heading", name="Join Acme Manufacturing").is_visible()
-    assert page.get_by_text("Admin of acme invited dana.head@example.com to join Acme Manufacturing").is_visible()
+    expect(page.get_by_role("heading", name="Join Acme Manufacturing")).to_be_visible()
+    expect(page.get_by_text("Admin of acme invited dana.head@example.com to join Acme Manufacturing")).to_be_visible()
     page.get_by_label("Your name").fill("Dana Head")
     page.get_by_label("Password", exact=True).fill("short")
     page.get_by_label("Password again").fill("short")
     page.get_by_role("button", name="Join Acme Manufacturing").click()
-    assert page.get_by_text("This password is too short. It must contain at least 8 characters.").is_visible()
+    expect(page.get_by_text("This password is too short. It must contain at least 8 characters.")).to_be_visible()
     # The keyboard alone completes the form: labels lead to the fields, Enter submits.
     page.get_by_label("Password", exact=True).fill("orbit-lantern-57")
     page.keyboard.press("Tab")
@@ -39,7 +40,7 @@ def test_a_new_person_joins_by_invitation_and_creates_an_api_token(world, page):
 
     page.wait_for_url("**/o/acme/")
     assert page.get_by_role("status").inner_text() == "Welcome to Acme Manufacturing."
-    assert page.get_by_role("heading", name="Acme Manufacturing").is_visible()
+    expect(page.get_by_role("heading", name="Acme Manufacturing")).to_be_visible()
 
     page.get_by_text("Dana Head", exact=True).click()  # the account menu
     page.get_by_role("link", name="API tokens").click()
@@ -47,10 +48,10 @@ def test_a_new_person_joins_by_invitation_and_creates_an_api_token(world, page):
     page.get_by_role("button", name="Create token").click()
     key = page.locator("code.secret").inner_text()
     assert re.fullmatch(r"bsc_[\w-]{40}", key)
-    assert page.get_by_text("Copy it now: it won't be shown again.").is_visible()
+    expect(page.get_by_text("Copy it now: it won't be shown again.")).to_be_visible()
     row = page.get_by_role("row", name=re.compile("Monthly import"))
-    assert row.get_by_role("cell", name=f"{key[:8]}…").is_visible()
-    assert row.get_by_role("cell", name="Never").is_visible()
+    expect(row.get_by_role("cell", name=f"{key[:8]}…")).to_be_visible()
+    expect(row.get_by_role("cell", name="Never")).to_be_visible()
     screenshot(page, "personal_tokens")
 
     page.get_by_text("Dana Head", exact=True).click()
@@ -63,7 +64,7 @@ def test_a_new_person_joins_by_invitation_and_creates_an_api_token(world, page):
     page.wait_for_url("**/o/acme/")  # their only organization
     assert "You are department head here, responsible for Assembly" in page.locator("main").inner_text()
     page.goto("/")
-    assert page.get_by_role("heading", name="Welcome, Dana Head").is_visible()
+    expect(page.get_by_role("heading", name="Welcome, Dana Head")).to_be_visible()
     card = page.locator(".card", has_text="Acme Manufacturing")
-    assert card.get_by_text("Your role: Department head").is_visible()
+    expect(card.get_by_text("Your role: Department head")).to_be_visible()
     assert "Assembly" in card.inner_text()  # the unit the invitation scoped them to

@@ -1,6 +1,7 @@
 """An admin, in a real browser, adds a unit, invites a department head for it and reviews the settings."""
 
 import pytest
+from playwright.sync_api import expect
 
 from bsc.models import Invitation, OrgUnit, Role
 from tests.conftest import log_in, screenshot
@@ -12,8 +13,8 @@ def test_an_admin_adds_a_unit_and_invites_its_head(world, page):
     log_in(page, world.admin_a.email)
     page.get_by_role("link", name="Acme Manufacturing").click()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
-    assert page.get_by_role("heading", name="Members", exact=True).is_visible()
-    assert page.get_by_role("cell", name=world.viewer_a.email).is_visible()
+    expect(page.get_by_role("heading", name="Members", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name=world.viewer_a.email)).to_be_visible()
     screenshot(page, "admin_members")
 
     tabs = page.get_by_role("navigation", name="Organization admin")

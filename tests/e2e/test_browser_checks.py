@@ -2,6 +2,7 @@
 Content-Security-Policy violations), proven on a live page where the policy refuses injected inline code."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import log_in, unexpected_console_problems, watch_console
 
@@ -50,7 +51,7 @@ def test_the_policy_refuses_an_injected_style_attribute_and_the_watch_reports_it
     page.goto("/accounts/login/")
     page.evaluate("""() => document.querySelector("main").setAttribute("style", "display: none")""")
     assert reported(page, problems, "CSP violation: style-src-attr refused inline")
-    assert page.locator("main").is_visible()
+    expect(page.locator("main")).to_be_visible()
 
 
 def test_the_watch_reports_an_uncaught_script_error(world, watched_page):

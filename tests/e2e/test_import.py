@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from bsc.models import Role
 from bsc.tenancy import organization_scope
@@ -44,7 +45,7 @@ def test_a_department_head_imports_the_valid_rows_of_a_mixed_file(world, page):
     )
     page.get_by_role("button", name="Check the file").click()
 
-    assert page.get_by_role("heading", name="Import of march.csv").is_visible()
+    expect(page.get_by_role("heading", name="Import of march.csv")).to_be_visible()
     problems = page.locator("#import-problems tbody tr")
     assert [" ".join(text.split()) for text in problems.all_inner_texts()] == [
         "5 SCRAP 2026-02 n/a “n/a” is not a number.",

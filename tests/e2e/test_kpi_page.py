@@ -99,5 +99,5 @@ def test_an_executive_creates_a_kpi_and_sets_a_ramp_of_targets(world, page, cele
     screenshot(page, "kpi_detail")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="KPIs").click()
-    assert page.get_by_role("link", name="On-time delivery").is_visible()
+    expect(page.get_by_role("link", name="On-time delivery")).to_be_visible()
     screenshot(page, "kpi_index")

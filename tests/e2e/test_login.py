@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from bsc import org_calendar
 from tests.conftest import log_in, screenshot
@@ -17,7 +18,7 @@ def test_a_member_of_one_organization_lands_on_its_home_with_each_units_score(wo
     store_score(world.division_a, due, Decimal("0.7"), "amber")
     log_in(page, world.viewer_a.email)  # admins, executives and coaches land on the dashboard (test_dashboard.py)
     page.wait_for_url("**/o/acme/")  # not the organization picker: there is nothing to pick
-    assert page.get_by_role("heading", name="Acme Manufacturing").is_visible()
+    expect(page.get_by_role("heading", name="Acme Manufacturing")).to_be_visible()
     units = page.locator(".tree.unit-scores li")
     assert page.locator(".tree .unit-name").all_inner_texts() == ["Acme Manufacturing", "Operations", "Assembly"]
     assert [" ".join(text.split()) for text in units.locator(".unit-score").all_inner_texts()] == [
@@ -34,12 +35,12 @@ def test_a_member_of_one_organization_lands_on_its_home_with_each_units_score(wo
 
     page.get_by_role("link", name="Operations", exact=True).click()
     page.wait_for_url(f"**/o/acme/scorecards/{world.division_a.pk}/?period={due:%Y-%m}")
-    assert page.get_by_role("heading", name="Operations").first.is_visible()
+    expect(page.get_by_role("heading", name="Operations").first).to_be_visible()
 
     page.get_by_role("link", name="Scorecard", exact=True).click()  # the brand: every organization of the person
-    assert page.get_by_role("heading", name=f"Welcome, {world.viewer_a.display_name}").is_visible()
+    expect(page.get_by_role("heading", name=f"Welcome, {world.viewer_a.display_name}")).to_be_visible()
     card = page.locator(".card", has_text="Acme Manufacturing")
-    assert card.get_by_text("Your role: Viewer").is_visible()
+    expect(card.get_by_text("Your role: Viewer")).to_be_visible()
     assert page.get_by_text("Globex").count() == 0
     screenshot(page, "home")
 

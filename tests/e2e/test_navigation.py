@@ -1,6 +1,7 @@
 """The layout: a member of two organizations switches between them; the pages read on a phone."""
 
 import pytest
+from playwright.sync_api import expect
 
 from bsc.models import Role
 from tests import factories
@@ -14,13 +15,13 @@ def test_a_member_of_two_organizations_switches_between_them(world, page):
     log_in(page, world.admin_a.email)
     assert page.locator(".card h2").all_inner_texts() == ["Acme Manufacturing", "Globex"]
     page.get_by_role("link", name="Globex").click()
-    assert page.get_by_role("heading", name="Globex", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Globex", exact=True)).to_be_visible()
     assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").count() == 0  # viewer there
     page.locator("details.orgswitch summary").click()
     page.locator("details.orgswitch").get_by_role("link", name="Acme Manufacturing").click()
-    assert page.get_by_role("heading", name="Acme Manufacturing").is_visible()
+    expect(page.get_by_role("heading", name="Acme Manufacturing")).to_be_visible()
     assert page.locator("details.orgswitch summary").inner_text() == "Acme Manufacturing (Admin)"
-    assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").is_visible()
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin")).to_be_visible()
 
 
 def test_the_main_pages_fit_a_phone_screen(world, open_page):
@@ -29,7 +30,7 @@ def test_the_main_pages_fit_a_phone_screen(world, open_page):
     page.goto(f"/o/{world.org_a.slug}/")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px wide)"
-    assert page.get_by_role("link", name="Data entry").is_visible()
+    expect(page.get_by_role("link", name="Data entry")).to_be_visible()
     screenshot(page, "phone_org_overview")
 
 
@@ -37,7 +38,7 @@ def test_the_main_pages_fit_a_phone_screen(world, open_page):
 def test_an_unknown_page_shows_the_404_page_within_the_layout(world, page):
     log_in(page, world.admin_a.email)
     page.goto(f"/o/{world.org_b.slug}/")
-    assert page.get_by_role("heading", name="Page not found").is_visible()
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     assert "Globex" not in page.content()
     screenshot(page, "not_found")
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django_otp.oath import totp
+from playwright.sync_api import expect
 
 from tests.conftest import log_in, screenshot
 
@@ -30,13 +31,13 @@ def test_two_factor_round_trip(world, page, pinned_clock):
     page.get_by_text(name, exact=True).click()
     page.get_by_role("link", name="Two-factor authentication").click()
     page.get_by_role("button", name="Set up two-factor authentication").click()
-    assert page.locator(".qr-code svg").is_visible()
+    expect(page.locator(".qr-code svg")).to_be_visible()
     secret = page.get_by_label("The secret key").inner_text()
     screenshot(page, "two_factor_setup")
 
     page.get_by_label("Code", exact=True).fill("000000")
     page.get_by_role("button", name="Turn on two-factor authentication").click()
-    assert page.get_by_text("That code is not right.").is_visible()
+    expect(page.get_by_text("That code is not right.")).to_be_visible()
     pinned_clock.shift(timedelta(seconds=1))
     page.get_by_label("Code", exact=True).fill(app_code(secret))
     page.get_by_role("button", name="Turn on two-factor authentication").click()
@@ -51,7 +52,7 @@ def test_two_factor_round_trip(world, page, pinned_clock):
     log_out(page, name)
     log_in(page, world.admin_a.email)
     page.wait_for_url("**/accounts/login/verify/")
-    assert page.get_by_role("heading", name="Two-factor authentication").is_visible()
+    expect(page.get_by_role("heading", name="Two-factor authentication")).to_be_visible()
     screenshot(page, "two_factor_login")
     pinned_clock.shift(timedelta(seconds=30))  # the app's next code
     page.get_by_label("Code", exact=True).fill(app_code(secret))
@@ -59,7 +60,7 @@ def test_two_factor_round_trip(world, page, pinned_clock):
     page.wait_for_url("**/o/acme/")  # their only organization
     page.get_by_text(name, exact=True).click()
     page.get_by_role("link", name="Two-factor authentication").click()
-    assert page.get_by_text("Recovery codes left: 10 of 10.").is_visible()
+    expect(page.get_by_text("Recovery codes left: 10 of 10.")).to_be_visible()
     screenshot(page, "two_factor_on")
 
     log_out(page, name)
@@ -72,5 +73,5 @@ def test_two_factor_round_trip(world, page, pinned_clock):
     log_in(page, world.admin_a.email)
     page.get_by_label("Code", exact=True).fill(codes[0])
     page.get_by_role("button", name="Verify").click()
-    assert page.get_by_text("That code is not right.").is_visible()
+    expect(page.get_by_text("That code is not right.")).to_be_visible()
     screenshot(page, "two_factor_login_used_code")
