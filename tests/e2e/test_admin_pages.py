@@ -23,7 +23,7 @@ def test_an_admin_adds_a_unit_and_invites_its_head(world, page):
     page.get_by_label("Parent unit").select_option(str(world.division_a.pk))
     page.get_by_label("Head").select_option(label=f"Admin of acme ({world.admin_a.email})")
     page.get_by_role("button", name="Add unit").click()
-    assert page.get_by_role("status").inner_text() == "Unit “Quality” added under “Operations”."
+    expect(page.get_by_role("status")).to_have_text("Unit “Quality” added under “Operations”.")
     assert page.locator(".tree .unit-name").all_inner_texts() == [
         "Acme Manufacturing",
         "Operations",
@@ -36,7 +36,7 @@ def test_an_admin_adds_a_unit_and_invites_its_head(world, page):
 
     page.get_by_role("link", name="Operations").click()
     page.get_by_role("button", name="Delete “Operations”").click()
-    assert page.get_by_role("alert").inner_text() == (
+    expect(page.get_by_role("alert")).to_have_text(
         "“Operations” cannot be deleted: it has 2 sub-units; move or delete them first."
     )
     screenshot(page, "admin_unit_edit")
@@ -47,7 +47,7 @@ def test_an_admin_adds_a_unit_and_invites_its_head(world, page):
     page.get_by_role("checkbox", name="Quality").check()
     page.get_by_label("Email").press("Enter")  # the keyboard submits the form
     page.wait_for_load_state()
-    assert page.get_by_role("status").inner_text() == "Invitation sent to quinn@example.com."
+    expect(page.get_by_role("status")).to_have_text("Invitation sent to quinn@example.com.")
     row = page.get_by_role("row", name="quinn@example.com")
     assert "Department head" in row.inner_text() and "Quality" in row.inner_text()
     screenshot(page, "admin_invitations")
@@ -58,13 +58,13 @@ def test_an_admin_adds_a_unit_and_invites_its_head(world, page):
     page.get_by_role("link", name=f"Edit {world.admin_a.display_name}").click()
     page.get_by_label("Role", exact=True).select_option(label="Viewer")
     page.get_by_role("button", name="Save").click()
-    assert page.locator("#id_role-error").inner_text() == (
+    expect(page.locator("#id_role-error")).to_have_text(
         "The organization needs at least one admin; make someone else admin first."
     )
     screenshot(page, "admin_member_edit")
 
     tabs.get_by_role("link", name="Settings").click()
-    assert page.get_by_label("Green at or above (%)").input_value() == "90"
+    expect(page.get_by_label("Green at or above (%)")).to_have_value("90")
     screenshot(page, "admin_settings")
     page.get_by_label("Amber at or above (%)").fill("95")
     page.get_by_role("button", name="Save settings").click()

@@ -61,7 +61,7 @@ def test_a_department_head_imports_the_valid_rows_of_a_mixed_file(world, page):
     screenshot(page, "import_preview")
 
     page.get_by_role("button", name="Import the 3 valid rows").click()
-    assert page.get_by_role("status").filter(has_text="Imported").inner_text() == (
+    expect(page.get_by_role("status").filter(has_text="Imported")).to_have_text(
         "Imported 3 rows (1 changed an existing value). Scores are being recomputed."
     )
     screenshot(page, "import_done")

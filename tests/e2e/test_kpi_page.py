@@ -57,7 +57,7 @@ def test_an_executive_creates_a_kpi_and_sets_a_ramp_of_targets(world, page, cele
     page.get_by_label("A straight ramp from the baseline to a year-end value").check()
     page.get_by_label("Year-end target").fill("92")
     page.get_by_role("button", name="Set targets").click()
-    assert page.get_by_role("status").inner_text() == f"Targets for fiscal year {year} set: 12 periods."
+    expect(page.get_by_role("status")).to_have_text(f"Targets for fiscal year {year} set: 12 periods.")
     targets = Target.objects.for_organization(world.org_a).filter(kpi=kpi)
     assert [t.value for t in targets] == [Decimal(81 + i) for i in range(12)]
 

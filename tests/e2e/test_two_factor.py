@@ -41,7 +41,7 @@ def test_two_factor_round_trip(world, page, pinned_clock):
     pinned_clock.shift(timedelta(seconds=1))
     page.get_by_label("Code", exact=True).fill(app_code(secret))
     page.get_by_role("button", name="Turn on two-factor authentication").click()
-    assert page.get_by_role("status").first.inner_text() == "Two-factor authentication is on."
+    expect(page.get_by_role("status").first).to_have_text("Two-factor authentication is on.")
     codes = page.get_by_role("list", name="Recovery codes").locator("code").all_inner_texts()
     assert len(codes) == 10
     screenshot(page, "two_factor_recovery_codes")
