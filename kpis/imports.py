@@ -37,7 +37,7 @@ from kpis.approval import entry_approval
 from kpis.exports import formula_restored
 from kpis.models import Frequency, ImportBatch, ImportStatus, Kpi, Measurement, PeriodClose, Source
 from kpis.outbox import scores_recompute_request_from
-from kpis.period_close import closed_in_staging, closed_message
+from kpis.period_close import closed_in_staging, closed_message, staged_closes_sql
 from kpis.scorecard_display import Light, light
 from kpis.services import archived_message, check_period, error_messages, not_manual_message, parse_number, parse_period
 
@@ -321,30 +321,6 @@ LEFT JOIN kpis_measurement m ON m.kpi_id = s.kpi_id AND m.period = s.period
 """
 )
 
-# The staged rows whose period is closed for their KPI's unit (every month of it has a close, not reopened, of the
-# unit or a unit above it: the rule of kpis/period_close.py), each with the latest of those closes.
-_CLOSED_SQL = (
-    _MATCHED_SQL
-    + f"""
-SELECT s.seq, (array_agg(c.id ORDER BY c.closed_at DESC))[1]
-FROM staged s
-JOIN kpis_kpi k ON k.id = s.kpi_id
-JOIN bsc_orgunit u ON u.id = k.unit_id
-CROSS JOIN LATERAL generate_series(
-    s.period, s.period + make_interval(months => {org_calendar.sql_frequency_step("k.frequency")} - 1),
-    interval '1 month') AS m(month)
-LEFT JOIN LATERAL (
-    SELECT c.id, c.closed_at FROM kpis_periodclose c JOIN bsc_orgunit cu ON cu.id = c.unit_id
-    WHERE c.organization_id = %(org)s AND c.reopened_at IS NULL AND c.month = m.month::date
-        AND u.path LIKE cu.path || '%%'
-    ORDER BY c.closed_at DESC LIMIT 1
-) c ON true
-WHERE s.seq = ANY(%(seqs)s)
-GROUP BY s.seq
-HAVING count(c.id) = count(*)
-"""
-)
-
 
 class _Row:
     """A row of the file being checked; its messages are put in the order the preview lists them at the end."""
@@ -381,8 +357,11 @@ def _closed_messages(cursor, organization: Organization, rows: list[_Row], seqs:
     """The closed-period message (as data entry and the API give it) of each of these staged rows that is closed."""
     if not seqs or not PeriodClose.objects.for_organization(organization).filter(reopened_at__isnull=True).exists():
         return {}
-    cursor.execute(_CLOSED_SQL, {"org": organization.pk, "seqs": seqs})
-    found = cursor.fetchall()
+    cursor.execute(
+        _MATCHED_SQL + staged_closes_sql("staged", where="WHERE s.seq = ANY(%(seqs)s)"),
+        {"org": organization.pk, "seqs": seqs},
+    )
+    found = [(seq, close_id) for seq, _, _, close_id in cursor.fetchall()]
     closes = (
         PeriodClose.objects.for_organization(organization)
         .select_related("closed_by", "unit", "organization")

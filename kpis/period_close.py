@@ -4,8 +4,8 @@ root unit: the whole organization) after a checklist; an admin may reopen it wit
 - a KPI's value or target for a period is locked when every month of that period (one for a monthly KPI, three
   for a quarterly one, twelve for an annual one) is closed for the KPI's unit, by a close of the unit or of an
   ancestor that is not reopened. `period_check_open` is the one guard the services call (`periods_check_open`
-  for all the values of a request at once); the import asks
-  `closed_in_staging`, the same rule in SQL over its staged rows;
+  for all the values of a request at once); the import's preview and write ask `staged_closes_sql`, the same
+  rule in SQL over its staged rows;
 - a stored score of a unit's KPI, objective, perspective or scorecard is frozen for a window (month, fiscal
   quarter, fiscal year) when every month of the window is closed for that unit: the recompute leaves it as it
   was (kpis/recompute.py reads `FROZEN_WINDOWS_SQL`); a reopen asks for the unit's scores to be recomputed.
@@ -64,11 +64,6 @@ def kpi_period_closes(kpi: Kpi, periods: list[date]) -> dict[date, PeriodClose]:
         for period, ms in months.items()
         if all(m in found for m in ms)
     }
-
-
-def kpi_period_close(kpi: Kpi, period: date) -> PeriodClose | None:
-    """The close that locks the KPI's period (the latest of its months'), or None while any month is open."""
-    return kpi_period_closes(kpi, [period]).get(period)
 
 
 def closed_note(close: PeriodClose) -> str:
@@ -184,21 +179,28 @@ def _any_closed(organization_id: int) -> bool:
     return PeriodClose.objects.for_organization(organization_id).filter(reopened_at__isnull=True).exists()
 
 
-# The rule in SQL for the import's staged rows (import_staging: seq, kpi_id, period): a row is refused when no month
-# of its KPI's period is left without a close over the KPI's unit.
-_STAGED_CLOSED_SQL = f"""
-SELECT s.kpi_id, s.period FROM import_staging s JOIN kpis_kpi k ON k.id = s.kpi_id JOIN bsc_orgunit u ON u.id = k.unit_id
-WHERE NOT EXISTS (
-    SELECT 1 FROM generate_series(
-        s.period, s.period + make_interval(months => {org_calendar.sql_frequency_step("k.frequency")} - 1),
-        interval '1 month') AS m(month)
-    WHERE NOT EXISTS (
-        SELECT 1 FROM kpis_periodclose c JOIN bsc_orgunit cu ON cu.id = c.unit_id
-        WHERE c.organization_id = %s AND c.reopened_at IS NULL AND c.month = m.month::date
-            AND u.path LIKE cu.path || '%%'
-    )
-)
-ORDER BY s.seq LIMIT 11
+def staged_closes_sql(rows: str, where: str = "", org: str = "%(org)s") -> str:
+    """The rule in SQL, for rows staged by an import (`rows`: a table or CTE with seq, kpi_id, period): each row whose
+    period is closed for its KPI's unit (every month of it has a close, not reopened, of the unit or a unit above it),
+    as (seq, kpi_id, period, close_id) with the latest of those closes. `org` is the organization's placeholder
+    (positional under pghistory's context, which prepends its own %s); `where` filters `s`."""
+    return f"""
+SELECT s.seq, s.kpi_id, s.period, (array_agg(c.id ORDER BY c.closed_at DESC))[1] AS close_id
+FROM {rows} s
+JOIN kpis_kpi k ON k.id = s.kpi_id
+JOIN bsc_orgunit u ON u.id = k.unit_id
+CROSS JOIN LATERAL generate_series(
+    s.period, s.period + make_interval(months => {org_calendar.sql_frequency_step("k.frequency")} - 1),
+    interval '1 month') AS m(month)
+LEFT JOIN LATERAL (
+    SELECT c.id, c.closed_at FROM kpis_periodclose c JOIN bsc_orgunit cu ON cu.id = c.unit_id
+    WHERE c.organization_id = {org} AND c.reopened_at IS NULL AND c.month = m.month::date
+        AND u.path LIKE cu.path || '%%'
+    ORDER BY c.closed_at DESC LIMIT 1
+) c ON true
+{where}
+GROUP BY s.seq, s.kpi_id, s.period
+HAVING count(c.id) = count(*)
 """
 
 
@@ -208,16 +210,20 @@ def closed_in_staging(cursor, organization: Organization) -> str:
     _hold_units(organization.pk, None)
     if not _any_closed(organization.pk):
         return ""
-    cursor.execute(_STAGED_CLOSED_SQL, [organization.pk])
+    cursor.execute(staged_closes_sql("import_staging", org="%s") + "ORDER BY s.seq LIMIT 11", [organization.pk])
     rows = cursor.fetchall()
     if not rows:
         return ""
-    kpis = Kpi.objects.for_organization(organization).select_related("unit").in_bulk({kpi_id for kpi_id, _ in rows})
-    named = []
-    for kpi_id, period in rows[:10]:
-        kpi = kpis[kpi_id]
-        close = kpi_period_close(kpi, period)
-        named.append(f"{kpi.code} {period:%Y-%m} ({closed_note(close)})" if close else f"{kpi.code} {period:%Y-%m}")
+    kpis = Kpi.objects.for_organization(organization).in_bulk({kpi_id for _, kpi_id, _, _ in rows})
+    closes = (
+        PeriodClose.objects.for_organization(organization)
+        .select_related("closed_by", "organization")
+        .in_bulk({close_id for *_, close_id in rows})
+    )
+    named = [
+        f"{kpis[kpi_id].code} {period:%Y-%m} ({closed_note(closes[close_id])})"
+        for _, kpi_id, period, close_id in rows[:10]
+    ]
     more = " and more" if len(rows) > 10 else ""
     return (
         f"Some rows are for closed periods: {', '.join(named)}{more}; so nothing was imported. An admin can reopen a "
