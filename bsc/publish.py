@@ -24,6 +24,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis import exceptions as redis_errors
 
 from bsc import events
+from bsc.tenancy import dangerously_unscoped
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,18 @@ class Queued(NamedTuple):
     def memo_key(self) -> str:
         arguments = ",".join(f"{name}={value}" for name, value in sorted(self.kwargs.items()))
         return f"bsc:republished:{self.task.name}:{arguments}:{self.since.timestamp()}"
+
+
+def queued_rows(model, *, older_than: datetime, task: Task, id_argument: str, **waiting) -> list[Queued]:
+    """The answer of an app to bsc.events.queued_tasks for work kept as rows: each row of `model` matching `waiting`
+    (the app's lookups for a row still waiting for its task), of every organization, created before `older_than`, as
+    its task with the organization's id and the row's id (named `id_argument`)."""
+    with dangerously_unscoped():  # the republish serves every organization; each task carries its own
+        rows = model.objects.filter(created_at__lt=older_than, **waiting).order_by("pk")
+        return [
+            Queued(task, {"organization_id": organization_id, id_argument: pk}, since)
+            for pk, organization_id, since in rows.values_list("pk", "organization_id", "created_at")
+        ]
 
 
 def queued_tasks_republish() -> int:

@@ -17,8 +17,7 @@ from django.utils import timezone
 
 from bsc import org_calendar
 from bsc.models import Membership, Organization, OrgUnit, Scorecard, User
-from bsc.publish import Queued, task_publish_on_commit
-from bsc.tenancy import dangerously_unscoped
+from bsc.publish import Queued, queued_rows, task_publish_on_commit
 from coaching.models import REVIEW_PACK_ACTIVE, ReviewPack, ReviewPackStatus
 from kpis.models import ScorecardScore
 
@@ -117,14 +116,9 @@ def review_packs_queued(*, older_than: datetime) -> list[Queued]:
     for a worker (their build was not published: the broker was down)."""
     from coaching.tasks import review_pack_build
 
-    with dangerously_unscoped():  # the republish serves every organization; each task carries its own
-        waiting = ReviewPack.objects.filter(status=ReviewPackStatus.QUEUED, created_at__lt=older_than).values_list(
-            "pk", "organization_id", "created_at"
-        )
-        return [
-            Queued(review_pack_build, {"organization_id": organization_id, "pack_id": pk}, since)
-            for pk, organization_id, since in waiting.order_by("pk")
-        ]
+    return queued_rows(
+        ReviewPack, older_than=older_than, task=review_pack_build, id_argument="pack_id", status=ReviewPackStatus.QUEUED
+    )
 
 
 def review_pack_claim(*, organization: Organization, pack_id: int) -> ReviewPack | None:

@@ -5,9 +5,9 @@ the time limits of bsc.tasks.PER_ORGANIZATION."""
 from celery import shared_task
 
 from bsc.models import Organization
-from bsc.publish import Queued
+from bsc.publish import Queued, queued_rows
 from bsc.tasks import PER_ORGANIZATION, publish_per_organization
-from bsc.tenancy import dangerously_unscoped, organization_scope
+from bsc.tenancy import organization_scope
 from kpis import link_evidence, outbox
 from kpis.models import ImportBatch, ImportStatus
 
@@ -87,11 +87,6 @@ def measurement_import(*, organization_id: int, batch_id: int) -> int:
 def imports_queued(*, older_than) -> list[Queued]:
     """bsc.events.queued_tasks: the confirmed imports still waiting for their task, previewed before `older_than`
     (a batch is queued when it is confirmed, after its preview)."""
-    with dangerously_unscoped():  # the republish serves every organization; each task carries its own
-        waiting = ImportBatch.objects.filter(status=ImportStatus.QUEUED, created_at__lt=older_than).values_list(
-            "pk", "organization_id", "created_at"
-        )
-        return [
-            Queued(measurement_import, {"organization_id": organization_id, "batch_id": pk}, since)
-            for pk, organization_id, since in waiting.order_by("pk")
-        ]
+    return queued_rows(
+        ImportBatch, older_than=older_than, task=measurement_import, id_argument="batch_id", status=ImportStatus.QUEUED
+    )
