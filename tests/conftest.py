@@ -436,5 +436,8 @@ def log_in(page, email: str, password: str = factories.PASSWORD) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    # The page the form's answer loads (the home, a second-factor step, or the form again with its error): waiting
+    # for the load state alone may see the login page before the click's navigation starts.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
