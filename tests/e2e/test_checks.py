@@ -69,8 +69,8 @@ def test_an_executive_follows_an_item_to_where_it_is_fixed(unfinished, open_page
         expect(page).to_have_url(re.compile(r"/o/acme/kpis/[0-9]+/edit/$"))
         expect(page.get_by_label("Owner")).to_be_visible()
         page.get_by_label("Owner").select_option(label=f"Executive ({unfinished.email})")
-        page.get_by_role("button", name="Save KPI").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the save's answer, before the next page is asked for
+            page.get_by_role("button", name="Save KPI").click()
 
         page.goto("/o/acme/checks/")
         expect(owners.get_by_role("heading")).to_have_text("KPIs without an owner 0")
