@@ -1,6 +1,7 @@
 """What a review pack shows, read once and prepared for display (the PDF template and the spreadsheet only print
 these): the unit's map coloured by the period's objective statuses, its scorecard, the heat map of its sub-units,
-its red and amber KPIs with their comments, its open action items, the coach's last notes on it and the
+the red and amber KPIs of the unit and of the sub-units the heat map shows, each with its comment and its open
+action items, the open action items of the unit and of those KPIs, the coach's last notes on the unit and the
 accountability figures. A fixed number of queries whatever the number of KPIs or sub-units."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
@@ -20,17 +21,19 @@ from coaching.accountability_display import METRIC_LABELS, figure_cell
 from coaching.models import ActionItem, ActionItemStatus, CoachingSession, SessionStatus
 from coaching.rendering import markdown_html
 from coaching.selectors import METRICS, accountability
-from kpis.models import Measurement, PerspectiveScore, ScorecardScore
+from kpis.models import KpiScore, Measurement, PerspectiveScore, ScorecardScore
 from kpis.scorecard_display import (
+    KIND_NOUNS,
     KpiLine,
     Light,
     ScorecardDisplay,
+    kpi_line,
     light,
     percent,
     scorecard_display,
     share_percent,
 )
-from kpis.selectors import scorecard_rows
+from kpis.selectors import KpiRow, scorecard_rows
 
 # How far below the pack's unit the heat map goes: its sub-units and theirs (a pack for the top of a large
 # organization stays a few pages; the page says how many units further down it leaves out).
@@ -64,21 +67,24 @@ class HeatMap:
 
 
 @dataclass
-class AttentionKpi:
-    line: KpiLine
-    objective: str
-    owner: str
-    comment: str
-    comment_period: str  # the month of the comment, in a quarter or a year
-
-
-@dataclass
 class OpenItem:
     title: str
     owner: str
     due: date
     overdue: bool
     about: str  # the KPI or objective it serves
+    kpi_id: int | None = None
+
+
+@dataclass
+class AttentionKpi:
+    line: KpiLine
+    unit: str
+    objective: str
+    owner: str
+    comment: str
+    comment_period: str  # the month of the comment, in a quarter or a year
+    items: list[OpenItem] = field(default_factory=list)  # its open action items, by due date
 
 
 @dataclass
@@ -194,45 +200,88 @@ def _map_svg(*, scorecard: Scorecard, kind: str, period: date) -> str:
     return map_svg.render(strategy_map(scorecard=scorecard, kind=kind, period=period), legend=True)
 
 
-def _attention(*, organization: Organization, display: ScorecardDisplay, months: tuple[date, ...], rows) -> list:
-    """The red KPIs, then the amber ones (lowest score first), each with the latest comment of the period."""
-    lines: list[tuple[KpiLine, str]] = []
+def _subunit_rows(*, organization: Organization, unit: OrgUnit, kind: str, period: date) -> list[KpiRow]:
+    """The red and amber KPIs of the units below `unit` that the heat map shows (HEAT_MAP_LEVELS deep), with their
+    stored scores for the period: one query."""
+    scores = (
+        KpiScore.objects.for_organization(organization)
+        .filter(
+            period_kind=kind,
+            period=period,
+            status__in=ATTENTION,
+            kpi__archived_at__isnull=True,
+            kpi__unit__path__startswith=unit.path,
+            kpi__unit__depth__gt=unit.depth,
+            kpi__unit__depth__lte=unit.depth + HEAT_MAP_LEVELS,
+        )
+        .select_related("kpi__owner", "kpi__objective", "kpi__unit")
+    )
+    return [KpiRow(kpi=score.kpi, score=score) for score in scores]
+
+
+def _attention(
+    *,
+    organization: Organization,
+    unit: OrgUnit,
+    display: ScorecardDisplay,
+    kind: str,
+    period: date,
+    months: tuple[date, ...],
+    rows,
+) -> list[AttentionKpi]:
+    """The red KPIs, then the amber ones (lowest score first): the unit's own (`display`, `rows`), then those of the
+    sub-units the heat map shows, each with the latest comment of the period and its open action items."""
+    lines: list[tuple[KpiLine, str, str]] = []
     for perspective in display.perspectives:
         for objective in perspective.children:
-            lines += [(line, objective.name) for line in objective.kpis if line.light.status in ATTENTION]
-    lines += [(line, "") for line in display.unlinked if line.light.status in ATTENTION]
+            lines += [(line, unit.name, objective.name) for line in objective.kpis if line.light.status in ATTENTION]
+    lines += [(line, unit.name, "") for line in display.unlinked if line.light.status in ATTENTION]
+    below = _subunit_rows(organization=organization, unit=unit, kind=kind, period=period)
+    noun = KIND_NOUNS[kind]
+    for row in below:
+        lines.append(
+            (kpi_line(row, noun, kind), row.kpi.unit.name, row.kpi.objective.name if row.kpi.objective else "")
+        )
+    rows = [*rows, *below]
+    ids = [line.pk for line, _, _ in lines]
     comments: dict[int, tuple[date, str]] = {}
     for kpi_id, month, comment in (
         Measurement.objects.for_organization(organization)
-        .filter(kpi__in=[line.pk for line, _ in lines], period__in=months)
+        .filter(kpi__in=ids, period__in=months)
         .exclude(comment="")
         .order_by("kpi_id", "period")
         .values_list("kpi_id", "period", "comment")
     ):
         comments[kpi_id] = (month, comment)  # the latest month's wins
+    items: dict[int, list[OpenItem]] = {}
+    for item in _open_items(organization, Q(kpi__in=ids), today=org_calendar.today(organization)):
+        items.setdefault(item.kpi_id, []).append(item)
     owners = {row.kpi.pk: row.kpi.owner.display_name if row.kpi.owner else "" for row in rows}
     scores = {row.kpi.pk: row.score.score for row in rows if row.score is not None and row.score.score is not None}
     rank = {status: i for i, status in enumerate(ATTENTION)}
-    lines.sort(key=lambda pair: (rank[pair[0].light.status], scores.get(pair[0].pk, 0), pair[0].code))
+    lines.sort(key=lambda entry: (rank[entry[0].light.status], scores.get(entry[0].pk, 0), entry[0].code))
     result = []
-    for line, objective in lines:
+    for line, unit_name, objective in lines:
         month, comment = comments.get(line.pk, (None, ""))
         result.append(
             AttentionKpi(
                 line=line,
+                unit=unit_name,
                 objective=objective,
                 owner=owners.get(line.pk, ""),
                 comment=comment,
                 comment_period=org_calendar.month_label(month) if month and len(months) > 1 else "",
+                items=items.get(line.pk, []),
             )
         )
     return result
 
 
-def _action_items(*, organization: Organization, unit: OrgUnit, today: date) -> list[OpenItem]:
+def _open_items(organization: Organization, which: Q, *, today: date) -> list[OpenItem]:
+    """The open action items matching `which`, by due date."""
     items = (
         ActionItem.objects.for_organization(organization)
-        .filter(unit=unit, status=ActionItemStatus.OPEN)
+        .filter(which, status=ActionItemStatus.OPEN)
         .select_related("owner", "kpi", "objective")
         .order_by("due_date", "id")
     )
@@ -243,9 +292,15 @@ def _action_items(*, organization: Organization, unit: OrgUnit, today: date) -> 
             due=item.due_date,
             overdue=item.is_overdue(today),
             about=(f"{item.kpi.code} {item.kpi.name}" if item.kpi else item.objective.name if item.objective else ""),
+            kpi_id=item.kpi_id,
         )
         for item in items
     ]
+
+
+def _action_items(*, organization: Organization, unit: OrgUnit, attention: list[AttentionKpi], today: date):
+    """The unit's open items, and those of the red and amber KPIs listed (the sub-units' among them)."""
+    return _open_items(organization, Q(unit=unit) | Q(kpi__in=[a.line.pk for a in attention]), today=today)
 
 
 def _last_session(*, organization: Organization, unit: OrgUnit, until: datetime) -> LastSession | None:
@@ -310,8 +365,12 @@ def review_pack_content(
     heat_map = subunit_heat_map(organization=organization, unit=unit, kind=kind, period=period)
     progress(40, "Collecting the red and amber KPIs, action items and coaching notes")
     rows = [row for p in view.perspectives for o in p.objectives for row in o.kpis] + view.unlinked
-    attention = _attention(organization=organization, display=display, months=months, rows=rows)
-    items = _action_items(organization=organization, unit=unit, today=org_calendar.today(organization))
+    attention = _attention(
+        organization=organization, unit=unit, display=display, kind=kind, period=period, months=months, rows=rows
+    )
+    items = _action_items(
+        organization=organization, unit=unit, attention=attention, today=org_calendar.today(organization)
+    )
     until = org_calendar.local_midnight(org_calendar.month_shift(months[-1], 2), organization)
     session = _last_session(organization=organization, unit=unit, until=until)
     progress(50, "Reading the accountability figures")

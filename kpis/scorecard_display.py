@@ -184,7 +184,8 @@ AGGREGATION_WORDS = {
 }
 
 
-def _kpi_line(row: KpiRow, noun: str, kind: str = PeriodKind.MONTH) -> KpiLine:
+def kpi_line(row: KpiRow, noun: str, kind: str = PeriodKind.MONTH) -> KpiLine:
+    """A KPI's line as the scorecard shows it (also the review pack's lines of sub-units' KPIs)."""
     kpi, s = row.kpi, row.score
     unit = kpi.measurement_unit
     actual = s.actual if s else None
@@ -239,7 +240,7 @@ def scorecard_display(view: ScorecardView, *, kind: str) -> ScorecardDisplay:
     for p in view.perspectives:
         objectives = []
         for o in p.objectives:
-            kpis = [_kpi_line(row, noun, kind) for row in o.kpis]
+            kpis = [kpi_line(row, noun, kind) for row in o.kpis]
             every_kpi.extend(kpis)
             aligned = getattr(o.objective, "aligned_count", 0)
             objectives.append(
@@ -252,7 +253,7 @@ def scorecard_display(view: ScorecardView, *, kind: str) -> ScorecardDisplay:
             ScoreLine(p.perspective.name, percent(getattr(p.score, "score", None)),
                       light(getattr(p.score, "status", None)), coverage, children=objectives)
         )  # fmt: skip
-    unlinked = [_kpi_line(row, noun, kind) for row in view.unlinked]
+    unlinked = [kpi_line(row, noun, kind) for row in view.unlinked]
     every_kpi.extend(unlinked)
     card = view.score
     coverage = _reporting(every_kpi)

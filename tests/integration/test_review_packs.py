@@ -102,11 +102,17 @@ def test_a_pack_holds_every_section_with_the_stored_figures(world, pack_world):
         assert row[6] == percent(stored[row[2]].score if row[2] in stored else None)
     red_amber = list(book["Red and amber KPIs"].iter_rows(min_row=2, values_only=True))
     expected = sorted(code for code, s in stored.items() if s.status in ("red", "amber"))
-    assert sorted(row[1] for row in red_amber) == expected and len(expected) == 10
+    assert len(expected) == 10
+    # The sub-units' red and amber KPIs too (Operations amber, Assembly red), with their unit: the board sees what
+    # the heat map's colours are made of.
+    assert sorted(row[1] for row in red_amber) == sorted([*expected, "S1", "S2"])
+    assert {row[1]: row[3] for row in red_amber if row[1].startswith("S")} == {"S1": "Operations", "S2": "Assembly"}
     assert [row[0] for row in red_amber] == sorted((row[0] for row in red_amber), key=["Off track", "At risk"].index)
     formula_row = next(row for row in red_amber if row[1] == "K003")
-    assert formula_row[8] == "'" + FORMULA_COMMENT  # neutralised, and a string cell
-    assert book["Red and amber KPIs"]["I2"].data_type == "s"
+    assert formula_row[9] == "'" + FORMULA_COMMENT  # neutralised, and a string cell
+    assert book["Red and amber KPIs"]["J2"].data_type == "s"
+    assert formula_row[11].startswith("Call the supplier (Admin of acme, due ")  # its open action items
+    assert next(row for row in red_amber if row[1] == "K002")[11] in ("", None)
     sub_units = {row[0]: row for row in book["Sub-units"].iter_rows(min_row=2, values_only=True)}
     assert list(sub_units) == ["Operations", "Assembly"]
     columns = [cell.value for cell in book["Sub-units"][1]]
