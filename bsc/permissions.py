@@ -266,6 +266,32 @@ def may_approve_values_of(membership: Membership | None, unit: OrgUnit | None) -
     return unit is not None and any(unit.path.startswith(root.path) for root in membership.units.all())
 
 
+# Approval of values (issue 17): while an organization asks for it, a department head's values wait for review; an
+# admin reviews any value, anyone else only the values of the KPIs they approve, while they may enter that unit's.
+VALUES_REVIEWED_ROLES: frozenset[Role] = frozenset({Role.DEPARTMENT_HEAD})
+REVIEW_ANY_VALUE_ROLES: frozenset[Role] = frozenset({Role.ADMIN})
+
+
+def values_wait_for_review(role: str | None) -> bool:
+    """Whether values entered by a member of this role (None: not a member) wait for review, when the organization
+    asks for approval."""
+    return role is not None and Role(role) in VALUES_REVIEWED_ROLES
+
+
+def may_review_any_value(membership: Membership | None) -> bool:
+    """Whether the member accepts or returns any submitted value of the organization."""
+    return membership is not None and Role(membership.role) in REVIEW_ANY_VALUE_ROLES
+
+
+def may_review_values_of(membership: Membership | None, unit: OrgUnit | None, *, approver_id: int | None) -> bool:
+    """Whether the member accepts or returns the submitted values of a KPI of `unit` whose approver is
+    `approver_id`: an admin, or that approver while they may enter the unit's values (an owner who became a viewer,
+    or a head moved to other units, no longer does)."""
+    if may_review_any_value(membership):
+        return True
+    return membership is not None and membership.user_id == approver_id and may_approve_values_of(membership, unit)
+
+
 def may_schedule(membership: Membership | None) -> bool:
     """Whether the member may schedule sessions and set up cadences (for themselves as coach at least)."""
     return can_on_some(membership, Action.WRITE_COACHING)

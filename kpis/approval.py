@@ -12,8 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from bsc.models import Membership, Organization, OrgUnit, Role, User
-from bsc.permissions import may_approve_values_of
+from bsc.models import Membership, Organization, OrgUnit, User
+from bsc.permissions import may_approve_values_of, may_review_any_value, may_review_values_of, values_wait_for_review
 from kpis import outbox, period_close
 from kpis.models import Approval, Kpi, Measurement
 
@@ -26,7 +26,7 @@ def entry_approval(organization: Organization, by: User) -> str:
     if not organization.values_need_approval:
         return Approval.APPROVED
     role = Membership.objects.for_organization(organization).filter(user=by).values_list("role", flat=True).first()
-    return Approval.SUBMITTED if role == Role.DEPARTMENT_HEAD else Approval.APPROVED
+    return Approval.SUBMITTED if values_wait_for_review(role) else Approval.APPROVED
 
 
 def measurement_mark_entered(measurement: Measurement, state: str) -> None:
@@ -75,13 +75,8 @@ def approver_choices(*, organization: Organization, unit: OrgUnit) -> list[User]
 
 
 def may_review(membership: Membership | None, kpi: Kpi) -> bool:
-    """Whether the member accepts or returns the KPI's submitted values: an admin, or its approver while they may
-    enter the unit's values (an owner who is a viewer, or a head moved to other units, no longer does)."""
-    if membership is None:
-        return False
-    if membership.role == Role.ADMIN:
-        return True
-    return membership.user_id == approver_id(kpi) and may_approve_values_of(membership, kpi.unit)
+    """Whether the member accepts or returns the KPI's submitted values (bsc.permissions.may_review_values_of)."""
+    return may_review_values_of(membership, kpi.unit, approver_id=approver_id(kpi))
 
 
 def _review(measurement: Measurement, by: User, membership: Membership | None) -> Measurement:
@@ -136,7 +131,7 @@ def waiting_list(*, organization: Organization, membership: Membership):
         .select_related("kpi", "kpi__unit", "entered_by")
         .order_by("entered_at")
     )
-    if membership.role != Role.ADMIN:
+    if not may_review_any_value(membership):
         values = [m for m in values if may_review(membership, m.kpi)]
     return values
 
