@@ -220,6 +220,11 @@ def sql_period_ends_in(month: str, step: str, fiscal_start: str) -> str:
     return f"((extract(month FROM {month})::int - {fiscal_start} + 12) %% 12) %% {step} = {step} - 1"
 
 
+def sql_is_period_start(month: str, step: str, fiscal_start: str) -> str:
+    """True when a period of `step` months starts in `month` (see `is_period_start`)."""
+    return f"((extract(month FROM {month})::int - {fiscal_start} + 12) %% 12) %% {step} = 0"
+
+
 def sql_period_ending_in(month: str, step: str) -> str:
     """The start of the period of `step` months ending with `month` (valid where `sql_period_ends_in`)."""
     return f"({month} - make_interval(months => {step} - 1))::date"

@@ -309,7 +309,7 @@ repeated AS (
 SELECT s.seq, s.kpi_id,
     s.period IS NOT NULL AND k.id IS NOT NULL AND (
         s.period > %(latest)s
-        OR ((extract(month FROM s.period)::int - %(fiscal)s + 12) %% 12) %% {org_calendar.sql_frequency_step("k.frequency")} <> 0
+        OR NOT {org_calendar.sql_is_period_start("s.period", org_calendar.sql_frequency_step("k.frequency"), "%(fiscal)s")}
     ),
     r.kpi_id IS NOT NULL,
     m.version,

@@ -15,14 +15,16 @@ MONTHS = [cal.month_shift(date(2026, 1, 1), i) for i in range(48)]  # Jan 2026 t
 def test_period_ends_and_starts_agree_with_python():
     sql = f"""
         SELECT m::date, f, s, {cal.sql_period_ends_in("m::date", "s", "f")},
-               {cal.sql_period_ending_in("m::date", "s")}
+               {cal.sql_period_ending_in("m::date", "s")}, {cal.sql_is_period_start("m::date", "s", "f")}
         FROM unnest(%s::date[]) AS m, generate_series(1, 12) AS f, unnest(ARRAY[1, 3, 12]) AS s
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [MONTHS])
         rows = cursor.fetchall()
     assert len(rows) == len(MONTHS) * 12 * 3
-    for month, fiscal_start, step, ends, start in rows:
+    assert sum(starts for *_, starts in rows) == len(MONTHS) * 12 * (12 + 4 + 1) // 12  # every step's starts
+    for month, fiscal_start, step, ends, start, starts in rows:
+        assert starts == cal.is_period_start(month, step, fiscal_start), (month, fiscal_start, step)
         expected = cal.period_ending_in(month, step, fiscal_start)
         assert ends == (expected is not None), (month, fiscal_start, step)
         if ends:
