@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
+from bsc import org_calendar
 from bsc.models import Invitation, Membership, Organization, OrgUnit
 from bsc.permissions import Action, require, two_factor_satisfied
 from bsc.selectors import membership_switch_list
@@ -62,7 +62,7 @@ def member_view(view):
         request.organization = membership.organization
         request.user_memberships = memberships
         remember_organization(request, memberships, org_slug)
-        with organization_scope(membership.organization), timezone.override(ZoneInfo(request.organization.time_zone)):
+        with organization_scope(membership.organization), timezone.override(org_calendar.zone(request.organization)):
             return view(request, *args, **kwargs)
 
     return wrapper

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -202,7 +201,7 @@ class SessionViewSet(CoachingScopedMixin, viewsets.GenericViewSet):
                 "unit__organization", "coach", "cadence"
             )
         sessions = selectors.session_list(organization=self.organization, membership=self.membership)
-        tz = ZoneInfo(self.organization.time_zone)
+        tz = org_calendar.zone(self.organization)
         unit_id, cadence_id = id_param(self.request, "unit"), id_param(self.request, "cadence")
         state = _choice_param(self.request, "status", SessionStatus.values)
         start, end = _date_param(self.request, "date_from"), _date_param(self.request, "date_to")

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from bsc import org_calendar
 from bsc.models import OrgUnit, User
 from bsc.org_calendar import month_shift, month_start
 from bsc.validation import validated_save as _save
@@ -216,7 +217,7 @@ def cadence_generate(*, cadence: Cadence, horizon: timedelta | None = None, now:
     monthly cadence) that do not exist yet; returns how many were created. Idempotent: the unique
     (cadence, occurrence) makes a repeated or concurrent run add nothing. `now` is for tests and back-fills."""
     cadence = _locked(cadence)
-    tz = ZoneInfo(cadence.unit.organization.time_zone)
+    tz = org_calendar.zone(cadence.unit.organization)
     wanted = _wanted(cadence, _window(cadence, tz, horizon, now), tz)
     sessions = CoachingSession.objects.for_organization(cadence.organization_id)
     existing = set(sessions.filter(cadence=cadence, occurrence__in=wanted).values_list("occurrence", flat=True))
@@ -272,7 +273,7 @@ def _untouched_future(cadence: Cadence, now: datetime, old_agenda: str) -> list[
 
 
 def _regenerate(cadence: Cadence, *, old_agenda: str, now: datetime | None = None) -> dict[str, int]:
-    tz = ZoneInfo(cadence.unit.organization.time_zone)
+    tz = org_calendar.zone(cadence.unit.organization)
     window = _window(cadence, tz, None, now)
     wanted = _wanted(cadence, window, tz)
     participant_ids = list(cadence.participants.values_list("pk", flat=True))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.utils import timezone
 
+from bsc import org_calendar
 from bsc.forms import MemberChoiceField, _unit_choices
 from bsc.models import Organization, OrgUnit, User
 from bsc.selectors import member_user_list, org_unit_tree
@@ -48,7 +48,7 @@ class SessionScheduleForm(forms.Form):
 def _local(organization: Organization, value: datetime) -> datetime:
     # The browser sends a wall-clock time: read it in the organization's time zone.
     naive = value.replace(tzinfo=None) if timezone.is_aware(value) else value
-    return timezone.make_aware(naive, ZoneInfo(organization.time_zone))
+    return timezone.make_aware(naive, org_calendar.zone(organization))
 
 
 class SessionMoveForm(forms.Form):

@@ -6,7 +6,6 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
@@ -81,7 +80,7 @@ def session_calendar_month(
 ) -> list[list[CalendarDay]]:
     """The month as weeks (Monday first, with the days of the neighbouring months that fill the first and
     last week), each day with the sessions this member may read, by local start time."""
-    tz = ZoneInfo(organization.time_zone)
+    tz = org_calendar.zone(organization)
     first = month.replace(day=1)
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     start = first - timedelta(days=first.weekday())

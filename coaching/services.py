@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -69,7 +68,7 @@ def session_schedule(
     _members(organization_id, [coach], "coach", "the coach")
     participants = _members(organization_id, participants, "participants", "a participant")
     if scheduled_at <= timezone.now():
-        local = timezone.localtime(scheduled_at, ZoneInfo(unit.organization.time_zone))
+        local = timezone.localtime(scheduled_at, org_calendar.zone(unit.organization))
         raise ValidationError(
             {"scheduled_at": f"{local:%d %b %Y %H:%M} is in the past; an upcoming session needs a future time."}
         )
@@ -110,7 +109,7 @@ def session_hold_early_warning(session: CoachingSession) -> str:
     ahead = session.scheduled_at - timezone.now()
     if ahead <= EARLY_HOLD:
         return ""
-    local = timezone.localtime(session.scheduled_at, ZoneInfo(session.unit.organization.time_zone))
+    local = timezone.localtime(session.scheduled_at, org_calendar.zone(session.unit.organization))
     days = round(ahead / timedelta(days=1))
     return (
         f"This session is scheduled for {local:%a %-d %b %Y, %H:%M}, {days} day{'s' if days != 1 else ''} from now. "
@@ -244,7 +243,7 @@ def session_move(*, session: CoachingSession, scheduled_at: datetime) -> Coachin
             f"This session is already {session.get_status_display().lower()}; only a scheduled session can be moved."
         )
     if scheduled_at <= timezone.now():
-        local = timezone.localtime(scheduled_at, ZoneInfo(session.unit.organization.time_zone))
+        local = timezone.localtime(scheduled_at, org_calendar.zone(session.unit.organization))
         raise ValidationError({"scheduled_at": f"{local:%d %b %Y %H:%M} is in the past; choose a future time."})
     session.scheduled_at = scheduled_at
     session.moved = session.cadence_id is not None
@@ -330,7 +329,7 @@ def action_item_update(*, item: ActionItem, **fields) -> ActionItem:
     if unknown:
         raise TypeError(f"action_item_update cannot change {', '.join(sorted(unknown))}")
     if "due_date" in fields and fields["due_date"] != item.due_date:
-        created = timezone.localtime(item.created_at, ZoneInfo(item.organization.time_zone)).date()
+        created = timezone.localtime(item.created_at, org_calendar.zone(item.organization)).date()
         if fields["due_date"] < created:
             raise ValidationError(
                 {"due_date": f"The due date {fields['due_date']:%d %b %Y} is before the item was created "

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db import models
 from django.utils import timezone
@@ -13,6 +12,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from bsc import org_calendar
 from bsc.models import Membership, Organization, OrgUnit, User
 
 # The API's numbers: ASCII digits, an optional leading minus, an optional dot and decimals. Python's Decimal()
@@ -89,7 +89,7 @@ class OffsetDateTimeField(serializers.DateTimeField):
         if timezone.is_naive(value):
             # The example is the caller's own wall-clock time with the organization's offset on that day.
             organization = self.context.get("organization")
-            zone = ZoneInfo(organization.time_zone) if organization is not None else UTC
+            zone = org_calendar.zone(organization) if organization is not None else UTC
             self.fail("offset", example=value.replace(tzinfo=zone).isoformat(timespec="seconds"))
         return super().enforce_timezone(value)
 
