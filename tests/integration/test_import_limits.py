@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from kpis.imports import read_rows
+from kpis.imports import MAX_BYTES, read_rows
 from kpis.models import ImportBatch
 from tests.conftest import PROJECT_DIR
 from tests.integration.test_import import client_for, table, text_of, upload
@@ -108,6 +108,22 @@ def test_a_small_workbook_that_unpacks_to_200_mb_is_refused_at_once(world, hosti
     response = upload(client_for(world.admin_a), world.org_a, hostile_xlsx, name="values.xlsx")
     assert response.status_code == 200
     assert UNPACKS_TOO_FAR in text_of(response)
+    assert not ImportBatch.objects.for_organization(world.org_a).exists()
+
+
+def test_an_upload_over_5_mb_is_refused_by_the_form_naming_the_limit(world):
+    """The form refuses a file over the upload cap before anything reads it; one byte less passes the cap (and is
+    then read: here its rows are too many, a different message)."""
+    row = "OTD,2026-01,1," + "x" * 85 + "\n"  # 100 bytes
+    header = "kpi code,period,value,comment\n"
+    body = row * ((MAX_BYTES - len(header)) // len(row) + 1)
+    over = (header + body)[: MAX_BYTES + 1]
+    client = client_for(world.admin_a)
+    response = upload(client, world.org_a, over)
+    assert response.status_code == 200
+    assert "The file is larger than 5 MB; split it into smaller files." in text_of(response)
+    at_cap = upload(client, world.org_a, over[:MAX_BYTES])
+    assert "larger than 5 MB" not in text_of(at_cap) and TOO_MANY_ROWS in text_of(at_cap)
     assert not ImportBatch.objects.for_organization(world.org_a).exists()
 
 
