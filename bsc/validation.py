@@ -21,6 +21,11 @@ def echo(text: object) -> str:
     return text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 1] + "…"
 
 
+def error_text(error: ValidationError) -> str:
+    """A refusal's messages as one line, for a page's message or a form's error."""
+    return " ".join(error.messages)
+
+
 def validated_save(
     obj, *, exclude=None, validate_unique: bool = True, validate_constraints: bool = True, savepoint: bool = True
 ) -> None:

@@ -23,6 +23,7 @@ from bsc.permissions import (
     require_on_some,
     scope,
 )
+from bsc.validation import error_text
 from coaching import services
 from coaching.access import get_action_item_for_member, get_session_for_member
 from coaching.accountability_display import accountability_page
@@ -39,10 +40,6 @@ from coaching.selectors import (
     session_upcoming_and_recent,
 )
 from kpis.scorecard_display import light, number, percent
-
-
-def _text(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 @require_GET
@@ -196,7 +193,7 @@ def session_hold(request, pk):
                 "session": session, "attendance_form": form, "warning": services.session_hold_early_warning(session),
             }  # fmt: skip
             return render(request, "coaching/session_hold_confirm.html", context)
-        messages.error(request, _text(error))
+        messages.error(request, error_text(error))
     else:
         count = session.snapshots.count()
         messages.success(request, f"Session held; the values of {count} KPI{'s' if count != 1 else ''} were captured.")
@@ -214,7 +211,7 @@ def session_attendance(request, pk):
     try:
         services.session_attendance_set(session=session, attendees=form.cleaned_data["attendees"])
     except ValidationError as error:
-        messages.error(request, "Attendance was not saved: " + _text(error))
+        messages.error(request, "Attendance was not saved: " + error_text(error))
     else:
         count = len(form.cleaned_data["attendees"])
         messages.success(request, f"Attendance saved: {count} of {session.participants.count()} attended.")
@@ -232,7 +229,7 @@ def session_cancel(request, pk):
     try:
         services.session_cancel(session=session)
     except ValidationError as error:
-        messages.error(request, _text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, "Session cancelled.")
     return redirect("coaching_session", org_slug=request.organization.slug, pk=pk)
@@ -301,7 +298,7 @@ def action_item_status(request, pk):
     try:
         services.action_item_set_status(item=item, status=request.POST.get("status", ""))
     except ValidationError as error:
-        messages.error(request, _text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, f"“{item.title}” is now {item.get_status_display().lower()}.")
     if request.htmx:

@@ -29,11 +29,7 @@ from bsc.forms import (
 from bsc.models import Invitation
 from bsc.permissions import Action, can
 from bsc.selectors import invitation_list_open, member_list, org_unit_alignment_count, org_unit_tree
-
-
-def _text(error: ValidationError) -> str:
-    return " ".join(error.messages)
-
+from bsc.validation import error_text
 
 # --- Members -----------------------------------------------------------------------------------------
 
@@ -74,7 +70,7 @@ def member_remove(request, pk):
     try:
         services.membership_remove(membership=membership)
     except ValidationError as error:
-        messages.error(request, _text(error))
+        messages.error(request, error_text(error))
         return redirect("admin_member_edit", org_slug=request.organization.slug, pk=membership.pk)
     messages.success(request, f"{membership.user.display_name} was removed from {request.organization.name}.")
     if membership.pk == request.membership.pk:
@@ -123,7 +119,7 @@ def invitation_revoke(request, pk):
     try:
         services.invitation_revoke(invitation=invitation)
     except ValidationError as error:
-        messages.error(request, _text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, f"The invitation of {invitation.email} was revoked.")
     if request.htmx:  # swap the list in place; the flash travels out of band
@@ -214,7 +210,7 @@ def unit_delete(request, pk):
     try:
         services.org_unit_delete(unit=unit)
     except ValidationError as error:
-        messages.error(request, _text(error))
+        messages.error(request, error_text(error))
         return redirect("admin_unit_edit", org_slug=request.organization.slug, pk=unit.pk)
     messages.success(request, f"Unit “{unit.name}” deleted.")
     return redirect("admin_units", org_slug=request.organization.slug)
