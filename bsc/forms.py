@@ -180,6 +180,25 @@ def _unit_choices(units) -> list[tuple[int, str]]:
     return [(unit.pk, "\u00a0\u00a0\u00a0" * unit.depth + unit.name) for unit in units]
 
 
+class PerspectiveWeightsForm(forms.Form):
+    """The weights of a map's perspectives, one field each (`weight-<id>`), in the map's band order."""
+
+    def __init__(self, *args, perspectives, **kwargs):
+        super().__init__(*args, **kwargs)
+        for perspective in perspectives:
+            self.fields[f"weight-{perspective.pk}"] = forms.DecimalField(
+                label=perspective.name,
+                min_value=0,
+                max_digits=6,
+                decimal_places=2,
+                initial=f"{perspective.weight:f}".rstrip("0").rstrip("."),  # 1.00 shows as 1, 1.50 as 1.5
+                widget=forms.NumberInput(attrs={"step": "any", "min": "0", "inputmode": "decimal"}),
+            )
+
+    def weights(self) -> dict[int, Decimal]:
+        return {int(name.removeprefix("weight-")): value for name, value in self.cleaned_data.items()}
+
+
 class UnitSelect(forms.Select):
     """A select of units whose `disabled_values` are listed (the tree stays readable) but not choosable."""
 

@@ -170,6 +170,15 @@ def scorecard_for_unit(*, organization: Organization, unit_id: int) -> Scorecard
     )
 
 
+def perspective_list(*, scorecard: Scorecard) -> list[Perspective]:
+    """A map's perspectives, top band first."""
+    return list(
+        Perspective.objects.for_organization(scorecard.organization_id)
+        .filter(scorecard=scorecard)
+        .order_by("order", "id")
+    )
+
+
 def strategy_map(*, scorecard: Scorecard, kind: str | None = None, period: date | None = None) -> dict:
     """The whole map of one scorecard as plain data (bands in order, cards, arrows): what the browser
     editor, the API and the SVG export all draw, the cards coloured by their stored status for the period of

@@ -104,6 +104,29 @@ def perspective_update(*, perspective: Perspective, version: int | None = None, 
 
 
 @transaction.atomic
+def perspective_weights_set(*, scorecard: Scorecard, weights: dict[int, Decimal]) -> None:
+    """Set the weights of every perspective of a map at once (the map page's form): all or nothing, then the map is
+    rescored once. `weights` maps each perspective's id to its weight (0 or more; 0 leaves it out of the score)."""
+    perspectives = {
+        p.pk: p
+        for p in Perspective.objects.for_organization(scorecard.organization_id)
+        .filter(scorecard=scorecard)
+        .select_for_update()
+    }
+    if set(weights) != set(perspectives):
+        raise ValidationError("The map's perspectives changed meanwhile: reload the page and set the weights again.")
+    _bump(scorecard, None)
+    for pk, weight in weights.items():
+        perspective = perspectives[pk]
+        perspective.weight = weight
+        try:
+            _save(perspective)
+        except ValidationError as error:
+            raise ValidationError({f"weight-{pk}": error.messages}) from error
+    _rescore(scorecard)
+
+
+@transaction.atomic
 def perspective_reorder(*, scorecard: Scorecard, perspective_ids: list[int], version: int | None = None) -> None:
     """Put the bands in the given top-to-bottom order (every perspective of the map, once)."""
     _bump(scorecard, version)

@@ -84,8 +84,8 @@ RULES = {
     ),
     "perspectives_weighted_zero": (
         "Maps whose perspectives all weigh 0",
-        "With every perspective at weight 0 the scorecard has no score. Perspective weights are set through the "
-        "API (PATCH /api/v1/o/<slug>/perspectives/<id>/).",
+        "With every perspective at weight 0 the scorecard has no score. Perspective weights are set under the map "
+        "(Perspective weights) or through the API (PATCH /api/v1/o/<slug>/perspectives/<id>/).",
     ),
 }
 
@@ -127,10 +127,12 @@ def _kpi_item(organization: Organization, kpi, message: str, *, route: str = "kp
     )  # fmt: skip
 
 
-def _map_item(organization: Organization, row, message: str, *, kind: str) -> CheckItem:
-    """An item about an objective or a scorecard (`row` annotated with its unit_id and unit_name), fixed on the map."""
+def _map_item(organization: Organization, row, message: str, *, kind: str, anchor: str = "") -> CheckItem:
+    """An item about an objective or a scorecard (`row` annotated with its unit_id and unit_name), fixed on the map
+    (at `anchor`, a part of the map page, when given)."""
     return CheckItem(
-        message=message, unit_id=row.unit_id, unit_name=row.unit_name, fix_url=_map_url(organization, row.unit_id),
+        message=message, unit_id=row.unit_id, unit_name=row.unit_name,
+        fix_url=_map_url(organization, row.unit_id) + (f"#{anchor}" if anchor else ""),
         fix_label="Open the map", kind=kind, object_id=row.pk,
     )  # fmt: skip
 
@@ -366,6 +368,7 @@ def perspectives_weighted_zero(*, organization: Organization) -> list[CheckItem]
                 "give at least one perspective a weight."
             ),
             kind="scorecard",
+            anchor="perspective-weights",
         )
         for scorecard in scorecards
     ]

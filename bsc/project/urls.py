@@ -17,6 +17,7 @@ org_patterns = [
     path("map/", maps.strategy_map_index, name="strategy_map_index"),
     path("map/<int:unit_id>/", maps.strategy_map_page, name="strategy_map"),
     path("map/<int:unit_id>.svg", maps.strategy_map_svg, name="strategy_map_svg"),
+    path("map/<int:unit_id>/weights/", maps.strategy_map_weights, name="strategy_map_weights"),
     path("admin/", include("bsc.views.admin_urls")),
     path("", include("kpis.urls")),
     path("", include("coaching.urls")),

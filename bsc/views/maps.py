@@ -2,17 +2,21 @@
 everyone else) and its SVG export."""
 
 from csp.decorators import csp_update
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from bsc import events, map_svg
+from bsc import events, map_svg, strategy
 from bsc.access import member_view
+from bsc.forms import PerspectiveWeightsForm, add_service_error
 from bsc.map_periods import KIND_CHOICES, map_period_choose, map_period_default, map_period_parse
-from bsc.permissions import Action, can
-from bsc.selectors import org_unit_tree, parent_objectives, scorecard_for_unit, strategy_map
+from bsc.permissions import Action, can, require
+from bsc.selectors import org_unit_tree, parent_objectives, perspective_list, scorecard_for_unit, strategy_map
 from bsc.statuses import STATUS_COLOURS, STATUS_LABELS, STATUS_SHAPES, STATUSES
 
 LEGEND = [
@@ -34,10 +38,7 @@ def strategy_map_index(request):
     return render(request, "bsc/strategy_map_index.html", {"units": units})
 
 
-@require_GET
-@member_view
-def strategy_map_page(request, unit_id: int):
-    scorecard = _scorecard_or_404(request, unit_id)
+def _map_page(request, scorecard, weights_form: PerspectiveWeightsForm | None = None):
     choice = map_period_choose(request.organization, kind=request.GET.get("kind"), period=request.GET.get("period"))
     period = choice.period
     data = strategy_map(scorecard=scorecard, kind=period.kind, period=period.start)
@@ -46,6 +47,8 @@ def strategy_map_page(request, unit_id: int):
     for answer in events.link_evidence.send(scorecard=scorecard):  # kpis: each arrow's evidence, for the overlay
         evidence["links"].update(answer["links"])
         evidence["url"] = evidence["url"] or answer["url"]
+    if can_edit and weights_form is None:
+        weights_form = PerspectiveWeightsForm(perspectives=perspective_list(scorecard=scorecard))
     context = {
         "scorecard": scorecard,
         "unit": scorecard.unit,
@@ -65,6 +68,7 @@ def strategy_map_page(request, unit_id: int):
         },
         "svg": map_svg.render(data),
         "can_edit": can_edit,
+        "weights_form": weights_form,
         "choice": choice,
         "period": period,
         "kinds": KIND_CHOICES,
@@ -74,6 +78,32 @@ def strategy_map_page(request, unit_id: int):
         "badges": events.unit_map_badges.send(organization=request.organization, unit=scorecard.unit),
     }
     return render(request, "bsc/strategy_map.html", context)
+
+
+@require_GET
+@member_view
+def strategy_map_page(request, unit_id: int):
+    return _map_page(request, _scorecard_or_404(request, unit_id))
+
+
+@require_POST
+@member_view
+def strategy_map_weights(request, unit_id: int):
+    """The perspective weights form under the map: every weight at once, or none with the reason on its field."""
+    require(request.membership, Action.EDIT_STRATEGY)
+    scorecard = _scorecard_or_404(request, unit_id)
+    form = PerspectiveWeightsForm(request.POST, perspectives=perspective_list(scorecard=scorecard))
+    if form.is_valid():
+        try:
+            strategy.perspective_weights_set(scorecard=scorecard, weights=form.weights())
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request, f"Perspective weights of {scorecard.unit.name} saved; its scores are being recomputed."
+            )
+            return redirect(f"{reverse('strategy_map', args=[request.organization.slug, unit_id])}#perspective-weights")
+    return _map_page(request, scorecard, weights_form=form)
 
 
 @require_GET
