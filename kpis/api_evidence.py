@@ -1,16 +1,18 @@
-"""Read API of the evidence for a cause-effect link (issue 18): GET /api/v1/o/<org_slug>/links/<id>/evidence/
-answers the stored evidence of one link with its words, through the one base mixin."""
+"""Read API of the evidence for cause-effect links (issue 18): GET /api/v1/o/<org_slug>/links/<id>/evidence/ answers
+the stored evidence of one link with its words, GET links/evidence/?unit=<id> that of every link of a unit's map
+(the map page's table), through the one base mixin."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 
-from bsc.api.base import OrganizationScopedMixin
+from bsc.api.base import ID_SCHEMA, OrganizationScopedMixin
 from bsc.models import CauseEffectLink
 from kpis.api import PeriodField
-from kpis.link_evidence import evidence_body
+from kpis.api_scores import ScoresApi, UnitRefSerializer
+from kpis.link_evidence import evidence_body, link_evidence_list
 
 
 class ObjectiveRefSerializer(serializers.Serializer):
@@ -61,3 +63,28 @@ class LinkEvidenceApi(OrganizationScopedMixin, generics.RetrieveAPIView):
 
     def retrieve(self, request, *args, **kwargs):
         return Response(LinkEvidenceSerializer(evidence_body(self.get_object())).data)
+
+
+class MapEvidenceSerializer(serializers.Serializer):
+    unit = UnitRefSerializer(read_only=True, help_text="The unit whose map is read.")
+    links = LinkEvidenceSerializer(many=True, read_only=True, help_text="Every arrow of the map, by its cause.")
+
+
+@extend_schema(tags=["maps"])
+class MapEvidenceApi(ScoresApi):
+    """The evidence of every cause-effect link of one unit's strategy map (what the map page's evidence table
+    shows), each as `links/<id>/evidence/` answers it: one query however many links. The unit is named and checked
+    as `scores/` checks it (404 for another organization's unit or a unit without a scorecard)."""
+
+    serializer_class = MapEvidenceSerializer
+    pagination_class = None
+
+    @extend_schema(
+        parameters=[OpenApiParameter("unit", ID_SCHEMA, required=True, description="The unit whose map is read.")],
+        responses=MapEvidenceSerializer,
+    )
+    def get(self, request, *args, **kwargs):
+        unit = self.unit()
+        scorecard_id = unit.scorecard.pk
+        links = link_evidence_list(organization=self.organization, scorecard_id=scorecard_id)
+        return Response(MapEvidenceSerializer({"unit": {"id": unit.pk, "name": unit.name}, "links": links}).data)

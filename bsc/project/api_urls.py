@@ -37,6 +37,7 @@ org_patterns = [
     path("scores/explain/", api_explain.ScoreExplainApi.as_view(), name="api_score_explain"),
     path("kpis/<int:pk>/forecast/", api_scores.KpiForecastApi.as_view(), name="api_kpi_forecast"),
     path("checks/", api_checks.ChecksApi.as_view(), name="api_checks"),
+    path("links/evidence/", api_evidence.MapEvidenceApi.as_view(), name="api_map_evidence"),
     path("links/<int:pk>/evidence/", api_evidence.LinkEvidenceApi.as_view(), name="api_link_evidence"),
     path("comments/<str:kind>/<int:target_id>/", comments_api.CommentListApi.as_view(), name="api_comments"),
     path("comments/<int:pk>/", comments_api.CommentDetailApi.as_view(), name="api_comment"),

@@ -124,6 +124,27 @@ def test_the_api_answers_a_links_evidence_and_404_for_another_organization(linke
     assert client.get(f"/api/v1/o/acme/links/{strong.pk}/evidence/").status_code == 404
 
 
+def test_the_api_answers_the_evidence_of_every_link_of_a_map(linked):
+    world, strong, empty = linked
+    tasks.link_evidence_refresh(organization_id=world.org_a.pk)
+    client = APIClient()
+    client.force_login(world.viewer_a)
+    body = client.get(f"/api/v1/o/acme/links/evidence/?unit={world.company_a.pk}").json()
+    assert body["unit"] == {"id": world.company_a.pk, "name": "Acme Manufacturing"}
+    one = client.get(f"/api/v1/o/acme/links/{strong.pk}/evidence/").json()
+    by_link = {entry["link"]: entry for entry in body["links"]}
+    assert set(by_link) == {strong.pk, empty.pk} and by_link[strong.pk] == one  # as the one-link route answers it
+    assert by_link[empty.pk]["strength"] == "none"
+    division = client.get(f"/api/v1/o/acme/links/evidence/?unit={world.division_a.pk}").json()
+    assert division["links"] == []  # a map without arrows
+    missing = client.get("/api/v1/o/acme/links/evidence/")
+    assert missing.status_code == 400 and "unit" in missing.json()
+    assert client.get("/api/v1/o/acme/links/evidence/?unit=abc").status_code == 400
+    client.force_login(world.member_b)
+    assert client.get(f"/api/v1/o/acme/links/evidence/?unit={world.company_a.pk}").status_code == 404
+    assert client.get(f"/api/v1/o/globex/links/evidence/?unit={world.company_a.pk}").status_code == 404
+
+
 def test_the_refresh_reads_the_same_number_of_queries_whatever_the_number_of_links(linked):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
