@@ -5,9 +5,10 @@ import pytest
 from django.core.management import call_command
 
 from bsc.models import CauseEffectLink, Initiative, Membership, Objective, OrgUnit, User
+from bsc.org_calendar import due_month, month_shift
 from bsc.tenancy import dangerously_unscoped
 from coaching.models import ActionItem, Cadence, CoachingSession, ReviewPack, SessionKpiSnapshot
-from kpis.models import Kpi, KpiScore, Measurement, ScorecardScore, TargetRecalibration
+from kpis.models import Kpi, KpiScore, Measurement, PeriodClose, ScorecardScore, TargetRecalibration
 
 pytestmark = pytest.mark.dates  # reads the calendar: `make test-dates` runs it at boundary dates
 
@@ -62,6 +63,10 @@ def test_the_demo_is_seeded_once_with_every_persona_and_an_aligned_map(db):
         pack = ReviewPack.objects.get()
         assert (pack.status, pack.unit.depth, pack.period_kind) == ("done", 0, "month")
         assert pack.pdf_pages >= 6
+        # the pack is the last closed month's: the one before the month now due, closed for the whole company
+        close = PeriodClose.objects.get()
+        assert (close.unit_id, close.month, close.reopened_at) == (pack.unit_id, pack.period, None)
+        assert close.month == month_shift(due_month(pack.organization), -1)
 
 
 def assert_rollups_reach_the_top():

@@ -303,21 +303,29 @@ class Command(BaseCommand):
         )
 
     def seed_review_pack(self, organization: Organization) -> None:
-        """The company's review pack for the last closed month (the month now due), made here rather than by a
-        worker, so the Review packs page has one to download."""
+        """The month before the one now due, reviewed and closed for the whole company (its values, targets and scores
+        locked as reviewed), and the company's review pack for it, made here rather than by a worker, so the Review
+        packs page has one to download."""
         from coaching import review_packs
         from coaching.models import ReviewPack
+        from kpis.models import PeriodClose
+        from kpis.period_close import period_close
 
-        if ReviewPack.objects.exists():
-            return
         admin = Membership.objects.filter(role=Role.ADMIN).select_related("user").first().user
         company = OrgUnit.objects.get(parent__isnull=True)
+        closed = org_calendar.month_shift(org_calendar.due_month(organization), -1)
+        if not PeriodClose.objects.filter(unit=company, month=closed).exists():
+            period_close(unit=company, month=closed, by=admin)
+        if ReviewPack.objects.exists():
+            return
         asked = review_packs.review_pack_request(
-            organization=organization, unit=company, kind=org_calendar.MONTH,
-            period=org_calendar.due_month(organization), by=admin, publish=False,
-        )  # fmt: skip
+            organization=organization, unit=company, kind=org_calendar.MONTH, period=closed, by=admin, publish=False
+        )
         pack = review_packs.review_pack_build(organization=organization, pack_id=asked.pack.pk)
-        self.stdout.write(f"Review pack of {company.name}: {pack.status} ({pack.pdf_pages} pages).")
+        self.stdout.write(
+            f"{org_calendar.month_label(closed)} closed; review pack of {company.name}: {pack.status} "
+            f"({pack.pdf_pages} pages)."
+        )
 
     def seed_coaching(self, organization: Organization) -> None:
         """Three cadences started a year ago: their upcoming sessions come from the cadence service, the past
