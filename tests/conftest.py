@@ -213,6 +213,21 @@ def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: 
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
+def waiting_for_a_lock(statement_part: str) -> bool:
+    """Whether a backend of this test database is waiting for a lock while running a statement that contains
+    `statement_part`: how a race test holds its first transaction exactly until the second one queues behind it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # inside a transaction the view would stay as first read
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            " AND query LIKE %s",
+            [f"%{statement_part}%"],
+        )
+        return cursor.fetchone()[0] > 0
+
+
 # --- Real Celery worker processes -----------------------------------------------------------------
 
 

@@ -32,7 +32,7 @@ from coaching.tasks import review_pack_build
 from kpis import services
 from kpis.models import ImportBatch, ImportStatus, Measurement
 from kpis.tasks import measurement_import
-from tests.conftest import wait_for
+from tests.conftest import wait_for, waiting_for_a_lock
 from tests.review_pack_data import OCTOBER, acme_review_pack_world
 
 # A publish tries twice (CELERY_TASK_PUBLISH_RETRY_POLICY), each attempt bounded by CELERY_BROKER_TIMEOUT.
@@ -206,7 +206,9 @@ def test_two_builds_of_one_pack_at_once_claim_it_once(world, transactional_db):
                 first_claimed.set()
                 second_started.wait(10)
                 # Hold the row until the second claim is seen waiting for this transaction's lock.
-                claims["second_waited"] = wait_for(_a_claim_waits_for_a_lock, message="the second claim to wait")
+                claims["second_waited"] = wait_for(
+                    lambda: waiting_for_a_lock("coaching_reviewpack"), message="the second claim to wait"
+                )
         finally:
             connection.close()
 
@@ -225,16 +227,6 @@ def test_two_builds_of_one_pack_at_once_claim_it_once(world, transactional_db):
         thread.join(30)
     assert claims["first"] is not None and claims["first"].status == ReviewPackStatus.RUNNING
     assert claims["second_waited"] and claims["second"] is None
-
-
-def _a_claim_waits_for_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")  # inside a transaction the view would stay as first read
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            " AND query LIKE '%coaching_reviewpack%'"
-        )
-        return cursor.fetchone()[0] > 0
 
 
 # --- Imports -----------------------------------------------------------------------------------------------

@@ -347,3 +347,83 @@ def test_the_close_page_shows_the_checklist_closes_and_reopens(world, otd, exec_
     assert reopened.status_code == 302
     shown = html.unescape(admin.get(reopened.url).content.decode())
     assert "reopened by Admin of acme on 18 Nov 2026: “Late invoice”" in shown
+
+
+# --- A save and a close at the same moment -----------------------------------------------------------------------
+
+
+def _race(first, second, statement_part: str) -> dict:
+    """Run `first` in a transaction held open until `second` (started once `first` has done its work) is seen waiting
+    for one of its locks, then commit it; each in its own thread and database connection. Returns what each
+    returned or raised, and whether the second waited."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from tests.conftest import wait_for, waiting_for_a_lock
+
+    done, outcome = threading.Event(), {}
+
+    def run(name, work, hold):
+        try:
+            with transaction.atomic():
+                outcome[name] = work()
+                if hold:
+                    done.set()
+                    outcome["waited"] = wait_for(
+                        lambda: waiting_for_a_lock(statement_part), timeout=20, message="the second to wait"
+                    )
+        except ValidationError as error:
+            outcome[name] = error
+        finally:
+            done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=("first", first, True))]
+    threads.append(threading.Thread(target=lambda: done.wait(20) and run("second", second, False)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcome
+
+
+def test_a_save_under_way_when_the_month_closes_commits_and_the_close_follows(world, otd, exec_a, transactional_db):
+    """The save holds a shared lock on its unit and the units above it; the close waits for it, so the value is
+    in before the month is locked, and nothing slips in after."""
+
+    def save():
+        with organization_scope(world.org_a):
+            return services.measurement_record(
+                kpi=otd, period=OCT, value=Decimal(91), by=world.admin_a, expected_version=1, schedule=False
+            )
+
+    def close():
+        with organization_scope(world.org_a):
+            return period_close.period_close(unit=world.division_a, month=OCT, by=exec_a)
+
+    outcome = _race(save, close, "bsc_orgunit")
+    assert outcome["waited"]
+    assert isinstance(outcome["first"], Measurement) and isinstance(outcome["second"], PeriodClose)
+    assert values(world)[("OTD", OCT)] == (Decimal(91), 2)
+
+
+def test_a_save_that_waited_for_a_close_is_refused_with_who_closed_it(world, otd, exec_a, transactional_db):
+    """The close locks its unit first; a save below it waits, then sees the close and is refused: nothing written."""
+
+    def close():
+        with organization_scope(world.org_a):
+            return period_close.period_close(unit=world.division_a, month=OCT, by=exec_a)
+
+    def save():
+        with organization_scope(world.org_a):
+            return services.measurement_record(
+                kpi=otd, period=OCT, value=Decimal(91), by=world.admin_a, expected_version=1, schedule=False
+            )
+
+    outcome = _race(close, save, "bsc_orgunit")
+    assert outcome["waited"]
+    assert isinstance(outcome["first"], PeriodClose)
+    assert isinstance(outcome["second"], ValidationError)
+    assert outcome["second"].messages == [CLOSED]
+    assert values(world) == BEFORE
