@@ -78,6 +78,7 @@ class MapEvidenceApi(ScoresApi):
 
     serializer_class = MapEvidenceSerializer
     pagination_class = None
+    unit_reads = "map's evidence"
 
     @extend_schema(
         parameters=[OpenApiParameter("unit", ID_SCHEMA, required=True, description="The unit whose map is read.")],

@@ -192,6 +192,7 @@ class ScoresApi(OrganizationScopedMixin, generics.GenericAPIView):
     serializer_class = ScorecardScoresSerializer
     queryset = ScorecardScore.objects.none()
     pagination_class = None
+    unit_reads = "scores"  # what the unit named by ?unit= is asked for, in the refusals' words
 
     @extend_schema(
         parameters=[
@@ -212,12 +213,12 @@ class ScoresApi(OrganizationScopedMixin, generics.GenericAPIView):
     def unit(self) -> OrgUnit:
         unit_id = id_param(self.request, "unit")
         if unit_id is None:
-            raise exceptions.ValidationError({"unit": ["Name the unit whose scores you want: ?unit=<id>."]})
+            raise exceptions.ValidationError({"unit": [f"Name the unit whose {self.unit_reads} you want: ?unit=<id>."]})
         unit = OrgUnit.objects.for_organization(self.organization).filter(pk=unit_id).first()
         if unit is None:
             raise exceptions.NotFound(f"No unit {unit_id} in this organization.")
         if not can(self.membership, Action.READ, unit=unit):
-            raise exceptions.PermissionDenied(f"Your role may not read the scores of {unit.name}.")
+            raise exceptions.PermissionDenied(f"Your role may not read the {self.unit_reads} of {unit.name}.")
         if not Scorecard.objects.for_organization(self.organization).filter(unit=unit).exists():
             raise exceptions.NotFound(f"{unit.name} has no scorecard.")
         return unit

@@ -138,7 +138,8 @@ def test_the_api_answers_the_evidence_of_every_link_of_a_map(linked):
     division = client.get(f"/api/v1/o/acme/links/evidence/?unit={world.division_a.pk}").json()
     assert division["links"] == []  # a map without arrows
     missing = client.get("/api/v1/o/acme/links/evidence/")
-    assert missing.status_code == 400 and "unit" in missing.json()
+    assert missing.status_code == 400
+    assert missing.json() == {"unit": ["Name the unit whose map's evidence you want: ?unit=<id>."]}
     assert client.get("/api/v1/o/acme/links/evidence/?unit=abc").status_code == 400
     client.force_login(world.member_b)
     assert client.get(f"/api/v1/o/acme/links/evidence/?unit={world.company_a.pk}").status_code == 404
