@@ -18,7 +18,14 @@ from bsc import map_svg, org_calendar
 from bsc.models import Membership, Organization, OrgUnit, Perspective, Scorecard
 from bsc.selectors import strategy_map
 from coaching.accountability_display import METRIC_LABELS, figure_cell
-from coaching.models import ActionItem, ActionItemStatus, CoachingSession, SessionStatus
+from coaching.models import (
+    ActionItem,
+    ActionItemStatus,
+    CoachingSession,
+    SessionKind,
+    SessionKpiSnapshot,
+    SessionStatus,
+)
 from coaching.rendering import markdown_html
 from coaching.selectors import METRICS, accountability
 from kpis.models import KpiScore, Measurement, PerspectiveScore, ScorecardScore
@@ -85,6 +92,7 @@ class AttentionKpi:
     comment: str
     comment_period: str  # the month of the comment, in a quarter or a year
     items: list[OpenItem] = field(default_factory=list)  # its open action items, by due date
+    discussed: str = ""  # the last held coaching session that looked at it, up to the review ("" if none)
 
 
 @dataclass
@@ -228,6 +236,7 @@ def _attention(
     period: date,
     months: tuple[date, ...],
     rows,
+    until: datetime,
 ) -> list[AttentionKpi]:
     """The red KPIs, then the amber ones (lowest score first): the unit's own (`display`, `rows`), then those of the
     sub-units the heat map shows, each with the latest comment of the period and its open action items."""
@@ -253,6 +262,7 @@ def _attention(
         .values_list("kpi_id", "period", "comment")
     ):
         comments[kpi_id] = (month, comment)  # the latest month's wins
+    discussed = _last_discussed(organization, ids, until=until)
     items: dict[int, list[OpenItem]] = {}
     for item in _open_items(organization, Q(kpi__in=ids), today=org_calendar.today(organization)):
         items.setdefault(item.kpi_id, []).append(item)
@@ -272,9 +282,31 @@ def _attention(
                 comment=comment,
                 comment_period=org_calendar.month_label(month) if month and len(months) > 1 else "",
                 items=items.get(line.pk, []),
+                discussed=discussed.get(line.pk, ""),
             )
         )
     return result
+
+
+def _last_discussed(organization: Organization, kpi_ids: list[int], *, until: datetime) -> dict[int, str]:
+    """For each KPI, the last held coaching session before `until` that looked at it (its values were captured when
+    the session was held), in words: one query."""
+    snapshots = (
+        SessionKpiSnapshot.objects.for_organization(organization)
+        .filter(kpi__in=kpi_ids, session__status=SessionStatus.HELD, session__held_at__lt=until)
+        .order_by("kpi_id", "session__held_at", "session_id")
+        .values_list(
+            "kpi_id", "session__kind", "session__held_at", "session__coach__full_name", "session__coach__email"
+        )
+    )
+    zone = org_calendar.zone(organization)
+    found = {}
+    for kpi_id, kind, held_at, coach_name, coach_email in snapshots:  # the latest session wins
+        day = timezone.localtime(held_at, zone).date()
+        found[kpi_id] = (
+            f"{SessionKind(kind).label} of {day.day} {org_calendar.month_label(day)} with {coach_name or coach_email}"
+        )
+    return found
 
 
 def _open_items(organization: Organization, which: Q, *, today: date) -> list[OpenItem]:
@@ -365,13 +397,14 @@ def review_pack_content(
     heat_map = subunit_heat_map(organization=organization, unit=unit, kind=kind, period=period)
     progress(40, "Collecting the red and amber KPIs, action items and coaching notes")
     rows = [row for p in view.perspectives for o in p.objectives for row in o.kpis] + view.unlinked
+    until = org_calendar.local_midnight(org_calendar.month_shift(months[-1], 2), organization)
     attention = _attention(
-        organization=organization, unit=unit, display=display, kind=kind, period=period, months=months, rows=rows
-    )
+        organization=organization, unit=unit, display=display, kind=kind, period=period, months=months, rows=rows,
+        until=until,
+    )  # fmt: skip
     items = _action_items(
         organization=organization, unit=unit, attention=attention, today=org_calendar.today(organization)
     )
-    until = org_calendar.local_midnight(org_calendar.month_shift(months[-1], 2), organization)
     session = _last_session(organization=organization, unit=unit, until=until)
     progress(50, "Reading the accountability figures")
     span, lines = _accountability(organization=organization, unit=unit, membership=membership)

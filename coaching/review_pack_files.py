@@ -117,14 +117,14 @@ def pack_xlsx(content: PackContent) -> bytes:
     attention = _Sheet(
         workbook, "Red and amber KPIs",
         ["Status", "KPI code", "KPI", "Unit", "Objective", "Owner", "Actual", "Target", "Score", "Comment",
-         "Comment of", "Open action items"],
-        [10, 12, 34, 24, 30, 20, 14, 14, 9, 60, 12, 50],
+         "Comment of", "Open action items", "Last discussed"],
+        [10, 12, 34, 24, 30, 20, 14, 14, 9, 60, 12, 50, 40],
     )  # fmt: skip
     for a in content.attention:
         line = a.line
         planned = "; ".join(f"{item.title} ({item.owner}, due {item.due:%Y-%m-%d})" for item in a.items)
         attention.row(line.light.label, line.code, line.name, a.unit, a.objective, a.owner, F(line.actual),
-                      F(line.target), F(line.score), a.comment, a.comment_period, planned)  # fmt: skip
+                      F(line.target), F(line.score), a.comment, a.comment_period, planned, a.discussed)  # fmt: skip
 
     items = _Sheet(workbook, "Open action items", ["Action item", "Owner", "Due", "Overdue", "About"],
                    [50, 22, 12, 9, 40])  # fmt: skip

@@ -76,7 +76,7 @@ def review_pack_world(*, organization, unit: OrgUnit, sub_units: list[OrgUnit], 
             wins="Two green months in a row on quality.",
             challenges="Supplier lead times.",
         )
-        coaching_services.session_hold(session=session, kpis=[], confirm_early=True)
+        coaching_services.session_hold(session=session, kpis=[made[2]], confirm_early=True)  # it looked at K003
         for title, due in (("Call the supplier", 5), ("Re-plan the line", 20)):
             coaching_services.action_item_create(
                 organization=organization, title=title, owner=admin, created_by=admin, unit=unit,

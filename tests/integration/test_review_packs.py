@@ -112,7 +112,9 @@ def test_a_pack_holds_every_section_with_the_stored_figures(world, pack_world):
     assert formula_row[9] == "'" + FORMULA_COMMENT  # neutralised, and a string cell
     assert book["Red and amber KPIs"]["J2"].data_type == "s"
     assert formula_row[11].startswith("Call the supplier (Admin of acme, due ")  # its open action items
-    assert next(row for row in red_amber if row[1] == "K002")[11] in ("", None)
+    assert formula_row[12] == "Monthly review of 18 Nov 2026 with Admin of acme"  # the session that looked at it
+    assert next(row for row in red_amber if row[1] == "K002")[11:13] in (("", ""), (None, None))
+    assert "Last discussed: Monthly review of 18 Nov 2026 with Admin of acme." in text
     sub_units = {row[0]: row for row in book["Sub-units"].iter_rows(min_row=2, values_only=True)}
     assert list(sub_units) == ["Operations", "Assembly"]
     columns = [cell.value for cell in book["Sub-units"][1]]
