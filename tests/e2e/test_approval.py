@@ -1,7 +1,7 @@
 """Approval in a real browser: with the organization's setting on, a department head's value waits; its approver
 sees it on the KPI page, returns it with a comment, and approves the corrected value (desktop, then a phone)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -17,6 +17,13 @@ from tests.conftest import log_in, screenshot
 pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.django_db(transaction=True)]
 
 OCT = date(2026, 10, 1)
+
+
+@pytest.fixture(autouse=True)
+def _on_18_november_2026(pinned_clock):
+    """The module's values are for October 2026, which the KPI page lists while it is among its recent months: it
+    travels to 18 Nov 2026 itself (before the world is built), whatever instant `make test-dates` pins the suite to."""
+    pinned_clock.move_to(datetime(2026, 11, 18, 10, 30, tzinfo=UTC))
 
 
 def test_an_approver_returns_then_approves_a_department_heads_value(world, open_page):
