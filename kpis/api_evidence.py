@@ -81,6 +81,7 @@ class MapEvidenceApi(ScoresApi):
     unit_reads = "map's evidence"
 
     @extend_schema(
+        operation_id="map_evidence_retrieve",  # links/{id}/evidence/ is links_evidence_retrieve
         parameters=[OpenApiParameter("unit", ID_SCHEMA, required=True, description="The unit whose map is read.")],
         responses=MapEvidenceSerializer,
     )
