@@ -237,9 +237,10 @@ def _attention(
     months: tuple[date, ...],
     rows,
     until: datetime,
-) -> list[AttentionKpi]:
+) -> tuple[list[AttentionKpi], list[OpenItem]]:
     """The red KPIs, then the amber ones (lowest score first): the unit's own (`display`, `rows`), then those of the
-    sub-units the heat map shows, each with the latest comment of the period and its open action items."""
+    sub-units the heat map shows, each with the latest comment of the period and its open action items; and the open
+    items the pack lists (the unit's and those KPIs', one query)."""
     lines: list[tuple[KpiLine, str, str]] = []
     for perspective in display.perspectives:
         for objective in perspective.children:
@@ -263,8 +264,10 @@ def _attention(
     ):
         comments[kpi_id] = (month, comment)  # the latest month's wins
     discussed = _last_discussed(organization, ids, until=until)
+    # The open items the pack lists (the unit's, and those of these KPIs), read once; each KPI shows its own.
+    open_items = _open_items(organization, Q(unit=unit) | Q(kpi__in=ids), today=org_calendar.today(organization))
     items: dict[int, list[OpenItem]] = {}
-    for item in _open_items(organization, Q(kpi__in=ids), today=org_calendar.today(organization)):
+    for item in open_items:
         items.setdefault(item.kpi_id, []).append(item)
     owners = {row.kpi.pk: row.kpi.owner.display_name if row.kpi.owner else "" for row in rows}
     scores = {row.kpi.pk: row.score.score for row in rows if row.score is not None and row.score.score is not None}
@@ -285,7 +288,7 @@ def _attention(
                 discussed=discussed.get(line.pk, ""),
             )
         )
-    return result
+    return result, open_items
 
 
 def _last_discussed(organization: Organization, kpi_ids: list[int], *, until: datetime) -> dict[int, str]:
@@ -328,11 +331,6 @@ def _open_items(organization: Organization, which: Q, *, today: date) -> list[Op
         )
         for item in items
     ]
-
-
-def _action_items(*, organization: Organization, unit: OrgUnit, attention: list[AttentionKpi], today: date):
-    """The unit's open items, and those of the red and amber KPIs listed (the sub-units' among them)."""
-    return _open_items(organization, Q(unit=unit) | Q(kpi__in=[a.line.pk for a in attention]), today=today)
 
 
 def _last_session(*, organization: Organization, unit: OrgUnit, until: datetime) -> LastSession | None:
@@ -398,13 +396,10 @@ def review_pack_content(
     progress(40, "Collecting the red and amber KPIs, action items and coaching notes")
     rows = [row for p in view.perspectives for o in p.objectives for row in o.kpis] + view.unlinked
     until = org_calendar.local_midnight(org_calendar.month_shift(months[-1], 2), organization)
-    attention = _attention(
+    attention, items = _attention(
         organization=organization, unit=unit, display=display, kind=kind, period=period, months=months, rows=rows,
         until=until,
     )  # fmt: skip
-    items = _action_items(
-        organization=organization, unit=unit, attention=attention, today=org_calendar.today(organization)
-    )
     session = _last_session(organization=organization, unit=unit, until=until)
     progress(50, "Reading the accountability figures")
     span, lines = _accountability(organization=organization, unit=unit, membership=membership)
