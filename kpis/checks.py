@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q
@@ -120,11 +121,21 @@ def _kpis(organization: Organization):
     return Kpi.objects.for_organization(organization).filter(archived_at__isnull=True).order_by("unit__path", "code")
 
 
-def _kpi_item(organization: Organization, kpi, message: str, *, route: str = "kpi_detail", label: str) -> CheckItem:
+def _kpi_item(
+    organization: Organization, kpi, message: str, *, route: str = "kpi_detail", label: str, url: str = ""
+) -> CheckItem:
     return CheckItem(
-        message=message, unit_id=kpi.unit_id, unit_name=kpi.unit_name, fix_url=_kpi_url(organization, kpi.pk, route),
-        fix_label=label, kind="kpi", object_id=kpi.pk,
+        message=message, unit_id=kpi.unit_id, unit_name=kpi.unit_name,
+        fix_url=url or _kpi_url(organization, kpi.pk, route), fix_label=label, kind="kpi", object_id=kpi.pk,
     )  # fmt: skip
+
+
+def _data_entry_url(organization: Organization, kpi, period: date) -> str:
+    """The data-entry page of the KPI's unit for the month `period` (a period's start) is due in (its last month),
+    at the KPI's value."""
+    due_in = org_calendar.month_shift(period, org_calendar.FREQUENCY_STEPS[kpi.frequency] - 1)
+    query = urlencode({"period": f"{due_in:%Y-%m}", "unit": kpi.unit_id})
+    return f"{reverse('data_entry', kwargs={'org_slug': organization.slug})}?{query}#value-{kpi.pk}"
 
 
 def _map_item(organization: Organization, row, message: str, *, kind: str, anchor: str = "") -> CheckItem:
@@ -303,14 +314,9 @@ def kpis_without_values(*, organization: Organization) -> list[CheckItem]:
         span = f"{org_calendar.period_label(kind, periods[-1], fiscal_start)} to " + org_calendar.period_label(
             kind, periods[0], fiscal_start
         )
-        items.append(
-            _kpi_item(
-                organization,
-                kpi,
-                f"{kpi.code} · {kpi.name} has no value for its last three periods ({span}).",
-                label="Open the KPI",
-            )  # fmt: skip
-        )
+        message = f"{kpi.code} · {kpi.name} has no value for its last three periods ({span})."
+        url = _data_entry_url(organization, kpi, periods[0])  # fixed where values are entered
+        items.append(_kpi_item(organization, kpi, message, label="Enter its value", url=url))
     return items
 
 

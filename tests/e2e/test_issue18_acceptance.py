@@ -14,10 +14,11 @@ from playwright.sync_api import expect
 
 from attachments.models import EvidenceFile
 from bsc.models import Organization, OrgUnit
+from bsc.org_calendar import due_month
 from bsc.project.demo import DEMO_SLUG
 from bsc.tenancy import dangerously_unscoped, organization_scope
 from comments.models import Comment
-from kpis.models import Kpi, KpiScore, Measurement, PendingRecompute
+from kpis.models import Kpi, KpiScore, Measurement, PendingRecompute, Target
 from tests import factories
 from tests.conftest import log_in, screenshot
 
@@ -55,6 +56,10 @@ def test_issue_18_acceptance(demo, open_page):
         assert red is not None, "the demo has a red KPI in Operations"
         kpi: Kpi = red.kpi
         measurement = Measurement.objects.get(kpi=kpi, period=red.period)
+        # The demo's KPI without values (Human Resources) and its target for the month now due.
+        due = due_month(demo)
+        stale = Kpi.objects.get(code="HR-ENG")
+        stale_target = Target.objects.get(kpi=stale, period=due).value
 
     # The executive: the map's evidence view, then the checklist.
     page = open_page()
@@ -65,14 +70,32 @@ def test_issue_18_acceptance(demo, open_page):
     expect(page.locator("#strategy-map line.link.evidence-strong").first).to_be_attached()
     expect(page.locator("#strategy-map line.link.evidence-weak").first).to_be_attached()
     screenshot(page, "issue18-map-evidence")
-    page.goto(reverse("consistency_checks", args=[slug]))
+    # The checklist's item of the demo's story (Human Resources is short of data): the executive follows it to
+    # the value's input and enters it; the item is gone.
+    checks_page = reverse("consistency_checks", args=[slug])
+    page.goto(checks_page)
     expect(page.get_by_role("heading", name="Consistency checks", level=1)).to_be_visible()
-    fix = page.locator("a.checks-fix").first
+    item = page.locator("#rule-kpis_without_values li").filter(has_text=f"{stale.code} · {stale.name} has no value")
+    fix = item.get_by_role("link", name="Enter its value")
     expect(fix).to_be_visible()
-    target = fix.get_attribute("href")
     screenshot(page, "issue18-checks")
+    before = int(page.locator("#checks-total").inner_text().split()[0])
     fix.click()
-    expect(page).to_have_url(re.compile(re.escape(target.split("#")[0])))
+    expect(page).to_have_url(re.compile(rf"/data-entry/\?period={due:%Y-%m}&unit={stale.unit_id}#value-{stale.pk}$"))
+    value = page.locator(f"#value-{stale.pk}")
+    expect(value).to_be_visible()
+    value.fill(f"{stale_target.normalize():f}")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save all").click()
+    expect(page.locator("#messages")).to_contain_text(f"Saved 1 value for {due:%B %Y}.")
+    screenshot(page, "issue18-checks-fixed-value")
+    page.goto(checks_page)
+    expect(item).to_have_count(0)
+    expect(page.locator("#checks-total")).to_have_text(
+        f"{before - 1} item{'s' if before > 2 else ''} to look at."
+        if before > 1
+        else "Nothing to fix: every rule passes."
+    )
 
     # The department head: a comment mentioning the coach, and a PDF on the red value.
     head = open_page()

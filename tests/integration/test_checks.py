@@ -176,6 +176,17 @@ def test_a_kpi_without_values_in_its_last_three_periods_due_is_listed(scope):
         "QRT · QRT name has no value for its last three periods (2023 to 2025).",
         "STL · STL name has no value for its last three periods (Aug 2026 to Oct 2026).",
     ]
+    # Each links to where the value is entered: its unit's data-entry page for the month its latest period is due.
+    with organization_scope(scope.org_a):
+        links = {
+            item.object_id: (item.fix_url, item.fix_label)
+            for item in checks.kpis_without_values(organization=scope.org_a)
+        }
+    entry = f"/o/{scope.org_a.slug}/data-entry/?period="
+    assert links == {
+        stale.pk: (f"{entry}2026-10&unit={scope.company_a.pk}#value-{stale.pk}", "Enter its value"),
+        quarterly.pk: (f"{entry}2025-12&unit={scope.company_a.pk}#value-{quarterly.pk}", "Enter its value"),
+    }
 
 
 def test_the_last_due_periods_follow_the_frequency_and_the_fiscal_year(scope):
