@@ -10,12 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from bsc import map_svg, org_calendar
-from bsc.models import Membership, Organization, OrgUnit, Perspective, Scorecard
+from bsc.models import Membership, Organization, OrgUnit, Scorecard
 from bsc.selectors import strategy_map
 from coaching.accountability_display import METRIC_LABELS, figure_cell
 from coaching.models import (
@@ -28,7 +28,8 @@ from coaching.models import (
 )
 from coaching.rendering import markdown_html
 from coaching.selectors import METRICS, accountability
-from kpis.models import KpiScore, Measurement, PerspectiveScore, ScorecardScore
+from kpis.dashboard import Score, heat_map_to_depth
+from kpis.models import KpiScore, Measurement
 from kpis.scorecard_display import (
     KIND_NOUNS,
     KpiLine,
@@ -134,72 +135,30 @@ class PackContent:
     accountability: list[AccountabilityLine] = field(default_factory=list)
 
 
-def _heat_cell(row) -> HeatCell:
-    if row is None:
+def _heat_cell(score: Score | None) -> HeatCell:
+    if score is None:
         return HeatCell("—", light(None), "")
-    coverage = share_percent(row.coverage) if row.score is not None else ""
-    return HeatCell(percent(row.score), light(row.status), coverage)
+    coverage = share_percent(score.coverage) if score.score is not None else ""
+    return HeatCell(percent(score.score), light(score.status), coverage)
 
 
 def subunit_heat_map(*, organization: Organization, unit: OrgUnit, kind: str, period: date) -> HeatMap:
-    """The units below `unit` (HEAT_MAP_LEVELS deep, in tree order) against the perspectives (the unit's own in
-    their order, then any other name the sub-units use), each cell the stored perspective score for the period.
-    Three queries. The dashboard's heat map (kpis/dashboard.py) was not yet in the tree when this was written."""
-    org_id = organization.pk
-    below = list(
-        OrgUnit.objects.for_organization(org_id)
-        .filter(path__startswith=unit.path, depth__gt=unit.depth)
-        .order_by("path")
-        .values("id", "name", "path", "depth", "parent_id")
-    )
-    shown = [u for u in below if u["depth"] - unit.depth <= HEAT_MAP_LEVELS]
-    ids = [u["id"] for u in shown] + [unit.pk]
-    perspectives = list(
-        Perspective.objects.for_organization(org_id)
-        .filter(scorecard__unit__in=ids)
-        .values("id", "name", "order", "scorecard__unit_id")
-        .order_by("order", "id")
-    )
-    columns = [p["name"] for p in perspectives if p["scorecard__unit_id"] == unit.pk]
-    columns += sorted({p["name"] for p in perspectives} - set(columns))
-    stored = {
-        s.perspective_id: s
-        for s in PerspectiveScore.objects.for_organization(org_id).filter(
-            perspective__in=[p["id"] for p in perspectives], period_kind=kind, period=period
+    """The units below `unit` (HEAT_MAP_LEVELS deep, in tree order) against the perspectives, each cell the stored
+    perspective score for the period: the dashboard's heat map (kpis.dashboard, the same rows, columns and cells) at
+    a fixed depth, since paper cannot unfold a row, prepared for print. Three queries."""
+    heat = heat_map_to_depth(organization=organization, unit=unit, kind=kind, month=period, levels=HEAT_MAP_LEVELS)
+    absent = HeatCell("", light(None), "", absent=True)  # the unit's scorecard has no perspective of that name
+    lines = [
+        HeatLine(
+            row.unit.name,
+            row.depth,
+            _heat_cell(row.card),
+            [absent if missing else _heat_cell(score) for score, missing in zip(row.cells, row.absent, strict=True)],
         )
-    }
-    cards = {
-        s.unit_id: s
-        for s in ScorecardScore.objects.for_organization(org_id)
-        .filter(scorecard__unit__in=ids, period_kind=kind, period=period)
-        .annotate(unit_id=F("scorecard__unit_id"))
-    }
-    by_unit: dict[int, dict[str, int]] = {}
-    for p in perspectives:
-        by_unit.setdefault(p["scorecard__unit_id"], {})[p["name"]] = p["id"]
-    # Siblings by name within their parent, as the unit tree shows them.
-    children: dict[int | None, list[dict]] = {}
-    for u in shown:
-        children.setdefault(u["parent_id"], []).append(u)
-    ordered: list[dict] = []
-
-    def walk(parent_id: int) -> None:
-        for child in sorted(children.get(parent_id, []), key=lambda u: u["name"].lower()):
-            ordered.append(child)
-            walk(child["id"])
-
-    walk(unit.pk)
-    lines = []
-    for u in ordered:
-        own = by_unit.get(u["id"], {})
-        cells = []
-        for name in columns:
-            if name not in own:
-                cells.append(HeatCell("", light(None), "", absent=True))
-            else:
-                cells.append(_heat_cell(stored.get(own[name])))
-        lines.append(HeatLine(u["name"], u["depth"] - unit.depth, _heat_cell(cards.get(u["id"])), cells))
-    return HeatMap(columns, lines, left_out=len(below) - len(shown))
+        for row in heat.rows
+        if row.depth  # the unit's own scores are the scorecard's section
+    ]
+    return HeatMap(heat.columns, lines, left_out=heat.left_out)
 
 
 def _map_svg(*, scorecard: Scorecard, kind: str, period: date) -> str:

@@ -184,8 +184,8 @@ class _Heat:
     cards: dict[tuple[int, date], Score]
     columns: list[str]
     cells: dict[tuple[int, str], Score | None]
-    due_by_unit: dict[int, int]
-    entered: dict[int, int]
+    due_by_unit: dict[int, int] = field(default_factory=dict)
+    entered: dict[int, int] = field(default_factory=dict)
 
     def row(self, member: OrgUnit, depth: int, has_children: bool) -> HeatRow:
         return HeatRow(
@@ -201,66 +201,97 @@ class _Heat:
         )
 
 
-def _heat(*, organization: Organization, unit: OrgUnit, kind: str, month: date) -> _Heat:
+def _heat(
+    *, organization: Organization, unit: OrgUnit, kind: str, month: date, levels: int | None = None, counts: bool = True
+) -> _Heat:
     """The units of the subtree in tree order with their scorecard scores (of the period and the one before), their
-    perspective scores by name and their data-entry counts. Six queries."""
+    perspective scores by name and their data-entry counts. With `levels`, only the units down to that many levels
+    below `unit` have their scores read, and the columns are the perspectives those units use (a page that cannot
+    unfold); without `counts`, the data-entry counts are left out. Five queries; three without counts."""
     fiscal_start = organization.fiscal_year_start_month
     period = org_calendar.window_start(kind, month, fiscal_start)
     previous = org_calendar.month_shift(period, -org_calendar.KIND_STEPS[kind])
     path = unit.path
+    scored = Q() if levels is None else Q(scorecard__unit__depth__lte=unit.depth + levels)
 
-    units = list(OrgUnit.objects.for_organization(organization).filter(path__startswith=path).select_related("head"))
+    # By path, so that siblings of the same name keep one order wherever the tree is walked.
+    units = list(
+        OrgUnit.objects.for_organization(organization)
+        .filter(path__startswith=path)
+        .select_related("head")
+        .order_by("path")
+    )
     ordered = _tree(units, unit)
 
     cards: dict[tuple[int, date], Score] = {}
     for unit_id, when, score, status, coverage in (
         ScorecardScore.objects.for_organization(organization)
-        .filter(scorecard__unit__path__startswith=path, period_kind=kind, period__in=[period, previous])
+        .filter(scored, scorecard__unit__path__startswith=path, period_kind=kind, period__in=[period, previous])
         .values_list("scorecard__unit_id", "period", "score", "status", "coverage")
     ):
         cards[unit_id, when] = _score(score, status, coverage)
 
-    # Perspectives by name, each with its score for the period.
+    # Perspectives by name, each with its score for the period, in each scorecard's order.
     perspectives = (
         Perspective.objects.for_organization(organization)
-        .filter(scorecard__unit__path__startswith=path)
+        .filter(scored, scorecard__unit__path__startswith=path)
         .annotate(stored=FilteredRelation("scores", condition=Q(scores__period_kind=kind, scores__period=period)))
+        .order_by("order", "id")
         .values_list("scorecard__unit_id", "name", "order", "stored__score", "stored__status", "stored__coverage")
     )
     places: dict[str, list[int]] = defaultdict(list)
     cells: dict[tuple[int, str], Score | None] = {}
-    own: dict[str, int] = {}
+    own: dict[str, int] = {}  # the unit's own perspectives: their place on its scorecard (order, then creation)
     for unit_id, name, order, score, status, coverage in perspectives:
         places[name].append(order)
         if unit_id == unit.pk:
-            own[name] = order
+            own[name] = len(own)
         cells[unit_id, name] = None if status is None else _score(score, status, coverage)
     # The unit's own perspectives in its order, then the others' by their usual place and how many use them.
     columns = sorted(
         places,
         key=lambda name: (name not in own, own.get(name, 0), min(places[name]), -len(places[name]), name.lower()),
     )
-    due_by_unit, entered = _due_counts(
-        organization=organization,
-        path=path,
-        months=org_calendar.window_months(kind, period, fiscal_start),
-        due=org_calendar.due_month(organization),
-    )
-    return _Heat(period, previous, ordered, cards, columns, cells, due_by_unit, entered)
+    heat = _Heat(period, previous, ordered, cards, columns, cells)
+    if counts:
+        heat.due_by_unit, heat.entered = _due_counts(
+            organization=organization,
+            path=path,
+            months=org_calendar.window_months(kind, period, fiscal_start),
+            due=org_calendar.due_month(organization),
+        )
+    return heat
 
 
 def heat_rows(*, organization: Organization, unit: OrgUnit, parent: OrgUnit, kind: str, month: date):
     """The heat-map rows of `parent`'s children on the dashboard of `unit` (same columns, depth below `unit`): what
-    unfolding a row loads. Six queries, whatever the number of units. (columns, rows)."""
+    unfolding a row loads. Five queries, whatever the number of units. (columns, rows)."""
     heat = _heat(organization=organization, unit=unit, kind=kind, month=month)
     return heat.columns, [heat.row(*entry) for entry in heat.ordered if entry[0].parent_id == parent.pk]
 
 
 def heat_map(*, organization: Organization, unit: OrgUnit, kind: str, month: date):
     """Every heat-map row of `unit`'s subtree (depth first, siblings by name), not only the page's first levels:
-    what the API pages through. Six queries, whatever the number of units. (period, columns, rows)."""
+    what the API pages through. Five queries, whatever the number of units. (period, columns, rows)."""
     heat = _heat(organization=organization, unit=unit, kind=kind, month=month)
     return heat.period, heat.columns, [heat.row(*entry) for entry in heat.ordered]
+
+
+@dataclass
+class HeatMapRows:
+    period: date
+    columns: list[str]
+    rows: list[HeatRow]  # the unit (depth 0) and the units down to `levels` below it, depth first, siblings by name
+    left_out: int  # units of the subtree further down
+
+
+def heat_map_to_depth(*, organization: Organization, unit: OrgUnit, kind: str, month: date, levels: int) -> HeatMapRows:
+    """The heat map of `unit` down to `levels` below it, for a page that cannot unfold (the review pack): the rows,
+    cells and column order of the dashboard's heat map, the columns being the perspectives of the units shown, and
+    how many units further down are left out. No data-entry counts. Three queries, whatever the number of units."""
+    heat = _heat(organization=organization, unit=unit, kind=kind, month=month, levels=levels, counts=False)
+    rows = [heat.row(*entry) for entry in heat.ordered if entry[1] <= levels]
+    return HeatMapRows(heat.period, heat.columns, rows, left_out=len(heat.ordered) - len(rows))
 
 
 def dashboard(*, organization: Organization, unit: OrgUnit, kind: str, month: date) -> Dashboard:
