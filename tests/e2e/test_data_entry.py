@@ -19,9 +19,6 @@ from tests.conftest import log_in, screenshot, wait_for
 pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-# "Save all" leaves the page while a status preview may still be on its way; htmx logs the request the
-# browser aborted.
-@pytest.mark.allow_console_errors(r"^console error: htmx:(sendAbort|afterRequest), \[object HTMLDivElement\]")
 def test_a_department_head_fills_the_month_with_the_keyboard(world, open_page, celery_worker_process):
     page = open_page(viewport={"width": 1280, "height": 800})
     head = factories.add_member(world.org_a, Role.DEPARTMENT_HEAD, units=[world.division_a]).user

@@ -15,7 +15,6 @@ from kpis.data_entry import due_month
 from kpis.models import Measurement
 from tests import factories
 from tests.conftest import log_in, screenshot
-from tests.e2e.test_keyboard_focus import ABORTED_PREVIEW
 
 pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.django_db(transaction=True)]
 
@@ -85,7 +84,6 @@ def tab_to(page, name: str, limit: int = 60) -> None:
     raise AssertionError(f"{name!r} not reached with {limit} Tabs; focus went through {seen}")
 
 
-@pytest.mark.allow_console_errors(ABORTED_PREVIEW)
 def test_a_department_head_fills_the_page_on_a_phone_with_the_keyboard_only(
     world, open_page, two_kpis_of_a_department_head
 ):

@@ -22,7 +22,6 @@ from tests.conftest import log_in, screenshot, wait_for
 pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.allow_console_errors(r"^console error: htmx:(sendAbort|afterRequest), \[object HTMLDivElement\]")
 def test_a_department_head_explains_a_red_value_and_the_coach_sees_it_on_the_agenda(
     world, open_page, celery_worker_process
 ):

@@ -25,7 +25,6 @@ from tests.conftest import log_in, screenshot
 pytestmark = [pytest.mark.e2e, pytest.mark.dates, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.allow_console_errors(r"^console error: htmx:(sendAbort|afterRequest), \[object HTMLDivElement\]")
 def test_a_red_value_is_explained_reviewed_closed_refused_and_reopened(world, open_page):
     head = factories.hugo_head(world)  # head of Operations
     coach = factories.carla_coach(world)
