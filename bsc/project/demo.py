@@ -340,6 +340,24 @@ DEMO_LINKED_SWING = 0.16
 DEMO_MISSING = {
     "HR-ENG": (3, "Pulse survey postponed until the new HR system is live."),
 }
+# The cause a department head writes on a value well below plan in the last two months (earlier months, and any
+# other KPI: one of DEMO_CAUSES_OTHER, picked by the month so the history does not repeat one sentence).
+DEMO_CAUSES = {
+    "EBIT": "Steel surcharges not yet passed on to customers; price review with key accounts in progress.",
+    "CPPM": "Two batches of mislabelled cartons reached customers; label check added at packing.",
+    "SCRAP": "New press line still running in; tool settings being tuned with the supplier.",
+    "ATTR": "Three senior engineers left for a competitor; exit interviews point to pay and career paths.",
+    "MKT-CPL": "Trade-fair season: stand costs booked this month, leads follow in the next two.",
+    "MKT-LEADS": "Website form broken for ten days after the relaunch; fixed on the 18th.",
+    "MKT-PIPE": "Two large quotes slipped to next quarter at the customers' request.",
+    "QA-NCR": "Backlog after the auditor's visit; reports are being closed in weekly batches.",
+    "QA-REWORK": "Supplier coating defects on housings; supplier on a corrective action plan.",
+}
+DEMO_CAUSES_OTHER = (
+    "Below plan: two weeks of short staffing; overtime planned to catch up.",
+    "Below plan: a customer order moved into next month.",
+    "Below plan: machine breakdown on line 2; repaired, backlog being worked off.",
+)
 # Measurement units that count things: whole numbers, no decimals.
 DEMO_COUNT_UNITS = {"accounts", "products", "ideas", "lines", "stations", "audits", "reports", "visits", "leads"}
 # How a quarter or a year is made from the months (any other KPI: the average of its months). Flows add up

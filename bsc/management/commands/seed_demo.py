@@ -18,6 +18,8 @@ from bsc.project.demo import (
     DEMO_ACTIONS,
     DEMO_ALIGNED_UNITS,
     DEMO_CADENCES,
+    DEMO_CAUSES,
+    DEMO_CAUSES_OTHER,
     DEMO_CHALLENGES,
     DEMO_COACHING_MONTHS,
     DEMO_COMMENTS,
@@ -210,7 +212,9 @@ class Command(BaseCommand):
                     moved -= swing[index - linked] if index >= linked else 0
                 drift = Decimal(str(performance + rng.uniform(-0.06, 0.06) + moved))
                 actual = (b + (targets[month] - b) * drift).quantize(Decimal("1") if whole else Decimal("0.1"))
-                comment = "Below plan; recovery actions agreed in the monthly review." if drift < Decimal("0.6") else ""
+                recent = index >= len(months) - missing - 2  # the months the review discusses: their own story
+                cause = (recent and DEMO_CAUSES.get(code)) or DEMO_CAUSES_OTHER[index % len(DEMO_CAUSES_OTHER)]
+                comment = cause if drift < Decimal("0.6") else ""
                 if missing and index == len(months) - missing - 1:
                     comment = reason
                 kpi_services.measurement_record(
