@@ -313,8 +313,11 @@ class EntryPage:
             values, rows = ("value was", "row") if failed == 1 else ("values were", "rows")
             return f"{failed} {values} not saved: see the {rows} marked in red."
         if self.missing == 0:
+            if self.total == 1:
+                return f"The KPI has a value for {self.label}."
             return f"All {self.total} {noun} have a value for {self.label}."
-        return f"{self.missing} of {self.total} {noun} still need a value for {self.label}."
+        needs = "needs" if self.missing == 1 else "need"
+        return f"{self.missing} of {self.total} {noun} still {needs} a value for {self.label}."
 
 
 def data_entry_page(

@@ -225,7 +225,7 @@ def test_save_all_writes_every_value_or_none(client, world, kpis):
     page = client.get(response.url)
     shown = text(page)
     assert "Saved 3 values for March 2026." in shown
-    assert "1 of 4 KPIs still need a value for March 2026." in shown  # the quarterly audit score was left empty
+    assert "1 of 4 KPIs still needs a value for March 2026." in shown  # the quarterly audit score was left empty
 
 
 def test_a_comma_is_accepted_when_chosen_and_a_point_then_refused(client, world, kpis):
