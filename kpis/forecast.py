@@ -1,6 +1,7 @@
-"""Year-end forecasts of KPIs (issue 16; docs/scoring.md, "Forecast"): a least-squares line through the last 12
-periods' values, read at the fiscal year end (or, for a KPI summed over the year, filling the periods without a
-value and added up), scored by the scoring contract and classified on course / at risk / will miss.
+"""Year-end forecasts of KPIs (issue 16; docs/scoring.md, "Forecast"): a least-squares line through the values of
+the last periods of the KPI's frequency (12 months, 8 quarters, 5 years: HORIZONS), read at the fiscal year end (or,
+for a KPI summed over the year, filling the periods without a value and added up), scored by the scoring contract
+and classified on course / at risk / will miss.
 
 Pure functions, no database: kpis/forecast_selectors.py reads the values of many KPIs in one query.
 """
@@ -16,8 +17,6 @@ from fractions import Fraction
 from bsc import org_calendar
 from kpis.scoring import kpi_progress, kpi_score, status_of
 
-MIN_PERIODS = 6  # values needed in the fiscal year
-WINDOW = 12  # periods the line is fitted over, ending with the latest value
 VALUE_PLACES = Decimal("0.000001")  # as values are stored
 
 ON_COURSE, AT_RISK, WILL_MISS = "on_course", "at_risk", "will_miss"
@@ -27,6 +26,35 @@ SUM, LEVEL = "sum", "level"  # how the year's figure is made: a total of the per
 PERIOD_NOUNS = {"monthly": "month", "quarterly": "quarter", "annual": "year"}
 
 _CONTEXT = Context(prec=50, rounding=ROUND_HALF_EVEN)
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """How much of a KPI's history its forecast takes, by frequency."""
+
+    window: int  # periods the line is fitted over, ending with the latest value
+    minimum: int  # values needed: in the fiscal year (`in_year`), else in the window
+    in_year: bool
+
+
+HORIZONS = {
+    "monthly": Horizon(window=12, minimum=6, in_year=True),
+    "quarterly": Horizon(window=8, minimum=4, in_year=False),
+    "annual": Horizon(window=5, minimum=3, in_year=False),
+}
+
+
+def first_period_used(frequency: str, fiscal_year: int, fiscal_start: int) -> date:
+    """The oldest period whose value a forecast of the fiscal year can use: the start of the window of the earliest
+    latest value that still gives one (kpis/forecast_selectors.py reads from there)."""
+    step, horizon = org_calendar.FREQUENCY_STEPS[frequency], HORIZONS[frequency]
+    year = org_calendar.fiscal_year_periods(fiscal_year, step, fiscal_start)
+    earliest_latest = (
+        year[horizon.minimum - 1]
+        if horizon.in_year
+        else org_calendar.month_shift(year[-1], -step * (horizon.window - 1))
+    )
+    return org_calendar.month_shift(earliest_latest, -step * (horizon.window - 1))
 
 
 @dataclass(frozen=True)
@@ -119,24 +147,53 @@ def kpi_forecast(
     """The forecast of one KPI for a fiscal year, from its values and targets by period start (periods of its
     frequency; other keys are ignored; values of earlier years are used by the line)."""
     step = org_calendar.FREQUENCY_STEPS[rules.frequency]
+    horizon = HORIZONS[rules.frequency]
     noun = PERIOD_NOUNS[rules.frequency]
+    kind = org_calendar.FREQUENCY_KINDS[rules.frequency]
+    label = lambda p: org_calendar.period_label(kind, p, fiscal_start)  # noqa: E731
     year = org_calendar.fiscal_year_periods(fiscal_year, step, fiscal_start)
+    year_end = year[-1]
     with_data = [p for p in year if actuals.get(p) is not None]
     base = {"fiscal_year": fiscal_year, "frequency": rules.frequency, "periods_with_data": len(with_data)}
-    if len(year) < MIN_PERIODS:
-        return Forecast(
-            **base,
-            reason=f"A {rules.frequency} KPI has {len(year)} {_plural(len(year), noun)} a year; a forecast needs "
-            f"values for at least {MIN_PERIODS} periods of the fiscal year.",
-        )
-    if len(with_data) < MIN_PERIODS:
+    # The line's window: the last `window` periods up to the latest value of the year or before (a gap keeps its
+    # place); the latest value must lie within the `window` periods up to the year end.
+    latest = max(
+        (
+            p
+            for p, v in actuals.items()
+            if v is not None and p <= year_end and org_calendar.is_period_start(p, step, fiscal_start)
+        ),
+        default=None,
+    )
+    window = [org_calendar.month_shift(latest, -step * i) for i in range(horizon.window - 1, -1, -1)] if latest else []
+    fitted = [p for p in window if actuals.get(p) is not None]
+    if horizon.in_year and len(with_data) < horizon.minimum:
         return Forecast(
             **base,
             reason=f"{_count(len(with_data), noun)} of this fiscal year {'have' if len(with_data) > 1 else 'has'} "
-            f"a value; a forecast needs at least {MIN_PERIODS}.",
+            f"a value; a forecast needs at least {horizon.minimum}.",
         )
-    aggregation = SUM if rules.time_aggregation == "sum" else LEVEL
-    year_end = year[-1]
+    if latest is None:
+        return Forecast(
+            **base,
+            reason=f"The KPI has no value up to {label(year_end)}; a forecast needs values for at least "
+            f"{horizon.minimum} of the last {horizon.window} {noun}s up to the latest value.",
+        )
+    if len(fitted) < horizon.minimum:
+        return Forecast(
+            **base,
+            reason=f"{len(fitted)} of the last {horizon.window} {noun}s up to the latest value ({label(latest)}) "
+            f"{'have' if len(fitted) > 1 else 'has'} a value; a forecast needs at least {horizon.minimum}.",
+        )
+    reach = org_calendar.month_shift(year_end, -step * (horizon.window - 1))
+    if latest < reach:
+        return Forecast(
+            **base,
+            reason=f"The latest value, of {label(latest)}, is older than the last {horizon.window} {noun}s up to "
+            f"the end of the fiscal year ({label(reach)} to {label(year_end)}); a forecast needs a value among them.",
+        )
+    # A year of one period (annual) is its own total: read as a level.
+    aggregation = SUM if rules.time_aggregation == "sum" and len(year) > 1 else LEVEL
     base |= {"aggregation": aggregation, "year_end": year_end}
     if rules.direction != "band" and rules.baseline is None:
         return Forecast(**base, reason="The KPI has no baseline, so a projected value cannot be scored.")
@@ -154,22 +211,19 @@ def kpi_forecast(
     else:
         target = targets.get(year_end)
         if target is None:
-            label = org_calendar.period_label(org_calendar.FREQUENCY_KINDS[rules.frequency], year_end, fiscal_start)
-            return Forecast(**base, reason=f"No target for {label}, the end of the fiscal year.")
+            return Forecast(**base, reason=f"No target for {label(year_end)}, the end of the fiscal year.")
 
-    # The line: x is the period's position among the last WINDOW periods up to the latest value (a gap keeps
-    # its position), then on to the year end.
-    latest = with_data[-1]
-    window = [org_calendar.month_shift(latest, -step * i) for i in range(WINDOW - 1, -1, -1)]
-    timeline = window + [p for p in year if p > latest]
+    # x is the period's place in time, from the window's first period on to the year end.
+    timeline = list(window)
+    while timeline[-1] < year_end:
+        timeline.append(org_calendar.month_shift(timeline[-1], step))
     position = {p: i for i, p in enumerate(timeline)}
-    fitted = [p for p in window if actuals.get(p) is not None]
     intercept, slope = least_squares([(position[p], actuals[p]) for p in fitted])
 
     def on_line(period: date) -> Decimal:
         return _decimal(intercept + slope * position[period])
 
-    line = ((latest, actuals[latest]), *((p, on_line(p)) for p in year if p > latest))
+    line = ((latest, actuals[latest]), *((p, on_line(p)) for p in timeline if p > latest))
     if aggregation == SUM:
         estimated = tuple(p for p in year if actuals.get(p) is None)
         actual_total = sum((actuals[p] for p in with_data), Decimal(0))
@@ -242,8 +296,8 @@ def forecast_text(
     trend = "flat" if slope == 0 else f"{'rising' if slope > 0 else 'falling'} by {fmt(abs(slope))} a {noun}"
     line = (
         f"a least-squares line through the {len(forecast.fitted)} values from {label(first)} to {label(last)} "
-        f"(the last {WINDOW} {noun}s up to the latest value; a {noun} without a value is left out, the others keep "
-        f"their place in time), {trend}"
+        f"(the last {HORIZONS[forecast.frequency].window} {noun}s up to the latest value; a {noun} without a value "
+        f"is left out, the others keep their place in time), {trend}"
     )
     if rules.direction == "band":
         against = f"the band {fmt(rules.band_low)} to {fmt(rules.band_high)}"
@@ -268,17 +322,25 @@ def forecast_text(
     if forecast.aggregation == SUM:
         entered = forecast.periods_with_data
         ahead = len(forecast.estimated)
-        method = f"Method: the {entered} {_plural(entered, noun)} entered add up to {fmt(forecast.actual_total)}; " + (
-            f"the {ahead} {_plural(ahead, noun)} without a value each take the value of {line}, "
-            f"together {fmt(forecast.estimated_total)}."
-            if ahead
-            else "the year is complete."
-        )
+        if entered:
+            method = f"Method: the {entered} {_plural(entered, noun)} entered add up to {fmt(forecast.actual_total)}; "
+            method += (
+                f"the {ahead} {_plural(ahead, noun)} without a value each take the value of {line}, "
+                f"together {fmt(forecast.estimated_total)}."
+                if ahead
+                else "the year is complete."
+            )
+        else:  # early in the year a quarterly KPI can have none yet
+            method = (
+                f"Method: no {noun} of {year} has a value yet; its {ahead} {noun}s each take the value of {line}, "
+                f"together {fmt(forecast.estimated_total)}."
+            )
     else:
+        at = label(forecast.year_end)
         reading = (
-            f"read at {label(forecast.year_end)}, the end of {year}."
+            f"read at {at}" + ("." if at == year else f", the end of {year}.")  # an annual KPI's period is the year
             if forecast.line[-1][0] != forecast.line[0][0]
-            else f"the year is complete, so the value of {label(forecast.year_end)} is taken as it is."
+            else f"the year is complete, so the value of {at} is taken as it is."
         )
         method = f"Method: {line}, {reading}"
     rule = (

@@ -1,5 +1,7 @@
-"""Forecasts of many KPIs at once (kpis/forecast.py), from the stored monthly KPI scores: one query for the values
-of every KPI asked, whatever their number, for the KPI page, the API and the dashboard ("likely to miss")."""
+"""Forecasts of many KPIs at once (kpis/forecast.py), from the stored KPI scores of each KPI's own period kind (a
+monthly KPI's month rows, a quarterly KPI's quarter rows, an annual KPI's year rows): one query for the values of
+every KPI asked, whatever their number and frequencies, for the KPI page, the API and the dashboard ("likely to
+miss")."""
 
 from __future__ import annotations
 
@@ -7,10 +9,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
+from django.db.models import Q
+
 from bsc import org_calendar
 from bsc.models import Organization, OrgUnit
-from kpis.forecast import MIN_PERIODS, WILL_MISS, WINDOW, Forecast, kpi_forecast, rules_of
-from kpis.models import Kpi, KpiScore, PeriodKind
+from kpis.forecast import WILL_MISS, Forecast, first_period_used, kpi_forecast, rules_of
+from kpis.models import Kpi, KpiScore
 from kpis.selectors import kpi_list
 
 
@@ -22,22 +26,24 @@ def kpi_forecasts(
     fiscal_start = organization.fiscal_year_start_month
     if fiscal_year is None:
         fiscal_year = org_calendar.current_fiscal_year(organization)
-    year_start = org_calendar.fiscal_year_months(fiscal_year, fiscal_start)[0]
     year_end = org_calendar.fiscal_year_end(fiscal_year, fiscal_start)
-    # Only KPIs whose fiscal year holds enough periods can have one; they need the line's window before the year.
-    steps = [
-        org_calendar.FREQUENCY_STEPS[k.frequency]
-        for k in kpis
-        if len(org_calendar.fiscal_year_periods(fiscal_year, org_calendar.FREQUENCY_STEPS[k.frequency], fiscal_start))
-        >= MIN_PERIODS
-    ]
+    # Each frequency's KPIs, from the oldest period their line can use to the year end, in their own kind of rows.
+    by_frequency: dict[str, list[int]] = defaultdict(list)
+    for kpi in kpis:
+        by_frequency[kpi.frequency].append(kpi.pk)
+    rows_wanted = Q()
+    for frequency, ids in by_frequency.items():
+        rows_wanted |= Q(
+            kpi__in=ids,
+            period_kind=org_calendar.FREQUENCY_KINDS[frequency],
+            period__gte=first_period_used(frequency, fiscal_year, fiscal_start),
+        )
     actuals: dict[int, dict[date, object]] = defaultdict(dict)
     targets: dict[int, dict[date, object]] = defaultdict(dict)
-    if steps:
-        first = org_calendar.month_shift(year_start, -max(steps) * (WINDOW - 1))
+    if by_frequency:
         rows = (
             KpiScore.objects.for_organization(organization)
-            .filter(kpi__in=[k.pk for k in kpis], period_kind=PeriodKind.MONTH, period__gte=first, period__lte=year_end)
+            .filter(rows_wanted, period__lte=year_end)
             .values_list("kpi_id", "period", "actual", "target")
         )
         for kpi_id, period, actual, target in rows:

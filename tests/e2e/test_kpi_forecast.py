@@ -93,3 +93,50 @@ def test_a_kpi_with_too_few_values_says_why_there_is_no_forecast(world, page, on
     expect(page.locator("#forecast .forecast-summary")).to_have_text(
         "No forecast. 2 months of this fiscal year have a value; a forecast needs at least 6."
     )
+
+
+def test_a_quarterly_kpi_page_draws_its_forecast_over_its_quarters(world, open_page, on_course_day):
+    with organization_scope(world.org_a):
+        kpi = services.kpi_create(
+            unit=world.company_a, name="Customer satisfaction", code="CSAT", baseline=D(60), frequency="quarterly"
+        )
+        services.target_set_year(kpi=kpi, fiscal_year=2026, mode="same", value=D(80), by=world.admin_a)
+        for i, value in enumerate(range(78, 65, -2)):  # Q1 2025 .. Q3 2026: a point a quarter less each
+            services.measurement_record(
+                kpi=kpi, period=date(2025 + i // 4, 3 * (i % 4) + 1, 1), value=D(value), by=world.admin_a,
+                schedule=False,
+            )  # fmt: skip
+        outbox.scores_rebuild(organization=world.org_a)
+
+    for name, viewport in (
+        ("kpi_forecast_quarterly", {"width": 1280, "height": 800}),
+        ("kpi_forecast_quarterly_phone", {"width": 390, "height": 844}),
+    ):
+        page = open_page(viewport=viewport)
+        log_in(page, world.viewer_a.email)
+        page.goto(f"/o/acme/kpis/{kpi.pk}/")
+        page.wait_for_function("document.getElementById('kpi-chart').dataset.rendered === 'true'")
+        forecast = page.evaluate(
+            """() => {
+                const chart = Chart.getChart(document.getElementById('kpi-chart'));
+                const labels = chart.data.labels;
+                return chart.data.datasets.filter((d) => d.forecast).map((d) => ({
+                    label: d.label, dash: d.borderDash,
+                    points: d.data.map((v, i) => [labels[i], v]).filter(([, v]) => v !== null),
+                }));
+            }"""
+        )
+        assert forecast == [
+            {"label": "Forecast: will miss", "dash": [4, 4], "points": [["Q3 2026", 66], ["Q4 2026", 64]]}
+        ]
+        section = page.locator("#forecast")
+        expect(section.get_by_role("heading")).to_have_text("Forecast to the year end ■ Will miss")
+        expect(section.locator(".forecast-summary")).to_have_text(
+            "Will miss: 64.0 projected for Q4 2026 against the year-end target of 80.0 "
+            "(20% of the way from the baseline: red)."
+        )
+        expect(section.locator(".forecast-method")).to_contain_text(
+            "(the last 8 quarters up to the latest value; a quarter without a value is left out"
+        )
+        screenshot(page, name)
+        page.locator(".kpi-chart-section").screenshot(path=str(SCREENSHOTS / f"{name}_chart.png"))

@@ -1,11 +1,21 @@
 """The year-end forecast (kpis/forecast.py) pinned on small hand-computed series; fiscal year = calendar year 2026
-unless said, so the line is read at Dec 2026."""
+unless said, so the line is read at Dec 2026 (monthly), Q4 2026 (quarterly) or 2026 (annual)."""
 
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from kpis.forecast import AT_RISK, ON_COURSE, WILL_MISS, KpiRules, forecast_text, kpi_forecast, least_squares
+from kpis.forecast import (
+    AT_RISK,
+    HORIZONS,
+    ON_COURSE,
+    WILL_MISS,
+    KpiRules,
+    first_period_used,
+    forecast_text,
+    kpi_forecast,
+    least_squares,
+)
 
 D = Decimal
 GREEN, AMBER = D("0.9"), D("0.6")
@@ -157,13 +167,6 @@ def test_values_of_last_year_do_not_count_towards_the_six():
     assert result.reason == "4 months of this fiscal year have a value; a forecast needs at least 6."
 
 
-def test_a_quarterly_kpi_has_no_forecast():
-    result = forecast(months(2026, 1, [10, None, None, 12]), {}, frequency="quarterly")
-    assert result.reason == (
-        "A quarterly KPI has 4 quarters a year; a forecast needs values for at least 6 periods of the fiscal year."
-    )
-
-
 def test_a_missing_year_end_target_or_baseline_gives_no_forecast():
     values = months(2026, 1, [10, 12, 14, 16, 18, 20])
     assert forecast(values, months(2026, 1, [30] * 11)).reason == "No target for Dec 2026, the end of the fiscal year."
@@ -219,3 +222,212 @@ def test_no_forecast_in_words():
     text = forecast_text(forecast({}, {}), fiscal_start=1, rules=rules())
     assert text.summary == "No forecast. No month of this fiscal year has a value; a forecast needs at least 6."
     assert text.method == ""
+
+
+# --- Quarterly and annual KPIs: the same method over 8 quarters (4 values at least) and 5 years (3 at least) ------
+
+
+def quarters(year: int, first: int, values: list) -> dict[date, Decimal]:
+    """Consecutive quarters from the one starting in (year, first); None leaves a quarter without a value."""
+    out = {}
+    for i, value in enumerate(values):
+        index = first - 1 + 3 * i
+        if value is not None:
+            out[date(year + index // 12, index % 12 + 1, 1)] = D(value)
+    return out
+
+
+def years(first: int, values: list, month: int = 1) -> dict[date, Decimal]:
+    return {date(first + i, month, 1): D(v) for i, v in enumerate(values) if v is not None}
+
+
+def quarterly(actuals, targets, fiscal_start=1, **rule_overrides):
+    return kpi_forecast(
+        rules=rules(frequency="quarterly", **rule_overrides), actuals=actuals, targets=targets, fiscal_year=2026,
+        fiscal_start=fiscal_start,
+    )  # fmt: skip
+
+
+def annual(actuals, targets, fiscal_start=1, **rule_overrides):
+    return kpi_forecast(
+        rules=rules(frequency="annual", **rule_overrides), actuals=actuals, targets=targets, fiscal_year=2026,
+        fiscal_start=fiscal_start,
+    )  # fmt: skip
+
+
+def test_the_horizon_of_each_frequency():
+    assert {f: (h.window, h.minimum) for f, h in HORIZONS.items()} == {
+        "monthly": (12, 6), "quarterly": (8, 4), "annual": (5, 3),
+    }  # fmt: skip
+
+
+def test_a_rising_quarterly_series_is_read_at_the_last_quarter():
+    # Q1 2025..Q3 2026 at positions 1..7 of the window Q4 2024..Q3 2026: 10, 13, 12, 16, 17, 19, 22. Mean x 4,
+    # mean y 109/7; sum dx*dy = -30 - 26 - 12 + 17 + 38 + 66 = 53, sum dx^2 = 28 -> slope 53/28 = 1.892857;
+    # Q4 2026 (position 8): 109/7 + 4 * 53/28 = 162/7 = 23.142857; against 30 from 0: 0.7714, amber.
+    result = quarterly(quarters(2025, 1, [10, 13, 12, 16, 17, 19, 22]), quarters(2026, 1, [30] * 4))
+    assert result.available and result.periods_with_data == 3  # this year's quarters with a value
+    assert result.fitted == tuple(quarters(2025, 1, [1] * 7))
+    assert result.slope == D("1.892857") and result.value == D("23.142857")
+    assert result.year_end == date(2026, 10, 1) and result.target == D(30)
+    assert (result.progress, result.status, result.classification) == (D("0.7714"), "amber", AT_RISK)
+    assert result.line == ((date(2026, 7, 1), D(22)), (date(2026, 10, 1), D("23.142857")))
+
+
+def test_a_falling_quarterly_series_with_four_values_will_miss():
+    # 40, 38, 36, 34 (Q4 2025..Q3 2026): slope -2, Q4 2026 32; (32 - 30) / (50 - 30) = 0.1 -> red
+    result = quarterly(quarters(2025, 10, [40, 38, 36, 34]), quarters(2026, 1, [50] * 4), baseline=D(30))
+    assert result.slope == D(-2) and result.value == D(32)
+    assert (result.progress, result.status, result.classification) == (D("0.1"), "red", WILL_MISS)
+
+
+def test_a_quarter_without_a_value_keeps_the_others_in_their_place():
+    # Q1 2025 10, Q2 12, no Q3, Q4 16, Q1 2026 18, Q2 20: positions 2, 3, 5, 6, 7 of Q3 2024..Q2 2026, on the line
+    # y = 10 + 2 (x - 2); Q4 2026 (position 9) is 24. Regressing on 0..4 would give slope 2.4.
+    result = quarterly(quarters(2025, 1, [10, 12, None, 16, 18, 20]), quarters(2026, 1, [30] * 4))
+    assert date(2025, 7, 1) not in result.fitted and len(result.fitted) == 5
+    assert result.slope == D(2) and result.value == D(24)
+    assert [p for p, _ in result.line] == [date(2026, 4, 1), date(2026, 7, 1), date(2026, 10, 1)]
+    assert (result.progress, result.classification) == (D("0.8"), AT_RISK)
+
+
+def test_too_few_quarters_give_no_forecast_and_say_why():
+    # Q1 2024 lies outside the 8 quarters up to the latest value (Q4 2024..Q3 2026): 3 values count
+    three = quarterly({**quarters(2024, 1, [5]), **quarters(2026, 1, [10, 12, 14])}, quarters(2026, 1, [30] * 4))
+    assert not three.available and three.label == "No forecast"
+    assert three.reason == (
+        "3 of the last 8 quarters up to the latest value (Q3 2026) have a value; a forecast needs at least 4."
+    )
+    assert quarterly({}, {}).reason == (
+        "The KPI has no value up to Q4 2026; a forecast needs values for at least 4 of the last 8 quarters up to the "
+        "latest value."
+    )
+    stale = quarterly(quarters(2023, 1, [10, 12, 14, 16]), quarters(2026, 1, [30] * 4))
+    assert stale.reason == (
+        "The latest value, of Q4 2023, is older than the last 8 quarters up to the end of the fiscal year "
+        "(Q1 2025 to Q4 2026); a forecast needs a value among them."
+    )
+
+
+def test_a_summed_quarterly_kpi_adds_the_line_for_each_quarter_without_a_value():
+    # Q1 2025..Q3 2026: 100, 110, 120, 130, 140, none, 160, on y = 100 + 10 (x - 1) over Q4 2024..Q3 2026.
+    # 2026: Q1 140 + Q3 160 entered = 300; Q2 (position 6) 150 and Q4 (position 8) 170 from the line = 320;
+    # 620 against 4 x 180 = 720: 0.8611, amber.
+    result = quarterly(
+        quarters(2025, 1, [100, 110, 120, 130, 140, None, 160]), quarters(2026, 1, [180] * 4), time_aggregation="sum"
+    )
+    assert result.aggregation == "sum" and result.periods_with_data == 2
+    assert result.estimated == (date(2026, 4, 1), date(2026, 10, 1))
+    assert (result.actual_total, result.estimated_total, result.value, result.target) == (
+        D(300), D(320), D(620), D(720),
+    )  # fmt: skip
+    assert (result.progress, result.classification) == (D("0.8611"), AT_RISK)
+    incomplete = quarterly(quarters(2025, 1, [1, 2, 3, 4]), quarters(2026, 1, [180] * 3), time_aggregation="sum")
+    assert incomplete.reason == "No target for Q4 2026: the year's total target is incomplete."
+
+
+def test_a_summed_quarterly_kpi_early_in_the_year_takes_every_quarter_from_the_line():
+    # 2025: 100, 110, 120, 130 -> 2026 on the line: 140 + 150 + 160 + 170 = 620 against 4 x 150 = 600: on course
+    result = quarterly(quarters(2025, 1, [100, 110, 120, 130]), quarters(2026, 1, [150] * 4), time_aggregation="sum")
+    assert result.periods_with_data == 0 and result.actual_total == 0
+    assert result.estimated_total == D(620) and result.classification == ON_COURSE
+    assert result.line[0] == (date(2025, 10, 1), D(130)) and len(result.line) == 5
+    text = forecast_text(result, fiscal_start=1, rules=rules(frequency="quarterly"), fmt=lambda v: f"{v:.0f}")
+    assert text.method.startswith(
+        "Method: no quarter of 2026 has a value yet; its 4 quarters each take the value of a least-squares line "
+        "through the 4 values from Q1 2025 to Q4 2025 (the last 8 quarters up to the latest value; a quarter without "
+        "a value is left out, the others keep their place in time), rising by 10 a quarter, together 620."
+    )
+
+
+def test_a_fiscal_year_starting_in_april_has_its_last_quarter_in_january():
+    # FY 2026/27: Q1 Apr 2026 .. Q4 Jan 2027. Jul 2025..Oct 2026: 50, 52, ..., 60, slope 2 -> Jan 2027 62;
+    # (62 - 40) / (70 - 40) = 0.7333, amber. A calendar quarter's month (Feb 2026) is not one of its periods.
+    actuals = quarters(2025, 7, [50, 52, 54, 56, 58, 60]) | {date(2026, 2, 1): D(1000)}
+    result = quarterly(actuals, quarters(2026, 4, [70] * 4), fiscal_start=4, baseline=D(40))
+    assert result.year_end == date(2027, 1, 1) and date(2026, 2, 1) not in result.fitted
+    assert result.slope == D(2) and result.value == D(62)
+    assert (result.progress, result.classification) == (D("0.7333"), AT_RISK)
+    text = forecast_text(result, fiscal_start=4, rules=rules(frequency="quarterly"), fmt=lambda v: f"{v:.0f}")
+    assert text.summary.startswith("At risk: 62 projected for Q4 FY 2026/27 against the year-end target of 70")
+    assert "from Q2 FY 2025/26 to Q3 FY 2026/27" in text.method
+    assert "read at Q4 FY 2026/27, the end of FY 2026/27." in text.method
+
+
+def test_the_text_of_a_quarterly_forecast_names_its_window():
+    result = quarterly(quarters(2025, 10, [40, 38, 36, 34]), quarters(2026, 1, [50] * 4), baseline=D(30))
+    text = forecast_text(
+        result, fiscal_start=1, rules=rules(frequency="quarterly", baseline=D(30)), fmt=lambda v: f"{v:.1f}"
+    )
+    assert text.summary == (
+        "Will miss: 32.0 projected for Q4 2026 against the year-end target of 50.0 (10% of the way from the "
+        "baseline: red)."
+    )
+    assert text.method.startswith(
+        "Method: a least-squares line through the 4 values from Q4 2025 to Q3 2026 (the last 8 quarters up to the "
+        "latest value; a quarter without a value is left out, the others keep their place in time), falling by 2.0 "
+        "a quarter, read at Q4 2026, the end of 2026. On course when"
+    )
+
+
+def test_a_rising_annual_series_is_read_at_the_current_year():
+    # 2021..2025 at positions 0..4: 100, 104, 110, 112, 119; mean x 2, mean y 109; sum dx*dy = -200 - 104 + 112
+    # + 238 = 46, sum dx^2 = 10 -> slope 4.6; 2026 (position 5): 109 + 3 * 4.6 = 122.8; (122.8 - 100) / 30 = 0.76
+    result = annual(years(2021, [100, 104, 110, 112, 119]), years(2026, [130]), baseline=D(100))
+    assert result.slope == D("4.6") and result.value == D("122.8") and result.year_end == date(2026, 1, 1)
+    assert (result.progress, result.classification) == (D("0.76"), AT_RISK)
+    assert result.line == ((date(2025, 1, 1), D(119)), (date(2026, 1, 1), D("122.8")))
+    text = forecast_text(result, fiscal_start=1, rules=rules(frequency="annual", baseline=D(100)), fmt=str)
+    assert text.summary.startswith("At risk: 122.800000 projected for 2026 against the year-end target of 130")
+    assert text.method.startswith(
+        "Method: a least-squares line through the 5 values from 2021 to 2025 (the last 5 years up to the latest "
+        "value; a year without a value is left out, the others keep their place in time), rising by 4.600000 a year, "
+        "read at 2026. On course"
+    )
+
+
+def test_a_falling_annual_series_with_a_gap_will_miss():
+    # 2022 90, no 2023, 2024 80, 2025 75: positions 1, 3, 4 of 2021..2025 on y = 95 - 5x; 2026 (5) is 70;
+    # (70 - 60) / (100 - 60) = 0.25 -> red. A summed annual KPI is read the same way (a year is its own total).
+    for aggregation in ("average", "sum"):
+        result = annual(
+            years(2022, [90, None, 80, 75]), years(2026, [100]), baseline=D(60), time_aggregation=aggregation
+        )
+        assert result.aggregation == "level" and len(result.fitted) == 3
+        assert result.slope == D(-5) and result.value == D(70) and result.target == D(100)
+        assert (result.progress, result.classification) == (D("0.25"), WILL_MISS)
+
+
+def test_an_entered_year_is_complete():
+    # 2022..2025 fall, but 2026 is entered at 100, its target: (100 - 60) / (100 - 60) = 1 whatever the line says
+    result = annual(years(2022, [90, 85, 80, 75, 100]), years(2026, [100]), baseline=D(60))
+    assert result.value == D(100) and result.line == ((date(2026, 1, 1), D(100)),)
+    assert result.classification == ON_COURSE
+    text = forecast_text(result, fiscal_start=1, rules=rules(frequency="annual", baseline=D(60)), fmt=str)
+    assert "the year is complete, so the value of 2026 is taken as it is." in text.method
+
+
+def test_too_few_years_give_no_forecast():
+    assert annual(years(2024, [1, 2]), years(2026, [3])).reason == (
+        "2 of the last 5 years up to the latest value (2025) have a value; a forecast needs at least 3."
+    )
+    assert annual(years(2018, [1, 2, 3]), years(2026, [3])).reason == (
+        "The latest value, of 2020, is older than the last 5 years up to the end of the fiscal year (2022 to 2026); "
+        "a forecast needs a value among them."
+    )
+
+
+def test_an_annual_kpi_of_an_april_fiscal_year():
+    # FY 2023/24..FY 2025/26 (April starts): 10, 20, 30 -> FY 2026/27: 40 against 50 from 0: 0.8, amber
+    result = annual(years(2023, [10, 20, 30], month=4), years(2026, [50], month=4), fiscal_start=4)
+    assert result.year_end == date(2026, 4, 1) and result.value == D(40)
+    assert result.classification == AT_RISK
+    text = forecast_text(result, fiscal_start=4, rules=rules(frequency="annual"), fmt=lambda v: f"{v:.0f}")
+    assert "from FY 2023/24 to FY 2025/26" in text.method and "read at FY 2026/27." in text.method
+
+
+def test_the_values_read_for_a_fiscal_year_start_where_a_forecast_can_use_them():
+    assert first_period_used("monthly", 2026, 1) == date(2025, 7, 1)  # Jun 2026 at the latest, 12 months back
+    assert first_period_used("quarterly", 2026, 1) == date(2023, 4, 1)  # Q1 2025 at the latest, 8 quarters back
+    assert first_period_used("annual", 2026, 1) == date(2018, 1, 1)  # 2022 at the latest, 5 years back
+    assert first_period_used("quarterly", 2026, 4) == date(2023, 7, 1)
