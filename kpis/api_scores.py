@@ -252,9 +252,11 @@ class ScoresApi(OrganizationScopedMixin, generics.GenericAPIView):
 @extend_schema(tags=["kpis"])
 class KpiForecastApi(OrganizationScopedMixin, generics.RetrieveAPIView):
     """A KPI's forecast to the end of the current fiscal year (docs/scoring.md, "Forecast"): a least-squares line
-    through the last 12 periods' values, read at the year end (for a KPI summed over the year, the periods without
-    a value take the line's value and the year is added up), classified on course / at risk / will miss by the
-    status it would score. `available` is false, with the `reason`, below six periods of data this year."""
+    through the values of the last 12 months, 8 quarters or 5 years (by the KPI's frequency) up to the latest value,
+    read at the year end (for a KPI summed over the year, the periods without a value take the line's value and the
+    year is added up), classified on course / at risk / will miss by the status it would score. `available` is
+    false, with the `reason`, when there are too few values: 6 months of this fiscal year, 4 of the 8 quarters or 3
+    of the 5 years."""
 
     serializer_class = ForecastSerializer
     queryset = Kpi.objects.none()
