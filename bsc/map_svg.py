@@ -148,4 +148,9 @@ def render(strategy_map: dict, *, title: str = "", period: str = "", legend: boo
                 card, "text", STATUS_SHAPES[status], class_="status-shape", x=x + CARD_WIDTH - 12, y=y + 17,
                 text_anchor="middle", font_size=13, fill=STATUS_INK[status],
             )  # fmt: skip
+            if o.get("score_text"):  # and the score beside it, as the page shows it
+                _element(
+                    card, "text", o["score_text"], class_="score-text", x=x + CARD_WIDTH - 22, y=y + 17,
+                    text_anchor="end", font_size=12, font_weight=600, fill=STATUS_INK[status],
+                )  # fmt: skip
     return ET.tostring(svg, encoding="unicode", short_empty_elements=True)

@@ -220,6 +220,7 @@ def strategy_map(*, scorecard: Scorecard, kind: str | None = None, period: date 
                 "aligned_to_name": o.aligned_to.name if o.aligned_to else "",
                 "status": statuses.get(o.pk, {}).get("status", "grey"),
                 "score": statuses.get(o.pk, {}).get("score"),
+                "score_text": statuses.get(o.pk, {}).get("score_text", ""),
             }
             for o in objectives
         ],

@@ -219,15 +219,22 @@ def objective_delete_blockers(*, objective: Objective) -> list[str]:
 
 
 def objective_statuses(*, scorecard: Scorecard, kind: str | None = None, period: date | None = None) -> dict[int, dict]:
-    """Each objective's stored score and status for the period of `kind` starting in `period` (default: the month
-    now due, the previous month), in one query."""
+    """Each objective's stored score (and the score as pages print it, `score_text`) and status for the period of
+    `kind` starting in `period` (default: the month now due, the previous month), in one query."""
+    from kpis.scorecard_display import percent  # scorecard_display reads this module's rows
+
     kind = kind or PeriodKind.MONTH
     period = period or due_month(scorecard.organization)
     rows = ObjectiveScore.objects.for_organization(scorecard.organization_id).filter(
         objective__scorecard=scorecard, period_kind=kind, period=period
     )
     return {
-        row.objective_id: {"status": row.status, "score": None if row.score is None else str(row.score)} for row in rows
+        row.objective_id: {
+            "status": row.status,
+            "score": None if row.score is None else str(row.score),
+            "score_text": "" if row.score is None else percent(row.score),
+        }
+        for row in rows
     }
 
 

@@ -2,7 +2,8 @@
 
 
 def card(page, name: str):
-    return page.locator(f'#strategy-map .objective[aria-label="{name}"]')
+    """The objective's card by its name (its accessible name adds the score when it has one)."""
+    return page.locator(f'#strategy-map .objective[data-name="{name}"]')
 
 
 def saved(page) -> None:

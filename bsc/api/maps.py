@@ -101,6 +101,10 @@ class MapObjectiveSerializer(serializers.Serializer):
     aligned_to = serializers.IntegerField(allow_null=True)
     aligned_to_name = serializers.CharField()
     status = serializers.ChoiceField(choices=list(map_svg.STATUS_COLOURS))
+    score = serializers.DecimalField(
+        max_digits=9, decimal_places=4, allow_null=True, help_text="The stored score of the period (0 to 1), or null."
+    )
+    score_text = serializers.CharField(help_text="The score as the pages print it ('72.5%'), or '' without one.")
 
 
 class MapLinkSerializer(serializers.Serializer):

@@ -397,7 +397,7 @@
     const fresh = new Map(result.data.objectives.map((o) => [o.id, o]));
     state.map.objectives.forEach((o) => {
       const now = fresh.get(o.id);
-      if (now) Object.assign(o, { status: now.status, score: now.score });
+      if (now) Object.assign(o, { status: now.status, score: now.score, score_text: now.score_text });
     });
     render();
   });
@@ -502,9 +502,11 @@
         {
           class: "objective" + (o.id === state.panelFor ? " selected" : ""),
           "data-objective": o.id,
+          "data-name": o.name,
           tabindex: 0,
           role: "button",
-          "aria-label": o.name,
+          // The name and the score, as the card shows them (its visible text must be part of its name).
+          "aria-label": o.score_text ? `${o.name} ${o.score_text}` : o.name,
         },
         cardLayer,
       );
@@ -526,7 +528,15 @@
         { class: "status-shape", x: x + CARD_WIDTH - 12, y: y + 17, "text-anchor": "middle", "font-size": 13, fill: STATUS_INK[status], "aria-hidden": "true" },
         g,
       ).textContent = STATUS_SHAPES[status];
-      svgEl("title", {}, g).textContent = `${STATUS_NAMES[status]}${state.period ? ` in ${state.period.label}` : ""}`;
+      // The score beside the shape, as the pages print it (prepared by the server: cut, never rounded up).
+      if (o.score_text) {
+        svgEl(
+          "text",
+          { class: "score-text", x: x + CARD_WIDTH - 22, y: y + 17, "text-anchor": "end", "font-size": 12, "font-weight": 600, fill: STATUS_INK[status], "aria-hidden": "true" },
+          g,
+        ).textContent = o.score_text;
+      }
+      svgEl("title", {}, g).textContent = statusText(o);
       if (state.canEdit) {
         const handle = svgEl("circle", { class: "connector", cx: x + CARD_WIDTH, cy: y + CARD_HEIGHT / 2, r: 7 }, g);
         svgEl("title", {}, handle).textContent = `Drag onto another objective to draw an arrow from “${o.name}”`;
@@ -1299,10 +1309,16 @@
     );
   }
 
+  // "At risk · 72.5% in Oct 2026": the card's description and the panel's badge.
+  function statusText(o) {
+    const status = STATUS_SHAPES[o.status] ? o.status : "grey";
+    const score = o.score_text ? ` · ${o.score_text}` : "";
+    return `${STATUS_NAMES[status]}${score}${state.period ? ` in ${state.period.label}` : ""}`;
+  }
+
   function statusBadge(o) {
     const status = STATUS_SHAPES[o.status] ? o.status : "grey";
-    const period = state.period ? ` in ${state.period.label}` : "";
-    return h("span", { class: `badge status-${status}`, text: `${STATUS_SHAPES[status]} ${STATUS_NAMES[status]}${period}` });
+    return h("span", { class: `badge status-${status}`, text: `${STATUS_SHAPES[status]} ${statusText(o)}` });
   }
 
   function linkLists(o, editable) {

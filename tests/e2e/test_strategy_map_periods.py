@@ -12,6 +12,7 @@ from bsc import org_calendar as cal
 from bsc.models import Role
 from bsc.tenancy import organization_scope
 from kpis.models import ObjectiveScore
+from kpis.scorecard_display import percent
 from tests.a11y import assert_accessible, page_width_problem
 from tests.conftest import log_in, screenshot
 from tests.map_period_data import scored_map_months
@@ -45,6 +46,15 @@ def stored(world, kind: str, start, name: str) -> str:
     return row.status if row else "grey"
 
 
+def score_text(world, kind: str, start, name: str) -> str:
+    """The stored score as the card and its description print it."""
+    with organization_scope(world.org_a):
+        row = ObjectiveScore.objects.get(
+            objective__scorecard__unit=world.company_a, objective__name=name, period_kind=kind, period=start
+        )
+    return percent(row.score)
+
+
 def choose(page, kind: str, month) -> None:
     """The period form with the keyboard: the kind from its list, the month typed, Enter sends it."""
     page.get_by_label("Colour by the").select_option(kind)
@@ -66,7 +76,10 @@ def test_changing_the_period_recolours_the_map_and_the_svg_link_carries_it(world
     expect(page.locator("#map-legend li")).to_have_text(["● On track", "▲ At risk", "■ Off track", "○ No data"])
     assert status_of(page, "Grow sales") == stored(world, "month", months[-1], "Grow sales") == "green"
     assert status_of(page, "Keep customers") == "grey"
-    expect(card(page, "Grow sales").locator("title")).to_have_text(f"On track in {due_label}")
+    due_score = score_text(world, "month", months[-1], "Grow sales")
+    expect(card(page, "Grow sales").locator("title")).to_have_text(f"On track · {due_score} in {due_label}")
+    expect(card(page, "Grow sales").locator(".score-text")).to_have_text(due_score)
+    expect(card(page, "Unscored").locator(".score-text")).to_have_count(0)
     screenshot(page, "strategy_map_period_default_1280")
 
     # Two months back, with the keyboard: the colours and the labels change.
@@ -76,11 +89,13 @@ def test_changing_the_period_recolours_the_map_and_the_svg_link_carries_it(world
     expect(page.locator("#period-label")).to_have_text(first_label)
     assert status_of(page, "Grow sales") == stored(world, "month", months[0], "Grow sales") == "red"
     assert status_of(page, "Keep customers") == "green"
-    expect(card(page, "Grow sales").locator("title")).to_have_text(f"Off track in {first_label}")
+    first_score = score_text(world, "month", months[0], "Grow sales")
+    expect(card(page, "Grow sales").locator("title")).to_have_text(f"Off track · {first_score} in {first_label}")
+    expect(card(page, "Grow sales").locator(".score-text")).to_have_text(first_score)
     link = page.get_by_role("link", name="Download SVG")
     expect(link).to_have_attribute("href", re.compile(rf"\.svg\?kind=month&period={months[0]:%Y-%m}$"))
     card(page, "Grow sales").click()
-    expect(page.locator("#map-panel .panel-sub .badge")).to_have_text(f"■ Off track in {first_label}")
+    expect(page.locator("#map-panel .panel-sub .badge")).to_have_text(f"■ Off track · {first_score} in {first_label}")
 
     # The quarter of that month: each card as its stored quarter row says.
     start = cal.window_start("quarter", months[0], fiscal_start)

@@ -131,6 +131,7 @@ def test_it_lists_the_scorecards_and_shows_one_whole_map(world, acme):
         "aligned_to_name": "",
         "status": "grey",
         "score": None,
+        "score_text": "",
     }
     assert response.json()["links"] == [
         {"id": acme["link"].pk, "source": acme["delight"].pk, "target": acme["grow"].pk}

@@ -14,6 +14,7 @@ from django.utils.html import escape
 from bsc import org_calendar as cal
 from bsc.tenancy import organization_scope
 from kpis.models import ObjectiveScore, ScorecardScore
+from kpis.scorecard_display import percent
 from tests.map_period_data import scored_map_months
 
 pytestmark = pytest.mark.dates
@@ -168,6 +169,10 @@ def test_the_svg_carries_the_period_beside_its_title_a_legend_and_escapes_names(
     assert "".join(name.split()) == "".join(HOSTILE.split())  # the name, as text, over its wrapped lines
     shapes = [t.text for t in hostile[0].iter(f"{SVG}text") if t.get("class") == "status-shape"]
     assert shapes == ["●"]  # green in the quarter of its one value, and said with a shape too
+    scores = [t.text for t in hostile[0].iter(f"{SVG}text") if t.get("class") == "score-text"]
+    with organization_scope(world.org_a):
+        stored_score = ObjectiveScore.objects.get(objective__name=HOSTILE, period_kind="quarter", period=start).score
+    assert scores == [percent(stored_score)]  # and its score beside the shape, as the page prints it
 
 
 def test_the_map_api_reads_the_statuses_of_a_period_and_refuses_a_bad_one(world, client, scored):
