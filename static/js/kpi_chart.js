@@ -74,6 +74,22 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 
+  // A projection beyond the actuals and targets widens the axis (the server's limits leave it out); the zones' open
+  // edges, closed at the server's limits, follow to the new ones so the colours still fill the plot.
+  let yMin = data.yMin;
+  let yMax = data.yMax;
+  const projected = datasets.filter((d) => d.forecast).flatMap((d) => d.data.filter((v) => v !== null));
+  if (projected.length) {
+    const low = Math.min(yMin, ...projected);
+    const high = Math.max(yMax, ...projected);
+    const pad = (high - low) * 0.05;
+    if (low < yMin) yMin = data.yMin >= 0 && low >= 0 ? Math.max(0, low - pad) : low - pad;
+    if (high > yMax) yMax = high + pad;
+    datasets.forEach((d) => {
+      if (d.zone) d.data = d.data.map((v) => (v === data.yMin ? yMin : v === data.yMax ? yMax : v));
+    });
+  }
+
   new Chart(canvas, {
     type: "line",
     data: { labels: data.labels, datasets },
@@ -81,7 +97,7 @@ document.addEventListener("DOMContentLoaded", () => {
       responsive: true, maintainAspectRatio: false, animation: false,
       interaction: { mode: "index", intersect: false },
       scales: {
-        y: { min: data.yMin, max: data.yMax, ticks: { callback: (v) => format(v) }, grid: { color: "#e6e9ef" } },
+        y: { min: yMin, max: yMax, ticks: { callback: (v) => format(v) }, grid: { color: "#e6e9ef" } },
         x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
       },
       plugins: {

@@ -140,3 +140,29 @@ def test_a_quarterly_kpi_page_draws_its_forecast_over_its_quarters(world, open_p
         )
         screenshot(page, name)
         page.locator(".kpi-chart-section").screenshot(path=str(SCREENSHOTS / f"{name}_chart.png"))
+
+
+def test_a_projection_beyond_the_values_widens_the_axis_and_the_zones_follow(world, page, on_course_day):
+    with organization_scope(world.org_a):
+        kpi = services.kpi_create(unit=world.company_a, name="Orders", code="ORD", baseline=D(0))
+        services.target_set_year(kpi=kpi, fiscal_year=2026, mode="same", value=D(100), by=world.admin_a)
+        for month in range(5, 11):  # 20, 40, ..., 120 from May to October: December on the line at 160
+            services.measurement_record(
+                kpi=kpi, period=date(2026, month, 1), value=D(20 * (month - 4)), by=world.admin_a, schedule=False
+            )
+        outbox.scores_rebuild(organization=world.org_a)
+    log_in(page, world.viewer_a.email)
+    page.goto(f"/o/acme/kpis/{kpi.pk}/")
+    page.wait_for_function("document.getElementById('kpi-chart').dataset.rendered === 'true'")
+    drawn = page.evaluate(
+        """() => {
+            const chart = Chart.getChart(document.getElementById('kpi-chart'));
+            const zones = chart.data.datasets.filter((d) => d.zone).flatMap((d) => d.data.filter((v) => v !== null));
+            const forecast = chart.data.datasets.find((d) => d.forecast).data.filter((v) => v !== null);
+            return {max: chart.options.scales.y.max, top: Math.max(...zones), end: forecast[forecast.length - 1],
+                    server: JSON.parse(document.getElementById('kpi-chart-data').textContent).yMax};
+        }"""
+    )
+    assert drawn["end"] == 160  # the year end on the line
+    assert drawn["server"] < 160 < drawn["max"]  # above the server's limit, inside the drawn axis
+    assert drawn["top"] == drawn["max"]  # the green zone's open top follows the axis
