@@ -24,6 +24,22 @@ def on_course_day():
         yield
 
 
+def drawn_forecast(page, kpi) -> list[dict]:
+    """The KPI page's chart, once drawn: its forecast datasets with their dash and their points by period label."""
+    page.goto(f"/o/acme/kpis/{kpi.pk}/")
+    page.wait_for_function("document.getElementById('kpi-chart').dataset.rendered === 'true'")
+    return page.evaluate(
+        """() => {
+            const chart = Chart.getChart(document.getElementById('kpi-chart'));
+            const labels = chart.data.labels;
+            return chart.data.datasets.filter((d) => d.forecast).map((d) => ({
+                label: d.label, dash: d.borderDash,
+                points: d.data.map((v, i) => [labels[i], v]).filter(([, v]) => v !== null),
+            }));
+        }"""
+    )
+
+
 def test_the_kpi_page_draws_the_forecast_and_says_how_it_was_made(world, open_page, on_course_day):
     with organization_scope(world.org_a):
         kpi = services.kpi_create(
@@ -42,18 +58,7 @@ def test_the_kpi_page_draws_the_forecast_and_says_how_it_was_made(world, open_pa
     ):
         page = open_page(viewport=viewport)
         log_in(page, world.viewer_a.email)
-        page.goto(f"/o/acme/kpis/{kpi.pk}/")
-        page.wait_for_function("document.getElementById('kpi-chart').dataset.rendered === 'true'")
-        forecast = page.evaluate(
-            """() => {
-                const chart = Chart.getChart(document.getElementById('kpi-chart'));
-                const labels = chart.data.labels;
-                return chart.data.datasets.filter((d) => d.forecast).map((d) => ({
-                    label: d.label, dash: d.borderDash,
-                    points: d.data.map((v, i) => [labels[i], v]).filter(([, v]) => v !== null),
-                }));
-            }"""
-        )
+        forecast = drawn_forecast(page, kpi)
         assert forecast == [
             {
                 "label": "Forecast: at risk",
@@ -114,18 +119,7 @@ def test_a_quarterly_kpi_page_draws_its_forecast_over_its_quarters(world, open_p
     ):
         page = open_page(viewport=viewport)
         log_in(page, world.viewer_a.email)
-        page.goto(f"/o/acme/kpis/{kpi.pk}/")
-        page.wait_for_function("document.getElementById('kpi-chart').dataset.rendered === 'true'")
-        forecast = page.evaluate(
-            """() => {
-                const chart = Chart.getChart(document.getElementById('kpi-chart'));
-                const labels = chart.data.labels;
-                return chart.data.datasets.filter((d) => d.forecast).map((d) => ({
-                    label: d.label, dash: d.borderDash,
-                    points: d.data.map((v, i) => [labels[i], v]).filter(([, v]) => v !== null),
-                }));
-            }"""
-        )
+        forecast = drawn_forecast(page, kpi)
         assert forecast == [
             {"label": "Forecast: will miss", "dash": [4, 4], "points": [["Q3 2026", 66], ["Q4 2026", 64]]}
         ]
