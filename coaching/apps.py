@@ -22,3 +22,7 @@ class CoachingConfig(AppConfig):
         from coaching.selectors import membership_unread_notifications
 
         membership_annotations.subscribe(membership_unread_notifications)
+        # The KPI page's "Action items" panel (the page loads it with htmx; kpis never imports coaching).
+        from coaching import hooks
+
+        core_events.item_panels.subscribe(hooks.kpi_actions_panel)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -11,8 +11,11 @@ from bsc import org_calendar
 from bsc.forms import MemberChoiceField, _unit_choices
 from bsc.models import Organization, OrgUnit, User
 from bsc.selectors import member_user_list, org_unit_tree
+from coaching import services
 from coaching.models import CadenceFrequency, SessionKind, Weekday, WeekOfMonth
+from coaching.red_actions import _owner_problem as owner_problem  # the red value's owner check, word for word
 from coaching.selectors import action_item_owner_list
+from kpis.causes import owner_choices
 
 
 class MemberMultipleChoiceField(forms.ModelMultipleChoiceField):
@@ -166,3 +169,44 @@ class AttendanceForm(forms.Form):
             kwargs["initial"] = {"attendees": [user.pk for user in participants]}
         super().__init__(*args, **kwargs)
         self.fields["attendees"].queryset = User.objects.filter(pk__in=[user.pk for user in participants])
+
+
+class KpiActionItemForm(ActionItemForm):
+    """A new action item of a KPI, from the KPI page's panel. The owner is one of the members who may own an item of
+    the KPI's unit (bsc.permissions.may_own_action_item_of, as for a red value's action item), the KPI's owner first
+    when they may; the item is due in two weeks to begin with."""
+
+    DUE_IN_DAYS = 14
+
+    def __init__(self, *args, organization: Organization, kpi, **kwargs):
+        owners = owner_choices(organization=organization, units=[kpi.unit])[kpi.unit_id]
+        ids = {user.pk for user in owners}
+        kwargs.setdefault("auto_id", "kpi-action-%s")
+        kwargs.setdefault(
+            "initial",
+            {
+                "owner": kpi.owner_id if kpi.owner_id in ids else None,
+                "due_date": org_calendar.today(organization) + timedelta(days=self.DUE_IN_DAYS),
+            },
+        )
+        super().__init__(*args, organization=organization, **kwargs)
+        self.organization, self.kpi = organization, kpi
+        owner = self.fields["owner"]
+        # Any member passes the field (another organization's id is refused with its message); clean_owner says why
+        # one of them may not own this KPI's item. The list offers only those who may.
+        owner.queryset = member_user_list(organization=organization)
+        owner.choices = [("", owner.empty_label), *((user.pk, owner.label_from_instance(user)) for user in owners)]
+
+    def clean_owner(self) -> User:
+        owner = self.cleaned_data["owner"]
+        problem = owner_problem(self.organization, self.kpi, owner.pk)
+        if problem:
+            raise forms.ValidationError(problem)
+        return owner
+
+    def clean_due_date(self):
+        due_date = self.cleaned_data["due_date"]
+        problem = services.due_date_problem(self.organization, due_date)
+        if problem:
+            raise forms.ValidationError(problem)
+        return due_date

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from coaching import views, views_calendar, views_inbox, views_review_packs
+from coaching import views, views_calendar, views_inbox, views_kpi_actions, views_review_packs
 
 urlpatterns = [
     path("coaching/", views.coaching_index, name="coaching_index"),
@@ -26,6 +26,7 @@ urlpatterns = [
     path("coaching/actions/", views.action_board, name="coaching_actions"),
     path("coaching/actions/<int:pk>/status/", views.action_item_status, name="coaching_action_status"),
     path("coaching/actions/<int:pk>/edit/", views.action_item_edit, name="coaching_action_edit"),
+    path("coaching/actions/kpi/<int:pk>/", views_kpi_actions.kpi_action_panel, name="coaching_kpi_actions"),
     path("review-packs/", views_review_packs.review_pack_index, name="coaching_review_packs"),
     path("review-packs/<int:pk>/", views_review_packs.review_pack_row, name="coaching_review_pack"),
     path(
