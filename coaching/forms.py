@@ -13,7 +13,7 @@ from bsc.models import Organization, OrgUnit, User
 from bsc.selectors import member_user_list, org_unit_tree
 from coaching import services
 from coaching.models import CadenceFrequency, SessionKind, Weekday, WeekOfMonth
-from coaching.red_actions import _owner_problem as owner_problem  # the red value's owner check, word for word
+from coaching.red_actions import owner_problem  # the red value's owner check, word for word
 from coaching.selectors import action_item_owner_list
 from kpis.causes import owner_choices
 

@@ -29,7 +29,9 @@ def _linkable(organization: Organization, kpi: Kpi, link_id: int, *, lock: bool 
     return (items.select_for_update(of=("self",)) if lock else items).first()
 
 
-def _owner_problem(organization: Organization, kpi: Kpi, owner_id: int) -> str | None:
+def owner_problem(organization: Organization, kpi: Kpi, owner_id: int) -> str | None:
+    """Why this member may not own an action item of the KPI's unit, or None (the red value's rule, also the KPI
+    page's panel's)."""
     membership = (
         Membership.objects.for_organization(organization).filter(user_id=owner_id).select_related("user").first()
     )
@@ -62,7 +64,7 @@ def red_action_problems(*, organization: Organization, kpi: Kpi, action: ActionP
         errors["action_title"] = [f"Keep the action item's title under {TITLE_MAX} characters."]
     if action.owner_id is None:
         errors["action_owner"] = ["Choose the owner of the action item."]
-    elif problem := _owner_problem(organization, kpi, action.owner_id):
+    elif problem := owner_problem(organization, kpi, action.owner_id):
         errors["action_owner"] = [problem]
     if action.due_date is None:
         errors["action_due_date"] = ["Give the action item's due date (YYYY-MM-DD)."]

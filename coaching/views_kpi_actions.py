@@ -48,7 +48,8 @@ def kpi_action_panel(request, pk: int):
                 if not request.htmx:
                     messages.success(request, notice)
                     return redirect("coaching_kpi_actions", org_slug=request.organization.slug, pk=kpi.pk)
-                form = None
+                form = KpiActionItemForm(organization=request.organization, kpi=kpi)
+                form.fields["title"].widget.attrs["autofocus"] = True  # ready for the next item (htmx focuses it)
     context = _panel_context(request, kpi, form=form, notice=notice)
     if not request.htmx:
         return render(request, "coaching/kpi_actions_panel.html", context)

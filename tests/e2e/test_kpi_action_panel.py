@@ -80,7 +80,8 @@ def test_an_executive_gives_a_red_kpi_an_action_item_from_the_dashboard_with_the
     expect(panel.locator("#kpi-action-items li")).to_contain_text(
         f"Qualify a second supplier · Hugo Head · due {due_text}"
     )
-    expect(panel.get_by_label("Title")).to_have_value("")  # a fresh form for the next one
+    expect(panel.get_by_label("Title")).to_have_value("")  # a fresh form for the next one, the cursor in it
+    expect(panel.get_by_label("Title")).to_be_focused()
     with organization_scope(world.org_a):
         item = ActionItem.objects.get()
         assert (item.kpi, item.unit, item.owner, item.created_by) == (otd, world.division_a, head, executive)
