@@ -38,9 +38,12 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     seen.add(zone.status);
   });
+  // A target of a single month has no line to draw: it is drawn as a point then.
+  const lone = data.target.filter((v) => v !== null).length === 1;
   datasets.push({
     label: "Target", data: data.target, borderColor: "#14213d", backgroundColor: "#14213d",
-    borderDash: [6, 4], borderWidth: 2, pointRadius: 0, stepped: "middle", fill: false, order: 2,
+    borderDash: [6, 4], borderWidth: 2, pointRadius: lone ? 4 : 0, pointStyle: "line", stepped: "middle",
+    fill: false, order: 2,
   });
   if (data.original.some((v, i) => v !== null && v !== data.target[i])) {
     datasets.push({
