@@ -8,6 +8,7 @@ from rest_framework.routers import SimpleRouter
 
 from attachments import api as attachments_api
 from bsc.api import maps, views
+from bsc.project import api_dashboard
 from coaching import api as coaching_api
 from coaching import api_review_packs
 from comments import api as comments_api
@@ -34,6 +35,7 @@ org_patterns = [
     path("", views.OrganizationDetailApi.as_view(), name="api_organization"),
     path("scores/", api_scores.ScoresApi.as_view(), name="api_scores"),
     path("heat-map/", api_heat_map.HeatMapApi.as_view(), name="api_heat_map"),
+    path("dashboard/", api_dashboard.DashboardApi.as_view(), name="api_dashboard"),
     path("scores/explain/", api_explain.ScoreExplainApi.as_view(), name="api_score_explain"),
     path("kpis/<int:pk>/forecast/", api_scores.KpiForecastApi.as_view(), name="api_kpi_forecast"),
     path("checks/", api_checks.ChecksApi.as_view(), name="api_checks"),

@@ -4,7 +4,8 @@ It is the organization home of admins, executives and coaches (bsc.permissions.s
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -16,13 +17,14 @@ from django.views.decorators.http import require_GET
 
 from bsc import org_calendar
 from bsc.access import get_org_unit_for_member, member_view
-from bsc.models import OrgUnit, Scorecard
+from bsc.models import Membership, Objective, Organization, OrgUnit, Scorecard
 from bsc.permissions import Action, can_on_some, may_own_action_items
 from coaching.selectors import action_item_open_for_user, objective_follow_up
 from kpis.dashboard import (
     ROW_DEPTH,
     Dashboard,
     HeatRow,
+    RedKpi,
     Score,
     dashboard,
     heat_rows,
@@ -76,8 +78,9 @@ def _period_choice(request) -> tuple[str, date, list[str]]:
     return kind, month, problems
 
 
-def _outside_data(organization, kind: str, period: date) -> str:
-    """A note when the period holds no stored scores because it lies outside the organization's data."""
+def outside_data(organization, kind: str, period: date) -> str:
+    """A note when the period holds no stored scores because it lies outside the organization's data (the page
+    shows it; the API refuses the period with it)."""
     first, last = stored_span(organization=organization, kind=kind)
     fiscal_start = organization.fiscal_year_start_month
     label = org_calendar.period_label(kind, period, fiscal_start)
@@ -89,24 +92,77 @@ def _outside_data(organization, kind: str, period: date) -> str:
     return f"{label} is outside this organization's data: its stored scores run from {span}."
 
 
-def _top_unit(organization) -> OrgUnit:
+def top_unit(organization) -> OrgUnit:
     unit = OrgUnit.objects.for_organization(organization).filter(parent__isnull=True).order_by("path").first()
     if unit is None:
         raise Http404("This organization has no units yet.")
     return unit
 
 
+def no_dashboard(organization, unit: OrgUnit) -> str:
+    """Why the unit has no dashboard (the page's 404 and the API's), or "" when it has one."""
+    if Scorecard.objects.for_organization(organization).filter(unit=unit).exists():
+        return ""
+    return f"{unit.name} has no scorecard, so it has no dashboard."
+
+
+@dataclass
+class OffTrack:
+    """An objective off track (red) with its follow-up: the open action items and the last session that discussed
+    it, among those the member may see (the page and the API leave both out for a member who reads no coaching)."""
+
+    objective: Objective
+    score: Score
+    open_items: int
+    last_session: datetime | None
+
+
+@dataclass
+class DashboardFigures:
+    """Every figure of the dashboard but the heat map's cells and the year-end forecasts (read after the page):
+    what the page shows and the API answers (bsc/project/api_dashboard.py), read once for both."""
+
+    board: Dashboard
+    off_track: list[OffTrack]
+    red_kpis: list[RedKpi]  # red, without an open action item, worst first
+    red_kpis_total: int
+    may_read_coaching: bool
+
+
+def dashboard_figures(
+    *, organization: Organization, membership: Membership, unit: OrgUnit, kind: str, month: date
+) -> DashboardFigures:
+    """The dashboard of `unit` for the window of `kind` containing `month`, with coaching's follow-up of the red
+    objectives and the red KPIs without an action. A fixed number of queries whatever the number of units."""
+    board = dashboard(organization=organization, unit=unit, kind=kind, month=month)
+    follow_up = objective_follow_up(
+        organization=organization, membership=membership, objective_ids=[o.pk for o, _ in board.red_objectives]
+    )
+    off_track = [
+        OffTrack(objective, score, follow_up[objective.pk].open_items, follow_up[objective.pk].last_session)
+        for objective, score in board.red_objectives
+    ]
+    reds, total = red_without_action(organization=organization, unit=unit, kind=kind, period=board.period)
+    return DashboardFigures(board, off_track, reds, total, can_on_some(membership, Action.READ_COACHING))
+
+
+def figure(score: Score | None) -> Score | None:
+    """A stored score that has a figure; None when no row is stored or the row has no data (grey, "No data")."""
+    return score if score is not None and score.score is not None else None
+
+
 def render_dashboard(request, unit: OrgUnit | None = None):
     organization = request.organization
     membership = request.membership
-    top = _top_unit(organization)
+    top = top_unit(organization)
     unit = unit or top
     kind, month, problems = _period_choice(request)
-    if not Scorecard.objects.for_organization(organization).filter(unit=unit).exists():
-        context = {"unit": unit, "message": f"{unit.name} has no scorecard, so it has no dashboard."}
+    if missing := no_dashboard(organization, unit):
+        context = {"unit": unit, "message": missing}
         return render(request, "project/dashboard_missing.html", context, status=404)
-    board = dashboard(organization=organization, unit=unit, kind=kind, month=month)
-    outside = _outside_data(organization, kind, board.period)
+    figures = dashboard_figures(organization=organization, membership=membership, unit=unit, kind=kind, month=month)
+    board = figures.board
+    outside = outside_data(organization, kind, board.period)
     if outside:
         problems.append(outside)
     fiscal_start = organization.fiscal_year_start_month
@@ -115,9 +171,6 @@ def render_dashboard(request, unit: OrgUnit | None = None):
     scorecard_url = reverse("scorecard_detail", args=[slug, 0]).removesuffix("0/")
     dashboard_url = reverse("dashboard_unit", args=[slug, 0]).removesuffix("0/")
     kpi_url = reverse("kpi_detail", args=[slug, 0]).removesuffix("0/")
-    follow_up = objective_follow_up(
-        organization=organization, membership=membership, objective_ids=[o.pk for o, _ in board.red_objectives]
-    )
     # The organization's dashboard is the home of admins, executives and coaches: their own open items stay on it.
     mine = unit.pk == top.pk and may_own_action_items(membership)
     context = {
@@ -129,8 +182,8 @@ def render_dashboard(request, unit: OrgUnit | None = None):
         "label": org_calendar.period_label(kind, board.period, fiscal_start),
         "previous_label": org_calendar.period_label(kind, board.previous, fiscal_start),
         "card_score": percent(getattr(board.card, "score", None)),
-        "card_light": light(None if board.card is None or board.card.score is None else board.card.status),
-        "card_coverage": share_percent(board.card.coverage) if board.card and board.card.score is not None else "",
+        "card_light": light(getattr(figure(board.card), "status", None)),
+        "card_coverage": share_percent(board.card.coverage) if figure(board.card) else "",
         "trend": (trend := _trend(board, fiscal_start)),
         "trend_points": list(zip(trend["labels"], trend["texts"], strict=True)),
         "columns": board.columns,
@@ -138,19 +191,19 @@ def render_dashboard(request, unit: OrgUnit | None = None):
         "completeness": _completeness(board),
         "red": [
             {
-                "objective": objective,
-                "unit": objective.scorecard.unit,
-                "href": f"{scorecard_url}{objective.scorecard.unit_id}/{query}",
-                "score": percent(score.score),
-                "light": light(score.status),
-                "open_items": follow_up[objective.pk].open_items,
-                "last_session": follow_up[objective.pk].last_session,
+                "objective": red.objective,
+                "unit": red.objective.scorecard.unit,
+                "href": f"{scorecard_url}{red.objective.scorecard.unit_id}/{query}",
+                "score": percent(red.score.score),
+                "light": light(red.score.status),
+                "open_items": red.open_items,
+                "last_session": red.last_session,
             }
-            for objective, score in board.red_objectives
+            for red in figures.off_track
         ],
         "red_more": board.red_total - len(board.red_objectives),
-        **_red_kpis(organization, unit, kind, board.period, kpi_url),
-        "may_read_coaching": can_on_some(membership, Action.READ_COACHING),
+        **_red_kpis(figures, kpi_url),
+        "may_read_coaching": figures.may_read_coaching,
         "movers": _movers(board, scorecard_url, kpi_url, query),
         "likely_url": reverse("dashboard_likely", args=[slug, unit.pk]),
         "fiscal_year_label": org_calendar.period_label(
@@ -162,13 +215,13 @@ def render_dashboard(request, unit: OrgUnit | None = None):
     return render(request, "project/dashboard.html", context)
 
 
-def _red_kpis(organization, unit: OrgUnit, kind: str, period: date, kpi_url: str) -> dict:
+def _red_kpis(figures: DashboardFigures, kpi_url: str) -> dict:
     """The red KPIs without an open action item (issue 17), worst first."""
-    reds, total = red_without_action(organization=organization, unit=unit, kind=kind, period=period)
+    total = figures.red_kpis_total
     rows = [
         {"kpi": red.kpi, "href": f"{kpi_url}{red.kpi.pk}/", "score": percent(red.score), "light": light("red"),
          "cause": red.cause}
-        for red in reds
+        for red in figures.red_kpis
     ]  # fmt: skip
     return {"red_kpis": rows, "red_kpis_total": total, "red_kpis_more": total - len(rows)}
 
@@ -176,8 +229,8 @@ def _red_kpis(organization, unit: OrgUnit, kind: str, period: date, kpi_url: str
 def _trend(board: Dashboard, fiscal_start: int) -> dict:
     return {
         "labels": [org_calendar.period_label(PeriodKind.MONTH, m, fiscal_start) for m, _ in board.trend],
-        "scores": [None if s is None or s.score is None else float(s.score * 100) for _, s in board.trend],
-        "statuses": [light(None if s is None or s.score is None else s.status).status for _, s in board.trend],
+        "scores": [None if figure(s) is None else float(s.score * 100) for _, s in board.trend],
+        "statuses": [light(getattr(figure(s), "status", None)).status for _, s in board.trend],
         "texts": [percent(None if s is None else s.score) for _, s in board.trend],
     }
 
@@ -306,7 +359,7 @@ def dashboard_likely(request, unit_id: int):
     year = org_calendar.fiscal_year_months(org_calendar.current_fiscal_year(organization), fiscal_start)[0]
     context = {
         "unit": unit,
-        "is_top": unit.pk == _top_unit(organization).pk,
+        "is_top": unit.pk == top_unit(organization).pk,
         "dashboard_url": reverse("dashboard_unit", args=[organization.slug, unit.pk]),
         "fiscal_year_label": org_calendar.period_label(PeriodKind.YEAR, year, fiscal_start),
         "likely": [

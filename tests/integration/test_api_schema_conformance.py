@@ -65,6 +65,7 @@ STATEFUL_RULES = {
     ("PATCH", "cadences/{id}/"): "the same rules, and a cadence stays with its unit",
     ("GET", "scores/"): "a period with stored scores, starting a period of its kind in the organization's fiscal year",
     ("GET", "heat-map/"): "the same as scores/",
+    ("GET", "dashboard/"): "the same as scores/; left out, the period now due must hold stored scores",
     ("POST", "review-packs/"): "a period with stored scores, starting a period of its kind; a unit with a strategy map",
     ("POST", "period-closes/"): "a month that has begun and is not closed yet over the unit",
     ("POST", "period-closes/{id}/reopen/"): "a close not reopened yet; a reason that is not blank",
