@@ -58,7 +58,7 @@ def test_an_admin_adds_a_unit_and_invites_its_head(world, page):
     page.get_by_role("link", name=f"Edit {world.admin_a.display_name}").click()
     page.get_by_label("Role", exact=True).select_option(label="Viewer")
     page.get_by_role("button", name="Save").click()
-    expect(page.locator("#id_role-error")).to_have_text(
+    expect(page.locator("#id_role_error")).to_have_text(
         "The organization needs at least one admin; make someone else admin first."
     )
     screenshot(page, "admin_member_edit")
@@ -68,7 +68,7 @@ def test_an_admin_adds_a_unit_and_invites_its_head(world, page):
     screenshot(page, "admin_settings")
     page.get_by_label("Amber at or above (%)").fill("95")
     page.get_by_role("button", name="Save settings").click()
-    error = page.locator("#id_amber_threshold-error")
+    error = page.locator("#id_amber_threshold_error")
     assert error.inner_text() == "The amber threshold must be below the green threshold (90%)."
     screenshot(page, "admin_settings_error")
 

@@ -60,7 +60,7 @@ def test_an_executive_gives_a_red_kpi_an_action_item_from_the_dashboard_with_the
     title = panel.get_by_label("Title")
     title.focus()
     page.keyboard.press("Enter")  # no title yet: refused on the field, nothing saved
-    expect(panel.locator("#kpi-action-title-error")).to_have_text("Give the action item a title.")
+    expect(panel.locator("#kpi-action-title_error")).to_have_text("Give the action item a title.")
     expect(title).to_be_focused()
     screenshot(page, "kpi_actions_refused")
     page.keyboard.type("Qualify a second supplier")

@@ -173,7 +173,7 @@ def _refused(world, client, kpi, data, field):
     assert response.status_code == 200  # htmx swaps the form back with its messages
     assert not ActionItem.objects.for_organization(world.org_a).exists()
     text = _text(response)
-    errors = [line for line in text.splitlines() if f'id="kpi-action-{field}-error"' in line]
+    errors = [line for line in text.splitlines() if f'id="kpi-action-{field}_error"' in line]
     assert len(errors) == 1, text
     return errors[0]
 

@@ -120,7 +120,7 @@ def test_a_member_who_may_not_approve_is_refused_on_the_field_and_nothing_change
     )
     assert response.status_code == 200
     assert response.context["form"].errors["approver"] == [NOT_ALLOWED]
-    assert 'id="id_approver-error">' + NOT_ALLOWED.replace("'", "&#x27;") in response.content.decode()
+    assert 'id="id_approver_error"><p class="error">' + NOT_ALLOWED.replace("'", "&#x27;") in response.content.decode()
     with organization_scope(world.org_a):
         assert Kpi.objects.filter(pk=otd.pk).values_list("name", "approver_id").get() == ("On-time delivery", None)
 

@@ -5,6 +5,7 @@ gives 404; a role that may not change KPIs gets 403 and nothing changes."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -211,7 +212,13 @@ def test_the_frequency_of_a_kpi_holding_values_or_targets_cannot_change(admin_cl
         "Archive it and create a new KPI with the new frequency."
     )
     assert response.context["form"].errors["frequency"] == [message]
-    assert f'id="id_frequency-error">{message}' in response.content.decode()
+    page = response.content.decode()
+    assert f'id="id_frequency_error"><p class="error">{message}' in page
+    # The field says it is invalid and is described by its message (what a screen reader reads on it).
+    select = re.search(r'<select name="frequency"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in select
+    described = re.search(r'aria-describedby="([^"]+)"', select).group(1).split()
+    assert "id_frequency_error" in described and all(f'id="{ref}"' in page for ref in described)
     kpi.refresh_from_db()
     assert (kpi.frequency, kpi.name) == ("monthly", "On-time delivery")
     other = make_kpi(world.company_a, code="NEW")
@@ -274,7 +281,7 @@ def test_bad_kpi_definitions_are_refused_with_the_message_on_the_field(
     response = post_kpi(admin_client, world.company_a, **changes)
     assert response.status_code == 200
     assert response.context["form"].errors[field] == [message]
-    assert f'id="id_{field}-error">{message}'.replace("'", "&#x27;") in response.content.decode()
+    assert f'id="id_{field}_error"><p class="error">{message}'.replace("'", "&#x27;") in response.content.decode()
     assert list(kpis_of(world.org_a).values_list("code", flat=True)) == ["OTD"]
 
 

@@ -68,7 +68,7 @@ def test_a_refused_weight_is_named_on_its_field_and_nothing_is_saved(world, clie
     assert response.status_code == 200
     page = response.content.decode()
     band = bands(world)[field]
-    assert f'<p class="error" id="id_weight-{band.pk}-error">{message}</p>' in page
+    assert f'id="id_weight-{band.pk}_error"><p class="error">{message}</p>' in page
     assert weights(world) == before
 
 
