@@ -5,7 +5,7 @@ the caller's role may read it, the red KPIs without an action, the movers and th
 bad input is a 400 or 404 naming what is wrong; the query count does not grow with the number of units."""
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -14,18 +14,16 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from bsc import org_calendar, strategy
-from bsc.models import Perspective, Role, Scorecard
+from bsc import org_calendar
+from bsc.models import Role, Scorecard
 from bsc.project.dashboard import dashboard_figures, figure
 from bsc.tenancy import organization_scope
-from coaching import services as coaching
-from kpis import services
 from kpis.dashboard import likely_to_miss
-from kpis.models import ObjectiveScore, ScorecardScore
+from kpis.models import ScorecardScore
 from kpis.scorecard_display import percent
 from tests import factories
 from tests.integration.test_api_scores import scored  # noqa: F401 (the fixture: 18 Nov 2026, scores rebuilt)
-from tests.integration.test_dashboard import _grow, store_card, text
+from tests.integration.test_dashboard import _grow, red_objective_followed_up, store_card, text
 
 pytestmark = pytest.mark.dates
 API = "/api/v1/o/acme/dashboard/"
@@ -235,25 +233,7 @@ def off_track(world, as_committed):
     other_coach = factories.add_member(world.org_a, Role.COACH).user
     with as_committed(), organization_scope(world.org_a):
         store_card(world.company_a, "month", due, D("0.9500"), "green", "0.75")
-        financial = Perspective.objects.get(scorecard__unit=world.division_a, name="Financial")
-        objective = strategy.objective_create(perspective=financial, name="Cut waste")
-        objective.owner = world.admin_a
-        objective.save()
-        kpi = services.kpi_create(unit=world.division_a, name="Scrap", code="SCR", baseline=D(0), objective=objective)
-        ObjectiveScore.objects.create(
-            organization=world.org_a, objective=objective, period_kind="month", period=due,
-            score=D("0.3000"), status="red", coverage=D("1"),
-        )  # fmt: skip
-        session = coaching.session_schedule(
-            unit=world.division_a, coach=coach, kind="monthly_review", scheduled_at=timezone.now() + timedelta(hours=2)
-        )
-        coaching.session_hold(session=session, kpis=[kpi])
-        for title in ("Sort the scrap", "Train the night shift"):
-            coaching.action_item_create(
-                organization=world.org_a, title=title, owner=world.admin_a, due_date=due + timedelta(days=60),
-                created_by=world.admin_a, unit=world.division_a, kpi=kpi,
-            )  # fmt: skip
-        session.refresh_from_db()
+        objective, session = red_objective_followed_up(world, coach)
     return {"objective": objective, "held_at": session.held_at, "coach": coach, "other_coach": other_coach}
 
 

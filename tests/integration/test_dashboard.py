@@ -138,28 +138,37 @@ def test_a_unit_dashboard_shows_the_unit_and_the_units_below_it(world, client, s
     assert "55%" in text(html.split('id="dash-score"')[1].split("</p>")[0])
 
 
-def test_red_objectives_with_owner_open_items_and_the_last_session_that_discussed_them(world, client, as_committed):
+def red_objective_followed_up(world, coach):
+    """'Cut waste', an objective of Operations owned by Acme's admin, red in the month now due, whose KPI a session
+    `coach` held discussed, with two open action items on that KPI (call it in the organization's scope).
+    (objective, held session)"""
     due = org_calendar.due_month(world.org_a)
+    financial = Perspective.objects.get(scorecard__unit=world.division_a, name="Financial")
+    objective = strategy.objective_create(perspective=financial, name="Cut waste")
+    objective.owner = world.admin_a
+    objective.save()
+    kpi = services.kpi_create(unit=world.division_a, name="Scrap", code="SCR", baseline=D(0), objective=objective)
+    ObjectiveScore.objects.create(
+        organization=world.org_a, objective=objective, period_kind="month", period=due,
+        score=D("0.3000"), status="red", coverage=D("1"),
+    )  # fmt: skip
+    session = coaching.session_schedule(
+        unit=world.division_a, coach=coach, kind="monthly_review", scheduled_at=timezone.now() + timedelta(hours=2)
+    )
+    coaching.session_hold(session=session, kpis=[kpi])
+    for title in ("Sort the scrap", "Train the night shift"):
+        coaching.action_item_create(
+            organization=world.org_a, title=title, owner=world.admin_a, due_date=due + timedelta(days=60),
+            created_by=world.admin_a, unit=world.division_a, kpi=kpi,
+        )  # fmt: skip
+    session.refresh_from_db()
+    return objective, session
+
+
+def test_red_objectives_with_owner_open_items_and_the_last_session_that_discussed_them(world, client, as_committed):
     coach = factories.add_member(world.org_a, Role.COACH).user
     with as_committed(), organization_scope(world.org_a):
-        financial = Perspective.objects.get(scorecard__unit=world.division_a, name="Financial")
-        objective = strategy.objective_create(perspective=financial, name="Cut waste")
-        objective.owner = world.admin_a
-        objective.save()
-        kpi = services.kpi_create(unit=world.division_a, name="Scrap", code="SCR", baseline=D(0), objective=objective)
-        ObjectiveScore.objects.create(
-            organization=world.org_a, objective=objective, period_kind="month", period=due,
-            score=D("0.3000"), status="red", coverage=D("1"),
-        )  # fmt: skip
-        session = coaching.session_schedule(
-            unit=world.division_a, coach=coach, kind="monthly_review", scheduled_at=timezone.now() + timedelta(hours=2)
-        )
-        coaching.session_hold(session=session, kpis=[kpi])
-        for title in ("Sort the scrap", "Train the night shift"):
-            coaching.action_item_create(
-                organization=world.org_a, title=title, owner=world.admin_a, due_date=due + timedelta(days=60),
-                created_by=world.admin_a, unit=world.division_a, kpi=kpi,
-            )  # fmt: skip
+        objective, session = red_objective_followed_up(world, coach)
         held = timezone.localtime(session.held_at).date()
     client.force_login(world.admin_a)
     html = client.get("/o/acme/dashboard/").content.decode()
