@@ -88,7 +88,7 @@ def _checked(organization, kind: str | None, text: str | None, months: tuple[dat
             f"{period.label} has no scores yet: the latest {KIND_NOUNS[kind]} the map can show is {latest.label}, "
             f"{where} ({cal.month_label(due)}).",
         )
-    last_month = cal.month_shift(period.start, cal.KIND_STEPS[kind] - 1)
+    last_month = cal.period_last_month(period.start, cal.KIND_STEPS[kind])
     if months is not None and last_month < months[0]:
         raise PeriodRefused(
             "period", f"{period.label} is before the organization's data, which begins in {cal.month_label(months[0])}."
@@ -115,7 +115,7 @@ def map_period_choose(organization, *, kind: str | None, period: str | None) -> 
     before = _period(chosen.kind, cal.month_shift(chosen.start, -step), fiscal_start)
     after = _period(chosen.kind, cal.month_shift(chosen.start, step), fiscal_start)
     due = cal.due_month(organization)
-    has_before = months is not None and cal.month_shift(before.start, step - 1) >= months[0]
+    has_before = months is not None and cal.period_last_month(before.start, step) >= months[0]
     return MapPeriodChoice(
         period=chosen,
         error=error,

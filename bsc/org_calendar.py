@@ -147,6 +147,11 @@ def is_period_start(month: date, step: int, fiscal_start: int) -> bool:
     return (month.month - fiscal_start) % 12 % step == 0
 
 
+def period_last_month(start: date, step: int) -> date:
+    """The last month of the period of `step` months (1, 3 or 12) starting in `start`: when its value is due."""
+    return month_shift(start, step - 1)
+
+
 def period_ending_in(month: date, step: int, fiscal_start: int) -> date | None:
     """The start of the period of `step` months that ends with `month`, or None when none ends then (a
     quarterly or annual value is entered once its period is over)."""
@@ -177,7 +182,7 @@ def period_span(kind: str, start: date) -> str:
     _check_kind(kind)
     if kind == MONTH:
         return ""
-    return f"{month_label(start)} – {month_label(month_shift(start, KIND_STEPS[kind] - 1))}"
+    return f"{month_label(start)} – {month_label(period_last_month(start, KIND_STEPS[kind]))}"
 
 
 # --- Periods people type (URL parameters, imports) ------------------------------------------------------

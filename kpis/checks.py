@@ -133,7 +133,7 @@ def _kpi_item(
 def _data_entry_url(organization: Organization, kpi, period: date) -> str:
     """The data-entry page of the KPI's unit for the month `period` (a period's start) is due in (its last month),
     at the KPI's value."""
-    due_in = org_calendar.month_shift(period, org_calendar.FREQUENCY_STEPS[kpi.frequency] - 1)
+    due_in = org_calendar.period_last_month(period, org_calendar.FREQUENCY_STEPS[kpi.frequency])
     query = urlencode({"period": f"{due_in:%Y-%m}", "unit": kpi.unit_id})
     return f"{reverse('data_entry', kwargs={'org_slug': organization.slug})}?{query}#value-{kpi.pk}"
 

@@ -107,6 +107,9 @@ def test_periods_of_a_frequency_start_and_end_on_the_fiscal_calendar():
     assert cal.period_ending_in(date(2027, 3, 1), 3, 4) == date(2027, 1, 1)
     assert cal.period_ending_in(date(2027, 3, 1), 12, 4) == date(2026, 4, 1)
     assert cal.period_ending_in(date(2027, 2, 1), 3, 4) is None
+    assert cal.period_last_month(date(2027, 1, 1), 3) == date(2027, 3, 1)
+    assert cal.period_last_month(date(2026, 4, 1), 12) == date(2027, 3, 1)
+    assert cal.period_last_month(date(2026, 12, 1), 1) == date(2026, 12, 1)
 
 
 def test_bad_calendar_arguments_are_refused_by_name():
