@@ -98,8 +98,8 @@ def test_a_department_head_fills_the_page_on_a_phone_with_the_keyboard_only(
     tab_to(page, "Value of SCR Scrap rate")
     page.keyboard.type("4,5,1")  # a typing slip: not a number in any mode
     tab_to(page, "Save all")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the page the save answers, its stylesheets loaded, before it is read
+        page.keyboard.press("Enter")
 
     errors = page.locator("#entry-errors")
     expect(errors.get_by_role("heading")).to_have_text("Nothing was saved: fix this value")
@@ -110,8 +110,8 @@ def test_a_department_head_fills_the_page_on_a_phone_with_the_keyboard_only(
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.type("4.5")
     tab_to(page, "Save all")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the page the save answers, its stylesheets loaded, before it is read
+        page.keyboard.press("Enter")
 
     expect(page.locator(".flash")).to_contain_text("Saved 2 values")
     saved = {m.kpi_id: m.value for m in Measurement.objects.for_organization(world.org_a)}
